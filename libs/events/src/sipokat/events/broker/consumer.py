@@ -1,0 +1,178 @@
+"""The consumer runner: one service's quorum queue, handled one message at a time, in order.
+
+A message is acked only after its handler has stored the effect. A handler that fails is retried
+with exponential backoff a bounded number of times; then, like a message that cannot be parsed,
+it is published to the dead-letter exchange with the reason in its headers, and acked. Nothing a
+message does stops the consumer; a lost connection is re-established by the `BrokerLink`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import traceback
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import aio_pika
+import structlog
+from aio_pika.abc import AbstractConnection, AbstractExchange, AbstractIncomingMessage
+
+from sipokat.events.broker.connection import BrokerLink
+from sipokat.events.broker.topology import Topology, declare_dead_letters, declare_service_queue
+from sipokat.events.envelope import Envelope
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[Envelope], Awaitable[None]]
+
+# Header names put on a dead-lettered message; the ops CLI reads them back.
+DEAD_LETTER_REASON = "x-sipokat-reason"
+DEAD_LETTER_ERROR = "x-sipokat-error"
+DEAD_LETTER_ATTEMPTS = "x-sipokat-attempts"
+DEAD_LETTER_ROUTING_KEY = "x-sipokat-original-routing-key"
+DEAD_LETTER_AT = "x-sipokat-dead-lettered-at"
+
+
+@dataclass
+class ConsumerStats:
+    consumed: int = 0
+    duplicates: int = 0
+    retried: int = 0
+    dead_lettered: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 4
+    first_backoff: float = 0.1
+    max_backoff: float = 2.0
+
+    def backoff(self, attempt: int) -> float:
+        return float(min(self.first_backoff * 2 ** (attempt - 1), self.max_backoff))
+
+
+class Consumer:
+    def __init__(
+        self,
+        url: str,
+        topology: Topology,
+        service: str,
+        bindings: Sequence[str],
+        handler: Handler,
+        *,
+        prefetch: int = 64,
+        retry: RetryPolicy = RetryPolicy(),
+        on_outcome: Callable[[str], None] | None = None,
+    ) -> None:
+        self.topology = topology
+        self.service = service
+        self.bindings = list(bindings)
+        self.handler = handler
+        self.prefetch = prefetch
+        self.retry = retry
+        self.stats = ConsumerStats()
+        self._on_outcome = on_outcome
+        self._queue: aio_pika.abc.AbstractQueue | None = None
+        self.link = BrokerLink(url, f"{topology.prefix}.{service}.consumer", self._session)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.link.run(stop)
+
+    async def lag(self) -> int | None:
+        """Messages waiting in the service's queue; None while disconnected."""
+        if self._queue is None or not self.link.connected.is_set():
+            return None
+        declared = await self._queue.declare()
+        return declared.message_count
+
+    async def _session(self, connection: AbstractConnection) -> None:
+        channel = await connection.channel(publisher_confirms=True)
+        await channel.set_qos(prefetch_count=self.prefetch)
+        queue = await declare_service_queue(channel, self.topology, self.service, self.bindings)
+        dlx = await declare_dead_letters(channel, self.topology, self.service)
+        self._queue = queue
+        async with queue.iterator() as messages:
+            async for message in messages:
+                await self._process(message, dlx)
+
+    def _count(self, outcome: str) -> None:
+        if self._on_outcome:
+            self._on_outcome(outcome)
+
+    async def _process(self, message: AbstractIncomingMessage, dlx: AbstractExchange) -> None:
+        try:
+            envelope = Envelope.model_validate_json(message.body)
+        except ValueError as exc:  # pydantic's ValidationError and UnknownEventType are both
+            await self._dead_letter(message, dlx, "unparseable", str(exc), attempts=0)
+            return
+        structlog.contextvars.bind_contextvars(
+            correlation_id=envelope.correlation_id, event_id=str(envelope.event_id)
+        )
+        try:
+            for attempt in range(1, self.retry.attempts + 1):
+                try:
+                    await self.handler(envelope)
+                except Exception as exc:
+                    log.warning(
+                        "consumer.handler_failed",
+                        service=self.service,
+                        event_type=envelope.type,
+                        attempt=attempt,
+                        error=repr(exc),
+                    )
+                    if attempt == self.retry.attempts:
+                        detail = "".join(traceback.format_exception_only(exc)).strip()
+                        await self._dead_letter(message, dlx, "handler_failed", detail, attempt)
+                        return
+                    self.stats.retried += 1
+                    await asyncio.sleep(self.retry.backoff(attempt))
+                else:
+                    await message.ack()
+                    self.stats.consumed += 1
+                    self._count("consumed")
+                    return
+        finally:
+            structlog.contextvars.unbind_contextvars("correlation_id", "event_id")
+
+    async def _dead_letter(
+        self,
+        message: AbstractIncomingMessage,
+        dlx: AbstractExchange,
+        reason: str,
+        error: str,
+        attempts: int,
+    ) -> None:
+        headers = dict(message.headers or {})
+        headers.update(
+            {
+                DEAD_LETTER_REASON: reason,
+                DEAD_LETTER_ERROR: error[:2000],
+                DEAD_LETTER_ATTEMPTS: attempts,
+                DEAD_LETTER_ROUTING_KEY: message.routing_key or "",
+                DEAD_LETTER_AT: datetime.now(UTC).isoformat(),
+            }
+        )
+        await dlx.publish(
+            aio_pika.Message(
+                body=message.body,
+                headers=headers,
+                content_type=message.content_type,
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                message_id=message.message_id,
+                correlation_id=message.correlation_id,
+                type=message.type,
+            ),
+            routing_key=self.topology.dead_letter_queue(self.service),
+        )
+        # Acked only once the dead letter is confirmed: a crash in between redelivers it.
+        await message.ack()
+        self.stats.dead_lettered[reason] = self.stats.dead_lettered.get(reason, 0) + 1
+        self._count(f"dead_lettered_{reason}")
+        log.error(
+            "consumer.dead_lettered",
+            service=self.service,
+            reason=reason,
+            error=error[:500],
+            message_id=message.message_id,
+        )

@@ -1,0 +1,122 @@
+"""The relay: the event store is the outbox, and this publishes it in order.
+
+It reads events after its checkpoint, publishes a batch with confirms pipelined (every publish of
+the batch is on the wire before the first confirm is awaited), and moves the checkpoint past the
+longest confirmed prefix. Delivery is at least once: after a failure the unconfirmed rest is
+published again, and consumers drop duplicates by event_id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+
+import aio_pika
+import structlog
+from aio_pika.abc import AbstractConnection, AbstractExchange
+
+from sipokat.events.broker.connection import BrokerLink
+from sipokat.events.broker.topology import Topology, declare_event_log, declare_exchange
+from sipokat.events.store.base import EventStore, RecordedEvent
+
+log = structlog.get_logger(__name__)
+
+CHECKPOINT = "relay"
+
+
+def to_message(event: RecordedEvent) -> aio_pika.Message:
+    envelope = event.envelope
+    return aio_pika.Message(
+        body=event.body,
+        content_type="application/json",
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        message_id=str(event.event_id),
+        correlation_id=envelope.correlation_id,
+        type=envelope.type,
+        app_id=envelope.source,
+        timestamp=envelope.occurred_at,
+        headers={"schema_version": envelope.schema_version, "stream_id": event.stream_id},
+    )
+
+
+class Relay:
+    def __init__(
+        self,
+        store: EventStore,
+        url: str,
+        topology: Topology,
+        *,
+        name: str = "relay",
+        batch_size: int = 500,
+        publish_timeout: float = 10.0,
+        poll_interval: float = 1.0,
+        on_published: Callable[[int], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.topology = topology
+        self.batch_size = batch_size
+        self.publish_timeout = publish_timeout
+        self.poll_interval = poll_interval
+        self._on_published = on_published
+        self._wake = asyncio.Event()
+        self.position = 0
+        self.link = BrokerLink(url, name, self._session)
+
+    def notify(self) -> None:
+        """Tell the relay that new events were appended, so it need not wait for its poll."""
+        self._wake.set()
+
+    async def lag(self) -> int:
+        """Stored events not yet confirmed by the broker."""
+        return await self.store.last_position() - self.position
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.link.run(stop)
+
+    async def _session(self, connection: AbstractConnection) -> None:
+        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+        # The log stream is bound to '#', so with the topology in place every event is routable
+        # and a mandatory return means the topology is broken: the relay stops and retries.
+        await declare_event_log(channel, self.topology)
+        exchange = await declare_exchange(channel, self.topology)
+        self.position = await self.store.load_checkpoint(CHECKPOINT)
+        while True:
+            published = await self.publish_pending(exchange)
+            if published == 0:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+
+    async def publish_pending(self, exchange: AbstractExchange) -> int:
+        """Publish one batch after the checkpoint; returns how many events it confirmed."""
+        batch = await self.store.read_from(self.position, self.batch_size)
+        if not batch:
+            return 0
+        results = await asyncio.gather(
+            *(
+                exchange.publish(
+                    to_message(event),
+                    routing_key=event.routing_key,
+                    mandatory=True,
+                    timeout=self.publish_timeout,
+                )
+                for event in batch
+            ),
+            return_exceptions=True,
+        )
+        confirmed = 0
+        for result in results:
+            if isinstance(result, BaseException):
+                break
+            confirmed += 1
+        if confirmed:
+            self.position = batch[confirmed - 1].position
+            await self.store.save_checkpoint(CHECKPOINT, self.position)
+            if self._on_published:
+                self._on_published(confirmed)
+        if confirmed < len(batch):
+            failure = results[confirmed]
+            assert isinstance(failure, BaseException)
+            raise failure
+        return confirmed

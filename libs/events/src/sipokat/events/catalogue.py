@@ -1,0 +1,276 @@
+"""The event catalogue of DESIGN §3: every payload, its type name and its routing key.
+
+Routing keys are public contracts: integrators bind their queues to them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any, Literal, Self
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from sipokat.events.envelope import EventData
+
+# ---------------------------------------------------------------- vocabulary
+
+
+class ReportKind(StrEnum):
+    KEGIATAN = "kegiatan"  # an activity the RT carried out
+    USULAN = "usulan"  # a proposal, e.g. a road repair
+    PROGRES_DANA = "progres_dana"  # progress of a community-funded project (PRODAMAS)
+
+
+class Bidang(StrEnum):
+    PEMERINTAHAN = "pemerintahan"
+    KESEHATAN_LINGKUNGAN = "kesehatan_lingkungan"
+    KEAMANAN_KETERTIBAN = "keamanan_ketertiban"
+    SOSIAL_KEMASYARAKATAN = "sosial_kemasyarakatan"
+    KEAGAMAAN = "keagamaan"
+    PEMBANGUNAN = "pembangunan"
+    EKONOMI = "ekonomi"
+
+
+class BidangDana(StrEnum):
+    """The PRODAMAS guideline split: 60% infrastructure, 20% social, 20% economic."""
+
+    INFRASTRUKTUR = "infrastruktur"
+    SOSIAL = "sosial"
+    EKONOMI = "ekonomi"
+
+
+class Tier(StrEnum):
+    KELURAHAN = "kelurahan"  # the lurah
+    KECAMATAN = "kecamatan"  # the camat
+    KOTA = "kota"  # the city's Bagian Pemerintahan
+
+
+class RejectionReason(StrEnum):
+    INCOMPLETE = "incomplete"
+    NOT_RT_WORK = "not_rt_work"
+    DUPLICATE = "duplicate"
+    NO_EVIDENCE = "no_evidence"
+    WRONG_FIELD = "wrong_field"
+    OTHER = "other"
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class WilayahPath(_Part):
+    """The full path of an RT, so no reader has to call back to the directory."""
+
+    kota_code: str = Field(examples=["16.73"])
+    kota_name: str
+    kecamatan_code: str = Field(examples=["16.73.02"])
+    kecamatan_name: str
+    kelurahan_code: str = Field(examples=["16.73.02.1019"])
+    kelurahan_name: str
+    rt_code: str = Field(examples=["16.73.02.1019/007"], pattern=r"^[0-9.]+/\d{3}$")
+
+
+class GeoPoint(_Part):
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+
+
+class PhotoRef(_Part):
+    """A stored, EXIF-free photo, addressed by the sha256 of its bytes."""
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    content_type: Literal["image/jpeg", "image/png", "image/webp"]
+
+
+class FundProgress(_Part):
+    programme: str = Field(min_length=1, max_length=200, examples=["Prodamas 2026"])
+    amount_rupiah: int = Field(ge=0)
+    progress_percent: Literal[0, 50, 100]
+    bidang_dana: BidangDana
+
+
+class ReportContent(_Part):
+    """What an RT head reports; the part a revision replaces."""
+
+    kind: ReportKind
+    bidang: Bidang
+    title: str = Field(min_length=3, max_length=200)
+    description: str = Field(min_length=1, max_length=5000)
+    activity_date: date
+    location: GeoPoint | None = None
+    photos: Annotated[list[PhotoRef], Field(max_length=10)] = []
+    fund: FundProgress | None = None
+
+    @model_validator(mode="after")
+    def _fund_only_for_fund_progress(self) -> Self:
+        if self.kind is ReportKind.PROGRES_DANA and self.fund is None:
+            raise ValueError("a progres_dana report needs `fund`")
+        if self.kind is not ReportKind.PROGRES_DANA and self.fund is not None:
+            raise ValueError("`fund` belongs only to progres_dana reports")
+        return self
+
+
+class Verifier(_Part):
+    subject: str
+    name: str | None = None
+
+
+# ---------------------------------------------------------------- events
+
+
+class _ReportEvent(EventData):
+    """Every report event names its report and carries the RT's wilayah path, so consumers can
+    route and aggregate any event on its own, whatever order they see events of a report in."""
+
+    report_id: UUID
+    wilayah: WilayahPath
+
+    def stream_id(self) -> str:
+        return f"report-{self.report_id}"
+
+
+class ReportSubmitted(_ReportEvent):
+    event_type = "ReportSubmitted"
+
+    content: ReportContent
+
+    def routing_key(self) -> str:
+        return "report.submitted"
+
+
+class ReportRevised(_ReportEvent):
+    """New content after a rejection; the report goes back to the first tier."""
+
+    event_type = "ReportRevised"
+
+    revision: int = Field(ge=1, description="1 for the first revision, then 2, ...")
+    content: ReportContent
+
+    def routing_key(self) -> str:
+        return "report.revised"
+
+
+class ReportApproved(_ReportEvent):
+    event_type = "ReportApproved"
+
+    tier: Tier
+    verifier: Verifier
+    note: str | None = Field(default=None, max_length=2000)
+    counts_for_performance: bool | None = None
+    decided_at: AwareDatetime
+    next_tier: Tier | None = Field(description="None when this was the last tier")
+    next_due_at: AwareDatetime | None = None
+
+    def routing_key(self) -> str:
+        return f"report.approved.{self.tier}"
+
+
+class ReportRejected(_ReportEvent):
+    event_type = "ReportRejected"
+
+    tier: Tier
+    verifier: Verifier
+    reason_code: RejectionReason
+    note: str = Field(min_length=1, max_length=2000)
+    decided_at: AwareDatetime
+
+    def routing_key(self) -> str:
+        return f"report.rejected.{self.tier}"
+
+
+class ReportVerified(_ReportEvent):
+    """The final tier passed: the report now counts."""
+
+    event_type = "ReportVerified"
+
+    final_tier: Tier
+    counts_for_performance: bool
+    verified_at: AwareDatetime
+    content: ReportContent = Field(description="The content as verified, for public views")
+
+    def routing_key(self) -> str:
+        return "report.verified"
+
+
+class VerificationOverdue(_ReportEvent):
+    event_type = "VerificationOverdue"
+
+    tier: Tier
+    due_at: AwareDatetime
+    detected_at: AwareDatetime
+
+    def routing_key(self) -> str:
+        return f"report.overdue.{self.tier}"
+
+
+EVENT_TYPES: dict[str, type[EventData]] = {
+    cls.event_type: cls
+    for cls in (
+        ReportSubmitted,
+        ReportRevised,
+        ReportApproved,
+        ReportRejected,
+        ReportVerified,
+        VerificationOverdue,
+    )
+}
+
+# Routing-key patterns per event type, as integrators bind them (AMQP topic syntax).
+ROUTING_KEYS: dict[str, list[str]] = {
+    "ReportSubmitted": ["report.submitted"],
+    "ReportRevised": ["report.revised"],
+    "ReportApproved": [f"report.approved.{t}" for t in Tier],
+    "ReportRejected": [f"report.rejected.{t}" for t in Tier],
+    "ReportVerified": ["report.verified"],
+    "VerificationOverdue": [f"report.overdue.{t}" for t in Tier],
+}
+
+
+# ---------------------------------------------------------------- parsing and upcasting
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+_UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+
+
+class UnknownEventType(ValueError):
+    pass
+
+
+def upcaster(event_type: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
+    """Register a function that turns `data` of `from_version` into `from_version + 1`.
+
+    Schemas evolve by adding optional fields; a breaking change bumps the payload class's
+    `schema_version` and registers an upcaster here, so old events in the log still parse.
+    """
+
+    def register(fn: Upcaster) -> Upcaster:
+        _UPCASTERS[(event_type, from_version)] = fn
+        return fn
+
+    return register
+
+
+def resolve_payload(raw: dict[str, Any]) -> dict[str, Any]:
+    """Envelope pre-validation: upcast `data` to the current version and type it."""
+    event_type = raw.get("type")
+    if not isinstance(event_type, str) or event_type not in EVENT_TYPES:
+        raise UnknownEventType(f"unknown event type {event_type!r}")
+    payload_cls = EVENT_TYPES[event_type]
+    version = raw.get("schema_version")
+    data = raw.get("data")
+    if not isinstance(version, int) or not isinstance(data, dict):
+        return raw  # let field validation report what is missing
+    if version > payload_cls.schema_version:
+        raise ValueError(
+            f"{event_type} schema_version {version} is newer than this reader "
+            f"({payload_cls.schema_version})"
+        )
+    while version < payload_cls.schema_version:
+        step = _UPCASTERS.get((event_type, version))
+        if step is None:
+            raise ValueError(f"no upcaster for {event_type} v{version}")
+        data, version = step(data), version + 1
+    return {**raw, "schema_version": version, "data": payload_cls.model_validate(data)}

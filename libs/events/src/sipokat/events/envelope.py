@@ -1,0 +1,120 @@
+"""The one envelope every event travels in (DESIGN §3)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+from uuid import UUID
+
+import uuid6
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SerializeAsAny, model_validator
+
+
+def new_event_id() -> UUID:
+    """A time-ordered UUIDv7: sorts by creation time and is the idempotency key everywhere."""
+    return UUID(int=uuid6.uuid7().int)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Role(StrEnum):
+    KETUA_RT = "ketua_rt"
+    LURAH = "lurah"
+    CAMAT = "camat"
+    PEMKOT = "pemkot"
+    ADMIN = "admin"
+    INTEGRATOR = "integrator"
+    # A service acting on its own (a deadline passing, a replay), not on a person's behalf.
+    SYSTEM = "system"
+
+
+class Actor(BaseModel):
+    """Who acted. `wilayah` is the code of the area the actor answers for."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    subject: str = Field(min_length=1, max_length=200)
+    role: Role
+    wilayah: str | None = Field(default=None, max_length=40)
+
+
+class EventData(BaseModel):
+    """Base of every typed payload. Subclasses register themselves in the catalogue."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_type: ClassVar[str]
+    schema_version: ClassVar[int] = 1
+
+    def routing_key(self) -> str:
+        raise NotImplementedError
+
+    def stream_id(self) -> str:
+        raise NotImplementedError
+
+
+class Envelope(BaseModel):
+    """An event as it is stored and published.
+
+    Parsing (`Envelope.model_validate_json`) resolves `data` to its typed payload through the
+    catalogue, upcasting older schema versions first, so readers always see the current shape.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: UUID = Field(default_factory=new_event_id)
+    type: str
+    schema_version: int = Field(ge=1)
+    stream_id: str = Field(min_length=1, max_length=200)
+    stream_version: int = Field(ge=1)
+    occurred_at: AwareDatetime = Field(default_factory=utc_now)
+    source: str = Field(min_length=1, max_length=60)
+    correlation_id: str = Field(min_length=1, max_length=200)
+    causation_id: UUID | None = None
+    actor: Actor
+    data: SerializeAsAny[EventData]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve_payload(cls, raw: Any) -> Any:
+        from sipokat.events.catalogue import resolve_payload
+
+        if isinstance(raw, dict) and not isinstance(raw.get("data"), EventData):
+            return resolve_payload(raw)
+        return raw
+
+    @property
+    def routing_key(self) -> str:
+        return self.data.routing_key()
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json().encode()
+
+    @classmethod
+    def wrap(
+        cls,
+        data: EventData,
+        *,
+        stream_version: int,
+        source: str,
+        actor: Actor,
+        correlation_id: str,
+        causation_id: UUID | None = None,
+        occurred_at: datetime | None = None,
+    ) -> Envelope:
+        """Build the envelope for a payload; type, schema version and stream come from it."""
+        return cls(
+            type=data.event_type,
+            schema_version=data.schema_version,
+            stream_id=data.stream_id(),
+            stream_version=stream_version,
+            source=source,
+            actor=actor,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+            occurred_at=occurred_at or utc_now(),
+            data=data,
+        )

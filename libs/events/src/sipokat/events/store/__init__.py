@@ -1,0 +1,57 @@
+"""Event store and read-model views, one contract over SQLite and MongoDB."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from sipokat.events.store.base import (
+    AppendResult,
+    ConcurrencyConflict,
+    Database,
+    Document,
+    EventStore,
+    RecordedEvent,
+    StoreUnavailable,
+    ViewStore,
+    ViewTransaction,
+)
+
+Backend = Literal["sqlite", "mongodb"]
+
+
+async def open_database(
+    backend: Backend,
+    *,
+    service: str,
+    data_dir: Path | None = None,
+    mongodb_url: str | None = None,
+    mongodb_database: str | None = None,
+) -> Database:
+    """Open a service's own database: `<data_dir>/<service>.db`, or database `sipokat_<service>`."""
+    if backend == "sqlite":
+        from sipokat.events.store.sqlite import SqliteDatabase
+
+        return await SqliteDatabase.open((data_dir or Path("var")) / f"{service}.db")
+    if backend == "mongodb":
+        if not mongodb_url:
+            raise ValueError("the mongodb backend needs MONGODB_URL")
+        from sipokat.events.store.mongo import MongoDatabase
+
+        return await MongoDatabase.open(mongodb_url, mongodb_database or f"sipokat_{service}")
+    raise ValueError(f"unknown store backend {backend!r}")
+
+
+__all__ = [
+    "AppendResult",
+    "Backend",
+    "ConcurrencyConflict",
+    "Database",
+    "Document",
+    "EventStore",
+    "RecordedEvent",
+    "StoreUnavailable",
+    "ViewStore",
+    "ViewTransaction",
+    "open_database",
+]

@@ -1,0 +1,166 @@
+"""The storage contract every backend (SQLite, MongoDB) keeps, proved by one contract test suite.
+
+Two halves, one database per service:
+
+- `EventStore`: append-only events of a producing service. Unique (stream_id, stream_version) gives
+  optimistic concurrency; unique event_id makes a retried append a no-op; a global position orders
+  every event for the relay, which records how far it got as a checkpoint.
+- `ViewStore`: documents of a read model. `apply_once` runs an event's effect and records the
+  event as applied in one transaction, so a redelivered or replayed event changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Protocol
+from uuid import UUID
+
+from sipokat.events.envelope import Envelope
+
+Document = dict[str, Any]
+
+
+class ConcurrencyConflict(Exception):
+    """A writer appended at a stream version that is no longer next: it read a stale stream."""
+
+    def __init__(self, stream_id: str, attempted_version: int, current_version: int) -> None:
+        super().__init__(
+            f"stream {stream_id} is at version {current_version}; "
+            f"cannot append version {attempted_version}"
+        )
+        self.stream_id = stream_id
+        self.attempted_version = attempted_version
+        self.current_version = current_version
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be reached; the caller may retry."""
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """An event as the store holds it: its global position and the exact bytes to publish."""
+
+    position: int
+    event_id: UUID
+    stream_id: str
+    stream_version: int
+    routing_key: str
+    body: bytes
+
+    @cached_property
+    def envelope(self) -> Envelope:
+        return Envelope.model_validate_json(self.body)
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    positions: list[int]
+    # False when every event was already stored: the append was a retry and changed nothing.
+    appended: bool
+
+
+def check_batch(events: Sequence[Envelope]) -> None:
+    """One append writes consecutive versions of one stream."""
+    if not events:
+        raise ValueError("nothing to append")
+    stream_id = events[0].stream_id
+    for offset, event in enumerate(events):
+        if event.stream_id != stream_id:
+            raise ValueError("one append writes to one stream")
+        if event.stream_version != events[0].stream_version + offset:
+            raise ValueError("stream versions in one append must be consecutive")
+
+
+class EventStore(Protocol):
+    async def append(self, events: Sequence[Envelope]) -> AppendResult:
+        """Store events of one stream atomically.
+
+        The first event's stream_version must be the stream's current version + 1, otherwise
+        `ConcurrencyConflict`. Appending events whose event_ids are all stored already is a
+        no-op that returns their positions.
+        """
+        ...
+
+    async def read_stream(self, stream_id: str) -> list[Envelope]: ...
+
+    async def stream_version(self, stream_id: str) -> int:
+        """The stream's current version; 0 for a stream that has no events."""
+        ...
+
+    async def read_from(self, after_position: int, limit: int) -> list[RecordedEvent]:
+        """Events with position > after_position, in position order."""
+        ...
+
+    async def last_position(self) -> int: ...
+
+    async def load_checkpoint(self, name: str) -> int: ...
+
+    async def save_checkpoint(self, name: str, position: int) -> None: ...
+
+
+class ViewTransaction(Protocol):
+    """The documents of a read model, inside one `apply_once` transaction."""
+
+    async def get(self, collection: str, key: str) -> Document | None: ...
+
+    async def put(self, collection: str, key: str, doc: Document) -> None: ...
+
+    async def increment(self, collection: str, key: str, amounts: Mapping[str, float]) -> None:
+        """Add to numeric fields of a document, creating the document and fields at 0."""
+        ...
+
+    async def delete(self, collection: str, key: str) -> None: ...
+
+
+Effect = Callable[[ViewTransaction], Awaitable[None]]
+
+
+class ViewStore(Protocol):
+    async def apply_once(self, event_id: UUID, effect: Effect) -> bool:
+        """Run `effect` and record `event_id` as applied, atomically.
+
+        Returns False, running nothing, when the event was applied before. If `effect` raises,
+        nothing of it is kept and the event is not recorded.
+        """
+        ...
+
+    async def is_applied(self, event_id: UUID) -> bool: ...
+
+    async def get(self, collection: str, key: str) -> Document | None: ...
+
+    async def find(
+        self,
+        collection: str,
+        where: Mapping[str, Any] | None = None,
+        *,
+        limit: int = 100,
+    ) -> list[Document]:
+        """Documents whose top-level fields equal `where`, ordered by key."""
+        ...
+
+    async def count(self, collection: str, where: Mapping[str, Any] | None = None) -> int: ...
+
+    async def applied_count(self) -> int: ...
+
+    async def reset(self) -> None:
+        """Drop every view document and applied-event record: the start of a rebuild."""
+        ...
+
+
+class Database(Protocol):
+    """A service's own database: its event store and its views."""
+
+    @property
+    def events(self) -> EventStore: ...
+
+    @property
+    def views(self) -> ViewStore: ...
+
+    async def ping(self) -> None:
+        """Raise `StoreUnavailable` when the database does not answer."""
+        ...
+
+    async def close(self) -> None: ...

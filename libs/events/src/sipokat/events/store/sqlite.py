@@ -1,0 +1,343 @@
+"""SQLite backend: the embedded default, one file per service, zero set-up.
+
+The connection lives on one dedicated thread and each event-store operation runs there as one
+function, so a whole transaction costs a single hop from the event loop (a per-statement async
+wrapper would pay one hop per statement on the hot path).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+from uuid import UUID
+
+from sipokat.events.envelope import Envelope
+from sipokat.events.store.base import (
+    AppendResult,
+    ConcurrencyConflict,
+    Document,
+    Effect,
+    RecordedEvent,
+    StoreUnavailable,
+    check_batch,
+)
+
+T = TypeVar("T")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    position       INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id       TEXT NOT NULL UNIQUE,
+    stream_id      TEXT NOT NULL,
+    stream_version INTEGER NOT NULL,
+    type           TEXT NOT NULL,
+    routing_key    TEXT NOT NULL,
+    body           BLOB NOT NULL,
+    UNIQUE (stream_id, stream_version)
+);
+CREATE TABLE IF NOT EXISTS checkpoints (
+    name     TEXT PRIMARY KEY,
+    position INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS view_documents (
+    collection TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    doc        TEXT NOT NULL,
+    PRIMARY KEY (collection, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS applied_events (
+    event_id TEXT PRIMARY KEY
+) WITHOUT ROWID;
+"""
+
+
+class _Connection:
+    """One sqlite3 connection on its own thread."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+        self._conn: sqlite3.Connection | None = None
+
+    def connect(self) -> None:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode survives a process crash; only an OS crash may lose the last commits.
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=10000")
+        conn.executescript(_SCHEMA)
+        self._conn = conn
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreUnavailable("database is closed")
+        return self._conn
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
+
+    async def query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        return await self.run(lambda: self.conn.execute(sql, params).fetchall())
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        await self.run(self.conn.execute, sql, params)
+
+    def transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `fn` inside BEGIN IMMEDIATE ... COMMIT (call it on the connection's thread)."""
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = fn(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return result
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self.run(self._conn.close)
+            self._conn = None
+        self._thread.shutdown(wait=True)
+
+
+class SqliteDatabase:
+    """A service's SQLite file: its event store (`events`) and its read-model views (`views`).
+
+    Two connections: `main` runs event-store work and every read, each in a single hop, so it never
+    holds a transaction open across awaits; `view_writer` runs `apply_once`, whose effect awaits
+    in the middle of its transaction. WAL mode lets readers go on while a writer works.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self.main = _Connection(self.path)
+        self.view_writer = _Connection(self.path)
+        self.view_lock = asyncio.Lock()
+        self.events = SqliteEventStore(self.main)
+        self.views = SqliteViewStore(self.main, self.view_writer, self.view_lock)
+
+    @classmethod
+    async def open(cls, path: str | Path) -> SqliteDatabase:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        db = cls(path)
+        await db.main.run(db.main.connect)
+        await db.view_writer.run(db.view_writer.connect)
+        return db
+
+    async def ping(self) -> None:
+        try:
+            await self.main.query("SELECT 1")
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    async def close(self) -> None:
+        await self.main.close()
+        await self.view_writer.close()
+
+
+class SqliteEventStore:
+    def __init__(self, conn: _Connection) -> None:
+        self._conn = conn
+
+    async def append(self, events: Sequence[Envelope]) -> AppendResult:
+        check_batch(events)
+        rows = [
+            (str(e.event_id), e.stream_id, e.stream_version, e.type, e.routing_key, e.to_json())
+            for e in events
+        ]
+        return await self._conn.run(self._conn.transaction, lambda conn: _append(conn, rows))
+
+    async def read_stream(self, stream_id: str) -> list[Envelope]:
+        rows = await self._conn.query(
+            "SELECT body FROM events WHERE stream_id = ? ORDER BY stream_version", (stream_id,)
+        )
+        return [Envelope.model_validate_json(body) for (body,) in rows]
+
+    async def stream_version(self, stream_id: str) -> int:
+        return await self._conn.run(_stream_version, self._conn.conn, stream_id)
+
+    async def read_from(self, after_position: int, limit: int) -> list[RecordedEvent]:
+        rows = await self._conn.query(
+            "SELECT position, event_id, stream_id, stream_version, routing_key, body "
+            "FROM events WHERE position > ? ORDER BY position LIMIT ?",
+            (after_position, limit),
+        )
+        return [
+            RecordedEvent(pos, UUID(eid), sid, ver, key, bytes(body))
+            for pos, eid, sid, ver, key, body in rows
+        ]
+
+    async def last_position(self) -> int:
+        rows = await self._conn.query("SELECT max(position) FROM events")
+        return int(rows[0][0] or 0)
+
+    async def load_checkpoint(self, name: str) -> int:
+        rows = await self._conn.query("SELECT position FROM checkpoints WHERE name = ?", (name,))
+        return int(rows[0][0]) if rows else 0
+
+    async def save_checkpoint(self, name: str, position: int) -> None:
+        await self._conn.execute(
+            "INSERT INTO checkpoints (name, position) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+            (name, position),
+        )
+
+
+def _stream_version(conn: sqlite3.Connection, stream_id: str) -> int:
+    row = conn.execute(
+        "SELECT max(stream_version) FROM events WHERE stream_id = ?", (stream_id,)
+    ).fetchone()
+    return int(row[0] or 0)
+
+
+def _append(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> AppendResult:
+    event_ids = [row[0] for row in rows]
+    marks = ",".join("?" * len(event_ids))
+    existing = dict(
+        conn.execute(
+            f"SELECT event_id, position FROM events WHERE event_id IN ({marks})", event_ids
+        ).fetchall()
+    )
+    if len(existing) == len(rows):
+        return AppendResult(positions=[existing[eid] for eid in event_ids], appended=False)
+    stream_id, first_version = rows[0][1], rows[0][2]
+    current = _stream_version(conn, stream_id)
+    if existing or first_version != current + 1:
+        raise ConcurrencyConflict(stream_id, first_version, current)
+    positions = []
+    for row in rows:
+        cursor = conn.execute(
+            "INSERT INTO events (event_id, stream_id, stream_version, type, routing_key, body) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            row,
+        )
+        positions.append(int(cursor.lastrowid or 0))
+    return AppendResult(positions=positions, appended=True)
+
+
+def _get_doc(conn: sqlite3.Connection, collection: str, key: str) -> Document | None:
+    row = conn.execute(
+        "SELECT doc FROM view_documents WHERE collection = ? AND key = ?", (collection, key)
+    ).fetchone()
+    return json.loads(row[0]) if row else None
+
+
+def _put_doc(conn: sqlite3.Connection, collection: str, key: str, doc: Document) -> None:
+    conn.execute(
+        "INSERT INTO view_documents (collection, key, doc) VALUES (?, ?, ?) "
+        "ON CONFLICT (collection, key) DO UPDATE SET doc = excluded.doc",
+        (collection, key, json.dumps(doc, default=str)),
+    )
+
+
+def _increment(
+    conn: sqlite3.Connection, collection: str, key: str, amounts: Mapping[str, float]
+) -> None:
+    doc = _get_doc(conn, collection, key) or {}
+    for name, amount in amounts.items():
+        doc[name] = doc.get(name, 0) + amount
+    _put_doc(conn, collection, key, doc)
+
+
+class _SqliteViewTransaction:
+    def __init__(self, conn: _Connection) -> None:
+        self._conn = conn
+
+    async def get(self, collection: str, key: str) -> Document | None:
+        return await self._conn.run(_get_doc, self._conn.conn, collection, key)
+
+    async def put(self, collection: str, key: str, doc: Document) -> None:
+        await self._conn.run(_put_doc, self._conn.conn, collection, key, doc)
+
+    async def increment(self, collection: str, key: str, amounts: Mapping[str, float]) -> None:
+        await self._conn.run(_increment, self._conn.conn, collection, key, amounts)
+
+    async def delete(self, collection: str, key: str) -> None:
+        await self._conn.execute(
+            "DELETE FROM view_documents WHERE collection = ? AND key = ?", (collection, key)
+        )
+
+
+def _where_clause(where: Mapping[str, Any] | None) -> tuple[str, list[Any]]:
+    if not where:
+        return "", []
+    clauses, params = [], []
+    for name, value in where.items():
+        if not name.isidentifier():
+            raise ValueError(f"not a field name: {name!r}")
+        clauses.append(f"json_extract(doc, '$.{name}') = ?")
+        params.append(value)
+    return " AND " + " AND ".join(clauses), params
+
+
+class SqliteViewStore:
+    def __init__(self, reader: _Connection, writer: _Connection, lock: asyncio.Lock) -> None:
+        self._reader = reader
+        self._writer = writer
+        # apply_once's effect awaits inside the writer's open transaction: one at a time.
+        self._lock = lock
+
+    async def apply_once(self, event_id: UUID, effect: Effect) -> bool:
+        writer = self._writer
+        async with self._lock:
+            await writer.execute("BEGIN IMMEDIATE")
+            try:
+                seen = await writer.query(
+                    "SELECT 1 FROM applied_events WHERE event_id = ?", (str(event_id),)
+                )
+                if not seen:
+                    await effect(_SqliteViewTransaction(writer))
+                    await writer.execute(
+                        "INSERT INTO applied_events (event_id) VALUES (?)", (str(event_id),)
+                    )
+            except BaseException:
+                await writer.execute("ROLLBACK")
+                raise
+            await writer.execute("COMMIT")
+            return not seen
+
+    async def is_applied(self, event_id: UUID) -> bool:
+        rows = await self._reader.query(
+            "SELECT 1 FROM applied_events WHERE event_id = ?", (str(event_id),)
+        )
+        return bool(rows)
+
+    async def get(self, collection: str, key: str) -> Document | None:
+        return await self._reader.run(_get_doc, self._reader.conn, collection, key)
+
+    async def find(
+        self, collection: str, where: Mapping[str, Any] | None = None, *, limit: int = 100
+    ) -> list[Document]:
+        clause, params = _where_clause(where)
+        rows = await self._reader.query(
+            f"SELECT doc FROM view_documents WHERE collection = ?{clause} ORDER BY key LIMIT ?",
+            [collection, *params, limit],
+        )
+        return [json.loads(doc) for (doc,) in rows]
+
+    async def count(self, collection: str, where: Mapping[str, Any] | None = None) -> int:
+        clause, params = _where_clause(where)
+        rows = await self._reader.query(
+            f"SELECT count(*) FROM view_documents WHERE collection = ?{clause}",
+            [collection, *params],
+        )
+        return int(rows[0][0])
+
+    async def applied_count(self) -> int:
+        rows = await self._reader.query("SELECT count(*) FROM applied_events")
+        return int(rows[0][0])
+
+    async def reset(self) -> None:
+        def clear(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM view_documents")
+            conn.execute("DELETE FROM applied_events")
+
+        async with self._lock:
+            await self._writer.run(self._writer.transaction, clear)
