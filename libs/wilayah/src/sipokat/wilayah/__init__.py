@@ -1,0 +1,27 @@
+"""The directory of areas: kota → kecamatan → kelurahan → RT.
+
+The default data (Kota Lubuklinggau and Kota Kediri) ships with the package; another city's
+directory loads from a file of the same shape.
+"""
+
+from sipokat.wilayah.directory import (
+    City,
+    Directory,
+    Kecamatan,
+    Kelurahan,
+    UnknownWilayah,
+    load_default_directory,
+    load_directory,
+    rt_code,
+)
+
+__all__ = [
+    "City",
+    "Directory",
+    "Kecamatan",
+    "Kelurahan",
+    "UnknownWilayah",
+    "load_default_directory",
+    "load_directory",
+    "rt_code",
+]

@@ -1,0 +1,120 @@
+"""Bearer JWTs (PyJWT), checked by every service itself: nothing trusts the network.
+
+HS256 with the configured secret by default; RS256 with keys from a JWKS URL for a real identity
+provider. Only the configured algorithms are accepted, and exp, aud and iss are required and
+checked (RFC 8725).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+import jwt
+from fastapi import Depends, Request
+from pydantic import BaseModel, ValidationError
+
+from sipokat.events.envelope import Actor, Role
+from sipokat.runtime.problems import Problem
+from sipokat.runtime.settings import ServiceSettings
+
+BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="sipokat"'}
+
+
+class Principal(BaseModel):
+    """The authenticated caller: who, in which role, answering for which wilayah."""
+
+    subject: str
+    role: Role
+    wilayah: str | None = None
+    name: str | None = None
+
+    def as_actor(self) -> Actor:
+        return Actor(subject=self.subject, role=self.role, wilayah=self.wilayah)
+
+
+class TokenVerifier:
+    def __init__(self, settings: ServiceSettings) -> None:
+        self._algorithms = list(settings.jwt_algorithms)
+        self._audience = settings.jwt_audience
+        self._issuer = settings.jwt_issuer
+        self._secret = settings.jwt_secret.get_secret_value()
+        self._jwks = jwt.PyJWKClient(settings.jwks_url) if settings.jwks_url else None
+
+    def verify(self, token: str) -> Principal:
+        try:
+            key: Any = self._secret
+            if self._jwks is not None and jwt.get_unverified_header(token).get("alg") == "RS256":
+                key = self._jwks.get_signing_key_from_jwt(token).key
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=self._algorithms,
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": ["exp", "iss", "aud", "sub"]},
+            )
+            return Principal(
+                subject=claims["sub"],
+                role=claims.get("role"),
+                wilayah=claims.get("wilayah"),
+                name=claims.get("name"),
+            )
+        except (jwt.PyJWTError, ValidationError) as exc:
+            raise Problem(
+                401, "Unauthorized", f"invalid token: {exc}", headers=BEARER_CHALLENGE
+            ) from exc
+
+
+def mint_token(
+    settings: ServiceSettings,
+    *,
+    subject: str,
+    role: Role | str,
+    wilayah: str | None = None,
+    name: str | None = None,
+    ttl: timedelta = timedelta(hours=12),
+) -> str:
+    """A development token signed with the configured HS256 secret."""
+    now = datetime.now(UTC)
+    claims: dict[str, Any] = {
+        "sub": subject,
+        "role": str(Role(role)),
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "exp": now + ttl,
+    }
+    if wilayah:
+        claims["wilayah"] = wilayah
+    if name:
+        claims["name"] = name
+    return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
+
+
+def authenticate(request: Request) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Problem(401, "Unauthorized", "a bearer token is required", headers=BEARER_CHALLENGE)
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return verifier.verify(token.strip())
+
+
+CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
+
+
+def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+    allowed: Sequence[Role] = roles
+
+    def check(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in allowed:
+            raise Problem(
+                403,
+                "Forbidden",
+                f"role {principal.role} may not do this; allowed: {', '.join(allowed)}",
+            )
+        return principal
+
+    return check

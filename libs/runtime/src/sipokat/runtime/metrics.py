@@ -1,0 +1,29 @@
+"""Prometheus metrics every service exposes on GET /metrics."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+HTTP_REQUESTS = Counter(
+    "sipokat_http_requests_total", "HTTP requests", ["service", "method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "sipokat_http_request_duration_seconds",
+    "HTTP request latency",
+    ["service", "method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+EVENTS_APPENDED = Counter("sipokat_events_appended_total", "Events stored", ["service", "type"])
+EVENTS_PUBLISHED = Counter(
+    "sipokat_events_published_total", "Events confirmed by the broker", ["service"]
+)
+EVENTS_CONSUMED = Counter(
+    "sipokat_events_consumed_total",
+    "Messages taken from the service queue, by outcome",
+    ["service", "outcome"],
+)
+RELAY_LAG = Gauge("sipokat_relay_lag_events", "Stored events not yet published", ["service"])
+CONSUMER_LAG = Gauge(
+    "sipokat_consumer_lag_messages", "Messages waiting in the service queue", ["service"]
+)
+BROKER_CONNECTED = Gauge("sipokat_broker_connected", "1 while connected to RabbitMQ", ["link"])

@@ -1,0 +1,197 @@
+"""What runs beside a service's HTTP API: its database, its relay and its consumer.
+
+Each service's bootstrap describes itself with a `ServiceRuntime` and gets a FastAPI app from
+`create_service_app`; the app's lifespan starts and stops everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, FastAPI, Request
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.responses import Response
+
+from sipokat.events.broker.consumer import Consumer, Handler
+from sipokat.events.broker.relay import Relay
+from sipokat.events.envelope import Envelope
+from sipokat.events.store import Database, open_database
+from sipokat.runtime import metrics
+from sipokat.runtime.auth import TokenVerifier
+from sipokat.runtime.health import Check, CheckResult, health_router
+from sipokat.runtime.logging import configure_logging
+from sipokat.runtime.middleware import RequestContextMiddleware
+from sipokat.runtime.problems import install_problem_handlers
+from sipokat.runtime.settings import ServiceSettings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """The routing keys a service consumes and how to build its handler once the store is open."""
+
+    bindings: Sequence[str]
+    handler: Callable[[Database], Handler]
+
+
+class ServiceRuntime:
+    def __init__(
+        self,
+        name: str,
+        settings: ServiceSettings,
+        *,
+        publishes: bool = False,
+        subscription: Subscription | None = None,
+    ) -> None:
+        self.name = name
+        self.settings = settings
+        self.publishes = publishes
+        self.subscription = subscription
+        self._database: Database | None = None
+        self.relay: Relay | None = None
+        self.consumer: Consumer | None = None
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def database(self) -> Database:
+        if self._database is None:
+            raise RuntimeError(f"{self.name} is not started")
+        return self._database
+
+    async def start(self) -> None:
+        s = self.settings
+        self._database = await open_database(
+            s.store_backend, service=self.name, data_dir=s.data_dir, mongodb_url=s.mongodb_url
+        )
+        if self.publishes:
+            self.relay = Relay(
+                self._database.events,
+                s.rabbitmq_url,
+                s.topology,
+                name=f"{s.broker_prefix}.{self.name}.relay",
+                on_published=metrics.EVENTS_PUBLISHED.labels(self.name).inc,
+            )
+            self._spawn(self.relay.run(self._stop))
+        if self.subscription is not None:
+            consumed = metrics.EVENTS_CONSUMED
+            self.consumer = Consumer(
+                s.rabbitmq_url,
+                s.topology,
+                self.name,
+                self.subscription.bindings,
+                self.subscription.handler(self._database),
+                on_outcome=lambda outcome: consumed.labels(self.name, outcome).inc(),
+            )
+            self._spawn(self.consumer.run(self._stop))
+        log.info("service.started", backend=s.store_backend, prefix=s.broker_prefix)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        self._tasks.append(asyncio.create_task(work))
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=10)
+            for task in pending:
+                task.cancel()
+        if self._database is not None:
+            await self._database.close()
+            self._database = None
+        log.info("service.stopped")
+
+    async def append(self, events: Sequence[Envelope]) -> list[int]:
+        """Store events in this service's event store and wake the relay."""
+        result = await self.database.events.append(events)
+        if result.appended:
+            for event in events:
+                metrics.EVENTS_APPENDED.labels(self.name, event.type).inc()
+        if self.relay is not None:
+            self.relay.notify()
+        return result.positions
+
+    # ------------------------------------------------------------ readiness checks
+
+    async def check_store(self) -> CheckResult:
+        await self.database.ping()
+        return CheckResult("pass")
+
+    async def check_broker(self) -> CheckResult:
+        links = [x.link for x in (self.relay, self.consumer) if x is not None]
+        down = [link.name for link in links if not link.connected.is_set()]
+        for link in links:
+            metrics.BROKER_CONNECTED.labels(link.name).set(0 if link.name in down else 1)
+        if down:
+            return CheckResult("fail", output=f"not connected: {', '.join(down)}")
+        return CheckResult("pass")
+
+    async def check_relay_lag(self) -> CheckResult:
+        assert self.relay is not None
+        lag = await self.relay.lag()
+        metrics.RELAY_LAG.labels(self.name).set(lag)
+        return CheckResult("pass", observed_value=lag)
+
+    async def check_consumer_lag(self) -> CheckResult:
+        assert self.consumer is not None
+        lag = await self.consumer.lag()
+        if lag is None:
+            return CheckResult("fail", output="consumer not connected")
+        metrics.CONSUMER_LAG.labels(self.name).set(lag)
+        too_far = lag > self.settings.ready_max_consumer_lag
+        return CheckResult("fail" if too_far else "pass", observed_value=lag)
+
+    def checks(self) -> dict[str, Check]:
+        checks: dict[str, Check] = {
+            "store:reachable": self.check_store,
+            "broker:connection": self.check_broker,
+        }
+        if self.publishes:
+            checks["relay:lag"] = self.check_relay_lag
+        if self.subscription is not None:
+            checks["consumer:lag"] = self.check_consumer_lag
+        return checks
+
+
+def runtime_of(request: Request) -> ServiceRuntime:
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime
+
+
+def create_service_app(
+    runtime: ServiceRuntime,
+    routers: Sequence[APIRouter],
+    *,
+    title: str,
+    description: str = "",
+) -> FastAPI:
+    settings = runtime.settings
+    configure_logging(runtime.name, settings.log_level, settings.log_format)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app.state.runtime = runtime
+    app.state.token_verifier = TokenVerifier(settings)
+    install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware, service=runtime.name)
+    app.include_router(health_router(runtime.name, runtime.checks()))
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    for router in routers:
+        app.include_router(router)
+    return app

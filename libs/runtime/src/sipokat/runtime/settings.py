@@ -1,0 +1,50 @@
+"""Settings shared by every service, from the environment (prefix SIPOKAT_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from sipokat.events.broker.topology import Topology
+
+DEFAULT_PORTS = {"intake": 8000, "verification": 8001, "analytics": 8002, "notification": 8003}
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SIPOKAT_", extra="ignore")
+
+    store_backend: Literal["sqlite", "mongodb"] = "sqlite"
+    data_dir: Path = Path("var")
+    rabbitmq_url: str = Field(
+        default="amqp://guest:guest@127.0.0.1/",
+        validation_alias=AliasChoices("RABBITMQ_URL", "SIPOKAT_RABBITMQ_URL"),
+    )
+    mongodb_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("MONGODB_URL", "SIPOKAT_MONGODB_URL")
+    )
+    # Every broker name hangs off this prefix: `sipokat.events`, `sipokat.<service>`, ...
+    broker_prefix: str = "sipokat"
+
+    log_level: str = "INFO"
+    log_format: Literal["json", "console"] = "json"
+    http_host: str = "127.0.0.1"
+    http_port: int | None = None
+
+    jwt_secret: SecretStr = SecretStr("dev-secret-change-me-at-least-32-bytes")
+    jwt_audience: str = "sipokat"
+    jwt_issuer: str = "sipokat-dev"
+    jwt_algorithms: list[Literal["HS256", "RS256"]] = ["HS256"]
+    jwks_url: str | None = None
+
+    # /health/ready fails while more messages than this wait in the service's queue.
+    ready_max_consumer_lag: int = 10_000
+
+    @property
+    def topology(self) -> Topology:
+        return Topology(self.broker_prefix)
+
+    def port_for(self, service: str) -> int:
+        return self.http_port or DEFAULT_PORTS.get(service, 8000)

@@ -1,0 +1,126 @@
+"""Loading and looking up the directory of areas."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sipokat.events.catalogue import WilayahPath
+
+_RT_CODE = re.compile(r"^(?P<kelurahan>\d{2}\.\d{2}\.\d{2}\.\d{4})/(?P<rt>\d{3})$")
+
+
+class UnknownWilayah(LookupError):
+    pass
+
+
+class _Area(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    code: str
+    name: str
+
+
+class Kelurahan(_Area):
+    rt_count: int = Field(ge=0)
+
+    def rt_codes(self) -> list[str]:
+        return [rt_code(self.code, number) for number in range(1, self.rt_count + 1)]
+
+
+class Kecamatan(_Area):
+    kelurahan: list[Kelurahan]
+
+
+class City(_Area):
+    kecamatan: list[Kecamatan]
+
+
+class _DirectoryFile(BaseModel):
+    cities: list[City]
+
+
+def rt_code(kelurahan_code: str, number: int) -> str:
+    """`16.73.02.1019/007`: the kelurahan code and the RT number in three digits."""
+    return f"{kelurahan_code}/{number:03d}"
+
+
+class Directory:
+    def __init__(self, cities: list[City]) -> None:
+        self.cities = cities
+        self._city: dict[str, City] = {c.code: c for c in cities}
+        self._kecamatan: dict[str, tuple[City, Kecamatan]] = {}
+        self._kelurahan: dict[str, tuple[City, Kecamatan, Kelurahan]] = {}
+        for city in cities:
+            for kecamatan in city.kecamatan:
+                self._kecamatan[kecamatan.code] = (city, kecamatan)
+                for kelurahan in kecamatan.kelurahan:
+                    self._kelurahan[kelurahan.code] = (city, kecamatan, kelurahan)
+
+    def city(self, code: str) -> City:
+        try:
+            return self._city[code]
+        except KeyError:
+            raise UnknownWilayah(f"no kota {code!r}") from None
+
+    def kecamatan(self, code: str) -> Kecamatan:
+        try:
+            return self._kecamatan[code][1]
+        except KeyError:
+            raise UnknownWilayah(f"no kecamatan {code!r}") from None
+
+    def kelurahan(self, code: str) -> Kelurahan:
+        try:
+            return self._kelurahan[code][2]
+        except KeyError:
+            raise UnknownWilayah(f"no kelurahan {code!r}") from None
+
+    def rt_path(self, code: str) -> WilayahPath:
+        """The full path of an RT; `UnknownWilayah` unless the RT exists in the directory."""
+        match = _RT_CODE.match(code)
+        if not match:
+            raise UnknownWilayah(f"{code!r} is not an RT code like 16.73.02.1019/007")
+        found = self._kelurahan.get(match["kelurahan"])
+        if found is None:
+            raise UnknownWilayah(f"no kelurahan {match['kelurahan']!r}")
+        city, kecamatan, kelurahan = found
+        number = int(match["rt"])
+        if not 1 <= number <= kelurahan.rt_count:
+            raise UnknownWilayah(
+                f"kelurahan {kelurahan.name} has RT 001 to {kelurahan.rt_count:03d}, "
+                f"not {number:03d}"
+            )
+        return WilayahPath(
+            kota_code=city.code,
+            kota_name=city.name,
+            kecamatan_code=kecamatan.code,
+            kecamatan_name=kecamatan.name,
+            kelurahan_code=kelurahan.code,
+            kelurahan_name=kelurahan.name,
+            rt_code=code,
+        )
+
+    def contains(self, area_code: str, rt: str) -> bool:
+        """Whether the RT lies in the area (a kota, kecamatan, kelurahan or the RT itself)."""
+        return rt == area_code or rt.startswith(area_code + ".") or rt.startswith(area_code + "/")
+
+    def rt_total(self, area_code: str | None = None) -> int:
+        return sum(
+            kelurahan.rt_count
+            for code, (_, _, kelurahan) in self._kelurahan.items()
+            if area_code is None or code == area_code or code.startswith(area_code + ".")
+        )
+
+
+def load_directory(path: str | Path) -> Directory:
+    return Directory(_DirectoryFile.model_validate_json(Path(path).read_text()).cities)
+
+
+@cache
+def load_default_directory() -> Directory:
+    data = resources.files("sipokat.wilayah").joinpath("data/wilayah.json").read_text()
+    return Directory(_DirectoryFile.model_validate_json(data).cities)
