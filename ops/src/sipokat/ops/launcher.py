@@ -1,0 +1,78 @@
+"""Start the four services as child processes and keep them running until Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+from sipokat.runtime.settings import DEFAULT_PORTS, ServiceSettings
+
+SERVICES = ("intake", "verification", "analytics", "notification")
+
+
+def _live(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/live", timeout=1) as r:
+            return bool(r.status == 200)
+    except OSError:
+        return False
+
+
+def run_platform(services: list[str], startup_timeout: float = 60) -> int:
+    settings = ServiceSettings()
+    children: dict[str, subprocess.Popen[bytes]] = {}
+    for service in services:
+        env = {**os.environ, "SIPOKAT_HTTP_PORT": str(DEFAULT_PORTS[service])}
+        children[service] = subprocess.Popen(
+            [sys.executable, "-m", "sipokat.runtime.serve", service], env=env
+        )
+    deadline = time.monotonic() + startup_timeout
+    waiting = set(services)
+    while waiting and time.monotonic() < deadline:
+        for service in list(waiting):
+            if children[service].poll() is not None:
+                print(f"{service} exited with {children[service].returncode}", file=sys.stderr)
+                _stop(children)
+                return 1
+            if _live(DEFAULT_PORTS[service]):
+                waiting.discard(service)
+        time.sleep(0.2)
+    if waiting:
+        print(f"not up after {startup_timeout}s: {', '.join(sorted(waiting))}", file=sys.stderr)
+        _stop(children)
+        return 1
+    gateway = f"http://127.0.0.1:{DEFAULT_PORTS['intake']}"
+    print(
+        f"\nSipokat is running ({settings.store_backend} stores in {settings.data_dir}/, "
+        f"broker {settings.rabbitmq_url.split('@')[-1]}).\n"
+        f"  Gateway:  {gateway}   (API docs {gateway}/docs)\n"
+        f"  Health:   {gateway}/health/ready\n"
+        "  Token:    uv run sipokat token --role ketua_rt --wilayah 16.73.02.1019/007\n"
+        "Press Ctrl-C to stop.\n",
+        flush=True,
+    )
+    try:
+        while all(child.poll() is None for child in children.values()):
+            time.sleep(0.5)
+        dead = [s for s, c in children.items() if c.poll() is not None]
+        print(f"stopped unexpectedly: {', '.join(dead)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        _stop(children)
+
+
+def _stop(children: dict[str, subprocess.Popen[bytes]]) -> None:
+    for child in children.values():
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children.values():
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()

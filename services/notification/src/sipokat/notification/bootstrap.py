@@ -1,0 +1,22 @@
+"""Wires the notification service: inboxes fed by every report event."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from sipokat.events.projection import projection_handler
+from sipokat.notification import views
+from sipokat.notification.entrypoints import http
+from sipokat.runtime.service import ServiceRuntime, Subscription, create_service_app
+from sipokat.runtime.settings import ServiceSettings
+
+BINDINGS = ["report.#"]
+
+
+def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+    runtime = ServiceRuntime(
+        "notification",
+        settings or ServiceSettings(),
+        subscription=Subscription(BINDINGS, lambda db: projection_handler(db.views, views.project)),
+    )
+    return create_service_app(runtime, [http.router], title="Sipokat notification")
