@@ -22,7 +22,14 @@ def _live(port: int) -> bool:
         return False
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_platform(services: list[str], startup_timeout: float = 60) -> int:
+    # Explicit handlers: a launcher started in the background inherits an ignored SIGINT.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     settings = ServiceSettings()
     children: dict[str, subprocess.Popen[bytes]] = {}
     for service in services:

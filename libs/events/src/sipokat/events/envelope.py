@@ -86,6 +86,30 @@ class Envelope(BaseModel):
             return resolve_payload(raw)
         return raw
 
+    @model_validator(mode="after")
+    def _consistent_with_payload(self) -> Envelope:
+        # A typed payload passed in directly is not checked by `_resolve_payload`: without this,
+        # an envelope whose `type`, version or stream disagree with its payload would be stored
+        # and published, and then no reader could parse it (a poison event in the outbox).
+        from sipokat.events.catalogue import EVENT_TYPES
+
+        data = self.data
+        if EVENT_TYPES.get(self.type) is not type(data):
+            raise ValueError(
+                f"type {self.type!r} does not match payload {type(data).__name__} "
+                "(or the payload is not in the catalogue)"
+            )
+        if self.schema_version != data.schema_version:
+            raise ValueError(
+                f"schema_version {self.schema_version} does not match {self.type} "
+                f"v{data.schema_version}"
+            )
+        if self.stream_id != data.stream_id():
+            raise ValueError(
+                f"stream_id {self.stream_id!r} does not match the payload's {data.stream_id()!r}"
+            )
+        return self
+
     @property
     def routing_key(self) -> str:
         return self.data.routing_key()

@@ -43,7 +43,7 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("aio_pika", "aiormq"):
+    for noisy in ("aio_pika", "aiormq", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.getLogger("uvicorn.access").disabled = True  # the request middleware logs requests
     structlog.contextvars.clear_contextvars()

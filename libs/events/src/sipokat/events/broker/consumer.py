@@ -103,7 +103,10 @@ class Consumer:
     async def _process(self, message: AbstractIncomingMessage, dlx: AbstractExchange) -> None:
         try:
             envelope = Envelope.model_validate_json(message.body)
-        except ValueError as exc:  # pydantic's ValidationError and UnknownEventType are both
+        except Exception as exc:
+            # Mostly pydantic's ValidationError (UnknownEventType included), but an upcaster
+            # that trips over an odd old payload may raise anything (KeyError, TypeError...);
+            # letting that escape would crash the session and redeliver the message forever.
             await self._dead_letter(message, dlx, "unparseable", str(exc), attempts=0)
             return
         structlog.contextvars.bind_contextvars(

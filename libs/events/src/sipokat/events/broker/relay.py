@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Callable
+from datetime import datetime
 
 import aio_pika
 import structlog
@@ -26,17 +28,22 @@ CHECKPOINT = "relay"
 
 
 def to_message(event: RecordedEvent) -> aio_pika.Message:
-    envelope = event.envelope
+    # The properties come from the stored JSON as it is, not from a full Envelope parse: that is
+    # cheaper per event, and an event this process can no longer parse (a schema bumped without
+    # its upcaster) is still published, for consumers to dead-letter, instead of stopping the
+    # relay, and every event behind it, in a crash loop.
+    raw = json.loads(event.body)
+    occurred_at = raw.get("occurred_at")
     return aio_pika.Message(
         body=event.body,
         content_type="application/json",
         delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
         message_id=str(event.event_id),
-        correlation_id=envelope.correlation_id,
-        type=envelope.type,
-        app_id=envelope.source,
-        timestamp=envelope.occurred_at,
-        headers={"schema_version": envelope.schema_version, "stream_id": event.stream_id},
+        correlation_id=raw.get("correlation_id"),
+        type=raw.get("type"),
+        app_id=raw.get("source"),
+        timestamp=datetime.fromisoformat(occurred_at) if isinstance(occurred_at, str) else None,
+        headers={"schema_version": raw.get("schema_version"), "stream_id": event.stream_id},
     )
 
 
@@ -82,9 +89,11 @@ class Relay:
         exchange = await declare_exchange(channel, self.topology)
         self.position = await self.store.load_checkpoint(CHECKPOINT)
         while True:
+            # Cleared before reading, not after: a notify() that arrives while the batch is read
+            # (and finds nothing yet) must still wake the wait below, not sit out a whole poll.
+            self._wake.clear()
             published = await self.publish_pending(exchange)
             if published == 0:
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
 

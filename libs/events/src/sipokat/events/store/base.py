@@ -72,6 +72,8 @@ def check_batch(events: Sequence[Envelope]) -> None:
             raise ValueError("one append writes to one stream")
         if event.stream_version != events[0].stream_version + offset:
             raise ValueError("stream versions in one append must be consecutive")
+    if len({event.event_id for event in events}) != len(events):
+        raise ValueError("one append cannot hold the same event_id twice")
 
 
 class EventStore(Protocol):

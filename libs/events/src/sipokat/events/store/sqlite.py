@@ -8,6 +8,7 @@ wrapper would pay one hop per statement on the hot path).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
@@ -79,8 +80,12 @@ class _Connection:
             raise StoreUnavailable("database is closed")
         return self._conn
 
+    def submit(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """Queue `fn` on the connection's thread now; it runs even if nobody awaits it."""
+        return asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
+
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
+        return await self.submit(fn, *args)
 
     async def query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         return await self.run(lambda: self.conn.execute(sql, params).fetchall())
@@ -94,10 +99,10 @@ class _Connection:
         conn.execute("BEGIN IMMEDIATE")
         try:
             result = fn(conn)
+            conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            rollback_if_open(conn)  # a failed COMMIT too must not leave the transaction open
             raise
-        conn.execute("COMMIT")
         return result
 
     async def close(self) -> None:
@@ -105,6 +110,11 @@ class _Connection:
             await self.run(self._conn.close)
             self._conn = None
         self._thread.shutdown(wait=True)
+
+
+def rollback_if_open(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
 
 
 class SqliteDatabase:
@@ -287,8 +297,12 @@ class SqliteViewStore:
     async def apply_once(self, event_id: UUID, effect: Effect) -> bool:
         writer = self._writer
         async with self._lock:
-            await writer.execute("BEGIN IMMEDIATE")
+            # Every step, BEGIN and COMMIT included, is inside the try: a task cancelled while it
+            # awaits a step (a consumer whose connection dropped) leaves that step running on the
+            # writer's thread, and the rollback queued behind it must then close the transaction,
+            # or the writer would hold the database's write lock for good.
             try:
+                await writer.execute("BEGIN IMMEDIATE")
                 seen = await writer.query(
                     "SELECT 1 FROM applied_events WHERE event_id = ?", (str(event_id),)
                 )
@@ -297,10 +311,13 @@ class SqliteViewStore:
                     await writer.execute(
                         "INSERT INTO applied_events (event_id) VALUES (?)", (str(event_id),)
                     )
+                await writer.execute("COMMIT")
             except BaseException:
-                await writer.execute("ROLLBACK")
+                # Submitted to the writer's thread at once and shielded, so it runs (after
+                # whatever step is still running there) even if this task is cancelled again.
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(writer.submit(lambda: rollback_if_open(writer.conn)))
                 raise
-            await writer.execute("COMMIT")
             return not seen
 
     async def is_applied(self, event_id: UUID) -> bool:

@@ -1,0 +1,37 @@
+# The two commands: `make run` starts the platform, `make test` runs the whole suite.
+.PHONY: install broker run test test-fast lint format schemas clean
+
+UV := uv
+
+install:
+	@scripts/ensure-uv.sh
+
+broker:
+	@scripts/ensure-rabbitmq.sh
+
+run: install broker
+	$(UV) run sipokat run
+
+test: install broker
+	$(UV) run pytest
+
+# Everything but the end-to-end and broker-restart tests.
+test-fast: install broker
+	$(UV) run pytest -m "not e2e and not disruptive"
+
+lint: install
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run mypy -p sipokat.events -p sipokat.runtime -p sipokat.wilayah \
+		-p sipokat.intake -p sipokat.verification -p sipokat.analytics \
+		-p sipokat.notification -p sipokat.ops
+
+format: install
+	$(UV) run ruff check --fix .
+	$(UV) run ruff format .
+
+schemas: install
+	$(UV) run sipokat schemas --out docs/events
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+"""Top-level conftest: pytest only takes `pytest_plugins` from here."""
+
+pytest_plugins = ["sipokat.events.testing"]

@@ -1,0 +1,64 @@
+"""Token checks of RFC 8725: only allowed algorithms, and exp, aud, iss all required."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+import pytest
+from pydantic import SecretStr
+
+from sipokat.events.envelope import Role
+from sipokat.runtime.auth import Principal, TokenVerifier, mint_token
+from sipokat.runtime.problems import Problem
+from sipokat.runtime.settings import ServiceSettings
+
+SETTINGS = ServiceSettings(jwt_secret=SecretStr("a-test-secret-of-at-least-32-bytes!"))
+
+
+def claims(**overrides: Any) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    base = {
+        "sub": "lurah-pelita-jaya",
+        "role": "lurah",
+        "wilayah": "16.73.02.1019",
+        "iss": SETTINGS.jwt_issuer,
+        "aud": SETTINGS.jwt_audience,
+        "iat": now,
+        "exp": now + timedelta(minutes=5),
+    }
+    base.update(overrides)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def signed(payload: dict[str, Any], secret: str | None = None) -> str:
+    return jwt.encode(payload, secret or SETTINGS.jwt_secret.get_secret_value(), algorithm="HS256")
+
+
+def test_a_minted_token_verifies_to_its_principal() -> None:
+    token = mint_token(SETTINGS, subject="rt-7", role=Role.KETUA_RT, wilayah="16.73.02.1019/007")
+    assert TokenVerifier(SETTINGS).verify(token) == Principal(
+        subject="rt-7", role=Role.KETUA_RT, wilayah="16.73.02.1019/007"
+    )
+
+
+@pytest.mark.parametrize(
+    ("token", "why"),
+    [
+        (signed(claims(exp=datetime.now(UTC) - timedelta(seconds=5))), "expired"),
+        (signed(claims(aud="someone-else")), "audience"),
+        (signed(claims(iss="evil")), "issuer"),
+        (signed(claims(exp=None)), "exp"),
+        (signed(claims(aud=None)), "aud"),
+        (signed(claims(), secret="another-secret-of-at-least-32-bytes"), "signature"),
+        (jwt.encode(claims(), key="", algorithm="none"), "alg none"),
+        (signed(claims(role="raja")), "unknown role"),
+        ("not-a-jwt", "garbage"),
+    ],
+)
+def test_bad_tokens_are_refused_with_401(token: str, why: str) -> None:
+    with pytest.raises(Problem) as refused:
+        TokenVerifier(SETTINGS).verify(token)
+    assert refused.value.status == 401, why
+    assert refused.value.headers == {"WWW-Authenticate": 'Bearer realm="sipokat"'}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Makes sure a RabbitMQ broker answers on RABBITMQ_URL's host (default localhost):
+# installs Debian's rabbitmq-server where it is missing and starts it where it is stopped.
+set -euo pipefail
+url="${RABBITMQ_URL:-amqp://guest:guest@127.0.0.1/}"
+case "$url" in
+  *@127.0.0.1*|*@localhost*|*://127.0.0.1*|*://localhost*) ;;
+  *) echo "RABBITMQ_URL points at another host; not managing a local broker"; exit 0 ;;
+esac
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if ! command -v rabbitmq-server >/dev/null 2>&1 && [ ! -x /usr/sbin/rabbitmq-server ]; then
+  echo "installing rabbitmq-server (Debian package)"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq rabbitmq-server >/dev/null
+fi
+export PATH="$PATH:/usr/sbin:/usr/lib/rabbitmq/bin"
+if ! as_root rabbitmqctl -q status >/dev/null 2>&1; then
+  echo "starting rabbitmq-server"
+  as_root rabbitmq-server -detached
+fi
+as_root rabbitmqctl -q await_startup --timeout 120 >/dev/null
+# A broker left by an interrupted restart test has its node up but the app stopped.
+if ! as_root rabbitmq-diagnostics -q check_running >/dev/null 2>&1; then
+  as_root rabbitmqctl -q start_app
+fi
+echo "rabbitmq is running"
