@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-import sys
+import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from harness import Platform
+from harness import SERVICES, Platform  # on the path through pytest's `pythonpath` setting
+from sipokat.events.broker.topology import Topology
+from sipokat.events.testing import delete_topology
 
 
 @pytest.fixture
-def platform(rabbitmq_url: str, tmp_path: Path) -> Iterator[Platform]:
+async def platform(rabbitmq_url: str, tmp_path: Path) -> AsyncIterator[Platform]:
     running = Platform(rabbitmq_url, prefix=f"e2e-{uuid.uuid4().hex[:8]}", data_dir=tmp_path)
     try:
-        running.start()
+        await asyncio.to_thread(running.start)
         yield running
     finally:
-        running.stop()
+        await asyncio.to_thread(running.stop)
+        await delete_topology(rabbitmq_url, Topology(running.prefix), SERVICES)

@@ -6,18 +6,15 @@ Each platform gets its own broker prefix and data directory, so tests never touc
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TypeVar
 
 import httpx
 
@@ -123,20 +120,3 @@ def report_body(title: str = "Kerja bakti membersihkan saluran air") -> dict[str
         "description": "Warga RT 007 bergotong royong membersihkan saluran air.",
         "activity_date": date.today().isoformat(),
     }
-
-
-T = TypeVar("T")
-
-
-async def eventually(
-    probe: Callable[[], Awaitable[T | None]], within: float = 60, interval: float = 0.1
-) -> T:
-    """The first truthy result of `probe`, polled for `within` seconds (then the test fails)."""
-    deadline = time.monotonic() + within
-    while True:
-        result = await probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not so after {within}s: {probe}")
-        await asyncio.sleep(interval)

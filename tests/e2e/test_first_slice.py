@@ -9,9 +9,10 @@ import uuid
 import aio_pika
 import httpx
 import pytest
-from harness import KELURAHAN, RT, Platform, auth, eventually, report_body
 
+from harness import KELURAHAN, RT, Platform, auth, report_body
 from sipokat.events.broker.topology import Topology, declare_exchange
+from sipokat.events.testing import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.broker]
 
