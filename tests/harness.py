@@ -18,8 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from sipokat.runtime.auth import mint_token
-from sipokat.runtime.settings import ServiceSettings
+from sipokat.runtime.testing import bearer
 
 SERVICES = ("intake", "verification", "analytics", "notification")
 
@@ -108,8 +107,7 @@ KELURAHAN = "16.73.02.1019"
 
 def auth(role: str, wilayah: str | None) -> dict[str, str]:
     """Headers with a development token, signed as the services started by `Platform` expect."""
-    bearer = mint_token(ServiceSettings(), subject=f"{role}-{wilayah}", role=role, wilayah=wilayah)
-    return {"Authorization": f"Bearer {bearer}"}
+    return bearer(role, wilayah)
 
 
 def report_body(title: str = "Kerja bakti membersihkan saluran air") -> dict[str, object]:
