@@ -1,7 +1,7 @@
 # The two commands: `make run` starts the platform, `make test` runs the whole suite.
 .PHONY: install broker run test test-fast lint format schemas clean
 
-UV := uv
+UV := python3 -m uv
 
 install:
 	@scripts/ensure-uv.sh

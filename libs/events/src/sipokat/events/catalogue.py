@@ -11,7 +11,8 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails
 
 from sipokat.events.envelope import EventData
 
@@ -273,4 +274,21 @@ def resolve_payload(raw: dict[str, Any]) -> dict[str, Any]:
         if step is None:
             raise ValueError(f"no upcaster for {event_type} v{version}")
         data, version = step(data), version + 1
-    return {**raw, "schema_version": version, "data": payload_cls.model_validate(data)}
+    try:
+        payload = payload_cls.model_validate(data)
+    except ValidationError as exc:
+        # Raised from here, the payload's errors would be reported at the envelope's top level
+        # ("tier: Field required"); put them where they are: under `data`.
+        raise ValidationError.from_exception_data(
+            exc.title,
+            [
+                InitErrorDetails(
+                    type=error["type"],
+                    loc=("data", *error["loc"]),
+                    input=error["input"],
+                    **({"ctx": error["ctx"]} if "ctx" in error else {}),  # type: ignore[typeddict-item]
+                )
+                for error in exc.errors()
+            ],
+        ) from None
+    return {**raw, "schema_version": version, "data": payload}

@@ -78,7 +78,7 @@ MONGODB_IMAGE = "mongo:7.0"
 async def eventually(
     check: Callable[[], T | Awaitable[T]],
     *,
-    timeout: float = 30.0,
+    timeout: float = 30.0,  # noqa: ASYNC109 - a polling deadline, not a cancel scope
     interval: float = 0.05,
     message: str | Callable[[], str] = "",
 ) -> T:
@@ -148,8 +148,8 @@ def _run_in_thread(coro_fn: Callable[[], Awaitable[T]]) -> T:
         return pool.submit(asyncio.run, main()).result()
 
 
-async def _probe_amqp(url: str, timeout: float = 5.0) -> None:
-    connection = await aio_pika.connect(url, timeout=timeout)
+async def _probe_amqp(url: str) -> None:
+    connection = await aio_pika.connect(url, timeout=5)
     await connection.close()
 
 
@@ -222,6 +222,23 @@ class RabbitBroker:
                 f"rabbitmqctl {' '.join(args)} exited {done.returncode}: {done.stderr.strip()}"
             )
         return done.stdout
+
+    def close_connections(self, name_contains: str) -> int:
+        """Force-close (as the broker would) every connection whose client-given name contains
+        `name_contains`; returns how many. Relays and consumers name theirs after their
+        topology's prefix, so a test's own prefix closes only that test's connections."""
+        listing = self.rabbitmqctl(
+            "list_connections", "pid", "client_properties", "--quiet", "--no-table-headers"
+        )
+        pids = [
+            line.split("\t", 1)[0]
+            for line in listing.splitlines()
+            if "connection_name" in line and name_contains in line
+        ]
+        for pid in pids:
+            with contextlib.suppress(RuntimeError):  # it may be gone already
+                self.rabbitmqctl("close_connection", pid, "closed by a test")
+        return len(pids)
 
     def stop_app(self) -> None:
         self.rabbitmqctl("stop_app")
@@ -335,9 +352,7 @@ async def delete_topology(
 async def topology(rabbitmq_url: str) -> AsyncIterator[TrackedTopology]:
     tracked = new_topology()
     yield tracked
-    await delete_topology(
-        rabbitmq_url, tracked, sorted(tracked.services), sorted(tracked.queues)
-    )
+    await delete_topology(rabbitmq_url, tracked, sorted(tracked.services), sorted(tracked.queues))
 
 
 # ---------------------------------------------------------------- stores

@@ -71,13 +71,23 @@ class BrokerLink:
     async def _run_session(
         self, connection: aio_pika.abc.AbstractConnection, stop: asyncio.Event
     ) -> None:
+        # `connection.closed()` completes only when *we* close the connection (aio-pika 10.2): a
+        # connection the broker or the network dropped stays "open" there. Its close callbacks
+        # do run on every close, so they tell us.
+        closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def on_close(*_: Any) -> None:
+            if not closed.done():
+                closed.set_result(None)
+
+        connection.close_callbacks.add(on_close)
         self.connected.set()
         log.info("broker.connected", link=self.name)
         work = asyncio.create_task(self._session(connection))
-        closed = asyncio.ensure_future(connection.closed())
         stopping = asyncio.create_task(stop.wait())
         try:
-            await asyncio.wait({work, closed, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            waiting: set[asyncio.Future[Any]] = {work, closed, stopping}
+            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
             if work.done() and not work.cancelled() and work.exception() is not None:
                 log.warning("broker.session_failed", link=self.name, error=repr(work.exception()))
         finally:

@@ -13,6 +13,7 @@ import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import aio_pika
 import structlog
@@ -21,6 +22,9 @@ from aio_pika.abc import AbstractConnection, AbstractExchange, AbstractIncomingM
 from sipokat.events.broker.connection import BrokerLink
 from sipokat.events.broker.topology import Topology, declare_dead_letters, declare_service_queue
 from sipokat.events.envelope import Envelope
+
+if TYPE_CHECKING:
+    import aiormq
 
 log = structlog.get_logger(__name__)
 
@@ -92,6 +96,20 @@ class Consumer:
         queue = await declare_service_queue(channel, self.topology, self.service, self.bindings)
         dlx = await declare_dead_letters(channel, self.topology, self.service)
         self._queue = queue
+        # When the broker cancels the consumer (its queue was deleted, say), aio-pika's iterator
+        # just waits forever on a healthy connection: the service would look connected and never
+        # consume again. Close the channel instead; the iterator then ends, and so does this
+        # session, and the link reconnects, re-declares the queue and consumes again.
+        closing: set[asyncio.Future[None]] = set()
+
+        def broker_cancelled(frame: aiormq.spec.Basic.Cancel) -> None:
+            log.warning(
+                "consumer.cancelled_by_broker", service=self.service, consumer=frame.consumer_tag
+            )
+            closing.add(asyncio.ensure_future(channel.close()))
+
+        underlay = await channel.get_underlay_channel()
+        underlay.on_consumer_cancel_callbacks.add(broker_cancelled)
         async with queue.iterator() as messages:
             async for message in messages:
                 await self._process(message, dlx)

@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal
 
 import aio_pika
 
@@ -49,6 +49,16 @@ async def read_event_log(
     raises for them, and the caller decides.
     """
     connection = await connect(url, name)
+    # Told by the close callbacks: aio-pika's own `closed()` misses a close the broker made. A
+    # lost connection must raise, not end the iteration as if the log were idle: a rebuild
+    # would take a replay cut short for a complete one.
+    lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def on_close(*_: Any) -> None:
+        if not lost.done():
+            lost.set_result(None)
+
+    connection.close_callbacks.add(on_close)
     try:
         channel = await connection.channel()
         await channel.set_qos(prefetch_count=prefetch)  # stream consumers require a prefetch
@@ -57,10 +67,20 @@ async def read_event_log(
         tag = await log_queue.consume(queue.put, arguments={"x-stream-offset": start})
         try:
             while True:
-                try:
-                    message = await asyncio.wait_for(queue.get(), timeout=idle)
-                except TimeoutError:
-                    return
+                if queue.empty():
+                    getter = asyncio.ensure_future(queue.get())
+                    waiting: set[asyncio.Future[Any]] = {getter, lost}
+                    await asyncio.wait(waiting, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
+                    if not getter.done():
+                        getter.cancel()
+                        if lost.done() or channel.is_closed:
+                            raise ConnectionError(
+                                f"lost the broker connection while reading {topology.event_log}"
+                            )
+                        return
+                    message = getter.result()
+                else:
+                    message = queue.get_nowait()
                 offset = (message.headers or {}).get("x-stream-offset")
                 if not isinstance(offset, int):
                     raise RuntimeError(f"{topology.event_log} is not a stream queue")
@@ -68,6 +88,7 @@ async def read_event_log(
                 # Stream queues ignore acks for redelivery but need them to advance the credit.
                 await message.ack()
         finally:
-            await log_queue.cancel(tag)
+            if not lost.done() and not channel.is_closed:
+                await log_queue.cancel(tag)
     finally:
         await connection.close()

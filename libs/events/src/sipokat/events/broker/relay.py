@@ -68,6 +68,7 @@ class Relay:
         self._on_published = on_published
         self._wake = asyncio.Event()
         self.position = 0
+        self._checkpoint_loaded = False
         self.link = BrokerLink(url, name, self._session)
 
     def notify(self) -> None:
@@ -76,7 +77,14 @@ class Relay:
 
     async def lag(self) -> int:
         """Stored events not yet confirmed by the broker."""
-        return await self.store.last_position() - self.position
+        # Until a session has loaded the checkpoint (the broker may be down since start-up),
+        # `position` is 0 and would count every event ever stored; the checkpoint knows better.
+        position = (
+            self.position
+            if self._checkpoint_loaded
+            else await self.store.load_checkpoint(CHECKPOINT)
+        )
+        return await self.store.last_position() - position
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.link.run(stop)
@@ -88,6 +96,7 @@ class Relay:
         await declare_event_log(channel, self.topology)
         exchange = await declare_exchange(channel, self.topology)
         self.position = await self.store.load_checkpoint(CHECKPOINT)
+        self._checkpoint_loaded = True
         while True:
             # Cleared before reading, not after: a notify() that arrives while the batch is read
             # (and finds nothing yet) must still wake the wait below, not sit out a whole poll.

@@ -1,0 +1,559 @@
+"""The storage contract (DESIGN §5), written once and run against every backend.
+
+`database` / `database_factory` are parametrized over the backends (sqlite always; mongodb when a
+server is reachable), so every test here runs once per backend.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from uuid import uuid4
+
+import pytest
+
+from sipokat.events import Envelope
+from sipokat.events.store import ConcurrencyConflict, Database, ViewTransaction
+from sipokat.events.testing import (
+    DatabaseFactory,
+    make_approved,
+    make_rejected,
+    make_stream,
+    make_submitted,
+    sample_events,
+)
+
+# ---------------------------------------------------------------- event store
+
+
+async def test_append_and_read_stream(database: Database) -> None:
+    events = sample_events()
+    result = await database.events.append(events[:1])
+    assert result.appended and len(result.positions) == 1
+    result = await database.events.append(events[1:])
+    assert result.appended and len(result.positions) == len(events) - 1
+    stream = await database.events.read_stream(events[0].stream_id)
+    assert stream == events
+    assert await database.events.stream_version(events[0].stream_id) == len(events)
+    assert await database.events.stream_version("report-nobody") == 0
+    assert await database.events.read_stream("report-nobody") == []
+
+
+async def test_stale_stream_version_conflicts_and_overwrites_nothing(database: Database) -> None:
+    report_id = uuid4()
+    first = make_submitted(report_id)
+    second = make_approved(report_id, stream_version=2)
+    await database.events.append([first])
+    await database.events.append([second])
+
+    # A writer that read version 1 and appends "version 2" again, with its own event.
+    stale = make_rejected(report_id, stream_version=2)
+    with pytest.raises(ConcurrencyConflict) as caught:
+        await database.events.append([stale])
+    assert caught.value.stream_id == first.stream_id
+    assert caught.value.attempted_version == 2
+    assert caught.value.current_version == 2
+    assert "at version 2" in str(caught.value)
+
+    # A writer that skips ahead conflicts too.
+    with pytest.raises(ConcurrencyConflict):
+        await database.events.append([make_rejected(report_id, stream_version=5)])
+
+    assert await database.events.read_stream(first.stream_id) == [first, second]
+    assert await database.events.last_position() == 2
+
+
+async def test_first_event_of_a_stream_must_be_version_1(database: Database) -> None:
+    with pytest.raises(ConcurrencyConflict) as caught:
+        await database.events.append([make_approved(uuid4(), stream_version=2)])
+    assert caught.value.current_version == 0
+    assert await database.events.last_position() == 0
+
+
+async def test_reappending_the_same_events_is_a_no_op(database: Database) -> None:
+    events = make_stream(3)
+    first = await database.events.append(events)
+    assert first.appended
+    again = await database.events.append(events)
+    assert not again.appended
+    assert again.positions == first.positions
+    # a retry of only part of an earlier batch is a no-op too
+    part = await database.events.append(events[1:2])
+    assert not part.appended and part.positions == first.positions[1:2]
+    assert await database.events.read_stream(events[0].stream_id) == events
+    assert await database.events.last_position() == 3
+    assert len(await database.events.read_from(0, 100)) == 3
+
+
+async def test_retry_after_the_stream_moved_on_is_still_a_no_op(database: Database) -> None:
+    # The retry of an append that did succeed must not be mistaken for a stale writer, even
+    # when other events were appended in between.
+    report_id = uuid4()
+    submitted = make_submitted(report_id)
+    original = await database.events.append([submitted])
+    await database.events.append([make_approved(report_id, stream_version=2)])
+    retry = await database.events.append([submitted])
+    assert not retry.appended and retry.positions == original.positions
+
+
+async def test_batch_with_a_taken_version_leaves_nothing(database: Database) -> None:
+    report_id = uuid4()
+    await database.events.append([make_submitted(report_id)])
+    # versions 1..3: version 1 is taken, 2 and 3 are free, yet none of them may be stored
+    batch = [
+        make_rejected(report_id, stream_version=1),
+        make_approved(report_id, stream_version=2),
+        make_approved(report_id, stream_version=3),
+    ]
+    with pytest.raises(ConcurrencyConflict):
+        await database.events.append(batch)
+    stored = await database.events.read_stream(batch[0].stream_id)
+    assert [e.stream_version for e in stored] == [1]
+    assert all(e.event_id not in {b.event_id for b in batch} for e in stored)
+    assert await database.events.last_position() == 1
+
+
+async def test_batch_mixing_a_stored_event_with_new_ones_leaves_nothing(
+    database: Database,
+) -> None:
+    report_id = uuid4()
+    stored = make_submitted(report_id)
+    await database.events.append([stored])
+    # The already-stored event, followed by a new one: neither a retry nor a valid append.
+    mixed = [stored, make_approved(report_id, stream_version=2)]
+    with pytest.raises(ConcurrencyConflict):
+        await database.events.append(mixed)
+    assert await database.events.read_stream(stored.stream_id) == [stored]
+    assert await database.events.last_position() == 1
+
+
+async def test_invalid_batches_are_refused(database: Database) -> None:
+    report_id = uuid4()
+    first = make_submitted(report_id)
+    with pytest.raises(ValueError, match="nothing to append"):
+        await database.events.append([])
+    with pytest.raises(ValueError, match="consecutive"):
+        await database.events.append([first, make_approved(report_id, stream_version=3)])
+    with pytest.raises(ValueError, match="one stream"):
+        await database.events.append([first, make_approved(uuid4(), stream_version=2)])
+    with pytest.raises(ValueError, match="same event_id"):
+        await database.events.append(
+            [
+                first,
+                make_approved(report_id, stream_version=2).model_copy(
+                    update={"event_id": first.event_id}
+                ),
+            ]
+        )
+    assert await database.events.last_position() == 0
+
+
+async def test_global_position_orders_all_streams(database: Database) -> None:
+    a, b, c = make_stream(3), make_stream(2), make_stream(4)
+    appended: list[Envelope] = []
+    returned: list[int] = []
+    # interleave appends across three streams
+    for batch in ([a[0]], [b[0]], a[1:3], [c[0]], [b[1]], c[1:]):
+        result = await database.events.append(batch)
+        assert len(result.positions) == len(batch)
+        returned += result.positions
+        appended.extend(batch)
+    assert returned == sorted(returned) and len(set(returned)) == len(returned)
+    records = await database.events.read_from(0, 1000)
+    assert [r.event_id for r in records] == [e.event_id for e in appended]
+    positions = [r.position for r in records]
+    assert positions == returned
+    assert await database.events.last_position() == positions[-1]
+    for record, envelope in zip(records, appended, strict=True):
+        assert record.stream_id == envelope.stream_id
+        assert record.stream_version == envelope.stream_version
+        assert record.routing_key == envelope.routing_key
+        assert record.body == envelope.to_json()
+        assert record.envelope == envelope
+
+
+async def test_read_from_pages(database: Database) -> None:
+    events = make_stream(10)
+    await database.events.append(events[:4])
+    await database.events.append(events[4:])
+    everything = await database.events.read_from(0, 100)
+    positions = [r.position for r in everything]
+    assert len(positions) == 10
+
+    pages = []
+    after = 0
+    while page := await database.events.read_from(after, 3):
+        assert len(page) <= 3
+        pages.append(page)
+        after = page[-1].position
+    assert [len(p) for p in pages] == [3, 3, 3, 1]
+    assert [r.position for p in pages for r in p] == positions
+
+    assert [r.position for r in await database.events.read_from(positions[4], 2)] == positions[5:7]
+    assert await database.events.read_from(positions[-1], 10) == []
+    assert await database.events.read_from(positions[-1] + 100, 10) == []
+
+
+async def test_empty_store(database: Database) -> None:
+    assert await database.events.last_position() == 0
+    assert await database.events.read_from(0, 10) == []
+    assert await database.events.load_checkpoint("relay") == 0
+
+
+async def test_checkpoints(database: Database) -> None:
+    assert await database.events.load_checkpoint("relay") == 0
+    await database.events.save_checkpoint("relay", 7)
+    await database.events.save_checkpoint("other", 3)
+    assert await database.events.load_checkpoint("relay") == 7
+    await database.events.save_checkpoint("relay", 12)
+    assert await database.events.load_checkpoint("relay") == 12
+    assert await database.events.load_checkpoint("other") == 3
+
+
+async def test_data_survives_reopening(database_factory: DatabaseFactory) -> None:
+    first = await database_factory()
+    events = make_stream(3)
+    await first.events.append(events)
+    await first.events.save_checkpoint("relay", 2)
+    await first.views.apply_once(events[0].event_id, _count_into("totals", "all"))
+    await first.close()
+    second = await database_factory()
+    assert await second.events.read_stream(events[0].stream_id) == events
+    assert await second.events.load_checkpoint("relay") == 2
+    assert await second.views.is_applied(events[0].event_id)
+    assert await second.views.get("totals", "all") == {"n": 1}
+
+
+async def test_ping(database: Database) -> None:
+    await database.ping()
+
+
+# ---------------------------------------------------------------- concurrency
+
+
+async def test_concurrent_writers_on_one_stream(database: Database) -> None:
+    report_id = uuid4()
+    contenders = [make_submitted(report_id) for _ in range(8)]
+    results = await asyncio.gather(
+        *(database.events.append([e]) for e in contenders), return_exceptions=True
+    )
+    winners = [c for c, r in zip(contenders, results, strict=True) if not isinstance(r, Exception)]
+    losers = [r for r in results if isinstance(r, Exception)]
+    assert len(winners) == 1, results
+    assert all(isinstance(r, ConcurrencyConflict) for r in losers), losers
+    assert await database.events.read_stream(contenders[0].stream_id) == winners
+    assert await database.events.last_position() == 1
+
+
+async def test_concurrent_writers_through_separate_handles(
+    database_factory: DatabaseFactory,
+) -> None:
+    # Two handles = two processes' connections on one store (for SQLite: one file).
+    handles = [await database_factory() for _ in range(3)]
+    report_id = uuid4()
+    rounds = 5
+    for version in range(1, rounds + 1):
+        build = make_submitted if version == 1 else make_approved
+        contenders = [
+            build(report_id, stream_version=version)  # type: ignore[operator]
+            for _ in range(2 * len(handles))
+        ]
+        results = await asyncio.gather(
+            *(
+                handles[i % len(handles)].events.append([event])
+                for i, event in enumerate(contenders)
+            ),
+            return_exceptions=True,
+        )
+        ok = [r for r in results if not isinstance(r, BaseException)]
+        conflicts = [r for r in results if isinstance(r, ConcurrencyConflict)]
+        assert len(ok) == 1 and len(conflicts) == len(contenders) - 1, results
+    stream = await handles[-1].events.read_stream(f"report-{report_id}")
+    assert [e.stream_version for e in stream] == list(range(1, rounds + 1))
+    records = await handles[0].events.read_from(0, 100)
+    assert [r.stream_version for r in records] == list(range(1, rounds + 1))
+
+
+async def test_concurrent_appends_to_many_streams_get_distinct_ordered_positions(
+    database_factory: DatabaseFactory,
+) -> None:
+    handles = [await database_factory() for _ in range(2)]
+    streams = [make_stream(5) for _ in range(6)]
+
+    async def write(i: int, events: list[Envelope]) -> None:
+        for event in events:
+            await handles[i % 2].events.append([event])
+
+    await asyncio.gather(*(write(i, s) for i, s in enumerate(streams)))
+    records = await handles[0].events.read_from(0, 1000)
+    assert len(records) == 30
+    assert [r.position for r in records] == sorted({r.position for r in records})
+    for events in streams:
+        mine = [r.stream_version for r in records if r.stream_id == events[0].stream_id]
+        assert mine == [1, 2, 3, 4, 5]  # the global order respects each stream's order
+
+
+# ---------------------------------------------------------------- views
+
+
+def _count_into(collection: str, key: str, amount: int = 1):  # type: ignore[no-untyped-def]
+    async def effect(tx: ViewTransaction) -> None:
+        await tx.increment(collection, key, {"n": amount})
+
+    return effect
+
+
+async def test_apply_once_applies_once(database: Database) -> None:
+    event_id = uuid4()
+    assert not await database.views.is_applied(event_id)
+    assert await database.views.apply_once(event_id, _count_into("totals", "kelurahan"))
+    assert await database.views.is_applied(event_id)
+    assert await database.views.get("totals", "kelurahan") == {"n": 1}
+
+    ran = []
+
+    async def effect(tx: ViewTransaction) -> None:
+        ran.append(True)
+        await tx.increment("totals", "kelurahan", {"n": 1})
+
+    assert not await database.views.apply_once(event_id, effect)
+    assert ran == []
+    assert await database.views.get("totals", "kelurahan") == {"n": 1}
+    assert await database.views.applied_count() == 1
+
+
+async def test_failing_effect_keeps_nothing(database: Database) -> None:
+    event_id = uuid4()
+    await database.views.apply_once(uuid4(), _count_into("totals", "a"))
+
+    async def effect(tx: ViewTransaction) -> None:
+        await tx.increment("totals", "a", {"n": 10})
+        await tx.put("reports", "r1", {"status": "submitted"})
+        await tx.delete("totals", "a")
+        raise RuntimeError("handler bug")
+
+    with pytest.raises(RuntimeError, match="handler bug"):
+        await database.views.apply_once(event_id, effect)
+    assert not await database.views.is_applied(event_id)
+    assert await database.views.get("totals", "a") == {"n": 1}
+    assert await database.views.get("reports", "r1") is None
+    assert await database.views.applied_count() == 1
+
+    # and the event can then be applied for real
+    assert await database.views.apply_once(event_id, _count_into("totals", "a"))
+    assert await database.views.get("totals", "a") == {"n": 2}
+
+
+async def test_cancelled_effect_keeps_nothing_and_the_store_stays_usable(
+    database: Database,
+) -> None:
+    event_id = uuid4()
+    started = asyncio.Event()
+
+    async def slow(tx: ViewTransaction) -> None:
+        await tx.put("reports", "r1", {"status": "half-done"})
+        started.set()
+        await asyncio.sleep(30)
+
+    task = asyncio.create_task(database.views.apply_once(event_id, slow))
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert not await database.views.is_applied(event_id)
+    assert await database.views.get("reports", "r1") is None
+    # neither the views nor the event store is left locked
+    assert await database.views.apply_once(event_id, _count_into("totals", "a"))
+    await database.events.append([make_submitted()])
+
+
+async def test_view_reads_inside_the_transaction_see_its_writes(database: Database) -> None:
+    seen = {}
+
+    async def effect(tx: ViewTransaction) -> None:
+        assert await tx.get("reports", "r1") is None
+        await tx.put("reports", "r1", {"status": "submitted", "tier": "kelurahan"})
+        seen["after_put"] = await tx.get("reports", "r1")
+        await tx.increment("reports", "r1", {"approvals": 1})
+        seen["after_increment"] = await tx.get("reports", "r1")
+
+    await database.views.apply_once(uuid4(), effect)
+    assert seen["after_put"] == {"status": "submitted", "tier": "kelurahan"}
+    assert seen["after_increment"] == {"status": "submitted", "tier": "kelurahan", "approvals": 1}
+    assert await database.views.get("reports", "r1") == seen["after_increment"]
+
+
+async def test_view_document_operations(database: Database) -> None:
+    async def effect(tx: ViewTransaction) -> None:
+        await tx.put("reports", "r2", {"status": "verified", "kelurahan": "16.73.02.1019"})
+        await tx.put("reports", "r1", {"status": "submitted", "kelurahan": "16.73.02.1019"})
+        await tx.put("reports", "r3", {"status": "submitted", "kelurahan": "16.73.02.1001"})
+        await tx.put("other", "r1", {"status": "submitted"})
+        await tx.increment("totals", "16.73.02.1019", {"reports": 2, "photos": 1.5})
+        await tx.increment("totals", "16.73.02.1019", {"reports": 1, "verified": 1})
+
+    assert await database.views.apply_once(uuid4(), effect)
+    views = database.views
+    assert await views.get("reports", "r1") == {"status": "submitted", "kelurahan": "16.73.02.1019"}
+    assert await views.get("reports", "missing") is None
+    assert await views.get("totals", "16.73.02.1019") == {
+        "reports": 3,
+        "photos": 1.5,
+        "verified": 1,
+    }
+
+    # find: equality on top-level fields, ordered by key
+    found = await views.find("reports")
+    assert [d["status"] for d in found] == ["submitted", "verified", "submitted"]  # r1, r2, r3
+    assert await views.find("reports", {"status": "submitted"}) == [
+        {"status": "submitted", "kelurahan": "16.73.02.1019"},
+        {"status": "submitted", "kelurahan": "16.73.02.1001"},
+    ]
+    assert await views.find("reports", {"status": "submitted", "kelurahan": "16.73.02.1001"}) == [
+        {"status": "submitted", "kelurahan": "16.73.02.1001"}
+    ]
+    assert await views.find("reports", {"status": "rejected"}) == []
+    assert len(await views.find("reports", limit=2)) == 2
+    assert await views.find("nothing-here") == []
+
+    assert await views.count("reports") == 3
+    assert await views.count("reports", {"status": "submitted"}) == 2
+    assert await views.count("other") == 1
+    assert await views.count("nothing-here") == 0
+
+    async def replace_and_delete(tx: ViewTransaction) -> None:
+        await tx.put("reports", "r1", {"status": "approved"})  # put replaces the document
+        await tx.delete("reports", "r3")
+        await tx.delete("reports", "never-there")
+
+    assert await views.apply_once(uuid4(), replace_and_delete)
+    assert await views.get("reports", "r1") == {"status": "approved"}
+    assert await views.get("reports", "r3") is None
+    assert await views.count("reports") == 2
+
+
+async def test_find_by_numeric_and_boolean_fields(database: Database) -> None:
+    async def effect(tx: ViewTransaction) -> None:
+        await tx.put("reports", "a", {"counts": True, "tier_index": 2})
+        await tx.put("reports", "b", {"counts": False, "tier_index": 1})
+
+    await database.views.apply_once(uuid4(), effect)
+    assert await database.views.find("reports", {"counts": True}) == [
+        {"counts": True, "tier_index": 2}
+    ]
+    assert await database.views.count("reports", {"tier_index": 1}) == 1
+
+
+async def test_reset_drops_views_and_applied_records(database: Database) -> None:
+    ids = [uuid4() for _ in range(3)]
+    for event_id in ids:
+        await database.views.apply_once(event_id, _count_into("totals", "all"))
+    assert await database.views.applied_count() == 3
+    await database.events.append([make_submitted()])
+
+    await database.views.reset()
+    assert await database.views.applied_count() == 0
+    assert await database.views.get("totals", "all") is None
+    assert await database.views.count("totals") == 0
+    assert not await database.views.is_applied(ids[0])
+    # the event store is not part of the views
+    assert await database.events.last_position() == 1
+    # a replay after the reset applies again
+    assert await database.views.apply_once(ids[0], _count_into("totals", "all"))
+    assert await database.views.get("totals", "all") == {"n": 1}
+
+
+async def test_concurrent_apply_once_of_one_event(database: Database) -> None:
+    event_id = uuid4()
+    results = await asyncio.gather(
+        *(database.views.apply_once(event_id, _count_into("totals", "x")) for _ in range(6))
+    )
+    assert sorted(results) == [False] * 5 + [True]
+    assert await database.views.get("totals", "x") == {"n": 1}
+
+
+async def test_concurrent_apply_once_through_separate_handles(
+    database_factory: DatabaseFactory,
+) -> None:
+    handles = [await database_factory() for _ in range(2)]
+    event_ids = [uuid4() for _ in range(10)]
+    results = await asyncio.gather(
+        *(
+            handle.views.apply_once(event_id, _count_into("totals", "x"))
+            for event_id in event_ids
+            for handle in handles
+        )
+    )
+    assert sum(results) == len(event_ids)
+    assert await handles[0].views.get("totals", "x") == {"n": len(event_ids)}
+    assert await handles[1].views.applied_count() == len(event_ids)
+
+
+async def test_appends_proceed_while_a_view_transaction_is_open(database: Database) -> None:
+    # A service may produce events while one of its handlers is inside apply_once.
+    inside = asyncio.Event()
+    release = asyncio.Event()
+
+    async def effect(tx: ViewTransaction) -> None:
+        await tx.put("reports", "r1", {"status": "x"})
+        inside.set()
+        await release.wait()
+
+    applying = asyncio.create_task(database.views.apply_once(uuid4(), effect))
+    await inside.wait()
+    append = asyncio.create_task(database.events.append([make_submitted()]))
+    await asyncio.sleep(0.2)
+    release.set()
+    assert await asyncio.wait_for(applying, 15)
+    result = await asyncio.wait_for(append, 15)
+    assert result.appended
+    assert await database.views.get("reports", "r1") == {"status": "x"}
+
+
+@pytest.mark.parametrize("steps_before_cancel", range(6))
+async def test_apply_once_cancelled_at_any_step_leaves_the_store_usable(
+    database: Database, steps_before_cancel: int
+) -> None:
+    # A consumer whose connection drops is cancelled wherever its handler is: BEGIN, a read, the
+    # effect, COMMIT. Whatever step that was, no transaction may be left open behind it.
+    event_id = uuid4()
+    task = asyncio.create_task(database.views.apply_once(event_id, _count_into("totals", "c")))
+    for _ in range(steps_before_cancel):
+        await asyncio.sleep(0)
+    task.cancel()
+    outcome = (await asyncio.gather(task, return_exceptions=True))[0]
+    applied = outcome is True
+    assert outcome is True or isinstance(outcome, asyncio.CancelledError), outcome
+    assert await database.views.is_applied(event_id) == (
+        await database.views.get("totals", "c") == {"n": 1}
+    )
+    # the store is not left locked: both halves still write, promptly
+    other = uuid4()
+    assert await asyncio.wait_for(
+        database.views.apply_once(other, _count_into("totals", "d")), timeout=5
+    )
+    await asyncio.wait_for(database.events.append([make_submitted()]), timeout=5)
+    if not applied:
+        assert await asyncio.wait_for(
+            database.views.apply_once(event_id, _count_into("totals", "c")), timeout=5
+        ) or await database.views.is_applied(event_id)
+
+
+async def test_documents_round_trip_json_values(database: Database) -> None:
+    doc = {
+        "title": "Perbaikan jalan — RT 007",
+        "count": 3,
+        "ratio": 0.25,
+        "counts": True,
+        "note": None,
+        "tiers": ["kelurahan", "kecamatan"],
+        "wilayah": {"kelurahan": "16.73.02.1019", "rt": "007"},
+        "history": [{"tier": "kelurahan", "ok": True}],
+    }
+
+    async def effect(tx: ViewTransaction) -> None:
+        await tx.put("reports", "r1", doc)
+
+    await database.views.apply_once(uuid4(), effect)
+    assert await database.views.get("reports", "r1") == doc
+    assert await database.views.find("reports", {"count": 3}) == [doc]
+    assert await database.views.find("reports", {"title": "Perbaikan jalan — RT 007"}) == [doc]
