@@ -175,6 +175,26 @@ async def test_relay_publishes_stored_events_in_order(
     assert await relay.lag() == 0
 
 
+async def test_relay_skips_events_another_service_published(
+    rabbitmq_url: str,
+    topology: TrackedTopology,
+    sqlite_database: Database,
+    channel: AbstractChannel,
+) -> None:
+    queue = await probe_queue(channel, topology)
+    theirs, ours, theirs_later, ours_later = make_stream(4)
+    await sqlite_database.events.append([theirs], publish=False)
+    await sqlite_database.events.append([ours])
+    await sqlite_database.events.append([theirs_later], publish=False)
+    await sqlite_database.events.append([ours_later])
+    relay = Relay(sqlite_database.events, rabbitmq_url, topology, poll_interval=0.1)
+    async with running(relay):
+        # the last stored event is ours, so "relayed everything" means the relay passed it
+        await eventually(lambda: relayed_everything(relay, sqlite_database))
+        messages = await receive(queue, 2)
+    assert [m.message_id for m in messages] == [str(ours.event_id), str(ours_later.event_id)]
+
+
 async def test_binding_selects_by_routing_key(
     rabbitmq_url: str,
     topology: TrackedTopology,

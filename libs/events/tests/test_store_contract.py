@@ -193,6 +193,27 @@ async def test_read_from_pages(database: Database) -> None:
     assert await database.events.read_from(positions[-1] + 100, 10) == []
 
 
+async def test_events_of_other_services_complete_the_stream_but_are_not_published(
+    database: Database,
+) -> None:
+    # Another service wrote v1 and v3 (and published them); this service wrote v2.
+    theirs_first, ours, theirs_later = make_stream(3)
+    await database.events.append([theirs_first], publish=False)
+    await database.events.append([ours])
+    stale = ours.model_copy(update={"event_id": uuid4()})
+    with pytest.raises(ConcurrencyConflict):  # recorded events count for concurrency too
+        await database.events.append([stale])
+    await database.events.append([theirs_later], publish=False)
+
+    stream = await database.events.read_stream(ours.stream_id)
+    assert stream == [theirs_first, ours, theirs_later]
+    everything = await database.events.read_from(0, 10)
+    assert [r.event_id for r in everything] == [e.event_id for e in stream]
+    own = await database.events.read_from(0, 10, publishable_only=True)
+    assert [r.event_id for r in own] == [ours.event_id]
+    assert await database.events.read_from(own[0].position, 10, publishable_only=True) == []
+
+
 async def test_empty_store(database: Database) -> None:
     assert await database.events.last_position() == 0
     assert await database.events.read_from(0, 10) == []

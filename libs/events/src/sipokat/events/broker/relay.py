@@ -108,7 +108,7 @@ class Relay:
 
     async def publish_pending(self, exchange: AbstractExchange) -> int:
         """Publish one batch after the checkpoint; returns how many events it confirmed."""
-        batch = await self.store.read_from(self.position, self.batch_size)
+        batch = await self.store.read_from(self.position, self.batch_size, publishable_only=True)
         if not batch:
             return 0
         results = await asyncio.gather(

@@ -77,12 +77,17 @@ def check_batch(events: Sequence[Envelope]) -> None:
 
 
 class EventStore(Protocol):
-    async def append(self, events: Sequence[Envelope]) -> AppendResult:
+    async def append(self, events: Sequence[Envelope], *, publish: bool = True) -> AppendResult:
         """Store events of one stream atomically.
 
         The first event's stream_version must be the stream's current version + 1, otherwise
         `ConcurrencyConflict`. Appending events whose event_ids are all stored already is a
         no-op that returns their positions.
+
+        A report's stream is written by more than one service (intake submits and revises,
+        verification decides), each in turn. Each producer keeps the whole stream in its own
+        store, so its optimistic concurrency sees every version: events another service wrote
+        and published are recorded here with `publish=False`, and the relay skips them.
         """
         ...
 
@@ -92,8 +97,11 @@ class EventStore(Protocol):
         """The stream's current version; 0 for a stream that has no events."""
         ...
 
-    async def read_from(self, after_position: int, limit: int) -> list[RecordedEvent]:
-        """Events with position > after_position, in position order."""
+    async def read_from(
+        self, after_position: int, limit: int, *, publishable_only: bool = False
+    ) -> list[RecordedEvent]:
+        """Events with position > after_position, in position order; with `publishable_only`,
+        only those this service wrote itself (the relay's view)."""
         ...
 
     async def last_position(self) -> int: ...

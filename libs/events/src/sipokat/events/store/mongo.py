@@ -72,7 +72,7 @@ class MongoEventStore:
         self._client = client
         self._db = db
 
-    async def append(self, events: Sequence[Envelope]) -> AppendResult:
+    async def append(self, events: Sequence[Envelope], *, publish: bool = True) -> AppendResult:
         check_batch(events)
         docs = [
             {
@@ -82,6 +82,7 @@ class MongoEventStore:
                 "type": e.type,
                 "routing_key": e.routing_key,
                 "body": e.to_json(),
+                "publish": publish,
             }
             for e in events
         ]
@@ -132,8 +133,13 @@ class MongoEventStore:
         )
         return int(last["stream_version"]) if last else 0
 
-    async def read_from(self, after_position: int, limit: int) -> list[RecordedEvent]:
-        cursor = self._db["events"].find({"_id": {"$gt": after_position}}).sort("_id", 1)
+    async def read_from(
+        self, after_position: int, limit: int, *, publishable_only: bool = False
+    ) -> list[RecordedEvent]:
+        query: dict[str, Any] = {"_id": {"$gt": after_position}}
+        if publishable_only:
+            query["publish"] = True
+        cursor = self._db["events"].find(query).sort("_id", 1)
         return [
             RecordedEvent(
                 d["_id"],

@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS events (
     type           TEXT NOT NULL,
     routing_key    TEXT NOT NULL,
     body           BLOB NOT NULL,
+    publish        INTEGER NOT NULL DEFAULT 1,
     UNIQUE (stream_id, stream_version)
 );
 CREATE TABLE IF NOT EXISTS checkpoints (
@@ -156,10 +157,18 @@ class SqliteEventStore:
     def __init__(self, conn: _Connection) -> None:
         self._conn = conn
 
-    async def append(self, events: Sequence[Envelope]) -> AppendResult:
+    async def append(self, events: Sequence[Envelope], *, publish: bool = True) -> AppendResult:
         check_batch(events)
         rows = [
-            (str(e.event_id), e.stream_id, e.stream_version, e.type, e.routing_key, e.to_json())
+            (
+                str(e.event_id),
+                e.stream_id,
+                e.stream_version,
+                e.type,
+                e.routing_key,
+                e.to_json(),
+                int(publish),
+            )
             for e in events
         ]
         return await self._conn.run(self._conn.transaction, lambda conn: _append(conn, rows))
@@ -173,10 +182,13 @@ class SqliteEventStore:
     async def stream_version(self, stream_id: str) -> int:
         return await self._conn.run(_stream_version, self._conn.conn, stream_id)
 
-    async def read_from(self, after_position: int, limit: int) -> list[RecordedEvent]:
+    async def read_from(
+        self, after_position: int, limit: int, *, publishable_only: bool = False
+    ) -> list[RecordedEvent]:
+        only = " AND publish = 1" if publishable_only else ""
         rows = await self._conn.query(
             "SELECT position, event_id, stream_id, stream_version, routing_key, body "
-            "FROM events WHERE position > ? ORDER BY position LIMIT ?",
+            f"FROM events WHERE position > ?{only} ORDER BY position LIMIT ?",
             (after_position, limit),
         )
         return [
@@ -224,8 +236,9 @@ def _append(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> AppendResu
     positions = []
     for row in rows:
         cursor = conn.execute(
-            "INSERT INTO events (event_id, stream_id, stream_version, type, routing_key, body) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO events "
+            "(event_id, stream_id, stream_version, type, routing_key, body, publish) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
             row,
         )
         positions.append(int(cursor.lastrowid or 0))
