@@ -32,6 +32,11 @@ from sipokat.runtime.settings import ServiceSettings
 log = structlog.get_logger(__name__)
 
 
+# A background job of a service (a deadline scheduler, a webhook sender, ...): it runs from start-up
+# until the stop event is set, and must return soon after.
+BackgroundJob = Callable[["ServiceRuntime", asyncio.Event], Coroutine[Any, Any, None]]
+
+
 @dataclass(frozen=True)
 class Subscription:
     """The routing keys a service consumes and how to build its handler once the store is open."""
@@ -48,8 +53,10 @@ class ServiceRuntime:
         *,
         publishes: bool = False,
         subscription: Subscription | None = None,
+        background: Sequence[BackgroundJob] = (),
     ) -> None:
         self.name = name
+        self.background = list(background)
         self.settings = settings
         self.publishes = publishes
         self.subscription = subscription
@@ -90,6 +97,8 @@ class ServiceRuntime:
                 on_outcome=lambda outcome: consumed.labels(self.name, outcome).inc(),
             )
             self._spawn(self.consumer.run(self._stop))
+        for job in self.background:
+            self._spawn(job(self, self._stop))
         log.info("service.started", backend=s.store_backend, prefix=s.broker_prefix)
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
