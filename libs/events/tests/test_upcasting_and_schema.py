@@ -215,4 +215,5 @@ def test_write_json_schemas(tmp_path: Path) -> None:
     written = write_json_schemas(tmp_path / "schemas")
     assert sorted(p.name for p in written) == sorted(f"{n}.schema.json" for n in EVENT_TYPES)
     for path in written:
-        assert json.loads(path.read_text())["title"] == path.name.removesuffix(".schema.json")
+        event_type = path.name.removesuffix(".schema.json")
+        assert json.loads(path.read_text())["title"] == f"{event_type}Envelope"

@@ -14,7 +14,15 @@ from pathlib import Path
 
 from sipokat.events.envelope import Role
 from sipokat.events.schema import write_json_schemas
+from sipokat.ops.asyncapi_file import write_asyncapi
+from sipokat.ops.deadletters import (
+    list_dead_letters,
+    purge_dead_letters,
+    replay_dead_letters,
+    run,
+)
 from sipokat.ops.launcher import SERVICES, run_platform
+from sipokat.ops.status import print_status
 from sipokat.runtime.auth import mint_token
 from sipokat.runtime.settings import ServiceSettings
 
@@ -35,6 +43,40 @@ def _token(args: argparse.Namespace) -> int:
 def _schemas(args: argparse.Namespace) -> int:
     for path in write_json_schemas(Path(args.out)):
         print(path)
+    return 0
+
+
+def _asyncapi(args: argparse.Namespace) -> int:
+    write_asyncapi(Path(args.out))
+    print(args.out)
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    return print_status(ServiceSettings())
+
+
+def _dlq(args: argparse.Namespace) -> int:
+    settings = ServiceSettings()
+    url, topology = settings.rabbitmq_url, settings.topology
+    if args.action == "list":
+        letters = run(list_dead_letters(url, topology, args.service, args.limit))
+        for letter in letters:
+            print(
+                f"{letter.message_id}  {letter.routing_key:28} {letter.reason:15} "
+                f"attempts={letter.attempts} replayed={letter.replayed} "
+                f"at={letter.dead_lettered_at}"
+            )
+            print(f"    {letter.error[:300]}")
+            if args.body:
+                print(f"    {letter.body.decode(errors='replace')[:2000]}")
+        print(f"{len(letters)} dead letter(s) in {topology.dead_letter_queue(args.service)}")
+    elif args.action == "replay":
+        count = run(replay_dead_letters(url, topology, args.service, args.message_id))
+        print(f"replayed {count} into {topology.service_queue(args.service)}")
+    else:
+        count = run(purge_dead_letters(url, topology, args.service))
+        print(f"purged {count} from {topology.dead_letter_queue(args.service)}")
     return 0
 
 
@@ -66,6 +108,23 @@ def main(argv: list[str] | None = None) -> int:
     schemas = commands.add_parser("schemas", help="write the JSON Schema of every event")
     schemas.add_argument("--out", default="docs/events")
     schemas.set_defaults(func=_schemas)
+
+    asyncapi = commands.add_parser("asyncapi", help="write the AsyncAPI 3.0 document (YAML)")
+    asyncapi.add_argument("--out", default="docs/asyncapi.yaml")
+    asyncapi.set_defaults(func=_asyncapi)
+
+    status = commands.add_parser("status", help="readiness, consumer lag and dead letters")
+    status.set_defaults(func=_status)
+
+    dlq = commands.add_parser("dlq", help="list, replay or purge a service's dead letters")
+    dlq.add_argument("action", choices=["list", "replay", "purge"])
+    dlq.add_argument("service", choices=[s for s in SERVICES if s != "intake"])
+    dlq.add_argument("--limit", type=int, default=100, help="list at most this many")
+    dlq.add_argument("--body", action="store_true", help="list: show the message bodies")
+    dlq.add_argument(
+        "--message-id", action="append", default=[], help="replay: only these (repeatable)"
+    )
+    dlq.set_defaults(func=_dlq)
 
     args = parser.parse_args(argv)
     code: int = args.func(args)

@@ -19,7 +19,7 @@ def envelope_model(payload_cls: type[EventData]) -> type[Envelope]:
         "schema_version": (Literal[payload_cls.schema_version], ...),
         "data": (payload_cls, ...),
     }
-    return create_model(payload_cls.event_type, __base__=Envelope, **pinned)
+    return create_model(f"{payload_cls.event_type}Envelope", __base__=Envelope, **pinned)
 
 
 def event_json_schemas() -> dict[str, dict[str, Any]]:

@@ -1,0 +1,110 @@
+"""The AsyncAPI 3.0 document of the events, generated from the pydantic models.
+
+One channel per routing key on the `sipokat.events` topic exchange, one message per event type,
+and the payload schemas (the whole envelope, `data` typed) in `components.schemas`.
+docs/asyncapi.yaml is this document written out; a test fails when the two drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic.json_schema import models_json_schema
+
+from sipokat.events.broker.topology import Topology
+from sipokat.events.catalogue import EVENT_TYPES, ROUTING_KEYS
+from sipokat.events.schema import envelope_model
+
+ASYNCAPI_VERSION = "3.0.0"
+REF = "#/components/schemas/{model}"
+
+_DESCRIPTIONS = {
+    "ReportSubmitted": "An RT head submitted a report: everything a reader needs, wilayah path "
+    "included. Emitted by intake.",
+    "ReportRevised": "After a rejection, the RT sent corrected content; the report goes back to "
+    "the first tier. Emitted by intake.",
+    "ReportApproved": "A tier approved the report; carries the next tier and its due time. "
+    "Emitted by verification.",
+    "ReportRejected": "A tier rejected the report with a reason code and a note. Emitted by "
+    "verification.",
+    "ReportVerified": "The last tier approved: the report now counts. Emitted by verification.",
+    "VerificationOverdue": "A tier missed its deadline (once per tier and round). Emitted by "
+    "verification.",
+}
+
+
+def _channel_id(routing_key: str) -> str:
+    head, *rest = routing_key.split(".")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def asyncapi_document(topology: Topology | None = None) -> dict[str, Any]:
+    topology = topology or Topology()
+    envelopes = {name: envelope_model(cls) for name, cls in EVENT_TYPES.items()}
+    _, definitions = models_json_schema(
+        [(model, "serialization") for model in envelopes.values()], ref_template=REF
+    )
+    exchange = {
+        "name": topology.exchange,
+        "type": "topic",
+        "durable": True,
+        "autoDelete": False,
+        "vhost": "/",
+    }
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    for event_type, routing_keys in ROUTING_KEYS.items():
+        for routing_key in routing_keys:
+            channel_id = _channel_id(routing_key)
+            channels[channel_id] = {
+                "address": routing_key,
+                "title": routing_key,
+                "messages": {event_type: {"$ref": f"#/components/messages/{event_type}"}},
+                "bindings": {"amqp": {"is": "routingKey", "exchange": dict(exchange)}},
+            }
+            operations[f"publish_{channel_id}"] = {
+                "action": "send",
+                "channel": {"$ref": f"#/channels/{channel_id}"},
+                "messages": [{"$ref": f"#/channels/{channel_id}/messages/{event_type}"}],
+            }
+    messages = {
+        event_type: {
+            "name": event_type,
+            "title": event_type,
+            "summary": _DESCRIPTIONS[event_type],
+            "contentType": "application/json",
+            "payload": {"$ref": REF.format(model=f"{event_type}Envelope")},
+            "correlationId": {
+                "description": "The request that started the chain",
+                "location": "$message.payload#/correlation_id",
+            },
+            "bindings": {"amqp": {"deliveryMode": 2, "bindingVersion": "0.3.0"}},
+        }
+        for event_type in EVENT_TYPES
+    }
+    return {
+        "asyncapi": ASYNCAPI_VERSION,
+        "info": {
+            "title": "Sipokat events",
+            "version": "1.0.0",
+            "description": (
+                "Every state change of a report, as published on the "
+                f"`{topology.exchange}` topic exchange. Messages are persistent JSON envelopes; "
+                "`message_id` is the event_id (deduplicate on it: delivery is at least once). "
+                f"Every event is also kept in the stream queue `{topology.event_log}` (bound "
+                "to `#`), which can be read from any offset."
+            ),
+        },
+        "defaultContentType": "application/json",
+        "servers": {
+            "rabbitmq": {
+                "host": "localhost:5672",
+                "protocol": "amqp",
+                "protocolVersion": "0.9.1",
+                "description": "The platform's RabbitMQ; bind your own queue to the exchange.",
+            }
+        },
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages, "schemas": definitions["$defs"]},
+    }

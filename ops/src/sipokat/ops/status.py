@@ -1,0 +1,40 @@
+"""`sipokat status`: every service's readiness, and the depth of its queue and dead letters."""
+
+from __future__ import annotations
+
+import httpx
+
+from sipokat.ops.deadletters import queue_depths, run
+from sipokat.ops.launcher import SERVICES
+from sipokat.runtime.settings import DEFAULT_PORTS, ServiceSettings
+
+CONSUMERS = [s for s in SERVICES if s != "intake"]
+
+
+def print_status(settings: ServiceSettings) -> int:
+    healthy = True
+    for service in SERVICES:
+        url = f"http://127.0.0.1:{DEFAULT_PORTS[service]}/health/ready"
+        try:
+            body = httpx.get(url, timeout=3).json()
+            checks = ", ".join(
+                f"{name}={entries[0]['status']}"
+                + (f"({entries[0]['observedValue']})" if "observedValue" in entries[0] else "")
+                for name, entries in body.get("checks", {}).items()
+            )
+            print(f"{service:13} {body['status']:5} {checks}")
+            healthy &= body["status"] != "fail"
+        except (httpx.HTTPError, ValueError) as exc:
+            print(f"{service:13} down  ({exc.__class__.__name__}: {exc})")
+            healthy = False
+    try:
+        depths = run(queue_depths(settings.rabbitmq_url, settings.topology, CONSUMERS))
+    except OSError as exc:
+        print(f"broker        down  ({exc})")
+        return 1
+    for queue, depth in depths.items():
+        if depth is None:
+            print(f"{queue:28} not declared")
+        else:
+            print(f"{queue:28} messages={depth['messages']} consumers={depth['consumers']}")
+    return 0 if healthy else 1
