@@ -30,7 +30,7 @@ def app_of(service: str) -> FastAPI:
 
 
 def route_paths(service: str) -> set[str]:
-    return {getattr(route, "path", "") for route in app_of(service).routes}
+    return set(app_of(service).openapi()["paths"])
 
 
 def _settings_classes(cls: type[BaseSettings]) -> list[type[BaseSettings]]:
