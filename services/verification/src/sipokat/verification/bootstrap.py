@@ -1,23 +1,36 @@
-"""Wires the verification service: its status view, fed by intake's events."""
+"""Wires the verification service: intake's events in, decisions over HTTP, the scheduler."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from sipokat.events.projection import projection_handler
+from sipokat.events.envelope import utc_now
 from sipokat.runtime.service import ServiceRuntime, Subscription, create_service_app
-from sipokat.runtime.settings import ServiceSettings
-from sipokat.verification import views
-from sipokat.verification.entrypoints import http
+from sipokat.verification import handlers
+from sipokat.verification.entrypoints import queue, reports
+from sipokat.verification.entrypoints.context import Verification
+from sipokat.verification.jobs import Clock, deadline_scheduler
+from sipokat.verification.settings import VerificationSettings
 
 BINDINGS = ["report.submitted", "report.revised"]
 
 
-def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+def create_app(settings: VerificationSettings | None = None, *, clock: Clock = utc_now) -> FastAPI:
+    """`clock` is injectable so tests can move deadlines past without waiting days."""
+    settings = settings or VerificationSettings()
+    policy = settings.policy()
     runtime = ServiceRuntime(
         "verification",
-        settings or ServiceSettings(),
+        settings,
         publishes=True,
-        subscription=Subscription(BINDINGS, lambda db: projection_handler(db.views, views.project)),
+        subscription=Subscription(BINDINGS, lambda db: handlers.intake_event_handler(db, policy)),
+        background=[deadline_scheduler(policy, clock, settings.scan_interval)],
     )
-    return create_service_app(runtime, [http.router], title="Sipokat verification")
+    app = create_service_app(
+        runtime,
+        [reports.router, queue.router],
+        title="Sipokat verification",
+        description="The three-tier review: lurah, camat, pemkot; deadlines; report status.",
+    )
+    app.state.verification = Verification(policy, clock)
+    return app

@@ -1,33 +1,140 @@
-"""The report status view: one document per report, folded from intake's events."""
+"""The read side: a status document per report (with its timeline) and the worklists.
+
+Both are derived from the report's stream in verification's event store, never patched by hand:
+`refresh` folds the stream and writes the documents of the state it reaches, inside `apply_once`
+keyed by the stream's last event. A document only moves forward (a refresh that read an older
+version than the one stored changes nothing), so refreshes from the consumer, a decision and the
+scheduler can run in any order, any number of times. `catch_up` follows the store's global
+position, so a refresh lost to a crash is made up after a restart, and `rebuild` replays it all.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 from sipokat.events.catalogue import ReportRevised, ReportSubmitted
 from sipokat.events.envelope import Envelope
-from sipokat.events.store.base import ViewTransaction
-from sipokat.verification.domain import awaiting, first_tier
+from sipokat.events.store.base import Database, Document, ViewTransaction
+from sipokat.verification.domain import Policy, Report, area_of, fold
 
 REPORTS = "reports"
+QUEUE = "queue"
+CHECKPOINT = "verification.views"
+_CATCH_UP_BATCH = 500
 
 
-async def project(envelope: Envelope, tx: ViewTransaction) -> None:
+def sortable(moment: datetime) -> str:
+    """A UTC timestamp whose text sorts in time order: view keys are ordered as text."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def queue_scope(tier: str, area: str) -> str:
+    return f"{tier}:{area}"
+
+
+def timeline_entry(envelope: Envelope) -> Document:
     data = envelope.data
-    if not isinstance(data, ReportSubmitted | ReportRevised):
-        return
-    key = str(data.report_id)
-    doc = await tx.get(REPORTS, key) or {"report_id": key, "timeline": []}
-    doc.update(
-        status=str(awaiting(first_tier())),
-        wilayah=data.wilayah.model_dump(),
-        kelurahan_code=data.wilayah.kelurahan_code,
-        content=data.content.model_dump(mode="json"),
-        submitted_by=envelope.actor.subject,
-    )
-    doc["timeline"].append(
-        {
-            "event": envelope.type,
-            "at": envelope.occurred_at.isoformat(),
-            "by": envelope.actor.model_dump(mode="json"),
-        }
-    )
-    await tx.put(REPORTS, key, doc)
+    entry: Document = {
+        "version": envelope.stream_version,
+        "event": envelope.type,
+        "at": envelope.occurred_at.isoformat(),
+        "by": envelope.actor.model_dump(mode="json"),
+    }
+    entry.update(data.model_dump(mode="json", exclude={"report_id", "wilayah", "content"}))
+    if isinstance(data, ReportSubmitted | ReportRevised):
+        entry["title"] = data.content.title
+    return entry
+
+
+def status_document(state: Report, events: list[Envelope]) -> Document:
+    submitted = events[0]
+    return {
+        "report_id": str(state.report_id),
+        "status": str(state.status),
+        "tier": state.tier,
+        "round": state.round,
+        "version": state.version,
+        "due_at": state.due_at.isoformat() if state.due_at else None,
+        "overdue": state.overdue,
+        "counts_for_performance": state.counts_for_performance,
+        "wilayah": state.wilayah.model_dump(),
+        "content": state.content.model_dump(mode="json"),
+        "submitted_by": submitted.actor.subject,
+        "submitted_at": submitted.occurred_at.isoformat(),
+        "timeline": [timeline_entry(e) for e in events[: state.version]],
+    }
+
+
+def queue_entry(state: Report, events: list[Envelope]) -> tuple[str, Document] | None:
+    """The worklist entry of a report waiting for a tier, keyed so that keys sort by due time."""
+    if state.tier is None or state.due_at is None:
+        return None
+    opened = next(e for e in events if e.event_id == state.opened_by)
+    content = state.content
+    return f"{sortable(state.due_at)}|{state.report_id}", {
+        "report_id": str(state.report_id),
+        "scope": queue_scope(state.tier, area_of(state.tier, state.wilayah)),
+        "tier": str(state.tier),
+        "kind": str(content.kind),
+        "bidang": str(content.bidang),
+        "title": content.title,
+        "rt_code": state.wilayah.rt_code,
+        "kelurahan_name": state.wilayah.kelurahan_name,
+        "round": state.round,
+        "version": state.version,
+        "waiting_since": opened.occurred_at.isoformat(),
+        "due_at": state.due_at.isoformat(),
+        "due_key": sortable(state.due_at),
+        "overdue": state.overdue,
+    }
+
+
+async def refresh(database: Database, stream_id: str, policy: Policy) -> Report | None:
+    """Fold the stream from the event store and bring the report's documents up to it."""
+    events = await database.events.read_stream(stream_id)
+    state = fold(events, policy)
+    if state is None:
+        return None
+    key = str(state.report_id)
+
+    async def effect(tx: ViewTransaction) -> None:
+        stored = await tx.get(REPORTS, key)
+        if stored is not None and stored["version"] >= state.version:
+            return
+        if stored is not None and stored.get("queue_key"):
+            await tx.delete(QUEUE, stored["queue_key"])
+        doc = status_document(state, events)
+        entry = queue_entry(state, events)
+        doc["queue_key"] = entry[0] if entry else None
+        if entry is not None:
+            await tx.put(QUEUE, *entry)
+        await tx.put(REPORTS, key, doc)
+
+    await database.views.apply_once(events[state.version - 1].event_id, effect)
+    return state
+
+
+async def catch_up(database: Database, policy: Policy) -> int:
+    """Refresh every report whose stream changed since the last catch-up; returns how many."""
+    position = await database.events.load_checkpoint(CHECKPOINT)
+    refreshed = 0
+    while batch := await database.events.read_from(position, _CATCH_UP_BATCH):
+        streams = dict.fromkeys(e.stream_id for e in batch if e.stream_id.startswith("report-"))
+        for stream_id in streams:
+            await refresh(database, stream_id, policy)
+        refreshed += len(streams)
+        position = batch[-1].position
+        await database.events.save_checkpoint(CHECKPOINT, position)
+    return refreshed
+
+
+async def rebuild(database: Database, policy: Policy) -> int:
+    """Drop the views and fold them again from the event store."""
+    await database.views.reset()
+    await database.events.save_checkpoint(CHECKPOINT, 0)
+    return await catch_up(database, policy)
+
+
+def public_status(doc: Document) -> dict[str, Any]:
+    return {name: value for name, value in doc.items() if name != "queue_key"}

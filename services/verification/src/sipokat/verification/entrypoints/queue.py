@@ -1,0 +1,52 @@
+"""GET /v1/verification/queue: the reports waiting for the caller's tier in their area."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from sipokat.events.catalogue import Bidang, ReportKind
+from sipokat.runtime.auth import CurrentPrincipal
+from sipokat.runtime.problems import Problem
+from sipokat.runtime.service import runtime_of
+from sipokat.verification.domain import ROLE_TIER
+from sipokat.verification.views import queue_scope
+from sipokat.verification.worklist import BadCursor, QueueFilter, queue_page
+
+router = APIRouter(prefix="/v1/verification", tags=["verification"])
+
+
+@router.get("/queue")
+async def queue(
+    request: Request,
+    principal: CurrentPrincipal,
+    kind: ReportKind | None = None,
+    bidang: Bidang | None = None,
+    overdue: bool | None = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> Any:
+    tier = ROLE_TIER.get(principal.role)
+    if tier is None:
+        raise Problem(403, "Forbidden", f"role {principal.role} has no verification queue")
+    if not principal.wilayah:
+        raise Problem(403, "Forbidden", "the token names no wilayah to verify for")
+    filters = QueueFilter(kind=kind, bidang=bidang, overdue=overdue)
+    try:
+        page = await queue_page(
+            runtime_of(request).database.views,
+            queue_scope(tier, principal.wilayah),
+            filters,
+            cursor=cursor,
+            limit=limit,
+        )
+    except BadCursor as exc:
+        raise Problem(
+            422,
+            "Invalid request",
+            f"/query/cursor: {exc}",
+            kind="validation",
+            errors=[{"pointer": "/query/cursor", "detail": str(exc)}],
+        ) from exc
+    return {"tier": str(tier), "wilayah": principal.wilayah, **page}

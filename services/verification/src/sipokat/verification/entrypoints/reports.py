@@ -1,0 +1,136 @@
+"""A report's status and timeline, and the decisions of its verifiers.
+
+Object-level authorization: a report the caller may not see answers 404, exactly like a report
+that does not exist, so the API does not reveal which reports exist (docs/decisions.md). 403 is
+only for a role that may never decide.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from sipokat.events.catalogue import RejectionReason, WilayahPath
+from sipokat.runtime.auth import CurrentPrincipal
+from sipokat.runtime.jurisdiction import covers
+from sipokat.runtime.problems import Problem
+from sipokat.runtime.service import runtime_of
+from sipokat.verification import handlers, views
+from sipokat.verification.domain import (
+    Approve,
+    Command,
+    Decider,
+    NotAVerifier,
+    OutsideJurisdiction,
+    Reject,
+    Report,
+)
+from sipokat.verification.entrypoints.context import verification_of
+
+router = APIRouter(prefix="/v1", tags=["reports"])
+
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+
+
+class DecisionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["approve", "reject"]
+    reason_code: RejectionReason | None = Field(default=None, description="required to reject")
+    note: Note | None = Field(default=None, description="required to reject")
+    counts_for_performance: bool | None = Field(
+        default=None, description="approve only: whether this is RT work that counts"
+    )
+    expected_version: int | None = Field(
+        default=None, ge=1, description="the report version the verifier saw; 409 if it moved on"
+    )
+
+
+def _invalid(*errors: tuple[str, str]) -> Problem:
+    return Problem(
+        422,
+        "Invalid decision",
+        "; ".join(f"/body/{field}: {detail}" for field, detail in errors),
+        kind="validation",
+        errors=[{"pointer": f"/body/{field}", "detail": detail} for field, detail in errors],
+    )
+
+
+def command_of(body: DecisionBody) -> Command:
+    if body.decision == "approve":
+        if body.reason_code is not None:
+            raise _invalid(("reason_code", "an approval has no reason code"))
+        return Approve(note=body.note or None, counts_for_performance=body.counts_for_performance)
+    errors = []
+    if body.reason_code is None:
+        errors.append(("reason_code", "a rejection needs a reason code"))
+    if not body.note:
+        errors.append(("note", "a rejection needs a note telling the RT what to fix"))
+    if body.counts_for_performance is not None:
+        errors.append(("counts_for_performance", "only an approval says whether work counts"))
+    if errors:
+        raise _invalid(*errors)
+    assert body.reason_code is not None and body.note
+    return Reject(reason=body.reason_code, note=body.note)
+
+
+def _not_found(report_id: UUID) -> Problem:
+    return Problem(404, "Not found", f"no report {report_id} that you may see")
+
+
+def _current(state: Report) -> dict[str, Any]:
+    return {
+        "status": str(state.status),
+        "tier": state.tier,
+        "version": state.version,
+        "round": state.round,
+    }
+
+
+@router.get("/reports/{report_id}")
+async def report_status(report_id: UUID, request: Request, principal: CurrentPrincipal) -> Any:
+    doc = await runtime_of(request).database.views.get(views.REPORTS, str(report_id))
+    if doc is None or not covers(principal, WilayahPath.model_validate(doc["wilayah"])):
+        raise _not_found(report_id)
+    return views.public_status(doc)
+
+
+@router.post("/reports/{report_id}/decisions")
+async def decide(
+    report_id: UUID, body: DecisionBody, request: Request, principal: CurrentPrincipal
+) -> Any:
+    runtime = runtime_of(request)
+    context = verification_of(request)
+    command = command_of(body)
+    decider = Decider(principal.subject, principal.role, principal.wilayah, principal.name)
+    try:
+        await handlers.decide(
+            runtime.database,
+            runtime.append,
+            context.policy,
+            report_id,
+            decider,
+            command,
+            correlation_id=request.state.correlation_id,
+            now=context.clock(),
+            expected_version=body.expected_version,
+        )
+    except NotAVerifier as exc:
+        raise Problem(403, "Forbidden", str(exc)) from exc
+    except (handlers.ReportNotFound, OutsideJurisdiction) as exc:
+        raise _not_found(report_id) from exc
+    except handlers.DecisionConflict as exc:
+        raise Problem(
+            409,
+            "Conflict",
+            str(exc),
+            kind="decision-conflict",
+            reason=exc.reason,
+            current=_current(exc.current),
+        ) from exc
+    doc = await runtime.database.views.get(views.REPORTS, str(report_id))
+    assert doc is not None
+    return views.public_status(doc)

@@ -1,0 +1,187 @@
+"""What verification does for each input: an intake event, a decision, the passing of time.
+
+Each loads the report's stream from verification's own event store, lets the domain decide,
+appends at the next version (optimistic concurrency: a stale writer gets `ConcurrencyConflict`)
+and brings the views up to the stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from uuid import UUID
+
+import structlog
+
+from sipokat.events.broker.consumer import Handler
+from sipokat.events.catalogue import ReportRevised, ReportSubmitted
+from sipokat.events.envelope import Actor, Envelope, EventData, Role
+from sipokat.events.store.base import ConcurrencyConflict, Database
+from sipokat.verification import domain, views
+from sipokat.verification.domain import Command, Decider, NotYourTurn, Policy, Report
+
+SOURCE = "verification"
+# The deadline scheduler acts for the service itself, not for a person.
+SCHEDULER = Actor(subject="verification-scheduler", role=Role.SYSTEM)
+_OVERDUE_BATCH = 200
+
+Append = Callable[[Sequence[Envelope]], Awaitable[object]]
+log = structlog.get_logger(__name__)
+
+
+def stream_of(report_id: UUID) -> str:
+    return f"report-{report_id}"
+
+
+class ReportNotFound(Exception):
+    pass
+
+
+class DecisionConflict(Exception):
+    """The decision does not fit the report as it stands now (`current`)."""
+
+    def __init__(self, reason: str, detail: str, current: Report) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.current = current
+
+
+def intake_event_handler(database: Database, policy: Policy) -> Handler:
+    """Record intake's ReportSubmitted / ReportRevised in the report's stream: the aggregate's
+    input. Idempotent by event_id, so a redelivery changes nothing."""
+
+    async def handle(envelope: Envelope) -> None:
+        if not isinstance(envelope.data, ReportSubmitted | ReportRevised):
+            return
+        # A version clash here means intake wrote on a state verification never had: retrying
+        # cannot fix it, the consumer dead-letters it with this error for an operator.
+        await database.events.append([envelope], publish=False)
+        await views.refresh(database, envelope.stream_id, policy)
+
+    return handle
+
+
+def _envelopes(
+    payloads: Sequence[EventData],
+    after: Report,
+    *,
+    actor: Actor,
+    correlation_id: str,
+    causation_id: UUID,
+    now: datetime,
+) -> list[Envelope]:
+    """Consecutive envelopes after `after`; each later one is caused by the one before it."""
+    envelopes: list[Envelope] = []
+    for offset, payload in enumerate(payloads, start=1):
+        envelope = Envelope.wrap(
+            payload,
+            stream_version=after.version + offset,
+            source=SOURCE,
+            actor=actor,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+            occurred_at=now,
+        )
+        envelopes.append(envelope)
+        causation_id = envelope.event_id
+    return envelopes
+
+
+async def _load(database: Database, report_id: UUID, policy: Policy) -> Report:
+    state = domain.fold(await database.events.read_stream(stream_of(report_id)), policy)
+    if state is None:
+        raise ReportNotFound(str(report_id))
+    return state
+
+
+async def decide(
+    database: Database,
+    append: Append,
+    policy: Policy,
+    report_id: UUID,
+    decider: Decider,
+    command: Command,
+    *,
+    correlation_id: str,
+    now: datetime,
+    expected_version: int | None = None,
+) -> Report:
+    """Record a verifier's decision; returns the report as it stands after it."""
+    state = await _load(database, report_id, policy)
+    try:
+        payloads = domain.decide(
+            state, decider, command, policy, now, expected_version=expected_version
+        )
+    except NotYourTurn as exc:
+        raise DecisionConflict(exc.reason, str(exc), state) from exc
+    actor = Actor(subject=decider.subject, role=decider.role, wilayah=decider.wilayah)
+    envelopes = _envelopes(
+        payloads,
+        state,
+        actor=actor,
+        correlation_id=correlation_id,
+        causation_id=state.opened_by,
+        now=now,
+    )
+    try:
+        await append(envelopes)
+    except ConcurrencyConflict as exc:
+        current = await _load(database, report_id, policy)
+        await views.refresh(database, stream_of(report_id), policy)
+        raise DecisionConflict(
+            "concurrent", f"another decision was recorded first ({exc})", current
+        ) from exc
+    after = await views.refresh(database, stream_of(report_id), policy)
+    assert after is not None
+    return after
+
+
+async def flag_overdue(database: Database, append: Append, policy: Policy, now: datetime) -> int:
+    """Append VerificationOverdue for every tier whose due time has passed; returns how many.
+
+    The worklist (ordered by due time) says where to look; the stream decides. The fold knows
+    whether this tier was flagged in this round, and the append at the next version fails for a
+    second scheduler (another replica) that read the same version: one notice, never two.
+    """
+    flagged = 0
+    while True:
+        batch = await database.views.find(views.QUEUE, {"overdue": False}, limit=_OVERDUE_BATCH)
+        flagged_now = 0
+        for entry in batch:
+            if entry["due_key"] > views.sortable(now):
+                break  # the worklist is ordered by due time: nothing later is due either
+            flagged_now += await _flag(database, append, policy, UUID(entry["report_id"]), now)
+        flagged += flagged_now
+        # A full batch may hide more due tiers behind it; those flagged just now left the
+        # not-overdue set, so the next batch starts further on.
+        if flagged_now == 0 or len(batch) < _OVERDUE_BATCH:
+            return flagged
+
+
+async def _flag(
+    database: Database, append: Append, policy: Policy, report_id: UUID, now: datetime
+) -> int:
+    stream_id = stream_of(report_id)
+    events = await database.events.read_stream(stream_id)
+    state = domain.fold(events, policy)
+    notice = domain.overdue(state, now) if state is not None else None
+    flagged = 0
+    if state is not None and notice is not None:
+        opened = next(e for e in events if e.event_id == state.opened_by)
+        envelopes = _envelopes(
+            [notice],
+            state,
+            actor=SCHEDULER,
+            correlation_id=opened.correlation_id,
+            causation_id=opened.event_id,
+            now=now,
+        )
+        try:
+            await append(envelopes)
+            flagged = 1
+        except ConcurrencyConflict:
+            # Someone wrote first (a decision, another replica's notice): the refresh below
+            # shows what stands now, and the next scan looks again.
+            log.info("overdue.conflict", stream_id=stream_id)
+    await views.refresh(database, stream_id, policy)
+    return flagged
