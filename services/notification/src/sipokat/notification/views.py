@@ -1,35 +1,51 @@
-"""Inboxes: one item per (event, recipient, channel), so a replay never notifies twice."""
+"""The rebuildable views: inbox items and where each report waits, folded from events.
+
+An inbox item's key is `<event_id>|<recipient>|inbox`, the (event, recipient, channel) of the
+delivery, so a redelivery or a replay writes the same item again, never a second one.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sipokat.events.envelope import Envelope
 from sipokat.events.store.base import ViewTransaction
-from sipokat.notification.domain import message, recipients
+from sipokat.notification.domain import facts, inbox_message, notices, waiting_after
 
 INBOX = "inbox"
-CHANNEL = "inbox"
+WAITING = "waiting"  # report id → the tier and office it waits at (for the daily digest)
 
 
-def delivery_key(envelope: Envelope, recipient: str, channel: str = CHANNEL) -> str:
-    return f"{envelope.event_id}|{recipient}|{channel}"
+def delivery_key(event_id: str, recipient: str, channel: str) -> str:
+    return f"{event_id}|{recipient}|{channel}"
+
+
+def inbox_items(envelope: Envelope) -> list[dict[str, Any]]:
+    if not notices(envelope.data):
+        return []
+    found = facts(envelope)
+    return [
+        {
+            "key": delivery_key(str(envelope.event_id), notice.recipient, "inbox"),
+            "recipient": notice.recipient,
+            "kind": str(notice.kind),
+            "event_id": str(envelope.event_id),
+            "event_type": envelope.type,
+            "report_id": found["report_id"],
+            "message": inbox_message(notice.kind, found),
+            "created_at": envelope.occurred_at.isoformat(),
+        }
+        for notice in notices(envelope.data)
+    ]
 
 
 async def project(envelope: Envelope, tx: ViewTransaction) -> None:
-    for recipient in recipients(envelope.data):
-        key = delivery_key(envelope, recipient)
-        if await tx.get(INBOX, key) is not None:
-            continue
-        await tx.put(
-            INBOX,
-            key,
-            {
-                "key": key,
-                "recipient": recipient,
-                "event_id": str(envelope.event_id),
-                "event_type": envelope.type,
-                "report_id": str(getattr(envelope.data, "report_id", "")),
-                "message": message(envelope.data),
-                "created_at": envelope.occurred_at.isoformat(),
-                "read": False,
-            },
-        )
+    for item in inbox_items(envelope):
+        await tx.put(INBOX, item["key"], item)
+    report_id = getattr(envelope.data, "report_id", None)
+    if report_id is None:
+        return
+    current = await tx.get(WAITING, str(report_id))
+    folded = waiting_after(current, envelope)
+    if folded is not None:
+        await tx.put(WAITING, str(report_id), folded)

@@ -1,0 +1,200 @@
+"""The caller's inbox: list with the unread count, mark read (one, all), a live SSE stream,
+contact preferences; and the digest on demand for admins."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from sipokat.events.envelope import Role
+from sipokat.events.store import Document, ViewTransaction
+from sipokat.notification import ledger as L
+from sipokat.notification.entrypoints.common import inbox_of, notification_runtime
+from sipokat.notification.views import INBOX
+from sipokat.runtime.auth import CurrentPrincipal, Principal, require_roles
+from sipokat.runtime.problems import Problem
+
+router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
+
+_MAX_INBOX = 100_000  # items read per request to sort and count; see docs/notification.md
+
+
+async def _items(request: Request, owner: str) -> list[Document]:
+    """Inbox items of an office, newest first, each with `read`."""
+    runtime = notification_runtime(request)
+    events = await runtime.database.views.find(INBOX, {"recipient": owner}, limit=_MAX_INBOX)
+    digests = await runtime.ledger.find(L.DIGESTS, {"recipient": owner}, limit=_MAX_INBOX)
+    reads = {
+        r["key"] for r in await runtime.ledger.find(L.READS, {"recipient": owner}, limit=_MAX_INBOX)
+    }
+    items = [item | {"id": item["key"], "read": item["key"] in reads} for item in events + digests]
+    items.sort(key=lambda item: (item["created_at"], item["key"]), reverse=True)
+    return items
+
+
+def _cursor_of(item: Document) -> str:
+    return base64.urlsafe_b64encode(json.dumps([item["created_at"], item["key"]]).encode()).decode()
+
+
+def _after(cursor: str) -> tuple[str, str]:
+    try:
+        created_at, key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        datetime.fromisoformat(created_at)
+        return str(created_at), str(key)
+    except (binascii.Error, ValueError, TypeError) as exc:
+        raise Problem(
+            400,
+            "Invalid cursor",
+            "`cursor` must be a `next_cursor` from a previous page",
+            errors=[{"pointer": "/query/cursor", "detail": "not a cursor from this API"}],
+        ) from exc
+
+
+@router.get("/inbox")
+async def inbox(
+    request: Request,
+    principal: CurrentPrincipal,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    unread_only: bool = False,
+) -> dict[str, Any]:
+    """Newest first. `next_cursor` fetches the next page; `unread` counts the whole inbox."""
+    owner = inbox_of(principal)
+    items = await _items(request, owner)
+    unread = sum(1 for item in items if not item["read"])
+    page = [item for item in items if not (unread_only and item["read"])]
+    if cursor is not None:
+        boundary = _after(cursor)
+        page = [item for item in page if (item["created_at"], item["key"]) < boundary]
+    more = len(page) > limit
+    page = page[:limit]
+    return {
+        "recipient": owner,
+        "unread": unread,
+        "total": len(items),
+        "items": page,
+        "next_cursor": _cursor_of(page[-1]) if more else None,
+    }
+
+
+async def _mark_read(request: Request, owner: str, keys: list[str]) -> None:
+    async def effect(tx: ViewTransaction) -> None:
+        for key in keys:
+            await tx.put(L.READS, key, {"key": key, "recipient": owner})
+
+    if keys:
+        await notification_runtime(request).ledger.write(effect)
+
+
+@router.post("/inbox/read", status_code=200)
+async def mark_all_read(request: Request, principal: CurrentPrincipal) -> dict[str, int]:
+    """Marks every item in the inbox now as read; items arriving later stay unread."""
+    owner = inbox_of(principal)
+    unread = [item["key"] for item in await _items(request, owner) if not item["read"]]
+    await _mark_read(request, owner, unread)
+    return {"marked": len(unread), "unread": 0}
+
+
+@router.post("/inbox/{item_id}/read", status_code=204)
+async def mark_read(request: Request, principal: CurrentPrincipal, item_id: str) -> Response:
+    owner = inbox_of(principal)
+    runtime = notification_runtime(request)
+    item = await runtime.database.views.get(INBOX, item_id) or await runtime.ledger.get(
+        L.DIGESTS, item_id
+    )
+    # An item of another inbox answers as one that does not exist: nothing leaks.
+    if item is None or item["recipient"] != owner:
+        raise Problem(404, "Not found", "no such item in your inbox")
+    await _mark_read(request, owner, [item_id])
+    return Response(status_code=204)
+
+
+@router.get("/inbox/unread")
+async def unread_count(request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
+    owner = inbox_of(principal)
+    items = await _items(request, owner)
+    return {"recipient": owner, "unread": sum(1 for item in items if not item["read"])}
+
+
+@router.get("/stream")
+async def stream(request: Request, principal: CurrentPrincipal) -> EventSourceResponse:
+    """Server-sent events for the caller's inbox: `ready` with the unread count, then one
+    `notification` per new item. A client that falls behind gets `resync` and the stream ends:
+    it should re-read the inbox and reconnect."""
+    owner = inbox_of(principal)
+    runtime = notification_runtime(request)
+
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        with runtime.hub.listen(owner) as queue:
+            # Listening before counting: an item arriving in between is sent, not lost.
+            items = await _items(request, owner)
+            unread = sum(1 for item in items if not item["read"])
+            yield ServerSentEvent(json.dumps({"recipient": owner, "unread": unread}), event="ready")
+            while True:
+                item = await queue.get()
+                if item is None:
+                    yield ServerSentEvent("{}", event="resync")
+                    return
+                yield ServerSentEvent(json.dumps(item), event="notification", id=item["key"])
+
+    return EventSourceResponse(events(), ping=15, send_timeout=30)
+
+
+class Preferences(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str | None = Field(
+        default=None, max_length=254, pattern=r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$"
+    )
+    language: Literal["id", "en"] = "id"
+
+
+@router.get("/preferences")
+async def get_preferences(request: Request, principal: CurrentPrincipal) -> Preferences:
+    stored = await notification_runtime(request).ledger.get(L.PREFERENCES, inbox_of(principal))
+    return Preferences.model_validate({k: v for k, v in (stored or {}).items() if k != "recipient"})
+
+
+@router.put("/preferences")
+async def put_preferences(
+    request: Request, principal: CurrentPrincipal, body: Preferences
+) -> Preferences:
+    """Where the office's email goes and in which language (`id` or `en`)."""
+    owner = inbox_of(principal)
+    if principal.role not in (Role.KETUA_RT, Role.LURAH, Role.CAMAT, Role.PEMKOT):
+        raise Problem(403, "Forbidden", f"role {principal.role} has no notification inbox")
+
+    async def effect(tx: ViewTransaction) -> None:
+        await tx.put(L.PREFERENCES, owner, body.model_dump() | {"recipient": owner})
+
+    await notification_runtime(request).ledger.write(effect)
+    return body
+
+
+class DigestRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    at: AwareDatetime | None = Field(
+        default=None, description="the moment to compute the digest for (default: now)"
+    )
+
+
+Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+
+
+@router.post("/digests")
+async def run_digest(
+    request: Request, _: Admin, body: DigestRequest | None = None
+) -> dict[str, Any]:
+    """Send today's digests now (admins; tests). Idempotent per (office, day): `new` is false
+    for a digest that had been sent already."""
+    digests = await notification_runtime(request).send_digests((body or DigestRequest()).at)
+    return {"digests": digests}

@@ -1,0 +1,103 @@
+"""The ledger: what the service has promised or been told, kept apart from the rebuildable views.
+
+Views (inbox items, what waits where) are folds of the event log: a rebuild drops and replays them.
+Deliveries (email, webhooks), read marks, subscriptions, contact preferences and digests are not
+derivable from the log, and a rebuild must never send again, so they live in a second database of
+the same backend (`<data_dir>/notification-ledger.db`, or `sipokat_notification-ledger`) that a
+rebuild does not touch.
+
+Every write is one `apply_once` transaction of that database. Writes that must happen once carry a
+deterministic operation id (a UUIDv5 of, e.g., the delivery key), so the applied-operation record
+is the idempotency record: enqueueing delivery (event, recipient, channel) twice, after a
+redelivery or a rebuild, stores it once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+
+from sipokat.events.store import Database, Document, ViewTransaction
+
+DELIVERIES = "deliveries"  # every delivery ever planned, with its outcome: the delivery log
+OUTBOX = "outbox"  # deliveries still to try, with when
+HELD = "held"  # deliveries of a paused subscription, until it is resumed
+ATTEMPTS = "attempts"  # one record per attempt: `<delivery key>|<n>`
+SUBSCRIPTIONS = "subscriptions"
+PREFERENCES = "preferences"  # per recipient office: email address and language
+READS = "reads"  # inbox item key → read
+READ_MARKS = "read_marks"  # recipient → everything before `read_all_before` is read
+DIGESTS = "digests"  # `digest|<recipient>|<day>` → the digest, shown in the inbox
+
+_NAMESPACE = uuid5(NAMESPACE_URL, "https://sipokat.id/notification/ledger")
+
+Write = Callable[[ViewTransaction], Awaitable[None]]
+
+
+def operation_id(name: str) -> UUID:
+    return uuid5(_NAMESPACE, name)
+
+
+class Ledger:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.views = database.views
+
+    async def write(self, effect: Write, *, once: str | None = None) -> bool:
+        """Run `effect` in one transaction; with `once`, only the first time for that name."""
+        return await self.views.apply_once(operation_id(once) if once else uuid4(), effect)
+
+    async def get(self, collection: str, key: str) -> Document | None:
+        return await self.views.get(collection, key)
+
+    async def find(
+        self, collection: str, where: dict[str, Any] | None = None, *, limit: int = 10_000
+    ) -> list[Document]:
+        return await self.views.find(collection, where, limit=limit)
+
+    async def enqueue(self, delivery: Document, *, held: bool = False) -> bool:
+        """Plan a delivery once per key; False when it was planned before (nothing changes)."""
+        key = delivery["key"]
+
+        async def effect(tx: ViewTransaction) -> None:
+            await tx.put(DELIVERIES, key, delivery)
+            await tx.put(HELD if held else OUTBOX, key, queue_entry(delivery))
+
+        return await self.write(effect, once=f"enqueue|{key}")
+
+    async def move(self, key: str, source: str, target: str, due_at: str | None = None) -> None:
+        async def effect(tx: ViewTransaction) -> None:
+            entry = await tx.get(source, key)
+            if entry is None:
+                return
+            await tx.delete(source, key)
+            await tx.put(target, key, entry | ({"due_at": due_at} if due_at else {}))
+
+        await self.write(effect)
+
+    async def claim(self, key: str, attempt: int, lease_until: str) -> Document | None:
+        """Take attempt number `attempt` of a delivery; None when another worker took it or the
+        delivery is no longer queued. The lease puts it back in reach if this worker dies."""
+        claimed: Document | None = None
+
+        async def effect(tx: ViewTransaction) -> None:
+            nonlocal claimed
+            entry = await tx.get(OUTBOX, key)
+            if entry is None or entry["attempts"] + 1 != attempt:
+                return
+            await tx.put(OUTBOX, key, entry | {"attempts": attempt, "due_at": lease_until})
+            claimed = await tx.get(DELIVERIES, key)
+
+        await self.write(effect, once=f"claim|{key}|{attempt}")
+        return claimed
+
+
+def queue_entry(delivery: Document) -> Document:
+    return {
+        "key": delivery["key"],
+        "channel": delivery["channel"],
+        "subscription_id": delivery.get("subscription_id"),
+        "due_at": delivery["created_at"],
+        "attempts": 0,
+    }

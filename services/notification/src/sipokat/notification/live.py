@@ -1,0 +1,42 @@
+"""Live inbox updates for open apps: an in-process fan-out to the SSE streams of one replica.
+
+A listener that falls behind is cut off rather than allowed to grow without bound; the app
+reconnects and re-reads its inbox, which is the source of truth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+Item = dict[str, Any]
+
+
+class Hub:
+    def __init__(self, queue_size: int = 100) -> None:
+        self._queue_size = queue_size
+        self._listeners: dict[str, set[asyncio.Queue[Item | None]]] = {}
+
+    @contextlib.contextmanager
+    def listen(self, recipient: str) -> Iterator[asyncio.Queue[Item | None]]:
+        queue: asyncio.Queue[Item | None] = asyncio.Queue(self._queue_size + 1)
+        self._listeners.setdefault(recipient, set()).add(queue)
+        try:
+            yield queue
+        finally:
+            listeners = self._listeners.get(recipient, set())
+            listeners.discard(queue)
+            if not listeners:
+                self._listeners.pop(recipient, None)
+
+    def publish(self, recipient: str, item: Item) -> None:
+        for queue in self._listeners.get(recipient, set()):
+            if queue.qsize() < self._queue_size:
+                queue.put_nowait(item)
+            elif not queue.full():
+                queue.put_nowait(None)  # the one slot kept free: "you fell behind"
+
+    def listener_count(self, recipient: str) -> int:
+        return len(self._listeners.get(recipient, set()))
