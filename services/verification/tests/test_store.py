@@ -1,0 +1,246 @@
+"""Handlers and views against the real event store: recording intake's events, decisions under
+optimistic concurrency, the views and their rebuild, and the deadline scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import timedelta
+from uuid import UUID
+
+import pytest
+
+from sipokat.events.catalogue import RejectionReason
+from sipokat.events.envelope import Envelope
+from sipokat.events.store import Database
+from sipokat.events.testing import DatabaseFactory, make_revised, make_submitted
+from sipokat.verification import handlers, views
+from sipokat.verification.domain import Approve, Command, Decider, Policy, Reject, ReportStatus
+from sipokat.verification.testing import CAMAT, LURAH, MONDAY, PEMKOT
+
+POLICY = Policy()
+REJECT = Reject(RejectionReason.INCOMPLETE, "Lengkapi daftar hadir")
+
+
+async def submit(database: Database, report_id: UUID | None = None) -> Envelope:
+    submitted = make_submitted(report_id, correlation_id="req-submit")
+    submitted = submitted.model_copy(update={"occurred_at": MONDAY})
+    await handlers.intake_event_handler(database, POLICY)(submitted)
+    return submitted
+
+
+async def decide(
+    database: Database,
+    report_id: UUID,
+    decider: Decider,
+    command: Command,
+    *,
+    now: object = None,
+    append: handlers.Append | None = None,
+) -> None:
+    await handlers.decide(
+        database,
+        append or database.events.append,
+        POLICY,
+        report_id,
+        decider,
+        command,
+        correlation_id="req-decide",
+        now=MONDAY + timedelta(hours=1),
+    )
+
+
+def report_of(envelope: Envelope) -> UUID:
+    return UUID(envelope.stream_id.removeprefix("report-"))
+
+
+async def test_intake_events_are_recorded_once_and_not_published_again(
+    database: Database,
+) -> None:
+    submitted = await submit(database)
+    await handlers.intake_event_handler(database, POLICY)(submitted)  # redelivered
+    stream = await database.events.read_stream(submitted.stream_id)
+    assert [e.event_id for e in stream] == [submitted.event_id]
+    assert await database.events.read_from(0, 10, publishable_only=True) == []
+    doc = await database.views.get(views.REPORTS, str(report_of(submitted)))
+    assert doc is not None and doc["status"] == "awaiting_kelurahan"
+    assert await database.views.count(views.QUEUE, {"scope": "kelurahan:16.73.02.1019"}) == 1
+
+
+async def test_three_approvals_are_appended_with_correlation_and_causation(
+    database: Database,
+) -> None:
+    submitted = await submit(database)
+    report_id = report_of(submitted)
+    for official in (LURAH, CAMAT, PEMKOT):
+        await decide(database, report_id, official, Approve())
+    stream = await database.events.read_stream(submitted.stream_id)
+    assert [e.type for e in stream] == ["ReportSubmitted"] + ["ReportApproved"] * 3 + [
+        "ReportVerified"
+    ]
+    assert [e.stream_version for e in stream] == [1, 2, 3, 4, 5]
+    assert all(e.correlation_id == "req-decide" for e in stream[1:])
+    # Each decision was caused by the event that put the report before its tier.
+    assert [e.causation_id for e in stream[1:]] == [e.event_id for e in stream[:4]]
+    published = await database.events.read_from(0, 10, publishable_only=True)
+    assert [r.routing_key for r in published] == [
+        "report.approved.kelurahan",
+        "report.approved.kecamatan",
+        "report.approved.kota",
+        "report.verified",
+    ]
+    doc = await database.views.get(views.REPORTS, str(report_id))
+    assert doc is not None
+    assert doc["status"] == "verified"
+    assert [step["event"] for step in doc["timeline"]] == [e.type for e in stream]
+    assert doc["timeline"][1]["verifier"]["subject"] == LURAH.subject
+    assert await database.views.count(views.QUEUE) == 0
+
+
+async def test_several_verifiers_deciding_at_once_exactly_one_wins(
+    database_factory: DatabaseFactory,
+) -> None:
+    # Separate handles: separate connections, as separate replicas or workers would have.
+    handles = [await database_factory() for _ in range(4)]
+    lurah_staff = [
+        Decider(f"lurah-staff-{n}", LURAH.role, LURAH.wilayah) for n in range(len(handles))
+    ]
+    outcomes: list[str] = []
+    for _ in range(8):
+        report_id = report_of(await submit(handles[0]))
+
+        async def attempt(database: Database, decider: Decider, n: int, report_id: UUID) -> str:
+            command: Command = Approve() if n % 2 else REJECT
+            try:
+                await decide(database, report_id, decider, command)
+            except handlers.DecisionConflict as exc:
+                assert exc.current.version == 2
+                return exc.reason
+            return "won"
+
+        results = await asyncio.gather(
+            *(
+                attempt(db, d, n, report_id)
+                for n, (db, d) in enumerate(zip(handles, lurah_staff, strict=True))
+            )
+        )
+        assert results.count("won") == 1, results
+        stream = await handles[0].events.read_stream(f"report-{report_id}")
+        assert len(stream) == 2
+        outcomes += results
+    assert set(outcomes) <= {"won", "concurrent", "wrong_tier", "closed"}
+    # The losers mostly read the same version as the winner: the store's check refused them.
+    assert "concurrent" in outcomes
+
+
+async def test_a_decision_that_loses_the_race_gets_the_current_state(database: Database) -> None:
+    report_id = report_of(await submit(database))
+
+    async def slow_append(envelopes: Sequence[Envelope]) -> object:
+        # Another decision is recorded while this one is between reading and appending.
+        await decide(database, report_id, LURAH, REJECT)
+        return await database.events.append(envelopes)
+
+    with pytest.raises(handlers.DecisionConflict) as lost:
+        await decide(database, report_id, LURAH, Approve(), append=slow_append)
+    assert lost.value.reason == "concurrent"
+    assert lost.value.current.status is ReportStatus.AWAITING_REVISION
+    assert lost.value.current.version == 2
+
+
+async def test_views_rebuilt_from_the_event_store_equal_the_live_ones(
+    database: Database,
+) -> None:
+    ids = [report_of(await submit(database)) for _ in range(4)]
+    await decide(database, ids[0], LURAH, Approve())
+    await decide(database, ids[1], LURAH, REJECT)
+    revised = make_revised(ids[1], stream_version=3)
+    await handlers.intake_event_handler(database, POLICY)(revised)
+    for official in (LURAH, CAMAT, PEMKOT):
+        await decide(database, ids[2], official, Approve())
+
+    async def snapshot() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+        return (
+            await database.views.find(views.REPORTS, limit=1000),
+            await database.views.find(views.QUEUE, limit=1000),
+        )
+
+    live = await snapshot()
+    assert await views.rebuild(database, POLICY) == 4
+    assert await snapshot() == live
+    statuses = {d["report_id"]: d["status"] for d in live[0]}
+    assert statuses == {
+        str(ids[0]): "awaiting_kecamatan",
+        str(ids[1]): "awaiting_kelurahan",
+        str(ids[2]): "verified",
+        str(ids[3]): "awaiting_kelurahan",
+    }
+
+
+async def test_a_late_redelivery_does_not_move_a_view_back(database: Database) -> None:
+    submitted = await submit(database)
+    report_id = report_of(submitted)
+    await decide(database, report_id, LURAH, Approve())
+    await handlers.intake_event_handler(database, POLICY)(submitted)
+    await views.refresh(database, submitted.stream_id, POLICY)
+    doc = await database.views.get(views.REPORTS, str(report_id))
+    assert doc is not None and doc["status"] == "awaiting_kecamatan"
+    assert doc["version"] == 2
+
+
+# ---------------------------------------------------------------- deadlines
+
+
+async def overdue_events(database: Database, report_id: UUID) -> list[Envelope]:
+    stream = await database.events.read_stream(f"report-{report_id}")
+    return [e for e in stream if e.type == "VerificationOverdue"]
+
+
+async def test_a_passed_deadline_is_flagged_once(database: Database) -> None:
+    report_id = report_of(await submit(database))
+    due = MONDAY.replace(day=5, hour=17)
+    flag = handlers.flag_overdue
+    assert await flag(database, database.events.append, POLICY, due - timedelta(seconds=1)) == 0
+    assert await flag(database, database.events.append, POLICY, due) == 1
+    assert await flag(database, database.events.append, POLICY, due + timedelta(days=9)) == 0
+    [notice] = await overdue_events(database, report_id)
+    assert notice.routing_key == "report.overdue.kelurahan"
+    assert notice.correlation_id == "req-submit"  # the chain the submission started
+    entry = (await database.views.find(views.QUEUE, {"overdue": True}))[0]
+    assert entry["report_id"] == str(report_id)
+
+
+async def test_two_schedulers_on_one_store_flag_a_deadline_once(
+    database_factory: DatabaseFactory,
+) -> None:
+    first, second = await database_factory(), await database_factory()
+    ids = [report_of(await submit(first)) for _ in range(5)]
+    late = MONDAY + timedelta(days=10)
+    counts = await asyncio.gather(
+        handlers.flag_overdue(first, first.events.append, POLICY, late),
+        handlers.flag_overdue(second, second.events.append, POLICY, late),
+    )
+    assert sum(counts) == 5
+    for report_id in ids:
+        assert len(await overdue_events(first, report_id)) == 1
+
+
+async def test_a_deadline_that_passed_while_down_is_flagged_after_a_restart(
+    database_factory: DatabaseFactory,
+) -> None:
+    before = await database_factory()
+    submitted = make_submitted().model_copy(update={"occurred_at": MONDAY})
+    # A crash between recording the submission and updating the views: the worklist lacks it.
+    await before.events.append([submitted], publish=False)
+    await before.close()
+
+    after = await database_factory()
+    late = MONDAY + timedelta(days=10)
+    assert await views.catch_up(after, POLICY) == 1
+    assert await handlers.flag_overdue(after, after.events.append, POLICY, late) == 1
+    await after.close()
+
+    again = await database_factory()
+    await views.catch_up(again, POLICY)
+    assert await handlers.flag_overdue(again, again.events.append, POLICY, late) == 0
+    assert len(await overdue_events(again, report_of(submitted))) == 1
