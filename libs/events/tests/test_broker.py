@@ -195,6 +195,35 @@ async def test_relay_skips_events_another_service_published(
     assert [m.message_id for m in messages] == [str(ours.event_id), str(ours_later.event_id)]
 
 
+async def test_two_relays_on_one_store_publish_each_event_once(
+    rabbitmq_url: str,
+    topology: TrackedTopology,
+    sqlite_database: Database,
+    channel: AbstractChannel,
+) -> None:
+    queue = await probe_queue(channel, topology)
+    first, second = make_stream(20), make_stream(20)
+    await append_each(sqlite_database, first)
+    replicas = [
+        Relay(sqlite_database.events, rabbitmq_url, topology, poll_interval=0.05, lease_ttl=0.5)
+        for _ in range(2)
+    ]
+    leader_stop = asyncio.Event()
+    leader = asyncio.create_task(replicas[0].run(leader_stop))
+    await eventually(lambda: replicas[0].leading)
+    async with running(replicas[1]):
+        await eventually(lambda: relayed_everything(replicas[0], sqlite_database))
+        await eventually(lambda: replicas[1].link.connected.is_set())
+        assert not replicas[1].leading  # standing by while the lease is held
+        leader_stop.set()
+        await leader
+        # The leader is gone: once its lease expires the other replica takes over.
+        await append_each(sqlite_database, second, replicas[1])
+        await eventually(lambda: relayed_everything(replicas[1], sqlite_database))
+        messages = await receive(queue, 40)
+    assert [m.message_id for m in messages] == [str(e.event_id) for e in first + second]
+
+
 async def test_binding_selects_by_routing_key(
     rabbitmq_url: str,
     topology: TrackedTopology,

@@ -578,3 +578,25 @@ async def test_documents_round_trip_json_values(database: Database) -> None:
     assert await database.views.get("reports", "r1") == doc
     assert await database.views.find("reports", {"count": 3}) == [doc]
     assert await database.views.find("reports", {"title": "Perbaikan jalan — RT 007"}) == [doc]
+
+
+async def test_a_lease_has_one_holder_until_it_expires(database: Database) -> None:
+    events = database.events
+    assert await events.hold_lease("relay", "replica-a", ttl=30)
+    assert await events.hold_lease("relay", "replica-a", ttl=30)  # renewing is fine
+    assert not await events.hold_lease("relay", "replica-b", ttl=30)
+    assert await events.hold_lease("other", "replica-b", ttl=30)  # leases are per name
+
+    assert await events.hold_lease("short", "replica-a", ttl=0.2)
+    await asyncio.sleep(0.3)
+    assert await events.hold_lease("short", "replica-b", ttl=30)  # expired: taken over
+    assert not await events.hold_lease("short", "replica-a", ttl=30)
+
+
+async def test_concurrent_lease_takers_get_one_winner(database_factory: DatabaseFactory) -> None:
+    handles = [await database_factory() for _ in range(2)]
+    takers = [(f"replica-{i}", handle) for i, handle in enumerate(handles * 3)]
+    results = await asyncio.gather(
+        *(handle.events.hold_lease("relay", holder, ttl=30) for holder, handle in takers)
+    )
+    assert results.count(True) == 1

@@ -11,6 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import socket
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 
@@ -59,6 +62,7 @@ class Relay:
         publish_timeout: float = 10.0,
         poll_interval: float = 1.0,
         on_published: Callable[[int], None] | None = None,
+        lease_ttl: float = 10.0,
     ) -> None:
         self.store = store
         self.topology = topology
@@ -68,7 +72,10 @@ class Relay:
         self._on_published = on_published
         self._wake = asyncio.Event()
         self.position = 0
-        self._checkpoint_loaded = False
+        self.lease_ttl = lease_ttl
+        # Replicas share the store: the one holding the lease publishes, the others stand by.
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.leading = False
         self.link = BrokerLink(url, name, self._session)
 
     def notify(self) -> None:
@@ -77,13 +84,9 @@ class Relay:
 
     async def lag(self) -> int:
         """Stored events not yet confirmed by the broker."""
-        # Until a session has loaded the checkpoint (the broker may be down since start-up),
-        # `position` is 0 and would count every event ever stored; the checkpoint knows better.
-        position = (
-            self.position
-            if self._checkpoint_loaded
-            else await self.store.load_checkpoint(CHECKPOINT)
-        )
+        # A relay that is not leading (not connected yet, or standing by for another replica)
+        # has no current position of its own; the shared checkpoint knows better.
+        position = self.position if self.leading else await self.store.load_checkpoint(CHECKPOINT)
         return await self.store.last_position() - position
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -95,16 +98,25 @@ class Relay:
         # and a mandatory return means the topology is broken: the relay stops and retries.
         await declare_event_log(channel, self.topology)
         exchange = await declare_exchange(channel, self.topology)
-        self.position = await self.store.load_checkpoint(CHECKPOINT)
-        self._checkpoint_loaded = True
-        while True:
-            # Cleared before reading, not after: a notify() that arrives while the batch is read
-            # (and finds nothing yet) must still wake the wait below, not sit out a whole poll.
-            self._wake.clear()
-            published = await self.publish_pending(exchange)
-            if published == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+        try:
+            while True:
+                # Cleared before reading, not after: a notify() that arrives while the batch is
+                # read (and finds nothing yet) must still wake the wait below.
+                self._wake.clear()
+                published = await self.publish_pending(exchange) if await self._lead() else 0
+                if published == 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+        finally:
+            self.leading = False
+
+    async def _lead(self) -> bool:
+        """Hold (or renew) the relay lease; on taking it, continue from the shared checkpoint."""
+        held = await self.store.hold_lease(CHECKPOINT, self.holder, self.lease_ttl)
+        if held and not self.leading:
+            self.position = await self.store.load_checkpoint(CHECKPOINT)
+        self.leading = held
+        return held
 
     async def publish_pending(self, exchange: AbstractExchange) -> int:
         """Publish one batch after the checkpoint; returns how many events it confirmed."""

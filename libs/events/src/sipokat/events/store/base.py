@@ -110,6 +110,14 @@ class EventStore(Protocol):
 
     async def save_checkpoint(self, name: str, position: int) -> None: ...
 
+    async def hold_lease(self, name: str, holder: str, ttl: float) -> bool:
+        """Take or renew lease `name` for `holder` for `ttl` seconds.
+
+        False while another holder's lease has not expired. Replicas of a service share one
+        store; the lease lets exactly one of their relays publish at a time.
+        """
+        ...
+
 
 class ViewTransaction(Protocol):
     """The documents of a read model, inside one `apply_once` transaction."""

@@ -8,6 +8,7 @@ skips an event that commits late.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
@@ -15,7 +16,7 @@ from uuid import UUID
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import PyMongoError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from sipokat.events.envelope import Envelope
 from sipokat.events.store.base import (
@@ -164,6 +165,20 @@ class MongoEventStore:
         await self._db["checkpoints"].update_one(
             {"_id": name}, {"$set": {"position": position}}, upsert=True
         )
+
+    async def hold_lease(self, name: str, holder: str, ttl: float) -> bool:
+        now = time.time()
+        try:
+            # Matches only a lease that is ours or expired; when another holds it, the upsert
+            # tries to insert a second document with the same _id and fails.
+            await self._db["leases"].update_one(
+                {"_id": name, "$or": [{"holder": holder}, {"expires_at": {"$lt": now}}]},
+                {"$set": {"holder": holder, "expires_at": now + ttl}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            return False
+        return True
 
 
 def _doc_filter(collection: str, where: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import sqlite3
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -41,6 +42,11 @@ CREATE TABLE IF NOT EXISTS events (
     body           BLOB NOT NULL,
     publish        INTEGER NOT NULL DEFAULT 1,
     UNIQUE (stream_id, stream_version)
+);
+CREATE TABLE IF NOT EXISTS leases (
+    name       TEXT PRIMARY KEY,
+    holder     TEXT NOT NULL,
+    expires_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS checkpoints (
     name     TEXT PRIMARY KEY,
@@ -210,6 +216,25 @@ class SqliteEventStore:
             "ON CONFLICT (name) DO UPDATE SET position = excluded.position",
             (name, position),
         )
+
+    async def hold_lease(self, name: str, holder: str, ttl: float) -> bool:
+        return await self._conn.run(
+            self._conn.transaction, lambda conn: _hold_lease(conn, name, holder, ttl)
+        )
+
+
+def _hold_lease(conn: sqlite3.Connection, name: str, holder: str, ttl: float) -> bool:
+    now = time.time()
+    row = conn.execute("SELECT holder, expires_at FROM leases WHERE name = ?", (name,)).fetchone()
+    if row is not None and row[0] != holder and row[1] > now:
+        return False
+    conn.execute(
+        "INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, "
+        "expires_at = excluded.expires_at",
+        (name, holder, now + ttl),
+    )
+    return True
 
 
 def _stream_version(conn: sqlite3.Connection, stream_id: str) -> int:
