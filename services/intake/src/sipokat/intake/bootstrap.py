@@ -1,4 +1,4 @@
-"""Wires the intake gateway: settings, runtime, routes."""
+"""Wires the intake gateway: settings, runtime, limits, routes."""
 
 from __future__ import annotations
 
@@ -8,29 +8,94 @@ from collections.abc import AsyncIterator
 import httpx
 from fastapi import FastAPI
 
-from sipokat.intake.entrypoints import gateway, reports
+from sipokat.intake.attachments import open_attachment_store
+from sipokat.intake.entrypoints import attachments, errors, gateway, reports, wilayah
+from sipokat.intake.handlers import Intake, record_decisions
+from sipokat.intake.idempotency import IdempotencyKeys
 from sipokat.intake.settings import IntakeSettings
-from sipokat.runtime.service import ServiceRuntime, create_service_app
+from sipokat.runtime.limits import (
+    BodySizeLimitMiddleware,
+    RateLimitMiddleware,
+    TokenBuckets,
+    bearer_subject_or_address,
+)
+from sipokat.runtime.service import ServiceRuntime, Subscription, create_service_app
+from sipokat.wilayah import load_default_directory, load_directory
+
+# Verification's events of a report; intake's own (submitted, revised) it has already.
+DECISIONS = ("report.approved.#", "report.rejected.#", "report.verified", "report.overdue.#")
+
+DESCRIPTION = """\
+The one public entry of Sipokat. RT heads submit reports (`POST /v1/reports`), upload photos
+(`POST /v1/attachments`) and revise rejected reports; everyone browses the directory of areas
+(`/v1/wilayah`). Every other route is passed to the service that owns it:
+
+| path | service |
+| --- | --- |
+| `GET /v1/reports/{id}`, `POST /v1/reports/{id}/decisions`, `/v1/verification/...` | verification |
+| `/v1/analytics/...`, `/dashboard...`, `/v1/public/...`, `/public...` | analytics |
+| `/v1/notifications/...` (SSE at `/v1/notifications/stream`), `/v1/webhooks/...` | notification |
+
+Authenticate with `Authorization: Bearer <JWT>` (roles ketua_rt, lurah, camat, pemkot, admin,
+integrator with their wilayah claim). Errors are RFC 9457 problem details, in Indonesian with
+`Accept-Language: id`. Send an `Idempotency-Key` when posting a report from a flaky network:
+a retry gets the first answer and never makes a second report.
+"""
 
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
-    runtime = ServiceRuntime("intake", settings, publishes=True)
+    runtime = ServiceRuntime(
+        "intake",
+        settings,
+        publishes=True,
+        subscription=Subscription(DECISIONS, record_decisions),
+    )
     app = create_service_app(
         runtime,
-        # The catch-all gateway route goes last, after intake's own routes.
-        [reports.router, gateway.router],
+        [
+            reports.router,
+            attachments.router_for(settings),
+            wilayah.router_for(settings.max_page_size),
+            # The catch-all gateway routes go last, after intake's own routes.
+            gateway.router,
+        ],
         title="Sipokat intake gateway",
-        description="Submissions from RT heads; routes the rest of /v1 to the other services.",
+        description=DESCRIPTION,
+    )
+    errors.install(app)
+    # The body limit sits inside the rate limit: a client over its budget is refused before
+    # anything of its body is read.
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        default_max_bytes=settings.max_body_bytes,
+        # a photo plus the multipart framing around it
+        limits=[("/v1/attachments", settings.max_photo_bytes + 64 * 1024)],
+    )
+    app.add_middleware(
+        RateLimitMiddleware,
+        buckets=TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst),
+        identify=bearer_subject_or_address(app.state.token_verifier),
+    )
+    directory = (
+        load_directory(settings.wilayah_file) if settings.wilayah_file else load_default_directory()
     )
     service_lifespan = app.router.lifespan_context
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with httpx.AsyncClient(timeout=10) as client:
+        async with httpx.AsyncClient() as client, service_lifespan(app):
             app.state.upstream_client = client
-            async with service_lifespan(app):
-                yield
+            database = runtime.database
+            app.state.intake = Intake(
+                runtime, settings, directory, open_attachment_store(settings, database)
+            )
+            app.state.idempotency_keys = IdempotencyKeys(
+                database.views,
+                ttl_seconds=settings.idempotency_ttl_seconds,
+                lease_seconds=settings.idempotency_lease_seconds,
+            )
+            yield
 
     app.router.lifespan_context = lifespan
     return app

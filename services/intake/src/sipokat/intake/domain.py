@@ -1,36 +1,185 @@
-"""Intake's pure rules: what an RT head may submit, and the event a submission becomes."""
+"""Intake's pure rules: what an RT head may submit or revise, and the report's state as intake
+knows it from the report's own stream. No I/O here."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from dataclasses import field as default
 from datetime import date, timedelta
+from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
-from sipokat.events.catalogue import ReportContent, ReportSubmitted, WilayahPath
+from pydantic import BaseModel, ConfigDict
+
+from sipokat.events.catalogue import (
+    ReportApproved,
+    ReportContent,
+    ReportRejected,
+    ReportRevised,
+    ReportSubmitted,
+    ReportVerified,
+    Tier,
+    VerificationOverdue,
+    WilayahPath,
+)
+from sipokat.events.envelope import EventData
+from sipokat.intake import messages
+from sipokat.intake.settings import Bounds
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One broken rule: where in the request (`activity_date`, `photos/0/sha256`) and why."""
+
+    field: str
+    code: str
+    params: Mapping[str, Any] = default(default_factory=dict)
+
+    def message(self, language: messages.Language = "en") -> str:
+        return messages.rule(self.code, language, dict(self.params))
 
 
 class SubmissionRefused(ValueError):
-    """The content breaks a rule of intake; `field` names the part at fault."""
+    """The content breaks rules of intake; every broken rule is listed, not only the first."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(f"{e.field}: {e.message()}" for e in errors))
+        self.errors = errors
 
 
-def check_activity_date(activity_date: date, today: date, window_days: int) -> None:
-    if activity_date > today:
-        raise SubmissionRefused("activity_date", "the activity date lies in the future")
-    if activity_date < today - timedelta(days=window_days):
-        raise SubmissionRefused(
-            "activity_date", f"the activity date is older than {window_days} days"
+class NotAwaitingRevision(Exception):
+    """Only a report whose last decision was a rejection takes a revision."""
+
+    def __init__(self, status: ReportStatus) -> None:
+        super().__init__(f"the report is {status}, not rejected")
+        self.status = status
+
+
+# ---------------------------------------------------------------- content rules
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What content is judged against, beyond its own schema."""
+
+    today: date  # in WIB
+    window_days: int
+    city_bounds: Mapping[str, Bounds]
+    # sha256 → content type of the photos this RT uploaded.
+    photos_of_rt: Mapping[str, str]
+
+
+def content_errors(content: ReportContent, wilayah: WilayahPath, rules: Rules) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if content.activity_date > rules.today:
+        errors.append(FieldError("activity_date", "date_in_future"))
+    elif content.activity_date < rules.today - timedelta(days=rules.window_days):
+        errors.append(
+            FieldError("activity_date", "date_too_old", {"window_days": rules.window_days})
         )
+    bounds = rules.city_bounds.get(wilayah.kota_code)
+    location = content.location
+    if location and bounds and not bounds.contains(location.latitude, location.longitude):
+        errors.append(FieldError("location", "location_outside_city", {"city": wilayah.kota_name}))
+    for index, photo in enumerate(content.photos):
+        stored = rules.photos_of_rt.get(photo.sha256)
+        where = f"photos/{index}"
+        if stored is None:
+            params = {"sha256": photo.sha256, "rt": wilayah.rt_code}
+            errors.append(FieldError(f"{where}/sha256", "photo_unknown", params))
+        elif stored != photo.content_type:
+            params = {"sha256": photo.sha256, "stored": stored, "given": photo.content_type}
+            errors.append(FieldError(f"{where}/content_type", "photo_type_mismatch", params))
+    return errors
+
+
+def check_content(content: ReportContent, wilayah: WilayahPath, rules: Rules) -> None:
+    errors = content_errors(content, wilayah, rules)
+    if errors:
+        raise SubmissionRefused(errors)
 
 
 def submission(
-    report_id: UUID,
-    content: ReportContent,
-    wilayah: WilayahPath,
-    today: date,
-    window_days: int,
+    report_id: UUID, content: ReportContent, wilayah: WilayahPath, rules: Rules
 ) -> ReportSubmitted:
-    check_activity_date(content.activity_date, today, window_days)
+    check_content(content, wilayah, rules)
     return ReportSubmitted(report_id=report_id, wilayah=wilayah, content=content)
+
+
+# ---------------------------------------------------------------- the report's state
+
+
+class ReportStatus(StrEnum):
+    AWAITING_VERIFICATION = "awaiting_verification"
+    REJECTED = "rejected"  # awaiting the RT's revision
+    VERIFIED = "verified"
+
+
+class ReportState(BaseModel):
+    """What intake needs to know of a report: whose it is, where it stands, what it shows."""
+
+    model_config = ConfigDict(frozen=True)
+
+    report_id: UUID
+    wilayah: WilayahPath
+    status: ReportStatus
+    awaiting_tier: Tier | None
+    revision: int
+    version: int
+    photos: list[str]
+
+
+def evolve(state: ReportState | None, event: EventData, version: int) -> ReportState | None:
+    """The state after one event of the report's stream (`version` is its stream_version)."""
+    if isinstance(event, ReportSubmitted):
+        return ReportState(
+            report_id=event.report_id,
+            wilayah=event.wilayah,
+            status=ReportStatus.AWAITING_VERIFICATION,
+            awaiting_tier=Tier.KELURAHAN,
+            revision=0,
+            version=version,
+            photos=[p.sha256 for p in event.content.photos],
+        )
+    if state is None:
+        return None  # a decision on a report intake never accepted: nothing to know
+    changes: dict[str, Any] = {"version": version}
+    if isinstance(event, ReportRevised):
+        changes |= {
+            "status": ReportStatus.AWAITING_VERIFICATION,
+            "awaiting_tier": Tier.KELURAHAN,
+            "revision": event.revision,
+            "photos": sorted({*state.photos, *(p.sha256 for p in event.content.photos)}),
+        }
+    elif isinstance(event, ReportRejected):
+        changes |= {"status": ReportStatus.REJECTED, "awaiting_tier": None}
+    elif isinstance(event, ReportApproved):
+        changes |= {"awaiting_tier": event.next_tier}
+    elif isinstance(event, ReportVerified):
+        changes |= {"status": ReportStatus.VERIFIED, "awaiting_tier": None}
+    elif not isinstance(event, VerificationOverdue):
+        raise TypeError(f"not a report event: {type(event).__name__}")
+    return state.model_copy(update=changes)
+
+
+def fold(events: Iterable[tuple[EventData, int]]) -> ReportState | None:
+    state: ReportState | None = None
+    for event, version in events:
+        state = evolve(state, event, version)
+    return state
+
+
+def revision(state: ReportState, content: ReportContent, rules: Rules) -> tuple[ReportRevised, int]:
+    """The ReportRevised for a rejected report, and the stream version to append it at."""
+    if state.status is not ReportStatus.REJECTED:
+        raise NotAwaitingRevision(state.status)
+    check_content(content, state.wilayah, rules)
+    event = ReportRevised(
+        report_id=state.report_id,
+        wilayah=state.wilayah,
+        revision=state.revision + 1,
+        content=content,
+    )
+    return event, state.version + 1

@@ -1,13 +1,20 @@
-"""What intake does for each command."""
+"""What intake does for each command, and with the events verification publishes."""
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from sipokat.events.catalogue import ReportContent
-from sipokat.events.envelope import Envelope, new_event_id
-from sipokat.intake.domain import SubmissionRefused, submission
+from sipokat.events.broker.consumer import Handler
+from sipokat.events.catalogue import ReportContent, WilayahPath
+from sipokat.events.envelope import Envelope, EventData, new_event_id
+from sipokat.events.store import Database
+from sipokat.intake import domain, views
+from sipokat.intake.attachments import AttachmentStore
+from sipokat.intake.domain import FieldError, Rules
+from sipokat.intake.images import CleanPhoto, clean
 from sipokat.intake.settings import IntakeSettings
 from sipokat.runtime.auth import Principal
 from sipokat.runtime.service import ServiceRuntime
@@ -16,31 +23,128 @@ from sipokat.wilayah import Directory, UnknownWilayah
 SOURCE = "intake"
 
 
+class UnknownRT(Exception):
+    """The token names an RT the directory does not have: the caller may not submit at all."""
+
+    def __init__(self, error: FieldError) -> None:
+        super().__init__(error.message())
+        self.error = error
+
+
+class NotFound(Exception):
+    """No such report or photo, or not the caller's to see: the same answer for both."""
+
+
+@dataclass(frozen=True)
+class Intake:
+    """The parts every command works with."""
+
+    runtime: ServiceRuntime
+    settings: IntakeSettings
+    directory: Directory
+    photos: AttachmentStore
+
+    @property
+    def database(self) -> Database:
+        return self.runtime.database
+
+    async def rules(self, content: ReportContent, rt_code: str, today: date) -> Rules:
+        shas = [photo.sha256 for photo in content.photos]
+        return Rules(
+            today=today,
+            window_days=self.settings.activity_window_days,
+            city_bounds=self.settings.city_bounds,
+            photos_of_rt=await views.photos_of_rt(self.database.views, shas, rt_code),
+        )
+
+    async def store(self, event: EventData, version: int, principal: Principal, cid: str) -> None:
+        envelope = Envelope.wrap(
+            event,
+            stream_version=version,
+            source=SOURCE,
+            actor=principal.as_actor(),
+            correlation_id=cid,
+        )
+        await self.runtime.append([envelope])
+
+
+def own_rt(intake: Intake, principal: Principal) -> WilayahPath:
+    try:
+        return intake.directory.rt_path(principal.wilayah or "")
+    except UnknownWilayah as exc:
+        raise UnknownRT(FieldError("wilayah", "rt_unknown", {"reason": str(exc)})) from exc
+
+
 async def submit_report(
-    runtime: ServiceRuntime,
-    directory: Directory,
-    principal: Principal,
-    content: ReportContent,
-    correlation_id: str,
-    today: date,
+    intake: Intake, principal: Principal, content: ReportContent, cid: str, today: date
 ) -> UUID:
     """Store ReportSubmitted for the caller's own RT; the relay publishes it."""
-    try:
-        wilayah = directory.rt_path(principal.wilayah or "")
-    except UnknownWilayah as exc:
-        raise SubmissionRefused(
-            "wilayah", f"the token's RT is not in the directory: {exc}"
-        ) from exc
-    settings = runtime.settings
-    assert isinstance(settings, IntakeSettings)
+    wilayah = own_rt(intake, principal)
     report_id = new_event_id()
-    event = submission(report_id, content, wilayah, today, settings.activity_window_days)
-    envelope = Envelope.wrap(
-        event,
-        stream_version=1,
-        source=SOURCE,
-        actor=principal.as_actor(),
-        correlation_id=correlation_id,
-    )
-    await runtime.append([envelope])
+    rules = await intake.rules(content, wilayah.rt_code, today)
+    event = domain.submission(report_id, content, wilayah, rules)
+    shas = [photo.sha256 for photo in content.photos]
+    await views.record_shown_in(intake.database.views, report_id, 0, wilayah, shas)
+    await intake.store(event, 1, principal, cid)
     return report_id
+
+
+async def revise_report(
+    intake: Intake,
+    principal: Principal,
+    report_id: UUID,
+    content: ReportContent,
+    cid: str,
+    today: date,
+) -> int:
+    """Store ReportRevised for the owner's rejected report; returns the revision number.
+
+    The state comes from intake's own copy of the whole stream (its submissions and the
+    decisions it recorded from verification), and the event is appended at the version after
+    the one that state was folded from: a decision recorded in between makes it a conflict.
+    """
+    stream = await intake.database.events.read_stream(f"report-{report_id}")
+    state = domain.fold((e.data, e.stream_version) for e in stream)
+    if state is None or state.wilayah.rt_code != principal.wilayah:
+        raise NotFound(f"no report {report_id} of RT {principal.wilayah}")
+    rules = await intake.rules(content, state.wilayah.rt_code, today)
+    event, version = domain.revision(state, content, rules)
+    shas = [photo.sha256 for photo in content.photos]
+    await views.record_shown_in(
+        intake.database.views, report_id, event.revision, state.wilayah, shas
+    )
+    await intake.store(event, version, principal, cid)
+    return event.revision
+
+
+async def upload_photo(intake: Intake, principal: Principal, data: bytes) -> CleanPhoto:
+    wilayah = own_rt(intake, principal)
+    # Decoding and encoding take real CPU time; off the event loop, other requests go on.
+    photo = await asyncio.to_thread(clean, data, intake.settings.max_photo_pixels)
+    await intake.photos.put(photo.sha256, photo.data, photo.content_type)
+    await views.record_upload(intake.database.views, photo, wilayah.rt_code)
+    return photo
+
+
+async def fetch_photo(intake: Intake, principal: Principal, sha256: str) -> tuple[bytes, str]:
+    doc = await intake.database.views.get(views.PHOTOS, sha256)
+    if doc is None or not views.may_see(principal, doc):
+        raise NotFound(f"no photo {sha256} for this caller")
+    data = await intake.photos.get(sha256)
+    if data is None:
+        raise NotFound(f"photo {sha256} is recorded but its bytes are missing")
+    return data, str(doc["content_type"])
+
+
+def record_decisions(database: Database) -> Handler:
+    """Keep verification's events of a report in intake's own copy of its stream.
+
+    Recorded with publish=False: intake's relay publishes only what intake wrote. Appending is
+    idempotent by event_id, so a redelivered decision changes nothing; the consumer hands over
+    one message at a time in delivery order, so a report's decisions arrive in stream order.
+    """
+
+    async def handle(envelope: Envelope) -> None:
+        await database.events.append([envelope], publish=False)
+
+    return handle

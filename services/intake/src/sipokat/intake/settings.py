@@ -1,6 +1,30 @@
 from __future__ import annotations
 
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
 from sipokat.runtime.settings import ServiceSettings
+
+
+class Bounds(BaseModel):
+    """A city's bounding box: a report's location must lie inside its RT's city."""
+
+    south: float = Field(ge=-90, le=90)
+    north: float = Field(ge=-90, le=90)
+    west: float = Field(ge=-180, le=180)
+    east: float = Field(ge=-180, le=180)
+
+    def contains(self, latitude: float, longitude: float) -> bool:
+        return self.south <= latitude <= self.north and self.west <= longitude <= self.east
+
+
+# Generous boxes around the two shipped cities (their administrative area plus a margin), so a
+# GPS fix at the edge of town is not refused; the directory itself carries no coordinates.
+DEFAULT_CITY_BOUNDS = {
+    "16.73": Bounds(south=-3.42, north=-3.14, west=102.74, east=103.00),  # Lubuk Linggau
+    "35.71": Bounds(south=-7.89, north=-7.75, west=111.95, east=112.08),  # Kediri
+}
 
 
 class IntakeSettings(ServiceSettings):
@@ -8,5 +32,30 @@ class IntakeSettings(ServiceSettings):
     verification_url: str = "http://127.0.0.1:8001"
     analytics_url: str = "http://127.0.0.1:8002"
     notification_url: str = "http://127.0.0.1:8003"
+    # Seconds an upstream may take to answer before the gateway gives 504 (SSE streams excepted:
+    # they may stay quiet between events).
+    upstream_timeout_seconds: float = 10.0
+    upstream_connect_timeout_seconds: float = 3.0
+
     # How far back an activity may lie when it is reported.
     activity_window_days: int = 90
+    # Another city's directory of areas, in the shape of the shipped wilayah.json.
+    wilayah_file: Path | None = None
+    city_bounds: dict[str, Bounds] = DEFAULT_CITY_BOUNDS
+
+    # Limits. JSON bodies are small; an upload is one photo plus multipart framing.
+    max_body_bytes: int = 256 * 1024
+    max_photo_bytes: int = 10 * 1024 * 1024
+    max_photo_pixels: int = 40_000_000
+    max_page_size: int = 100
+    # Per client (the verified token's subject, else the address), over every route.
+    rate_limit_per_second: float = 20.0
+    rate_limit_burst: int = 60
+    # Uploads are the expensive requests (decode and re-encode): a separate, tighter budget.
+    upload_rate_per_second: float = 1.0
+    upload_burst: int = 10
+
+    # How long an Idempotency-Key's answer is kept, and after how long an unfinished request's
+    # claim is taken to be abandoned (its process died) so a retry may run.
+    idempotency_ttl_seconds: int = 24 * 3600
+    idempotency_lease_seconds: int = 60

@@ -1,12 +1,18 @@
-"""The gateway routes the rest of /v1 to the service that owns it.
+"""The gateway routes the rest of the public API to the service that owns it.
 
 Each upstream verifies the bearer token itself; the gateway forwards it with the correlation id.
+Answers stream through as they come (server-sent events included, unbuffered); an upstream that
+cannot be reached is a 502, one that does not answer in time a 504, both as problem details.
 """
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import httpx
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
+from starlette.background import BackgroundTask
+from starlette.responses import StreamingResponse
 
 from sipokat.intake.settings import IntakeSettings
 from sipokat.runtime.problems import Problem
@@ -14,48 +20,127 @@ from sipokat.runtime.problems import Problem
 router = APIRouter(include_in_schema=False)
 
 # Request headers worth passing on; hop-by-hop and host headers are not.
-_FORWARDED = ("authorization", "accept", "accept-language", "content-type", "x-correlation-id")
-_RETURNED = ("content-type", "location", "retry-after", "cache-control", "etag")
+_FORWARDED = (
+    "authorization",
+    "accept",
+    "accept-encoding",
+    "accept-language",
+    "content-type",
+    "cache-control",
+    "if-none-match",
+    "idempotency-key",
+    "last-event-id",  # an SSE client resuming its stream
+)
+_RETURNED = (
+    "content-type",
+    "content-encoding",
+    "content-language",
+    "content-disposition",
+    "location",
+    "retry-after",
+    "cache-control",
+    "etag",
+    "vary",
+    "link",
+    "www-authenticate",
+    "idempotent-replayed",
+)
 
+# (path prefix, the setting naming its upstream): a prefix matches itself and what lies below it.
 ROUTES: list[tuple[str, str]] = [
-    # (path prefix, upstream setting); the first match wins
-    ("/v1/verification/", "verification_url"),
-    ("/v1/reports/", "verification_url"),  # a report's status and decisions
-    ("/v1/analytics/", "analytics_url"),
-    ("/v1/notifications/", "notification_url"),
+    ("/v1/reports", "verification_url"),  # a report's status, timeline and decisions
+    ("/v1/verification", "verification_url"),
+    ("/v1/analytics", "analytics_url"),
+    ("/v1/public", "analytics_url"),
+    ("/dashboard", "analytics_url"),
+    ("/public", "analytics_url"),
+    ("/v1/notifications", "notification_url"),
+    ("/v1/webhooks", "notification_url"),
 ]
+# Query parameters that size a page: capped here for every upstream alike.
+_PAGE_PARAMETERS = ("limit", "page_size", "per_page")
 
 
 def upstream_for(path: str, settings: IntakeSettings) -> str | None:
     for prefix, setting in ROUTES:
-        if path.startswith(prefix):
+        if path == prefix or path.startswith(prefix + "/"):
             return str(getattr(settings, setting))
     return None
 
 
-@router.api_route("/v1/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-async def forward(request: Request, rest: str) -> Response:
+def is_event_stream(request: Request) -> bool:
+    return "text/event-stream" in request.headers.get("accept", "")
+
+
+def check_page_size(request: Request, settings: IntakeSettings) -> None:
+    for name in _PAGE_PARAMETERS:
+        value = request.query_params.get(name)
+        if value is not None and value.isdigit() and int(value) > settings.max_page_size:
+            raise Problem(
+                400,
+                "Page too large",
+                f"{name} may be at most {settings.max_page_size}",
+                errors=[
+                    {"pointer": f"/query/{name}", "detail": f"at most {settings.max_page_size}"}
+                ],
+            )
+
+
+def settings_of(request: Request) -> IntakeSettings:
     settings: IntakeSettings = request.app.state.runtime.settings
-    upstream = upstream_for(request.url.path, settings)
+    return settings
+
+
+Settings = Annotated[IntakeSettings, Depends(settings_of)]
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+
+
+@router.api_route("/v1/{rest:path}", methods=METHODS)
+@router.api_route("/dashboard{rest:path}", methods=METHODS)
+@router.api_route("/public{rest:path}", methods=METHODS)
+async def forward(request: Request, rest: str, settings: Settings) -> Response:
+    path = request.url.path
+    upstream = upstream_for(path, settings)
     if upstream is None:
-        raise Problem(404, "Not found", f"no route for {request.url.path}")
-    client: httpx.AsyncClient = request.app.state.upstream_client
+        raise Problem(404, "Not found", f"no route for {path}")
+    check_page_size(request, settings)
     headers = {k: v for k, v in request.headers.items() if k in _FORWARDED}
+    headers.setdefault("accept-encoding", "identity")  # bytes pass through as the client takes them
     headers["x-correlation-id"] = request.state.correlation_id
+    if request.client:
+        headers["x-forwarded-for"] = request.client.host
+    # An event stream may stay quiet for long between events: no read timeout for it.
+    read_timeout = None if is_event_stream(request) else settings.upstream_timeout_seconds
+    timeout = httpx.Timeout(
+        settings.upstream_timeout_seconds,
+        connect=settings.upstream_connect_timeout_seconds,
+        read=read_timeout,
+    )
+    client: httpx.AsyncClient = request.app.state.upstream_client
+    outgoing = client.build_request(
+        request.method,
+        upstream + path,
+        params=request.query_params,
+        content=await request.body(),
+        headers=headers,
+        timeout=timeout,
+    )
     try:
-        answer = await client.request(
-            request.method,
-            upstream + request.url.path,
-            params=request.query_params,
-            content=await request.body(),
-            headers=headers,
-        )
+        answer = await client.send(outgoing, stream=True)
+    except httpx.TimeoutException as exc:
+        raise Problem(
+            504, "Gateway timeout", f"{upstream} did not answer in time ({type(exc).__name__})"
+        ) from exc
     except httpx.HTTPError as exc:
         raise Problem(
-            502, "Bad gateway", f"{upstream} did not answer: {exc.__class__.__name__}"
+            502, "Bad gateway", f"{upstream} could not be reached ({type(exc).__name__})"
         ) from exc
-    return Response(
-        answer.content,
+    returned = {k: v for k, v in answer.headers.items() if k in _RETURNED}
+    if is_event_stream(request):
+        returned["x-accel-buffering"] = "no"  # tell proxies in front not to buffer either
+    return StreamingResponse(
+        answer.aiter_raw(),
         status_code=answer.status_code,
-        headers={k: v for k, v in answer.headers.items() if k in _RETURNED},
+        headers=returned,
+        background=BackgroundTask(answer.aclose),
     )

@@ -1,28 +1,82 @@
-"""POST /v1/reports: an RT head submits a report."""
+"""POST /v1/reports (an RT head submits) and POST /v1/reports/{id}/revisions (resubmits)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Body, Depends, Request
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from sipokat.events.catalogue import ReportContent
 from sipokat.events.envelope import Role
 from sipokat.intake import handlers
-from sipokat.intake.domain import SubmissionRefused
+from sipokat.intake.entrypoints.deps import (
+    PROBLEM,
+    CurrentIntake,
+    IdempotencyKeyHeader,
+    idempotently,
+    today_in_wib,
+)
+from sipokat.intake.idempotency import fingerprint
 from sipokat.runtime.auth import Principal, require_roles
-from sipokat.runtime.problems import Problem
-from sipokat.runtime.service import runtime_of
-from sipokat.wilayah import load_default_directory
 
 router = APIRouter(prefix="/v1", tags=["reports"])
 
-# Dates of activities are judged by the calendar in Indonesia's western time zone (WIB).
-WIB = ZoneInfo("Asia/Jakarta")
+RTHead = Annotated[Principal, Depends(require_roles(Role.KETUA_RT))]
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Malformed JSON or a bad Idempotency-Key", **PROBLEM},
+    401: {"description": "No valid bearer token", **PROBLEM},
+    403: {"description": "Not an RT head, or the token's RT is not in the directory", **PROBLEM},
+    413: {"description": "Body too large", **PROBLEM},
+    422: {"description": "Each wrong field named, in English or Indonesian", **PROBLEM},
+    429: {"description": "Too many requests; see Retry-After", **PROBLEM},
+}
+
+EXAMPLES = {
+    "kegiatan": {
+        "summary": "An activity (kegiatan)",
+        "value": {
+            "kind": "kegiatan",
+            "bidang": "kesehatan_lingkungan",
+            "title": "Kerja bakti membersihkan saluran air",
+            "description": "Warga RT 007 bergotong royong membersihkan parit Jalan Pelita.",
+            "activity_date": "2026-11-21",
+            "location": {"latitude": -3.2945, "longitude": 102.8614},
+            "photos": [{"sha256": "ab" * 32, "content_type": "image/jpeg"}],
+        },
+    },
+    "usulan": {
+        "summary": "A proposal (usulan)",
+        "value": {
+            "kind": "usulan",
+            "bidang": "pembangunan",
+            "title": "Perbaikan jalan lingkungan RT 007",
+            "description": "Jalan sepanjang 120 m berlubang; diusulkan pengaspalan ulang.",
+            "activity_date": "2026-11-20",
+        },
+    },
+    "progres_dana": {
+        "summary": "Progress of a funded project (progres_dana, PRODAMAS)",
+        "value": {
+            "kind": "progres_dana",
+            "bidang": "pembangunan",
+            "title": "Pembangunan drainase Prodamas",
+            "description": "Drainase 60 m selesai separuh.",
+            "activity_date": "2026-11-19",
+            "fund": {
+                "programme": "Prodamas 2026",
+                "amount_rupiah": 50000000,
+                "progress_percent": 50,
+                "bidang_dana": "infrastruktur",
+            },
+        },
+    },
+}
+
+ContentBody = Annotated[ReportContent, Body(openapi_examples=EXAMPLES)]
 
 
 class Accepted(BaseModel):
@@ -31,32 +85,72 @@ class Accepted(BaseModel):
     status_url: str
 
 
-@router.post("/reports", status_code=202, response_model=Accepted)
-async def submit_report(
-    content: ReportContent,
-    request: Request,
-    response: Response,
-    principal: Annotated[Principal, Depends(require_roles(Role.KETUA_RT))],
-) -> Accepted:
-    try:
-        report_id = await handlers.submit_report(
-            runtime_of(request),
-            load_default_directory(),
-            principal,
-            content,
-            request.state.correlation_id,
-            datetime.now(WIB).date(),
-        )
-    except SubmissionRefused as exc:
-        if exc.field == "wilayah":
-            raise Problem(403, "Forbidden", str(exc)) from exc
-        raise Problem(
-            422,
-            "Invalid report",
-            str(exc),
-            kind="validation",
-            errors=[{"pointer": f"/body/{exc.field}", "detail": str(exc)}],
-        ) from exc
+class RevisionAccepted(Accepted):
+    revision: int
+
+
+def accepted(report_id: UUID, **extra: Any) -> JSONResponse:
     status_url = f"/v1/reports/{report_id}"
-    response.headers["Location"] = status_url
-    return Accepted(report_id=report_id, status="accepted", status_url=status_url)
+    body = {"report_id": str(report_id), "status": "accepted", "status_url": status_url, **extra}
+    return JSONResponse(body, status_code=202, headers={"Location": status_url})
+
+
+@router.post(
+    "/reports",
+    status_code=202,
+    response_model=Accepted,
+    responses={**ERRORS, 409: {"description": "Same Idempotency-Key still in flight", **PROBLEM}},
+    summary="Submit a report of the caller's own RT",
+)
+async def submit_report(
+    content: ContentBody,
+    request: Request,
+    principal: RTHead,
+    intake: CurrentIntake,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
+    """Accepted (202) only once the ReportSubmitted event is stored; it is published from the
+    store, so a report accepted while the broker is down goes out when it returns. Server-set
+    fields (ids, status, submitter, wilayah) are refused if sent: the RT is the token's."""
+
+    async def run() -> JSONResponse:
+        report_id = await handlers.submit_report(
+            intake, principal, content, request.state.correlation_id, today_in_wib()
+        )
+        return accepted(report_id)
+
+    request_fingerprint = fingerprint("POST /v1/reports", content.model_dump_json())
+    return await idempotently(request, principal, idempotency_key, request_fingerprint, run)
+
+
+@router.post(
+    "/reports/{report_id}/revisions",
+    status_code=202,
+    response_model=RevisionAccepted,
+    responses={
+        **ERRORS,
+        404: {"description": "No such report of the caller's RT", **PROBLEM},
+        409: {"description": "The report is not rejected, or changed meanwhile", **PROBLEM},
+    },
+    summary="Send corrected content for the caller's rejected report",
+)
+async def revise_report(
+    report_id: UUID,
+    content: ContentBody,
+    request: Request,
+    principal: RTHead,
+    intake: CurrentIntake,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
+    """Emits ReportRevised; the report goes back to the lurah. Only the RT that owns the report,
+    and only while its last decision is a rejection (as intake learns from verification's
+    events)."""
+
+    async def run() -> JSONResponse:
+        revision = await handlers.revise_report(
+            intake, principal, report_id, content, request.state.correlation_id, today_in_wib()
+        )
+        return accepted(report_id, revision=revision)
+
+    request_fingerprint = fingerprint(f"POST {request.url.path}", content.model_dump_json())
+    return await idempotently(request, principal, idempotency_key, request_fingerprint, run)

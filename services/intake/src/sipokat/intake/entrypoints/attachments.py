@@ -1,0 +1,102 @@
+"""POST /v1/attachments (an RT head uploads a photo) and GET /v1/attachments/{sha256}."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Path, UploadFile
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+
+from sipokat.events.envelope import Role
+from sipokat.intake import handlers
+from sipokat.intake.entrypoints.deps import PROBLEM, CurrentIntake
+from sipokat.intake.settings import IntakeSettings
+from sipokat.runtime.auth import CurrentPrincipal, Principal, require_roles
+from sipokat.runtime.limits import TokenBuckets, rate_limit
+from sipokat.runtime.problems import Problem
+
+
+class Attachment(BaseModel):
+    sha256: str
+    content_type: str
+    bytes: int
+    width: int
+    height: int
+    url: str
+
+
+def router_for(settings: IntakeSettings) -> APIRouter:
+    router = APIRouter(prefix="/v1/attachments", tags=["attachments"])
+    uploads = TokenBuckets(settings.upload_rate_per_second, settings.upload_burst)
+    errors: dict[int | str, dict[str, Any]] = {
+        401: {"description": "No valid bearer token", **PROBLEM},
+        403: {"description": "Not an RT head of an RT in the directory", **PROBLEM},
+        413: {"description": f"Larger than {settings.max_photo_bytes} bytes", **PROBLEM},
+        415: {"description": "Not a JPEG, PNG or WebP image (judged by decoding)", **PROBLEM},
+        422: {"description": "Too many pixels, or broken image data", **PROBLEM},
+        429: {"description": "Too many uploads; see Retry-After", **PROBLEM},
+    }
+
+    @router.post(
+        "",
+        status_code=201,
+        response_model=Attachment,
+        responses=errors,
+        summary="Upload a photo; reference it in a report by its sha256",
+        dependencies=[Depends(rate_limit(uploads, "upload"))],
+    )
+    async def upload(
+        file: Annotated[UploadFile, File(description="A JPEG, PNG or WebP photo")],
+        principal: Annotated[Principal, Depends(require_roles(Role.KETUA_RT))],
+        intake: CurrentIntake,
+    ) -> JSONResponse:
+        """The photo is decoded, refused beyond the pixel limit, and re-encoded without EXIF
+        (no GPS position survives). It is stored by the sha256 of the stored bytes: uploading
+        the same photo again gives the same answer and stores nothing twice."""
+        data = await file.read(settings.max_photo_bytes + 1)
+        if len(data) > settings.max_photo_bytes:
+            raise Problem(
+                413,
+                "Photo too large",
+                f"a photo may have at most {settings.max_photo_bytes} bytes",
+            )
+        photo = await handlers.upload_photo(intake, principal, data)
+        url = f"/v1/attachments/{photo.sha256}"
+        body = Attachment(
+            sha256=photo.sha256,
+            content_type=photo.content_type,
+            bytes=len(photo.data),
+            width=photo.width,
+            height=photo.height,
+            url=url,
+        )
+        return JSONResponse(body.model_dump(), status_code=201, headers={"Location": url})
+
+    @router.get(
+        "/{sha256}",
+        responses={
+            200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}},
+            404: {"description": "No such photo, or not the caller's to see", **PROBLEM},
+        },
+        response_class=Response,
+        summary="A stored photo, for its RT and whoever may see a report showing it",
+    )
+    async def fetch(
+        sha256: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")],
+        principal: CurrentPrincipal,
+        intake: CurrentIntake,
+    ) -> Response:
+        data, content_type = await handlers.fetch_photo(intake, principal, sha256)
+        return Response(
+            data,
+            media_type=content_type,
+            headers={
+                "ETag": f'"{sha256}"',
+                # Content-addressed bytes never change; only who may see them is checked.
+                "Cache-Control": "private, max-age=31536000, immutable",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+
+    return router

@@ -1,0 +1,103 @@
+"""What intake's routes get from the app: the command context and the idempotency keys."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Header, Request, Response
+from fastapi.responses import JSONResponse
+
+from sipokat.intake.handlers import Intake
+from sipokat.intake.idempotency import (
+    Decision,
+    IdempotencyKeys,
+    StoredResponse,
+    parse_key,
+)
+from sipokat.runtime.auth import Principal
+from sipokat.runtime.problems import Problem
+
+# Dates of activities are judged by the calendar in Indonesia's western time zone (WIB).
+WIB = ZoneInfo("Asia/Jakarta")
+
+
+def today_in_wib() -> date:
+    return datetime.now(WIB).date()
+
+
+def intake_of(request: Request) -> Intake:
+    intake: Intake = request.app.state.intake
+    return intake
+
+
+CurrentIntake = Annotated[Intake, Depends(intake_of)]
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Send the same key when retrying: the first answer comes back, and no "
+        "second report is made. Kept per client for a day (configurable).",
+        examples=['"0193b6a4-2c1e-7c55-9f0a-1d2e3f405162"'],
+    ),
+]
+
+# The OpenAPI content of an error answer.
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+
+# Answer headers worth replaying with a stored response.
+_REPLAYED = ("location", "content-type")
+
+
+async def idempotently(
+    request: Request,
+    principal: Principal,
+    key_header: str | None,
+    request_fingerprint: str,
+    run: Callable[[], Awaitable[JSONResponse]],
+) -> Response:
+    """Run `run` once per (client, key): a retry gets the stored answer (draft-ietf-httpapi-
+    idempotency-key-header); another body under the same key 422; a retry while the first is
+    still running 409."""
+    if key_header is None:
+        return await run()
+    key = parse_key(key_header)
+    keys: IdempotencyKeys = request.app.state.idempotency_keys
+    decision, stored = await keys.claim(principal.subject, key, request_fingerprint)
+    if decision is Decision.REPLAY:
+        assert stored is not None
+        return Response(
+            stored.body,
+            status_code=stored.status,
+            headers={**stored.headers, "Idempotent-Replayed": "true"},
+        )
+    if decision is Decision.MISMATCH:
+        raise Problem(
+            422,
+            "Idempotency key reused",
+            "this Idempotency-Key was used for a different request; use a new key",
+        )
+    if decision is Decision.IN_FLIGHT:
+        raise Problem(
+            409,
+            "Request in progress",
+            "the first request with this Idempotency-Key is still running; retry later",
+            headers={"Retry-After": "1"},
+        )
+    try:
+        response = await run()
+    except BaseException:
+        await keys.release(principal.subject, key)
+        raise
+    headers = {k: v for k, v in response.headers.items() if k in _REPLAYED}
+    body = bytes(response.body).decode()
+    await keys.complete(
+        principal.subject,
+        key,
+        request_fingerprint,
+        StoredResponse(response.status_code, body, headers),
+    )
+    return response
