@@ -154,6 +154,7 @@ def test_rabbitmq_definitions_match_what_the_services_declare() -> None:
             "x-dead-letter-exchange": topology.dead_letter_exchange,
             "x-dead-letter-routing-key": topology.dead_letter_queue(service),
             "x-delivery-limit": QUORUM_DELIVERY_LIMIT,
+            "x-single-active-consumer": True,
         }
         assert bindings[name] == set(subscription.bindings)
         assert topology.dead_letter_queue(service) in queues

@@ -81,6 +81,9 @@ async def declare_service_queue(
             "x-dead-letter-exchange": topology.dead_letter_exchange,
             "x-dead-letter-routing-key": topology.dead_letter_queue(service),
             "x-delivery-limit": QUORUM_DELIVERY_LIMIT,
+            # Replicas of a service attach to one queue; only one consumes at a time, so the
+            # events of a report are applied in order (the others take over if it goes away).
+            "x-single-active-consumer": True,
         },
     )
     for key in bindings:
