@@ -1,22 +1,43 @@
-"""Wires the analytics service: read models fed by every report event."""
+"""Wires the analytics service: read models fed by every report event, the API, the pages."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 from fastapi import FastAPI
 
-from sipokat.analytics import views
-from sipokat.analytics.entrypoints import http
-from sipokat.events.projection import projection_handler
+from sipokat.analytics.entrypoints import api, pages, public
+from sipokat.analytics.queries import Reader
+from sipokat.analytics.rebuild import Rebuilds, live_handler
+from sipokat.analytics.settings import AnalyticsSettings
 from sipokat.runtime.service import ServiceRuntime, Subscription, create_service_app
-from sipokat.runtime.settings import ServiceSettings
+from sipokat.wilayah import load_default_directory
 
 BINDINGS = ["report.#"]
 
 
-def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
+    settings = settings or AnalyticsSettings()
     runtime = ServiceRuntime(
-        "analytics",
-        settings or ServiceSettings(),
-        subscription=Subscription(BINDINGS, lambda db: projection_handler(db.views, views.project)),
+        "analytics", settings, subscription=Subscription(BINDINGS, live_handler)
     )
-    return create_service_app(runtime, [http.router], title="Sipokat analytics")
+    app = create_service_app(
+        runtime, [api.router, public.router, pages.router], title="Sipokat analytics"
+    )
+    runtime_lifespan = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with runtime_lifespan(app):
+            database = runtime.database
+            app.state.analytics_reader = Reader(
+                database.views, load_default_directory(), settings.fund_allocation_per_rt_year
+            )
+            app.state.analytics_rebuilds = Rebuilds(
+                database, settings.rabbitmq_url, settings.topology, settings.rebuild_idle_seconds
+            )
+            yield
+
+    app.router.lifespan_context = lifespan
+    return app

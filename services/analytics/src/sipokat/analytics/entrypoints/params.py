@@ -1,0 +1,144 @@
+"""What every analytics query takes: the caller's area and period, and how to answer (JSON/CSV)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from sipokat.analytics.areas import Area, BadArea, Period, jurisdiction, parse_area, parse_period
+from sipokat.analytics.queries import Reader, Result
+from sipokat.analytics.rebuild import RUNNING, rebuild_status
+from sipokat.events.envelope import Role
+from sipokat.runtime.auth import Principal, require_roles
+from sipokat.runtime.problems import Problem
+from sipokat.runtime.service import runtime_of
+
+LEADERS = require_roles(Role.PEMKOT, Role.ADMIN, Role.CAMAT, Role.LURAH)
+RETRY_AFTER_SECONDS = 5
+
+WilayahParam = Annotated[
+    str | None,
+    Query(
+        description="A kota, kecamatan, kelurahan or RT code; default: the caller's own area",
+        examples=["16.73.02.1019"],
+    ),
+]
+FromParam = Annotated[str | None, Query(alias="from", description="First month, e.g. 2026-01")]
+ToParam = Annotated[str | None, Query(description="Last month, inclusive, e.g. 2026-06")]
+
+
+@dataclass(frozen=True)
+class Scope:
+    reader: Reader
+    area: Area
+    period: Period
+
+
+def reader_of(request: Request) -> Reader:
+    reader: Reader = request.app.state.analytics_reader
+    return reader
+
+
+def _invalid(name: str, detail: str) -> Problem:
+    return Problem(
+        422,
+        "Invalid request",
+        detail,
+        kind="validation",
+        errors=[{"pointer": f"/query/{name}", "detail": detail, "code": "value_error"}],
+    )
+
+
+async def _not_rebuilding(request: Request) -> None:
+    status = await rebuild_status(runtime_of(request).database.views)
+    if status is not None and status["state"] in (RUNNING, "failed"):
+        raise Problem(
+            503,
+            "Rebuilding",
+            "the analytics views are being rebuilt from the event log"
+            if status["state"] == RUNNING
+            else f"the last rebuild failed ({status.get('error')}); run it again",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            rebuild=status,
+        )
+
+
+def resolve(
+    reader: Reader, wilayah: str | None, first: str | None, last: str | None, allowed: Area
+) -> tuple[Area, Period]:
+    try:
+        period = parse_period(first, last)
+    except ValueError as exc:
+        raise _invalid("from" if "from" in str(exc) else "to", str(exc)) from None
+    if wilayah is None:
+        return allowed, period
+    try:
+        area = parse_area(wilayah, reader.directory)
+    except BadArea as exc:
+        raise _invalid("wilayah", str(exc)) from None
+    if not allowed.contains(area):
+        raise Problem(403, "Forbidden", f"wilayah {wilayah} is outside your area ({allowed.code})")
+    return area, period
+
+
+async def leader_scope(
+    request: Request,
+    principal: Annotated[Principal, Depends(LEADERS)],
+    wilayah: WilayahParam = None,
+    first: FromParam = None,
+    to: ToParam = None,
+) -> Scope:
+    """The area (within the caller's jurisdiction) and period of a leader's query."""
+    allowed = jurisdiction(principal.role, principal.wilayah)
+    if allowed is None:
+        raise Problem(403, "Forbidden", f"a {principal.role} token without a wilayah sees nothing")
+    await _not_rebuilding(request)
+    reader = reader_of(request)
+    area, period = resolve(reader, wilayah, first, to, allowed)
+    return Scope(reader, area, period)
+
+
+async def public_scope(
+    request: Request, wilayah: WilayahParam = None, first: FromParam = None, to: ToParam = None
+) -> Scope:
+    await _not_rebuilding(request)
+    reader = reader_of(request)
+    area, period = resolve(reader, wilayah, first, to, Area())
+    return Scope(reader, area, period)
+
+
+LeaderScope = Annotated[Scope, Depends(leader_scope)]
+PublicScope = Annotated[Scope, Depends(public_scope)]
+
+
+def wants_csv(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return any(part.split(";")[0].strip() == "text/csv" for part in accept.split(","))
+
+
+def to_csv(rows: Sequence[dict[str, Any]]) -> str:
+    columns: list[str] = []
+    for row in rows:
+        columns += [name for name in row if name not in columns]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def respond(request: Request, result: Result, name: str) -> Response:
+    """JSON by default; the result's table as CSV for `Accept: text/csv`."""
+    if wants_csv(request):
+        return Response(
+            to_csv(result.table),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    return JSONResponse(result.body)

@@ -1,0 +1,202 @@
+"""Rebuild: drop the analytics views and replay every event from the event log stream.
+
+While a rebuild runs, the views are marked as rebuilding (a document in the view store, so a
+rebuild started by another process is seen too): queries answer 503 with Retry-After, and the
+live consumer holds its next event until the replay is done, because folding a report's later
+event before the replay reaches its earlier ones would make the replay skip them. After the
+replay the live queue resumes; what the replay already applied is dropped by the facts' stream
+version. The replay reads in batches and applies each batch in one transaction, so memory stays
+bounded by the batch size, not the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+
+from sipokat.analytics.views import META, project, project_batch
+from sipokat.events.broker.consumer import Handler
+from sipokat.events.broker.eventlog import read_event_log
+from sipokat.events.broker.topology import Topology
+from sipokat.events.envelope import Envelope, new_event_id
+from sipokat.events.projection import projection_handler
+from sipokat.events.store.base import Database, Document, ViewStore, ViewTransaction
+
+log = structlog.get_logger(__name__)
+
+# Rebuilds running in this process: the live consumer holds off even before the marker is stored.
+_rebuilding_here = 0
+
+REBUILD_KEY = "rebuild"
+RUNNING = "running"
+
+
+@dataclass
+class RebuildReport:
+    state: str
+    started_at: str
+    finished_at: str | None = None
+    events_read: int = 0
+    events_applied: int = 0
+    unparseable: int = 0
+    seconds: float = 0.0
+    events_per_second: float = 0.0
+    error: str | None = None
+
+
+async def rebuild_status(views: ViewStore) -> Document | None:
+    return await views.get(META, REBUILD_KEY)
+
+
+async def _mark(views: ViewStore, report: RebuildReport) -> None:
+    async def put(tx: ViewTransaction) -> None:
+        await tx.put(META, REBUILD_KEY, asdict(report))
+
+    await views.apply_once(new_event_id(), put)
+
+
+async def _apply(views: ViewStore, batch: list[Envelope]) -> int:
+    applied = 0
+
+    async def effect(tx: ViewTransaction) -> None:
+        nonlocal applied
+        applied = await project_batch(batch, tx)
+
+    # The batch's own id is recorded as applied; the events are guarded by the facts' versions.
+    await views.apply_once(new_event_id(), effect)
+    return applied
+
+
+async def rebuild(
+    database: Database,
+    rabbitmq_url: str,
+    topology: Topology,
+    *,
+    idle: float = 2.0,
+    batch_size: int = 1000,
+    on_progress: Callable[[RebuildReport], None] | None = None,
+) -> RebuildReport:
+    """Drop the views and replay the event log from its first event; the ops CLI calls this.
+
+    The replay ends once no event arrived for `idle` seconds. Raises when the broker connection
+    is lost mid-way (the views stay marked as rebuilding until a rebuild succeeds).
+    """
+    global _rebuilding_here
+    views = database.views
+    report = RebuildReport(state=RUNNING, started_at=datetime.now(UTC).isoformat())
+    _rebuilding_here += 1
+    try:
+        # Marked before the reset too, so a live consumer in another process stops first.
+        await _mark(views, report)
+        await views.reset()
+        await _mark(views, report)
+        return await _replay(views, rabbitmq_url, topology, report, idle, batch_size, on_progress)
+    finally:
+        _rebuilding_here -= 1
+
+
+async def _replay(
+    views: ViewStore,
+    rabbitmq_url: str,
+    topology: Topology,
+    report: RebuildReport,
+    idle: float,
+    batch_size: int,
+    on_progress: Callable[[RebuildReport], None] | None,
+) -> RebuildReport:
+    started = last_event = time.perf_counter()
+    batch: list[Envelope] = []
+    try:
+        async for entry in read_event_log(
+            rabbitmq_url, topology, start="first", idle=idle, name="analytics-rebuild"
+        ):
+            report.events_read += 1
+            last_event = time.perf_counter()
+            try:
+                batch.append(entry.envelope)
+            except ValueError:
+                report.unparseable += 1  # the live consumer dead-lettered it already
+                continue
+            if len(batch) >= batch_size:
+                report.events_applied += await _apply(views, batch)
+                batch = []
+                if on_progress is not None:
+                    on_progress(report)
+        if batch:
+            report.events_applied += await _apply(views, batch)
+    except Exception as exc:
+        report.state, report.error = "failed", f"{type(exc).__name__}: {exc}"
+        await _finish(views, report, started, last_event)
+        raise
+    report.state = "done"
+    await _finish(views, report, started, last_event)
+    return report
+
+
+async def _finish(
+    views: ViewStore, report: RebuildReport, started: float, last_event: float
+) -> None:
+    # The idle wait at the end of the log is not replay work: leave it out of the rate.
+    report.seconds = round(last_event - started, 3)
+    if report.seconds > 0:
+        report.events_per_second = round(report.events_read / report.seconds, 1)
+    report.finished_at = datetime.now(UTC).isoformat()
+    await _mark(views, report)
+    log.info("analytics.rebuild", **asdict(report))
+
+
+class Rebuilds:
+    """The service's rebuild: at most one at a time, run in the background."""
+
+    def __init__(self, database: Database, rabbitmq_url: str, topology: Topology, idle: float):
+        self.database = database
+        self.rabbitmq_url = rabbitmq_url
+        self.topology = topology
+        self.idle = idle
+        self.task: asyncio.Task[RebuildReport] | None = None
+
+    def start(self) -> bool:
+        if self.task is not None and not self.task.done():
+            return False
+        self.task = asyncio.create_task(
+            rebuild(self.database, self.rabbitmq_url, self.topology, idle=self.idle)
+        )
+        self.task.add_done_callback(_log_failure)
+        return True
+
+
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("analytics.rebuild_failed", error=repr(task.exception()))
+
+
+class _Rebuilding(Exception):
+    pass
+
+
+async def _project_unless_rebuilding(envelope: Envelope, tx: ViewTransaction) -> None:
+    # Checked inside the event's transaction: a rebuild's reset cannot slip in between.
+    marker = await tx.get(META, REBUILD_KEY)
+    if _rebuilding_here or (marker is not None and marker["state"] == RUNNING):
+        raise _Rebuilding
+    await project(envelope, tx)
+
+
+def live_handler(database: Database, poll: float = 0.5) -> Handler:
+    """The analytics queue's handler: apply each event once, but not while a rebuild runs."""
+    apply = projection_handler(database.views, _project_unless_rebuilding)
+
+    async def handle(envelope: Envelope) -> None:
+        while True:
+            try:
+                return await apply(envelope)
+            except _Rebuilding:
+                await asyncio.sleep(poll)
+
+    return handle

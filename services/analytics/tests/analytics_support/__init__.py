@@ -1,0 +1,1 @@
+"""Test support for the analytics service: generated events, an independent computation."""

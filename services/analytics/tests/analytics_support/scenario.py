@@ -1,0 +1,197 @@
+"""Generated report lifecycles over the real directory, with controlled times.
+
+Each report goes through a plausible chain (submitted, maybe rejected and revised, approved
+tier by tier, verified, sometimes overdue); reports are interleaved at random, each report's
+events staying in stream order, as the analytics queue sees them.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from sipokat.events.catalogue import (
+    Bidang,
+    BidangDana,
+    FundProgress,
+    RejectionReason,
+    ReportApproved,
+    ReportContent,
+    ReportKind,
+    ReportRejected,
+    ReportRevised,
+    ReportSubmitted,
+    ReportVerified,
+    Tier,
+    VerificationOverdue,
+    Verifier,
+)
+from sipokat.events.envelope import Actor, Envelope, EventData, Role
+from sipokat.wilayah import load_default_directory
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+TIERS = list(Tier)
+_ROLE = {Tier.KELURAHAN: Role.LURAH, Tier.KECAMATAN: Role.CAMAT, Tier.KOTA: Role.PEMKOT}
+
+
+def lubuklinggau_rts(kelurahan_limit: int = 12) -> list[str]:
+    city = load_default_directory().city("16.73")
+    kelurahan = [k for kc in city.kecamatan for k in kc.kelurahan][:kelurahan_limit]
+    return [rt for k in kelurahan for rt in k.rt_codes()]
+
+
+def content(rng: random.Random, rt: str, programme: int | None = None) -> ReportContent:
+    kind = (
+        ReportKind.PROGRES_DANA
+        if programme is not None
+        else rng.choice([ReportKind.KEGIATAN, ReportKind.KEGIATAN, ReportKind.USULAN])
+    )
+    fund = None
+    if programme is not None:
+        fund = FundProgress(
+            programme=f"Prodamas {programme}",
+            amount_rupiah=rng.choice([10_000_000, 20_000_000, 30_000_000]),
+            progress_percent=rng.choice([0, 50, 100]),
+            bidang_dana=rng.choice(list(BidangDana)),
+        )
+    return ReportContent(
+        kind=kind,
+        bidang=rng.choice(list(Bidang)),
+        title=f"Kegiatan {rt}",
+        description="Warga bergotong royong.",
+        activity_date=START.date(),
+        fund=fund,
+    )
+
+
+class Lifecycle:
+    """Builds one report's stream, one event at a time, at controlled moments."""
+
+    def __init__(self, rt: str, report_id: UUID) -> None:
+        self.path = load_default_directory().rt_path(rt)
+        self.report_id = report_id
+        self.events: list[Envelope] = []
+
+    def _add(self, data: EventData, at: datetime, source: str, actor: Actor) -> Envelope:
+        envelope = Envelope.wrap(
+            data,
+            stream_version=len(self.events) + 1,
+            source=source,
+            actor=actor,
+            correlation_id=f"gen-{self.report_id.hex[:8]}",
+        ).model_copy(update={"occurred_at": at})
+        self.events.append(envelope)
+        return envelope
+
+    def _ids(self) -> dict[str, object]:
+        return {"report_id": self.report_id, "wilayah": self.path}
+
+    def _verifier(self, tier: Tier) -> Actor:
+        return Actor(subject=f"{_ROLE[tier]}:x", role=_ROLE[tier], wilayah=self.path.kota_code)
+
+    def submit(self, body: ReportContent, at: datetime) -> Envelope:
+        rt_head = Actor(subject="rt", role=Role.KETUA_RT, wilayah=self.path.rt_code)
+        return self._add(ReportSubmitted(**self._ids(), content=body), at, "intake", rt_head)
+
+    def revise(self, body: ReportContent, revision: int, at: datetime) -> Envelope:
+        rt_head = Actor(subject="rt", role=Role.KETUA_RT, wilayah=self.path.rt_code)
+        data = ReportRevised(**self._ids(), revision=revision, content=body)
+        return self._add(data, at, "intake", rt_head)
+
+    def approve(self, tier: Tier, at: datetime) -> Envelope:
+        index = TIERS.index(tier)
+        next_tier = TIERS[index + 1] if index + 1 < len(TIERS) else None
+        data = ReportApproved(
+            **self._ids(),
+            tier=tier,
+            verifier=Verifier(subject="v", name="Pak Verifikator"),
+            note="Sesuai",
+            counts_for_performance=True if next_tier is None else None,
+            decided_at=at,
+            next_tier=next_tier,
+            next_due_at=at + timedelta(days=3) if next_tier else None,
+        )
+        return self._add(data, at, "verification", self._verifier(tier))
+
+    def reject(self, tier: Tier, at: datetime) -> Envelope:
+        data = ReportRejected(
+            **self._ids(),
+            tier=tier,
+            verifier=Verifier(subject="v"),
+            reason_code=RejectionReason.NO_EVIDENCE,
+            note="Foto kurang jelas",
+            decided_at=at,
+        )
+        return self._add(data, at, "verification", self._verifier(tier))
+
+    def overdue(self, tier: Tier, at: datetime) -> Envelope:
+        data = VerificationOverdue(**self._ids(), tier=tier, due_at=at, detected_at=at)
+        system = Actor(subject="verification", role=Role.SYSTEM)
+        return self._add(data, at, "verification", system)
+
+    def verify(self, body: ReportContent, counts: bool, at: datetime) -> Envelope:
+        data = ReportVerified(
+            **self._ids(),
+            final_tier=Tier.KOTA,
+            counts_for_performance=counts,
+            verified_at=at,
+            content=body,
+        )
+        return self._add(data, at, "verification", self._verifier(Tier.KOTA))
+
+
+def lifecycle(rng: random.Random, rt: str, report_id: UUID) -> list[Envelope]:
+    """One report's events: submitted in one of four months, then a random way through."""
+    report = Lifecycle(rt, report_id)
+    at = START + timedelta(days=rng.uniform(0, 120))
+    programme = rng.randrange(3) if rng.random() < 0.25 else None
+    body = content(rng, rt, programme)
+    report.submit(body, at)
+    revision = 0
+    tier_index = 0
+    while tier_index < len(TIERS):
+        tier = TIERS[tier_index]
+        wait = timedelta(hours=rng.choice([0.5, 3, 10, 30, 80, 200, 900]) * rng.uniform(0.8, 1.2))
+        roll = rng.random()
+        if roll < 0.1:
+            return report.events  # still waiting at this tier
+        if roll < 0.18:
+            report.overdue(tier, at + timedelta(days=3))
+        at += wait
+        if roll > 0.88 and revision < 2:
+            report.reject(tier, at)
+            if rng.random() < 0.3:
+                return report.events  # rejected, never revised
+            revision += 1
+            at += timedelta(hours=rng.uniform(1, 48))
+            body = content(rng, rt, programme)
+            report.revise(body, revision, at)
+            tier_index = 0
+            continue
+        report.approve(tier, at)
+        tier_index += 1
+    report.verify(body, counts=rng.random() < 0.9, at=at + timedelta(seconds=1))
+    return report.events
+
+
+def generate(seed: int, reports: int, rts: list[str] | None = None) -> list[Envelope]:
+    """`reports` lifecycles interleaved at random, each report's events in stream order."""
+    rng = random.Random(seed)
+    rts = rts or lubuklinggau_rts()
+    streams = [
+        lifecycle(rng, rng.choice(rts), UUID(int=rng.getrandbits(128), version=4))
+        for _ in range(reports)
+    ]
+    positions = [0] * len(streams)
+    order: list[Envelope] = []
+    live = [i for i, s in enumerate(streams) if s]
+    while live:
+        pick = rng.randrange(len(live))
+        index = live[pick]
+        order.append(streams[index][positions[index]])
+        positions[index] += 1
+        if positions[index] == len(streams[index]):
+            live[pick] = live[-1]
+            live.pop()
+    return order
