@@ -43,7 +43,7 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
         # made an error so it cannot pass by unnoticed if the configured limit is set higher.
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=[*FORMATS, "MPO"])
+            image = Image.open(io.BytesIO(data), formats=list(FORMATS))
     except UnidentifiedImageError as exc:
         raise PhotoRefused("not_an_image", "the file is not a JPEG, PNG or WebP image") from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:

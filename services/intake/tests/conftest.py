@@ -1,0 +1,34 @@
+"""The intake app in-process, against a real SQLite store and the real broker."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from sipokat.events.testing import TrackedTopology
+from sipokat.intake.bootstrap import create_app
+from sipokat.intake.settings import IntakeSettings
+from sipokat.runtime.testing import service_client
+
+
+@pytest.fixture
+def settings(tmp_path: Path, rabbitmq_url: str, topology: TrackedTopology) -> IntakeSettings:
+    topology.service_queue("intake")  # so that teardown deletes the queue intake declares
+    return IntakeSettings(
+        data_dir=tmp_path, rabbitmq_url=rabbitmq_url, broker_prefix=topology.prefix
+    )
+
+
+@pytest.fixture
+def app(settings: IntakeSettings) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with service_client(app) as client:
+        yield client

@@ -1,0 +1,178 @@
+"""POST /v1/attachments and GET /v1/attachments/{sha256}: real SQLite store, files on disk."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from PIL import Image
+
+from sipokat.intake.bootstrap import create_app
+from sipokat.intake.settings import IntakeSettings
+from sipokat.intake.testing import SECRET_COMMENT, gif, huge_png, jpeg_with_gps, png
+from sipokat.runtime.testing import bearer, runtime_of_app, service_client
+
+pytestmark = pytest.mark.broker
+
+RT = "16.73.02.1019/007"
+
+
+async def upload(
+    client: httpx.AsyncClient, data: bytes, rt: str = RT, name: str = "foto.jpg"
+) -> httpx.Response:
+    return await client.post(
+        "/v1/attachments",
+        files={"file": (name, data, "application/octet-stream")},
+        headers=bearer("ketua_rt", rt),
+    )
+
+
+async def test_the_stored_bytes_of_an_uploaded_jpeg_carry_no_gps_exif(
+    client: httpx.AsyncClient, settings: IntakeSettings
+) -> None:
+    answer = await upload(client, jpeg_with_gps())
+    assert answer.status_code == 201, answer.text
+    photo = answer.json()
+    assert photo["content_type"] == "image/jpeg"
+    assert answer.headers["location"] == photo["url"] == f"/v1/attachments/{photo['sha256']}"
+
+    files = [p for p in (settings.data_dir / "attachments").rglob("*") if p.is_file()]
+    assert [f.name for f in files] == [photo["sha256"]]
+    stored = files[0].read_bytes()
+    image = Image.open(io.BytesIO(stored))
+    assert image.getexif().get_ifd(0x8825) == {}
+    assert dict(image.getexif()) == {}
+    assert b"Exif" not in stored
+    assert SECRET_COMMENT not in stored
+
+    fetched = await client.get(photo["url"], headers=bearer("ketua_rt", RT))
+    assert fetched.status_code == 200
+    assert fetched.content == stored
+    assert fetched.headers["content-type"] == "image/jpeg"
+
+
+async def test_the_same_photo_twice_is_stored_once(
+    client: httpx.AsyncClient, settings: IntakeSettings
+) -> None:
+    data = png()
+    first, second = (await upload(client, data)).json(), (await upload(client, data)).json()
+    assert first == second
+    assert len([p for p in (settings.data_dir / "attachments").rglob("*") if p.is_file()]) == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "status", "kind"),
+    [
+        (b"%PDF-1.7 pretending", "foto.jpg", 415, "photo-not-an-image"),
+        (gif(), "foto.png", 415, "photo-not-an-image"),
+        (huge_png(8000), "bom.png", 422, "photo-too-many-pixels"),
+    ],
+    ids=["pdf-named-jpg", "gif", "decompression-bomb"],
+)
+async def test_files_that_are_not_acceptable_photos_are_refused(
+    client: httpx.AsyncClient,
+    settings: IntakeSettings,
+    data: bytes,
+    name: str,
+    status: int,
+    kind: str,
+) -> None:
+    answer = await upload(client, data, name=name)
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["type"].endswith(kind)
+    assert answer.json()["errors"][0]["pointer"] == "/body/file"
+    assert not (settings.data_dir / "attachments").exists()
+
+
+async def test_a_photo_over_the_size_limit_is_413(tmp_path: Path, settings: IntakeSettings) -> None:
+
+    small = settings.model_copy(update={"max_photo_bytes": 2000})
+    async with service_client(create_app(small)) as client:
+        # within the multipart allowance, above the photo limit: judged after reading
+        answer = await upload(client, jpeg_with_gps(size=(200, 200)) + b"\0" * 3000)
+        assert answer.status_code == 413
+        assert answer.json()["title"] == "Photo too large"
+        # far above: refused by the body limit before the app reads it
+        flood = await upload(client, b"\0" * 200_000)
+        assert flood.status_code == 413
+        assert flood.json()["title"] == "Content too large"
+
+
+async def test_only_rt_heads_upload(client: httpx.AsyncClient) -> None:
+    for role, wilayah in [("lurah", "16.73.02.1019"), ("admin", None), ("integrator", None)]:
+        answer = await client.post(
+            "/v1/attachments", files={"file": ("f.png", png())}, headers=bearer(role, wilayah)
+        )
+        assert answer.status_code == 403, role
+    assert (
+        await client.post("/v1/attachments", files={"file": ("f.png", png())})
+    ).status_code == 401
+
+
+def report_with(photo: dict[str, str]) -> dict[str, object]:
+    return {
+        "kind": "kegiatan",
+        "bidang": "kesehatan_lingkungan",
+        "title": "Kerja bakti",
+        "description": "Gotong royong.",
+        "activity_date": date.today().isoformat(),
+        "photos": [{"sha256": photo["sha256"], "content_type": photo["content_type"]}],
+    }
+
+
+# Who may fetch the photo of a report of RT 007 in Pelita Jaya (16.73.02.1019), kecamatan
+# Lubuk Linggau Barat I (16.73.02), Kota Lubuk Linggau (16.73): before and after the report.
+WHO = [
+    ("ketua_rt", RT, 200, 200),  # the uploader
+    ("ketua_rt", "16.73.02.1019/003", 404, 404),  # another RT of the same kelurahan
+    ("lurah", "16.73.02.1019", 404, 200),
+    ("lurah", "16.73.02.1020", 404, 404),
+    ("camat", "16.73.02", 404, 200),
+    ("camat", "16.73.01", 404, 404),
+    ("pemkot", "16.73", 404, 200),
+    ("pemkot", "35.71", 404, 404),
+    ("admin", None, 404, 200),
+    ("integrator", None, 404, 404),
+]
+
+
+async def test_a_photo_is_seen_by_its_rt_and_by_whoever_sees_a_report_showing_it(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    photo = (await upload(client, jpeg_with_gps())).json()
+    before = [
+        (await client.get(photo["url"], headers=bearer(role, wilayah))).status_code
+        for role, wilayah, _, _ in WHO
+    ]
+    submitted = await client.post(
+        "/v1/reports", json=report_with(photo), headers=bearer("ketua_rt", RT)
+    )
+    assert submitted.status_code == 202, submitted.text
+    after = [
+        (await client.get(photo["url"], headers=bearer(role, wilayah))).status_code
+        for role, wilayah, _, _ in WHO
+    ]
+    assert before == [expected for _, _, expected, _ in WHO]
+    assert after == [expected for _, _, _, expected in WHO]
+    assert (await client.get(photo["url"])).status_code == 401
+    stored = await runtime_of_app(app).database.events.read_stream(
+        f"report-{submitted.json()['report_id']}"
+    )
+    assert stored[0].data.content.photos[0].sha256 == photo["sha256"]  # type: ignore[attr-defined]
+
+
+async def test_a_report_may_show_only_photos_its_rt_uploaded(client: httpx.AsyncClient) -> None:
+    photo = (await upload(client, png(), rt="16.73.02.1019/003")).json()
+    answer = await client.post(
+        "/v1/reports",
+        json=report_with(photo),
+        headers={**bearer("ketua_rt", RT), "Accept-Language": "id"},
+    )
+    assert answer.status_code == 422
+    error = answer.json()["errors"][0]
+    assert error["pointer"] == "/body/photos/0/sha256"
+    assert error["detail"].startswith(f"foto {photo['sha256']} belum diunggah oleh RT {RT}")
