@@ -1,0 +1,121 @@
+"""The inbox over HTTP: only the owner's items, newest first in pages, read marks that survive a
+rebuild, and one item per (event, recipient) whatever is redelivered."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import uuid4
+
+from sipokat.events.catalogue import Tier
+from sipokat.events.testing import make_approved, make_rejected, make_submitted
+from sipokat.notification.testing import Service
+from sipokat.runtime.testing import bearer
+
+LURAH = bearer("lurah", "16.73.02.1019")
+OTHER_LURAH = bearer("lurah", "16.73.01.1001")
+CAMAT = bearer("camat", "16.73.02")
+RT_HEAD = bearer("ketua_rt", "16.73.02.1019/007")
+
+
+async def inbox(service: Service, headers: dict[str, str], **params: Any) -> dict[str, Any]:
+    answer = await service.client.get("/v1/notifications/inbox", headers=headers, params=params)
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+async def test_each_office_sees_only_its_own_items(service: Service) -> None:
+    handle = service.runtime.notifier().handle
+    rid = uuid4()
+    submitted = make_submitted(rid)
+    for _ in range(3):  # duplicates from the broker
+        await handle(submitted)
+    await handle(make_approved(rid, stream_version=2, tier=Tier.KELURAHAN))
+    await handle(make_rejected(rid, stream_version=3, tier=Tier.KECAMATAN))
+
+    lurah = await inbox(service, LURAH)
+    assert (lurah["recipient"], lurah["unread"], lurah["total"]) == ("lurah:16.73.02.1019", 1, 1)
+    assert lurah["items"][0]["report_id"] == str(rid)
+    assert lurah["items"][0]["kind"] == "awaiting_verification"
+    camat = await inbox(service, CAMAT)
+    assert [i["event_type"] for i in camat["items"]] == ["ReportApproved"]
+    rt = await inbox(service, RT_HEAD)
+    assert [i["kind"] for i in rt["items"]] == ["rejected"]
+    assert (await inbox(service, OTHER_LURAH))["items"] == []
+    unauthenticated = await service.client.get("/v1/notifications/inbox")
+    assert unauthenticated.status_code == 401
+
+
+async def test_pages_mark_read_and_a_rebuild_keeps_what_was_read(service: Service) -> None:
+    handle = service.runtime.notifier().handle
+    events = [make_submitted() for _ in range(5)]
+    for event in events:
+        await handle(event)
+
+    first = await inbox(service, LURAH, limit=2)
+    assert len(first["items"]) == 2 and first["next_cursor"]
+    second = await inbox(service, LURAH, limit=2, cursor=first["next_cursor"])
+    third = await inbox(service, LURAH, limit=2, cursor=second["next_cursor"])
+    assert third["next_cursor"] is None
+    pages = [i["event_id"] for page in (first, second, third) for i in page["items"]]
+    assert pages == [str(e.event_id) for e in reversed(events)]
+
+    newest = first["items"][0]["id"]
+    answer = await service.client.post(f"/v1/notifications/inbox/{newest}/read", headers=LURAH)
+    assert answer.status_code == 204
+    unread = (await service.client.get("/v1/notifications/inbox/unread", headers=LURAH)).json()
+    assert unread["unread"] == 4
+    assert len((await inbox(service, LURAH, unread_only=True))["items"]) == 4
+
+    # Someone else's item is "not found", whether it exists or not.
+    stolen = await service.client.post(f"/v1/notifications/inbox/{newest}/read", headers=CAMAT)
+    assert stolen.status_code == 404
+    assert stolen.headers["content-type"] == "application/problem+json"
+
+    # A rebuild drops and replays the views; read marks live in the ledger and stay.
+    await service.runtime.database.views.reset()
+    for event in events:
+        await handle(event)
+    after = await inbox(service, LURAH)
+    assert (after["total"], after["unread"]) == (5, 4)
+    assert [i["read"] for i in after["items"]] == [True, False, False, False, False]
+
+    everything = await service.client.post("/v1/notifications/inbox/read", headers=LURAH)
+    assert everything.json() == {"marked": 4, "unread": 0}
+    await handle(make_submitted())
+    assert (await inbox(service, LURAH))["unread"] == 1  # what came later stays unread
+
+
+async def test_bad_input_is_answered_with_problem_details(service: Service) -> None:
+    bad_cursor = await service.client.get(
+        "/v1/notifications/inbox", params={"cursor": "not-a-cursor"}, headers=LURAH
+    )
+    assert bad_cursor.status_code == 400
+    assert bad_cursor.json()["errors"][0]["pointer"] == "/query/cursor"
+    too_many = await service.client.get(
+        "/v1/notifications/inbox", params={"limit": 1000}, headers=LURAH
+    )
+    assert too_many.status_code == 422
+    assert too_many.json()["errors"][0]["pointer"] == "/query/limit"
+    bad_prefs = await service.client.put(
+        "/v1/notifications/preferences",
+        json={"email": "not an address", "language": "fr"},
+        headers=LURAH,
+    )
+    assert bad_prefs.status_code == 422
+    pointers = sorted(e["pointer"] for e in bad_prefs.json()["errors"])
+    assert pointers == ["/body/email", "/body/language"]
+    integrator = await service.client.put(
+        "/v1/notifications/preferences",
+        json={"email": "x@y.test"},
+        headers=bearer("integrator", None),
+    )
+    assert integrator.status_code == 403
+    saved = await service.client.put(
+        "/v1/notifications/preferences",
+        json={"email": "l@kota.test", "language": "en"},
+        headers=LURAH,
+    )
+    assert saved.status_code == 200
+    got = await service.client.get("/v1/notifications/preferences", headers=LURAH)
+    assert got.json() == {"email": "l@kota.test", "language": "en"}
