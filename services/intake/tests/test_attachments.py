@@ -88,8 +88,7 @@ async def test_files_that_are_not_acceptable_photos_are_refused(
     assert not (settings.data_dir / "attachments").exists()
 
 
-async def test_a_photo_over_the_size_limit_is_413(tmp_path: Path, settings: IntakeSettings) -> None:
-
+async def test_a_photo_over_the_size_limit_is_413(settings: IntakeSettings) -> None:
     small = settings.model_copy(update={"max_photo_bytes": 2000})
     async with service_client(create_app(small)) as client:
         # within the multipart allowance, above the photo limit: judged after reading

@@ -1,0 +1,113 @@
+"""Idempotency-Key on POST /v1/reports: retries get the first answer and make no second report,
+even across a restart of the service."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from sipokat.events.catalogue import ReportContent
+from sipokat.intake.bootstrap import create_app
+from sipokat.intake.idempotency import IdempotencyKeys, fingerprint
+from sipokat.intake.settings import IntakeSettings
+from sipokat.runtime.testing import bearer, runtime_of_app, service_client
+
+pytestmark = pytest.mark.broker
+
+RT = "16.73.02.1019/007"
+
+
+def body(title: str = "Rapat warga RT 007") -> dict[str, object]:
+    return {
+        "kind": "usulan",
+        "bidang": "pembangunan",
+        "title": title,
+        "description": "Usulan perbaikan jalan lingkungan sepanjang 120 m.",
+        "activity_date": date.today().isoformat(),
+    }
+
+
+def with_key(key: str, rt: str = RT) -> dict[str, str]:
+    return {**bearer("ketua_rt", rt), "Idempotency-Key": f'"{key}"'}
+
+
+async def stored_reports(app: FastAPI) -> int:
+    return await runtime_of_app(app).database.events.last_position()
+
+
+async def test_a_retry_gets_the_first_answer_and_makes_no_second_report(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    first = await client.post("/v1/reports", json=body(), headers=with_key("k-1"))
+    retry = await client.post("/v1/reports", json=body(), headers=with_key("k-1"))
+    assert first.status_code == retry.status_code == 202
+    assert retry.json() == first.json()
+    assert retry.headers["location"] == first.headers["location"]
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert await stored_reports(app) == 1
+
+
+async def test_the_same_key_with_another_body_is_422(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    await client.post("/v1/reports", json=body(), headers=with_key("k-2"))
+    other = await client.post("/v1/reports", json=body("Lain"), headers=with_key("k-2"))
+    assert other.status_code == 422
+    assert other.json()["title"] == "Idempotency key reused"
+    assert await stored_reports(app) == 1
+
+
+async def test_keys_are_scoped_per_client(client: httpx.AsyncClient, app: FastAPI) -> None:
+    mine = await client.post("/v1/reports", json=body(), headers=with_key("shared"))
+    theirs = await client.post(
+        "/v1/reports", json=body(), headers=with_key("shared", "16.73.02.1019/003")
+    )
+    assert theirs.status_code == 202
+    assert theirs.json()["report_id"] != mine.json()["report_id"]
+    assert await stored_reports(app) == 2
+
+
+async def test_a_retry_while_the_first_is_in_flight_is_409(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    keys: IdempotencyKeys = app.state.idempotency_keys
+    content_json = ReportContent.model_validate(body()).model_dump_json()
+    # The first request has claimed the key and is still running (here: we hold the claim).
+    await keys.claim(f"ketua_rt-{RT}", "k-3", fingerprint("POST /v1/reports", content_json))
+    retry = await client.post("/v1/reports", json=body(), headers=with_key("k-3"))
+    assert retry.status_code == 409, retry.text
+    assert retry.headers["retry-after"] == "1"
+    assert await stored_reports(app) == 0
+
+
+async def test_a_refused_request_releases_its_key(client: httpx.AsyncClient, app: FastAPI) -> None:
+    refused = await client.post(
+        "/v1/reports", json={**body(), "activity_date": "2999-01-01"}, headers=with_key("k-4")
+    )
+    assert refused.status_code == 422
+    fixed = await client.post("/v1/reports", json=body(), headers=with_key("k-4"))
+    assert fixed.status_code == 202
+    assert await stored_reports(app) == 1
+
+
+async def test_a_bad_key_is_400(client: httpx.AsyncClient) -> None:
+    answer = await client.post(
+        "/v1/reports", json=body(), headers={**bearer("ketua_rt", RT), "Idempotency-Key": "a b"}
+    )
+    assert answer.status_code == 400
+    assert answer.json()["errors"][0]["pointer"] == "/header/Idempotency-Key"
+
+
+async def test_the_first_answer_survives_a_restart(settings: IntakeSettings) -> None:
+    first_app = create_app(settings)
+    async with service_client(first_app) as client:
+        first = await client.post("/v1/reports", json=body(), headers=with_key("k-5"))
+    assert first.status_code == 202
+    second_app = create_app(settings)
+    async with service_client(second_app) as client:
+        retry = await client.post("/v1/reports", json=body(), headers=with_key("k-5"))
+        assert retry.json() == first.json()
+        assert await stored_reports(second_app) == 1
