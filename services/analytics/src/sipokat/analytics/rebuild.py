@@ -161,8 +161,12 @@ class Rebuilds:
         self.idle = idle
         self.task: asyncio.Task[RebuildReport] | None = None
 
+    @property
+    def running(self) -> bool:
+        return self.task is not None and not self.task.done()
+
     def start(self) -> bool:
-        if self.task is not None and not self.task.done():
+        if self.running:
             return False
         self.task = asyncio.create_task(
             rebuild(self.database, self.rabbitmq_url, self.topology, idle=self.idle)

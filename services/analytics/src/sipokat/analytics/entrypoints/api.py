@@ -12,6 +12,7 @@ from sipokat.analytics.entrypoints.params import LEADERS, LeaderScope, reader_of
 from sipokat.analytics.rebuild import Rebuilds, rebuild_status
 from sipokat.events.envelope import Role
 from sipokat.runtime.auth import Principal, require_roles
+from sipokat.runtime.problems import Problem
 from sipokat.runtime.service import runtime_of
 
 router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
@@ -96,10 +97,9 @@ async def areas(
 async def start_rebuild(request: Request) -> JSONResponse:
     """Drop the views and replay the event log (admin). Queries answer 503 until it is done."""
     rebuilds: Rebuilds = request.app.state.analytics_rebuilds
-    started = rebuilds.start()
-    status = await rebuild_status(runtime_of(request).database.views)
-    body = {"started": started, "status": status, "status_url": "/v1/analytics/rebuild"}
-    return JSONResponse(body, status_code=202 if started else 409)
+    if not rebuilds.start():
+        raise Problem(409, "Rebuild running", "a rebuild is already running; wait for it")
+    return JSONResponse({"started": True, "status_url": "/v1/analytics/rebuild"}, 202)
 
 
 @router.get("/rebuild", dependencies=[Depends(ADMIN)])

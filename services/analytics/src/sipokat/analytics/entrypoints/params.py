@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 
 from sipokat.analytics.areas import Area, BadArea, Period, jurisdiction, parse_area, parse_period
 from sipokat.analytics.queries import Reader, Result
-from sipokat.analytics.rebuild import RUNNING, rebuild_status
+from sipokat.analytics.rebuild import RUNNING, Rebuilds, rebuild_status
 from sipokat.events.envelope import Role
 from sipokat.runtime.auth import Principal, require_roles
 from sipokat.runtime.problems import Problem
@@ -57,6 +57,9 @@ def _invalid(name: str, detail: str) -> Problem:
 
 async def _not_rebuilding(request: Request) -> None:
     status = await rebuild_status(runtime_of(request).database.views)
+    rebuilds: Rebuilds = request.app.state.analytics_rebuilds
+    if rebuilds.running:  # started here: its marker may not be stored yet
+        status = {**(status or {}), "state": RUNNING}
     if status is not None and status["state"] in (RUNNING, "failed"):
         raise Problem(
             503,
