@@ -9,12 +9,12 @@ from uuid import uuid4
 
 import httpx
 
-from sipokat.notification.testing import Receiver, Service, started
 from sipokat.events.testing import eventually, make_approved, make_submitted, make_verified
 from sipokat.notification import ledger as L
 from sipokat.notification.delivery import Deliverer
 from sipokat.notification.handlers import webhook_delivery
 from sipokat.notification.settings import NotificationSettings
+from sipokat.notification.testing import Receiver, Service, started
 from sipokat.notification.webhooks import sign
 from sipokat.runtime.auth import mint_token
 from sipokat.runtime.testing import bearer

@@ -101,7 +101,7 @@ class Receiver:
         )
         self._server = uvicorn.Server(config)
         self._task = asyncio.create_task(self._server.serve())
-        while not self._server.started:
+        while not self._server.started:  # noqa: ASYNC110 - uvicorn offers no event for it
             await asyncio.sleep(0.02)
 
     async def stop(self) -> None:
@@ -130,8 +130,8 @@ class Mailbox:
         return "250 Message accepted for delivery"
 
 
-@pytest.fixture
-def smtp() -> Iterator[Mailbox]:
+@contextlib.contextmanager
+def smtp_server() -> Iterator[Mailbox]:
     """A real SMTP server (aiosmtpd) on a free port, collecting what it receives."""
     mailbox = Mailbox(free_port())
     controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port)
@@ -140,3 +140,9 @@ def smtp() -> Iterator[Mailbox]:
         yield mailbox
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp() -> Iterator[Mailbox]:
+    with smtp_server() as mailbox:
+        yield mailbox
