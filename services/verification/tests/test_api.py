@@ -9,7 +9,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import aio_pika
 import httpx
@@ -338,8 +338,3 @@ async def test_the_scheduler_flags_a_deadline_once_across_restarts(
 async def _flagged(client: httpx.AsyncClient, path: str) -> dict[str, Any] | None:
     body: dict[str, Any] = (await client.get(path, headers=LURAH)).json()
     return body if body["overdue"] else None
-
-
-def test_the_report_id_helper_matches_the_stream() -> None:
-    event = submitted()
-    assert UUID(report_id(event)) == event.data.report_id  # type: ignore[attr-defined]
