@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
-from pathlib import Path
 
 import aio_pika
+import httpx
 import pytest
+from fastapi import FastAPI
 
 from sipokat.events.broker.topology import declare_exchange
 from sipokat.events.testing import TrackedTopology, eventually
@@ -29,13 +30,6 @@ def body(**changes: object) -> dict[str, object]:
         "activity_date": date.today().isoformat(),
         **changes,
     }
-
-
-@pytest.fixture
-def settings(tmp_path: Path, rabbitmq_url: str, topology: TrackedTopology) -> IntakeSettings:
-    return IntakeSettings(
-        data_dir=tmp_path, rabbitmq_url=rabbitmq_url, broker_prefix=topology.prefix
-    )
 
 
 async def test_an_accepted_report_is_stored_then_published(
@@ -110,3 +104,153 @@ async def test_an_rt_head_of_an_rt_not_in_the_directory_is_forbidden(
         )
         assert answer.status_code == 403
         assert "has RT 001 to" in answer.json()["detail"]
+
+
+async def test_every_wrong_field_is_named_in_indonesian_when_asked(
+    client: httpx.AsyncClient,
+) -> None:
+    wrong = body(title="", kind="lomba", activity_date="2999-13-40", extra="x")
+    del wrong["description"]
+    answer = await client.post(
+        "/v1/reports",
+        json=wrong,
+        headers={**bearer("ketua_rt", RT), "Accept-Language": "id-ID,id;q=0.9,en;q=0.5"},
+    )
+    assert answer.status_code == 422
+    assert answer.headers["content-language"] == "id"
+    problem = answer.json()
+    assert problem["title"] == "Permintaan tidak valid"
+    details = {e["pointer"]: e["detail"] for e in problem["errors"]}
+    assert details["/body/title"] == "minimal 3 karakter"
+    assert details["/body/description"] == "wajib diisi"
+    assert details["/body/extra"] == "kolom ini tidak boleh dikirim"
+    assert details["/body/activity_date"].startswith("harus berupa tanggal")
+    assert details["/body/kind"].startswith("harus salah satu dari")
+
+
+async def test_english_is_the_default(client: httpx.AsyncClient) -> None:
+    answer = await client.post("/v1/reports", json=body(title=""), headers=bearer("ketua_rt", RT))
+    assert answer.json()["title"] == "Invalid request"
+    assert answer.json()["errors"][0]["detail"] == "String should have at least 3 characters"
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "pointer"),
+    [
+        (b'{"kind": "kegiatan", ', 400, "/body/21"),
+        (b"[1, 2]", 422, "/body"),
+        (b'"just a string"', 422, "/body"),
+        (json.dumps(body(title=123)).encode(), 422, "/body/title"),
+        (
+            json.dumps(body(location={"latitude": "north", "longitude": 1})).encode(),
+            422,
+            "/body/location/latitude",
+        ),
+        (json.dumps(body(photos="foto.jpg")).encode(), 422, "/body/photos"),
+    ],
+    ids=["malformed", "array", "string", "title-number", "latitude-text", "photos-string"],
+)
+async def test_malformed_json_and_wrong_types(
+    client: httpx.AsyncClient, payload: bytes, status: int, pointer: str
+) -> None:
+    answer = await client.post(
+        "/v1/reports",
+        content=payload,
+        headers={**bearer("ketua_rt", RT), "Content-Type": "application/json"},
+    )
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert pointer in [e["pointer"] for e in answer.json()["errors"]]
+
+
+async def test_a_location_outside_the_city_is_refused(client: httpx.AsyncClient) -> None:
+    in_kediri = {"latitude": -7.8166, "longitude": 112.0114}
+    answer = await client.post(
+        "/v1/reports", json=body(location=in_kediri), headers=bearer("ketua_rt", RT)
+    )
+    assert answer.status_code == 422
+    assert answer.json()["errors"] == [
+        {
+            "pointer": "/body/location",
+            "detail": "the location lies outside Kota Lubuk Linggau",
+            "code": "location_outside_city",
+        }
+    ]
+
+
+async def test_a_fund_progress_report_with_all_its_parts_is_accepted(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    fund = {
+        "programme": "Prodamas 2026",
+        "amount_rupiah": 50_000_000,
+        "progress_percent": 100,
+        "bidang_dana": "ekonomi",
+    }
+    answer = await client.post(
+        "/v1/reports",
+        json=body(kind="progres_dana", fund=fund),
+        headers=bearer("ketua_rt", "35.71.01.1001/001"),
+    )
+    assert answer.status_code == 202, answer.text
+    stored = await runtime_of_app(app).database.events.read_stream(
+        f"report-{answer.json()['report_id']}"
+    )
+    assert stored[0].data.content.fund.amount_rupiah == 50_000_000  # type: ignore[attr-defined]
+    assert stored[0].data.wilayah.kota_name == "Kota Kediri"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("role", "wilayah", "status"),
+    [
+        ("ketua_rt", RT, 202),
+        ("lurah", "16.73.02.1019", 403),
+        ("camat", "16.73.02", 403),
+        ("pemkot", "16.73", 403),
+        ("admin", None, 403),
+        ("integrator", None, 403),
+    ],
+)
+async def test_only_an_rt_head_submits(
+    client: httpx.AsyncClient, role: str, wilayah: str | None, status: int
+) -> None:
+    answer = await client.post("/v1/reports", json=body(), headers=bearer(role, wilayah))
+    assert answer.status_code == status
+
+
+async def test_a_missing_or_bad_token_is_401(client: httpx.AsyncClient) -> None:
+    assert (await client.post("/v1/reports", json=body())).status_code == 401
+    forged = {"Authorization": "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."}
+    answer = await client.post("/v1/reports", json=body(), headers=forged)
+    assert answer.status_code == 401
+    assert answer.headers["www-authenticate"].startswith("Bearer")
+
+
+async def test_an_oversized_body_is_413_before_it_is_parsed(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    answer = await client.post(
+        "/v1/reports",
+        json=body(description="x" * 300_000),
+        headers=bearer("ketua_rt", RT),
+    )
+    assert answer.status_code == 413
+    assert answer.json()["title"] == "Content too large"
+    assert await runtime_of_app(app).database.events.last_position() == 0
+
+
+async def test_a_client_over_its_rate_gets_429_with_retry_after(
+    settings: IntakeSettings,
+) -> None:
+    tight = settings.model_copy(update={"rate_limit_per_second": 0.01, "rate_limit_burst": 3})
+    async with service_client(create_app(tight)) as client:
+        answers = [
+            await client.post("/v1/reports", json=body(), headers=bearer("ketua_rt", RT))
+            for _ in range(4)
+        ]
+        other = await client.post(
+            "/v1/reports", json=body(), headers=bearer("ketua_rt", "16.73.02.1019/003")
+        )
+    assert [a.status_code for a in answers] == [202, 202, 202, 429]
+    assert int(answers[-1].headers["retry-after"]) > 0
+    assert other.status_code == 202

@@ -1,0 +1,190 @@
+"""The gateway over real sockets: intake and a stand-in upstream both served by uvicorn.
+
+The upstream is a small FastAPI app playing verification, analytics and notification; what is
+tested is intake's forwarding: headers, routes, streaming, timeouts and unreachable backends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import StreamingResponse
+
+from sipokat.events.testing import eventually
+from sipokat.intake.bootstrap import create_app
+from sipokat.intake.settings import IntakeSettings
+from sipokat.runtime.testing import bearer
+
+pytestmark = pytest.mark.broker
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.asynccontextmanager
+async def serving(app: FastAPI) -> AsyncIterator[str]:
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    await eventually(lambda: server.started, timeout=30, message="server started")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=30)
+
+
+class Upstream:
+    def __init__(self) -> None:
+        self.app = FastAPI()
+        self.release_second_event = asyncio.Event()
+        app = self.app
+
+        @app.get("/v1/analytics/slow")
+        async def slow() -> dict[str, str]:
+            await asyncio.sleep(5)
+            return {"late": "yes"}
+
+        @app.get("/v1/notifications/stream")
+        async def stream() -> StreamingResponse:
+            async def events() -> AsyncIterator[bytes]:
+                yield b"event: notification\ndata: first\n\n"
+                await self.release_second_event.wait()
+                yield b"event: notification\ndata: second\n\n"
+
+            return StreamingResponse(events(), media_type="text/event-stream")
+
+        @app.api_route("/{path:path}", methods=["GET", "POST", "DELETE"])
+        async def echo(request: Request, path: str) -> dict[str, Any]:
+            return {
+                "method": request.method,
+                "path": request.url.path,
+                "query": dict(request.query_params),
+                "headers": dict(request.headers),
+                "body": (await request.body()).decode(),
+            }
+
+
+@pytest.fixture
+async def upstream() -> AsyncIterator[tuple[Upstream, str]]:
+    stand_in = Upstream()
+    async with serving(stand_in.app) as url:
+        yield stand_in, url
+
+
+@pytest.fixture
+async def gateway(
+    settings: IntakeSettings, upstream: tuple[Upstream, str]
+) -> AsyncIterator[httpx.AsyncClient]:
+    _, url = upstream
+    routed = settings.model_copy(
+        update={
+            "verification_url": url,
+            "analytics_url": url,
+            "notification_url": url,
+            "upstream_timeout_seconds": 1.0,
+        }
+    )
+    async with (
+        serving(create_app(routed)) as base,
+        httpx.AsyncClient(base_url=base, timeout=30) as client,
+    ):
+        yield client
+
+
+LURAH = bearer("lurah", "16.73.02.1019")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/v1/reports/0193b6a4-2c1e-7c55-9f0a-1d2e3f405162"),
+        ("POST", "/v1/reports/0193b6a4-2c1e-7c55-9f0a-1d2e3f405162/decisions"),
+        ("GET", "/v1/reports"),
+        ("GET", "/v1/verification/queue"),
+        ("GET", "/v1/analytics/summary"),
+        ("GET", "/dashboard"),
+        ("GET", "/v1/public/reports"),
+        ("GET", "/public/kelurahan"),
+        ("GET", "/v1/notifications/inbox"),
+        ("DELETE", "/v1/webhooks/3"),
+    ],
+)
+async def test_routes_reach_their_owner_with_token_and_correlation_id(
+    gateway: httpx.AsyncClient, method: str, path: str
+) -> None:
+    answer = await gateway.request(
+        method,
+        path,
+        params={"limit": "20"},
+        headers={**LURAH, "X-Correlation-ID": "corr-42", "Accept-Language": "id"},
+        content=b'{"decision": "approve"}' if method == "POST" else None,
+    )
+    assert answer.status_code == 200, answer.text
+    seen = answer.json()
+    assert (seen["method"], seen["path"], seen["query"]) == (method, path, {"limit": "20"})
+    assert seen["headers"]["authorization"] == LURAH["Authorization"]
+    assert seen["headers"]["x-correlation-id"] == "corr-42"
+    assert seen["headers"]["accept-language"] == "id"
+    assert answer.headers["x-correlation-id"] == "corr-42"
+    if method == "POST":
+        assert seen["body"] == '{"decision": "approve"}'
+
+
+async def test_an_unknown_route_is_404_and_a_huge_page_400(gateway: httpx.AsyncClient) -> None:
+    unknown = await gateway.get("/v1/nowhere", headers=LURAH)
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"] == "application/problem+json"
+    lookalike = await gateway.get("/v1/reportsx", headers=LURAH)
+    assert lookalike.status_code == 404
+    huge = await gateway.get("/v1/verification/queue?limit=5000", headers=LURAH)
+    assert huge.status_code == 400
+    assert huge.json()["errors"][0]["pointer"] == "/query/limit"
+
+
+async def test_a_slow_upstream_is_a_504_not_a_hang(gateway: httpx.AsyncClient) -> None:
+    answer = await gateway.get("/v1/analytics/slow", headers=LURAH)
+    assert answer.status_code == 504
+    assert answer.json()["title"] == "Gateway timeout"
+
+
+async def test_an_unreachable_upstream_is_a_502(settings: IntakeSettings) -> None:
+    closed = f"http://127.0.0.1:{free_port()}"
+    routed = settings.model_copy(update={"analytics_url": closed})
+    async with serving(create_app(routed)) as base, httpx.AsyncClient(base_url=base) as client:
+        answer = await client.get("/v1/analytics/summary", headers=LURAH)
+    assert answer.status_code == 502
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["title"] == "Bad gateway"
+
+
+async def test_server_sent_events_pass_through_unbuffered(
+    gateway: httpx.AsyncClient, upstream: tuple[Upstream, str]
+) -> None:
+    stand_in, _ = upstream
+    headers = {**bearer("ketua_rt", "16.73.02.1019/007"), "Accept": "text/event-stream"}
+    async with gateway.stream("GET", "/v1/notifications/stream", headers=headers) as answer:
+        assert answer.status_code == 200
+        assert answer.headers["content-type"].startswith("text/event-stream")
+        lines = answer.aiter_lines()
+        # The first event arrives while the upstream still holds the stream open; and the
+        # stream outlives the 1 s upstream timeout, which does not apply to event streams.
+        assert await asyncio.wait_for(anext(lines), 10) == "event: notification"
+        assert await asyncio.wait_for(anext(lines), 10) == "data: first"
+        await asyncio.sleep(1.5)
+        stand_in.release_second_event.set()
+        rest = [await asyncio.wait_for(anext(lines), 10) for _ in range(3)]
+        assert rest == ["", "event: notification", "data: second"]
