@@ -36,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, overload
 from urllib.parse import urlsplit
 from uuid import UUID, uuid4
 
@@ -73,6 +73,26 @@ RABBITMQ_IMAGE = "rabbitmq:3.13"
 MONGODB_IMAGE = "mongo:7.0"
 
 # ---------------------------------------------------------------- polling and running
+
+
+@overload
+async def eventually(
+    check: Callable[[], Awaitable[T]],
+    *,
+    timeout: float = 30.0,  # noqa: ASYNC109 - a polling deadline, not a cancel scope
+    interval: float = 0.05,
+    message: str | Callable[[], str] = "",
+) -> T: ...
+
+
+@overload
+async def eventually(
+    check: Callable[[], T],
+    *,
+    timeout: float = 30.0,  # noqa: ASYNC109 - a polling deadline, not a cancel scope
+    interval: float = 0.05,
+    message: str | Callable[[], str] = "",
+) -> T: ...
 
 
 async def eventually(
