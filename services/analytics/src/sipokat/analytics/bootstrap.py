@@ -25,6 +25,7 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
     app = create_service_app(
         runtime, [api.router, public.router, pages.router], title="Sipokat analytics"
     )
+    app.mount("/dashboard/static", pages.STATIC, name="dashboard-static")
     runtime_lifespan = app.router.lifespan_context
 
     @contextlib.asynccontextmanager
