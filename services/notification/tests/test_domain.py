@@ -31,6 +31,7 @@ from sipokat.notification.domain import (
     topic_matches,
     waiting_after,
 )
+from sipokat.notification.live import Hub
 from sipokat.notification.webhooks import refused_reason, sign
 
 LURAH = "lurah:16.73.02.1019"
@@ -221,3 +222,14 @@ def test_signature_matches_the_standard_webhooks_test_vector() -> None:
         b'{"test": 2432232314}',
     )
     assert signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+
+
+def test_a_live_listener_that_falls_behind_is_told_to_resync() -> None:
+    hub = Hub(queue_size=2)
+    with hub.listen("lurah:1") as queue, hub.listen("lurah:2") as other:
+        for n in range(4):
+            hub.publish("lurah:1", {"n": n})
+        drained = [queue.get_nowait() for _ in range(queue.qsize())]
+        assert drained == [{"n": 0}, {"n": 1}, None]  # None: re-read the inbox
+        assert other.empty()
+    assert hub.listener_count("lurah:1") == 0

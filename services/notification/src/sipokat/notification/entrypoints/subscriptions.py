@@ -129,6 +129,10 @@ async def delete_subscription(
             await tx.put(L.SUBSCRIPTIONS, subscription_id, current | {"status": "deleted"})
 
     await ledger.write(effect)
+    # Held deliveries go back to the outbox, where the worker cancels those of a deleted one.
+    for entry in await ledger.find(L.HELD, {"subscription_id": subscription_id}):
+        await ledger.move(entry["key"], L.HELD, L.OUTBOX)
+    notification_runtime(request).wake.set()
     return Response(status_code=204)
 
 
