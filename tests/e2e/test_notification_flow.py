@@ -1,4 +1,5 @@
-"""Notification end to end: four real processes, the real broker, a webhook receiver over HTTP,
+"""Notification end to end, all through the gateway: four real processes, the real broker, a
+webhook receiver over HTTP,
 a real SMTP server and a live SSE stream, driven through the gateway as the apps would."""
 
 from __future__ import annotations
@@ -84,11 +85,8 @@ async def test_a_report_reaches_inbox_stream_webhook_and_mail_once(
 ) -> None:
     receiver, smtp = hook_receiver, mailbox
     lurah = auth("lurah", KELURAHAN)
-    async with (
-        httpx.AsyncClient(base_url=platform.url(), timeout=10) as gateway,
-        httpx.AsyncClient(base_url=platform.url("notification"), timeout=10) as notification,
-    ):
-        created = await notification.post(
+    async with httpx.AsyncClient(base_url=platform.url(), timeout=10) as gateway:
+        created = await gateway.post(
             "/v1/webhooks/subscriptions",
             json={"url": receiver.url, "patterns": ["report.submitted", "report.rejected.*"]},
             headers=auth("integrator", None),
@@ -102,7 +100,7 @@ async def test_a_report_reaches_inbox_stream_webhook_and_mail_once(
         )
         assert prefs.status_code == 200, prefs.text
 
-        async with sse(platform.url("notification") + "/v1/notifications/stream", lurah) as live:
+        async with sse(platform.url() + "/v1/notifications/stream", lurah) as live:
             accepted = await gateway.post(
                 "/v1/reports", json=report_body(), headers=auth("ketua_rt", RT)
             )
