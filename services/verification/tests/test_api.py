@@ -338,3 +338,22 @@ async def test_the_scheduler_flags_a_deadline_once_across_restarts(
 async def _flagged(client: httpx.AsyncClient, path: str) -> dict[str, Any] | None:
     body: dict[str, Any] = (await client.get(path, headers=LURAH)).json()
     return body if body["overdue"] else None
+
+
+async def test_an_admin_rebuilds_the_views_from_the_event_store(service: Service) -> None:
+    async with service() as (client, record):
+        event = submitted()
+        await record(event)
+        path = f"/v1/reports/{report_id(event)}"
+        decided = await client.post(f"{path}/decisions", json=APPROVE, headers=LURAH)
+        assert decided.status_code == 200, decided.text
+        before = (await client.get(path, headers=LURAH)).json()
+
+        refused = await client.post("/v1/verification/rebuild", headers=LURAH)
+        assert refused.status_code == 403
+        rebuilt = await client.post("/v1/verification/rebuild", headers=bearer("admin", None))
+        assert rebuilt.status_code == 200, rebuilt.text
+        assert rebuilt.json()["reports_refolded"] == 1
+
+        after = (await client.get(path, headers=LURAH)).json()
+        assert after == before

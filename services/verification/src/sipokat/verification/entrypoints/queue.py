@@ -7,11 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from sipokat.events.catalogue import Bidang, ReportKind
+from sipokat.events.envelope import Role
 from sipokat.runtime.auth import CurrentPrincipal
 from sipokat.runtime.problems import Problem
 from sipokat.runtime.service import runtime_of
 from sipokat.verification.domain import ROLE_TIER
-from sipokat.verification.views import queue_scope
+from sipokat.verification.entrypoints.context import verification_of
+from sipokat.verification.views import queue_scope, rebuild
 from sipokat.verification.worklist import BadCursor, QueueFilter, queue_page
 
 router = APIRouter(prefix="/v1/verification", tags=["verification"])
@@ -50,3 +52,12 @@ async def queue(
             errors=[{"pointer": "/query/cursor", "detail": str(exc)}],
         ) from exc
     return {"tier": str(tier), "wilayah": principal.wilayah, **page}
+
+
+@router.post("/rebuild")
+async def rebuild_views(request: Request, principal: CurrentPrincipal) -> dict[str, int]:
+    """Drop the status and worklist views and fold them again from the event store (admins)."""
+    if principal.role is not Role.ADMIN:
+        raise Problem(403, "Forbidden", "only an admin may rebuild the views")
+    refreshed = await rebuild(runtime_of(request).database, verification_of(request).policy)
+    return {"reports_refolded": refreshed}
