@@ -1,6 +1,5 @@
-"""Notification end to end, all through the gateway: four real processes, the real broker, a
-webhook receiver over HTTP,
-a real SMTP server and a live SSE stream, driven through the gateway as the apps would."""
+"""Notification end to end, all through the gateway as the apps would: four real processes, the
+real broker, a webhook receiver over HTTP, a real SMTP server and a live SSE stream."""
 
 from __future__ import annotations
 
