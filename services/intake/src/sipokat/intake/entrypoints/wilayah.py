@@ -2,9 +2,10 @@
 
 Public: area names and RT counts are what the city publishes anyway, and an app needs them
 before its user has a token (to pick the RT at sign-up).
-"""
 
-from __future__ import annotations
+No `from __future__ import annotations` here: the page-size cap is a value of the router's
+settings, and FastAPI must see the annotations that carry it as objects, not strings.
+"""
 
 from typing import Annotated
 
