@@ -157,4 +157,10 @@ def test_rabbitmq_definitions_match_what_the_services_declare() -> None:
             "x-single-active-consumer": True,
         }
         assert bindings[name] == set(subscription.bindings)
-        assert topology.dead_letter_queue(service) in queues
+        dead_letters = topology.dead_letter_queue(service)
+        assert queues[dead_letters] == {"x-queue-type": "quorum"}
+        assert {
+            (b["source"], b["routing_key"])
+            for b in definitions["bindings"]
+            if b["destination"] == dead_letters
+        } == {(topology.dead_letter_exchange, dead_letters)}

@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
 
     dlq = commands.add_parser("dlq", help="list, replay or purge a service's dead letters")
     dlq.add_argument("action", choices=["list", "replay", "purge"])
-    dlq.add_argument("service", choices=[s for s in SERVICES if s != "intake"])
+    dlq.add_argument("service", choices=SERVICES)
     dlq.add_argument("--limit", type=int, default=100, help="list at most this many")
     dlq.add_argument("--body", action="store_true", help="list: show the message bodies")
     dlq.add_argument(

@@ -8,7 +8,6 @@ from sipokat.ops.deadletters import queue_depths, run
 from sipokat.ops.launcher import SERVICES
 from sipokat.runtime.settings import DEFAULT_PORTS, ServiceSettings
 
-CONSUMERS = [s for s in SERVICES if s != "intake"]
 
 
 def print_status(settings: ServiceSettings) -> int:
@@ -28,7 +27,7 @@ def print_status(settings: ServiceSettings) -> int:
             print(f"{service:13} down  ({exc.__class__.__name__}: {exc})")
             healthy = False
     try:
-        depths = run(queue_depths(settings.rabbitmq_url, settings.topology, CONSUMERS))
+        depths = run(queue_depths(settings.rabbitmq_url, settings.topology, SERVICES))
     except OSError as exc:
         print(f"broker        down  ({exc})")
         return 1
