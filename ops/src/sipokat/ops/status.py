@@ -9,7 +9,6 @@ from sipokat.ops.launcher import SERVICES
 from sipokat.runtime.settings import DEFAULT_PORTS, ServiceSettings
 
 
-
 def print_status(settings: ServiceSettings) -> int:
     healthy = True
     for service in SERVICES:
