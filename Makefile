@@ -1,5 +1,5 @@
 # The two commands: `make run` starts the platform, `make test` runs the whole suite.
-.PHONY: install broker run test test-fast lint format schemas clean
+.PHONY: install broker browser run test test-fast lint format schemas clean
 
 UV := python3 -m uv
 
@@ -9,10 +9,13 @@ install:
 broker:
 	@scripts/ensure-rabbitmq.sh
 
+browser:
+	@bash scripts/install-chromium.sh
+
 run: install broker
 	$(UV) run sipokat run
 
-test: install broker
+test: install broker browser
 	$(UV) run pytest
 
 # Everything but the end-to-end and broker-restart tests.

@@ -22,6 +22,7 @@ from sipokat.ops.deadletters import (
     run,
 )
 from sipokat.ops.launcher import SERVICES, run_platform
+from sipokat.ops.rebuild import REBUILD_PATHS, rebuild
 from sipokat.ops.status import print_status
 from sipokat.runtime.auth import mint_token
 from sipokat.runtime.settings import ServiceSettings
@@ -80,6 +81,10 @@ def _dlq(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rebuild(args: argparse.Namespace) -> int:
+    return rebuild(args.service, ServiceSettings(), args.gateway)
+
+
 def _run(args: argparse.Namespace) -> int:
     unknown = set(args.services) - set(SERVICES)
     if unknown:
@@ -125,6 +130,11 @@ def main(argv: list[str] | None = None) -> int:
         "--message-id", action="append", default=[], help="replay: only these (repeatable)"
     )
     dlq.set_defaults(func=_dlq)
+
+    rebuild_views = commands.add_parser("rebuild", help="rebuild a running service's views")
+    rebuild_views.add_argument("service", choices=sorted(REBUILD_PATHS))
+    rebuild_views.add_argument("--gateway", help="gateway URL (default http://127.0.0.1:8000)")
+    rebuild_views.set_defaults(func=_rebuild)
 
     args = parser.parse_args(argv)
     code: int = args.func(args)
