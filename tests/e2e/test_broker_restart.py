@@ -14,7 +14,7 @@ from sipokat.events.testing import RabbitBroker, eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.broker, pytest.mark.disruptive]
 
-MAX_REPORTS = 180  # stays under the inbox page limit, so one page shows every item
+MAX_REPORTS = 180
 
 
 async def submit_steadily(
@@ -66,18 +66,16 @@ async def test_broker_restarts_lose_nothing_and_double_nothing(
         )
 
         async def inbox() -> dict[str, Any]:
-            answer = await gateway.get(
-                "/v1/notifications/inbox", params={"limit": 200}, headers=lurah
-            )
+            answer = await gateway.get("/v1/notifications/inbox/unread", headers=lurah)
             body: dict[str, Any] = answer.json()
             return body
 
         await eventually(lambda: _equals(_unread(inbox()), len(accepted)), timeout=60)
-        items = (await inbox())["items"]
+        items = await _all_inbox_items(gateway, lurah)
         assert sorted(item["report_id"] for item in items) == sorted(accepted)
 
         for report_id in accepted:
-            status = await gateway.get(f"/v1/reports/{report_id}", headers=lurah)
+            status = await _get_within_rate_limit(gateway, f"/v1/reports/{report_id}", lurah)
             assert status.status_code == 200, report_id
             assert len(status.json()["timeline"]) == 1  # submitted once, applied once
 
@@ -93,3 +91,25 @@ async def _unread(inbox: Any) -> int:
     body = await inbox
     unread: int = body["unread"]
     return unread
+
+
+async def _all_inbox_items(gateway: httpx.AsyncClient, headers: dict[str, str]) -> list[Any]:
+    items: list[Any] = []
+    params: dict[str, Any] = {"limit": 100}
+    while True:
+        page = (await gateway.get("/v1/notifications/inbox", params=params, headers=headers)).json()
+        items += page["items"]
+        if not page.get("next_cursor"):
+            return items
+        params["cursor"] = page["next_cursor"]
+
+
+async def _get_within_rate_limit(
+    gateway: httpx.AsyncClient, path: str, headers: dict[str, str]
+) -> httpx.Response:
+    """GET as a well-behaved client: on 429, wait as long as Retry-After says, then again."""
+    while True:
+        answer = await gateway.get(path, headers=headers)
+        if answer.status_code != 429:
+            return answer
+        await asyncio.sleep(float(answer.headers.get("retry-after", "1")))
