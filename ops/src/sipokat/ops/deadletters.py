@@ -23,6 +23,7 @@ from sipokat.events.broker.consumer import (
     DEAD_LETTER_ERROR,
     DEAD_LETTER_REASON,
     DEAD_LETTER_ROUTING_KEY,
+    copy_with_headers,
 )
 from sipokat.events.broker.topology import Topology, declare_dead_letters
 
@@ -105,16 +106,7 @@ async def replay_dead_letters(
             headers = dict(message.headers or {})
             headers[REPLAYED] = _count(headers.get(REPLAYED)) + 1
             await channel.default_exchange.publish(
-                aio_pika.Message(
-                    body=message.body,
-                    headers=headers,
-                    content_type=message.content_type,
-                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                    message_id=message.message_id,
-                    correlation_id=message.correlation_id,
-                    type=message.type,
-                ),
-                routing_key=topology.service_queue(service),
+                copy_with_headers(message, headers), routing_key=topology.service_queue(service)
             )
             await message.ack()
             replayed += 1

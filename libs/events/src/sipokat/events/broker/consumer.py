@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import aio_pika
 import structlog
@@ -36,6 +36,21 @@ DEAD_LETTER_ERROR = "x-sipokat-error"
 DEAD_LETTER_ATTEMPTS = "x-sipokat-attempts"
 DEAD_LETTER_ROUTING_KEY = "x-sipokat-original-routing-key"
 DEAD_LETTER_AT = "x-sipokat-dead-lettered-at"
+
+
+def copy_with_headers(
+    message: AbstractIncomingMessage, headers: dict[str, Any]
+) -> aio_pika.Message:
+    """A persistent copy of a received message, with new headers, to publish elsewhere."""
+    return aio_pika.Message(
+        body=message.body,
+        headers=headers,
+        content_type=message.content_type,
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        message_id=message.message_id,
+        correlation_id=message.correlation_id,
+        type=message.type,
+    )
 
 
 @dataclass
@@ -175,15 +190,7 @@ class Consumer:
             }
         )
         await dlx.publish(
-            aio_pika.Message(
-                body=message.body,
-                headers=headers,
-                content_type=message.content_type,
-                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                message_id=message.message_id,
-                correlation_id=message.correlation_id,
-                type=message.type,
-            ),
+            copy_with_headers(message, headers),
             routing_key=self.topology.dead_letter_queue(self.service),
         )
         # Acked only once the dead letter is confirmed: a crash in between redelivers it.
