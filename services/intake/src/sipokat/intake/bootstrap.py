@@ -9,7 +9,7 @@ import httpx
 from fastapi import FastAPI
 
 from sipokat.intake.attachments import open_attachment_store
-from sipokat.intake.entrypoints import attachments, errors, gateway, reports, wilayah
+from sipokat.intake.entrypoints import attachments, contracts, errors, gateway, reports, wilayah
 from sipokat.intake.handlers import Intake, record_decisions
 from sipokat.intake.idempotency import IdempotencyKeys
 from sipokat.intake.settings import IntakeSettings
@@ -55,6 +55,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         runtime,
         [
             reports.router,
+            contracts.router,
             attachments.router_for(settings),
             wilayah.router_for(settings.max_page_size),
             # The catch-all gateway routes go last, after intake's own routes.
