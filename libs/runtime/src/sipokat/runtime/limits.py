@@ -12,7 +12,7 @@ import json
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -205,10 +205,12 @@ def bearer_subject_or_address(
     return identify
 
 
-def rate_limit(buckets: TokenBuckets, scope_name: str) -> Callable[[Principal], Principal]:
+def rate_limit(
+    buckets: TokenBuckets, scope_name: str
+) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that limits one kind of request per authenticated caller (e.g. uploads)."""
 
-    def check(principal: CurrentPrincipal) -> Principal:
+    async def check(principal: CurrentPrincipal) -> Principal:
         wait = buckets.take(f"{scope_name}:{principal.subject}")
         if wait > 0:
             raise Problem(

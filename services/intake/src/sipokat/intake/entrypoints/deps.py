@@ -28,7 +28,7 @@ def today_in_wib() -> date:
     return datetime.now(WIB).date()
 
 
-def intake_of(request: Request) -> Intake:
+async def intake_of(request: Request) -> Intake:
     intake: Intake = request.app.state.intake
     return intake
 

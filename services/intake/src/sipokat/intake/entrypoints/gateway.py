@@ -86,7 +86,7 @@ def check_page_size(request: Request, settings: IntakeSettings) -> None:
             )
 
 
-def settings_of(request: Request) -> IntakeSettings:
+async def settings_of(request: Request) -> IntakeSettings:
     settings: IntakeSettings = request.app.state.runtime.settings
     return settings
 
