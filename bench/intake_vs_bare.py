@@ -10,6 +10,7 @@ confirmed its publication: the run ends when the relay has caught up. Target: in
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import re
@@ -24,6 +25,8 @@ from pathlib import Path
 
 import httpx
 
+from sipokat.events.broker.topology import Topology
+from sipokat.events.testing import DEFAULT_RABBITMQ_URL, PLATFORM_SERVICES, delete_topology
 from sipokat.runtime.auth import mint_token
 from sipokat.runtime.settings import ServiceSettings
 
@@ -103,11 +106,12 @@ def main() -> None:
     args = parser.parse_args()
     wrk = ensure_wrk()
     token = mint_token(ServiceSettings(), subject="bench-rt", role="ketua_rt", wilayah=RT)
+    topology = Topology(f"bench-{uuid.uuid4().hex[:8]}")
     with tempfile.TemporaryDirectory() as data_dir:
         env = {
             **os.environ,
             "SIPOKAT_DATA_DIR": data_dir,
-            "SIPOKAT_BROKER_PREFIX": f"bench-{uuid.uuid4().hex[:8]}",
+            "SIPOKAT_BROKER_PREFIX": topology.prefix,
             "SIPOKAT_RATE_LIMIT_PER_SECOND": "1000000",
             "SIPOKAT_RATE_LIMIT_BURST": "1000000",
         }
@@ -150,6 +154,8 @@ def main() -> None:
             for process in (bare, intake):
                 process.terminate()
                 process.wait(timeout=20)
+            url = env.get("RABBITMQ_URL", DEFAULT_RABBITMQ_URL)
+            asyncio.run(delete_topology(url, topology, PLATFORM_SERVICES))
     bare_rate = baseline["ok"] / baseline["seconds"]
     intake_rate = measured["ok"] / measured["seconds"]
     print(f"{'':34}{'reports/s':>10}{'p50 ms':>9}{'p99 ms':>9}")

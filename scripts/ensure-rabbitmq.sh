@@ -15,13 +15,20 @@ if ! command -v rabbitmq-server >/dev/null 2>&1 && [ ! -x /usr/sbin/rabbitmq-ser
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq rabbitmq-server >/dev/null
 fi
 export PATH="$PATH:/usr/sbin:/usr/lib/rabbitmq/bin"
-if ! as_root rabbitmqctl -q status >/dev/null 2>&1; then
+if ! timeout 60 bash -c 'exec 3<>/dev/tcp/127.0.0.1/5672' 2>/dev/null \
+   || ! as_root timeout 60 rabbitmqctl -q status >/dev/null 2>&1; then
+  if pgrep -u rabbitmq beam.smp >/dev/null 2>&1; then
+    # A node that runs but does not answer (seen after heavy test churn): restart it.
+    echo "rabbitmq-server does not answer; restarting it"
+    as_root timeout 30 rabbitmqctl -q stop >/dev/null 2>&1 || as_root pkill -9 -u rabbitmq beam.smp || true
+    sleep 2
+  fi
   echo "starting rabbitmq-server"
   as_root rabbitmq-server -detached
 fi
-as_root rabbitmqctl -q await_startup --timeout 120 >/dev/null
+as_root timeout 180 rabbitmqctl -q await_startup --timeout 120 >/dev/null
 # A broker left by an interrupted restart test has its node up but the app stopped.
-if ! as_root rabbitmq-diagnostics -q check_running >/dev/null 2>&1; then
-  as_root rabbitmqctl -q start_app
+if ! as_root timeout 60 rabbitmq-diagnostics -q check_running >/dev/null 2>&1; then
+  as_root timeout 120 rabbitmqctl -q start_app
 fi
 echo "rabbitmq is running"

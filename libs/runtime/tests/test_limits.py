@@ -10,7 +10,7 @@ import jwt
 from fastapi import Depends, FastAPI, Request
 
 from sipokat.events.envelope import Role
-from sipokat.runtime.auth import Principal, TokenVerifier, mint_token
+from sipokat.runtime.auth import CurrentPrincipal, Principal, TokenVerifier, mint_token
 from sipokat.runtime.limits import (
     BodySizeLimitMiddleware,
     RateLimitMiddleware,
@@ -176,3 +176,33 @@ async def test_the_dependency_limits_one_kind_of_request_per_principal() -> None
     assert refused.status_code == 429
     assert refused.headers["retry-after"] == "2"
     assert "upload" in refused.json()["detail"]
+
+
+class CountingVerifier(TokenVerifier):
+    def __init__(self) -> None:
+        super().__init__(SETTINGS)
+        self.calls = 0
+
+    def verify(self, token: str) -> Principal:
+        self.calls += 1
+        return super().verify(token)
+
+
+async def test_a_request_through_the_limiter_has_its_token_verified_once() -> None:
+    verifier = CountingVerifier()
+    app = FastAPI()
+    app.state.token_verifier = verifier
+    install_problem_handlers(app)
+
+    @app.get("/me")
+    async def me(principal: CurrentPrincipal) -> dict[str, str]:
+        return {"subject": principal.subject}
+
+    buckets = TokenBuckets(rate=100, burst=100)
+    limited = RateLimitMiddleware(app, buckets, bearer_subject_or_address(verifier))
+    async with client_of(limited) as client:
+        answer = await client.get("/me", headers=token("rt-7"))
+        forged = await client.get("/me", headers={"Authorization": "Bearer not-a-jwt"})
+    assert answer.json() == {"subject": "rt-7"}
+    assert verifier.calls == 1 + 2  # once for the good token; the bad one is refused twice
+    assert forged.status_code == 401

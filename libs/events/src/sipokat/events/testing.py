@@ -69,6 +69,7 @@ from sipokat.events.store.base import Database
 T = TypeVar("T")
 
 DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1/"
+PLATFORM_SERVICES = ("intake", "verification", "analytics", "notification")
 RABBITMQ_IMAGE = "rabbitmq:3.13"
 MONGODB_IMAGE = "mongo:7.0"
 
@@ -372,7 +373,11 @@ async def delete_topology(
 async def topology(rabbitmq_url: str) -> AsyncIterator[TrackedTopology]:
     tracked = new_topology()
     yield tracked
-    await delete_topology(rabbitmq_url, tracked, sorted(tracked.services), sorted(tracked.queues))
+    # A service started on this prefix declares its queues through its own Topology object,
+    # which `tracked` never sees: delete the platform's service queues too, or every such test
+    # leaves two quorum queues behind and a long-lived test broker slowly chokes on them.
+    services = sorted(tracked.services | set(PLATFORM_SERVICES))
+    await delete_topology(rabbitmq_url, tracked, services, sorted(tracked.queues))
 
 
 # ---------------------------------------------------------------- stores

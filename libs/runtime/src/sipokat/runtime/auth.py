@@ -19,6 +19,8 @@ from sipokat.events.envelope import Actor, Role
 from sipokat.runtime.problems import Problem
 from sipokat.runtime.settings import ServiceSettings
 
+# Where a middleware that verified the request's bearer token leaves the principal (scope state).
+VERIFIED_PRINCIPAL = "verified_principal"
 BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="sipokat"'}
 
 
@@ -95,6 +97,9 @@ def mint_token(
 
 async def authenticate(request: Request) -> Principal:
     # async, like every dependency here: FastAPI runs sync ones on a worker thread per request.
+    verified = request.scope.get("state", {}).get(VERIFIED_PRINCIPAL)
+    if isinstance(verified, Principal):
+        return verified  # the rate limiter verified this request's token already
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sipokat.runtime.auth import CurrentPrincipal, Principal, TokenVerifier
+from sipokat.runtime.auth import VERIFIED_PRINCIPAL, CurrentPrincipal, Principal, TokenVerifier
 from sipokat.runtime.problems import PROBLEM_BASE, PROBLEM_JSON, Problem
 
 
@@ -197,9 +197,12 @@ def bearer_subject_or_address(
                 scheme, _, token = value.decode("latin-1").partition(" ")
                 if scheme.lower() == "bearer" and token:
                     try:
-                        return f"sub:{verifier.verify(token.strip()).subject}"
+                        principal = verifier.verify(token.strip())
                     except Problem:
                         break
+                    # Kept for `authenticate`, so the token is verified once per request.
+                    scope.setdefault("state", {})[VERIFIED_PRINCIPAL] = principal
+                    return f"sub:{principal.subject}"
         return client_address(scope)
 
     return identify
