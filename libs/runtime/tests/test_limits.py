@@ -206,3 +206,27 @@ async def test_a_request_through_the_limiter_has_its_token_verified_once() -> No
     assert answer.json() == {"subject": "rt-7"}
     assert verifier.calls == 1 + 2  # once for the good token; the bad one is refused twice
     assert forged.status_code == 401
+
+
+async def test_a_verified_principal_does_not_outlive_its_request() -> None:
+    app = FastAPI()
+    app.state.token_verifier = TokenVerifier(SETTINGS)
+    install_problem_handlers(app)
+
+    @app.get("/me")
+    async def me(principal: CurrentPrincipal) -> dict[str, str]:
+        return {"subject": principal.subject}
+
+    limited = RateLimitMiddleware(
+        app, TokenBuckets(rate=100, burst=100), bearer_subject_or_address(TokenVerifier(SETTINGS))
+    )
+    shared_lifespan_state: dict[str, object] = {}
+
+    async def with_shared_state(scope: dict[str, object], receive: object, send: object) -> None:
+        # Some servers (and test transports) pass one lifespan-state dict to every request.
+        await limited({**scope, "state": shared_lifespan_state}, receive, send)  # type: ignore[arg-type]
+
+    async with client_of(with_shared_state) as client:  # type: ignore[arg-type]
+        assert (await client.get("/me", headers=token("rt-7"))).status_code == 200
+        assert (await client.get("/me")).status_code == 401
+    assert shared_lifespan_state == {}

@@ -200,8 +200,9 @@ def bearer_subject_or_address(
                         principal = verifier.verify(token.strip())
                     except Problem:
                         break
-                    # Kept for `authenticate`, so the token is verified once per request.
-                    scope.setdefault("state", {})[VERIFIED_PRINCIPAL] = principal
+                    # Kept for `authenticate`, so the token is verified once per request. A copy of
+                    # the state: servers may hand every request the same lifespan-state dict.
+                    scope["state"] = {**scope.get("state", {}), VERIFIED_PRINCIPAL: principal}
                     return f"sub:{principal.subject}"
         return client_address(scope)
 

@@ -42,7 +42,8 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         correlation_id = correlation_id_of(scope)
-        scope.setdefault("state", {})["correlation_id"] = correlation_id
+        # A copy: servers may hand every request the same lifespan-state dict.
+        scope["state"] = {**scope.get("state", {}), "correlation_id": correlation_id}
         structlog.contextvars.bind_contextvars(correlation_id=correlation_id)
         started = time.perf_counter()
         status = 500
