@@ -1,4 +1,5 @@
-"""Wires the analytics service: read models fed by every report event, the API, the pages."""
+"""Wires the analytics service: read models fed by every report event, the API, Open311, the
+pages."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from sipokat.analytics.entrypoints import api, pages, public
+from sipokat.analytics.entrypoints import api, open311, pages, public
 from sipokat.analytics.queries import Reader
 from sipokat.analytics.rebuild import Rebuilds, live_handler
 from sipokat.analytics.settings import AnalyticsSettings
@@ -23,7 +24,9 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
         "analytics", settings, subscription=Subscription(BINDINGS, live_handler)
     )
     app = create_service_app(
-        runtime, [api.router, public.router, pages.router], title="Sipokat analytics"
+        runtime,
+        [api.router, public.router, open311.router, pages.router],
+        title="Sipokat analytics",
     )
     app.mount("/dashboard/static", pages.STATIC, name="dashboard-static")
     runtime_lifespan = app.router.lifespan_context

@@ -69,6 +69,8 @@ class ReportFacts:
     kind: str | None = None
     bidang: str | None = None
     submitted_month: str | None = None
+    # When the report was first submitted (ISO); None in facts stored before it was recorded.
+    submitted_at: str | None = None
     waiting_tier: str | None = None
     waiting_since: str | None = None
     verified_month: str | None = None
@@ -209,6 +211,7 @@ def fold(
             data.content.bidang,
             month,
         )
+        facts.submitted_at = envelope.occurred_at.isoformat()
         out.deltas = [Delta(month, "reports", 1), *_content_deltas(month, data.content, 1)]
         out.deltas += _start_waiting(facts, Tier.KELURAHAN, envelope.occurred_at)
     elif isinstance(data, ReportRevised):

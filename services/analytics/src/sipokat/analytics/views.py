@@ -4,7 +4,9 @@
 - `analytics_programmes`: the latest verified state of each RT's funded programme;
 - `analytics_<level>` for kota, kecamatan, kelurahan and rt: one counter document per area and
   month, keyed `<code>|<month>`, carrying the area's name and the codes above it so `find` can
-  select an area's children by equality.
+  select an area's children by equality;
+- `analytics_open311`: one Open311 service request per verified report, keyed by report id
+  (see `open311.request_document`).
 
 `project_batch` applies many events in one transaction (the rebuild), `project` one event (the
 live queue, inside `apply_once`); both run the same fold. Duplicates are dropped by the facts'
@@ -16,6 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sipokat.analytics.domain import (
@@ -29,11 +32,14 @@ from sipokat.analytics.domain import (
     verified_programme,
     wilayah_of,
 )
+from sipokat.analytics.open311 import request_document
+from sipokat.events.catalogue import ReportVerified
 from sipokat.events.envelope import Envelope
 from sipokat.events.store.base import ViewTransaction
 
 FACTS = "analytics_reports"
 PROGRAMMES = "analytics_programmes"
+OPEN311 = "analytics_open311"
 META = "analytics_meta"
 
 
@@ -62,6 +68,7 @@ class _Batch:
         self.dirty_facts: set[str] = set()
         self.dirty_programmes: set[str] = set()
         self.aggregates: dict[tuple[str, str], _Pending] = {}
+        self.open311: dict[str, dict[str, Any]] = {}
         self.labels: dict[str, dict[str, dict[str, str]]] = {}
 
     async def facts_of(self, envelope: Envelope) -> ReportFacts:
@@ -92,6 +99,11 @@ class _Batch:
         if outcome.programme is not None and programme_key is not None:
             self.programmes[programme_key] = outcome.programme
             self.dirty_programmes.add(programme_key)
+        if isinstance(envelope.data, ReportVerified):
+            submitted = outcome.facts.submitted_at
+            self.open311[facts.report_id] = request_document(
+                envelope.data, datetime.fromisoformat(submitted) if submitted else None
+            )
         path = wilayah_of(envelope)
         labels = self.labels.get(path.rt_code)
         if labels is None:
@@ -114,6 +126,8 @@ class _Batch:
             programme = self.programmes[key]
             assert programme is not None
             await tx.put(PROGRAMMES, key, programme.to_doc())
+        for report_id, request in self.open311.items():
+            await tx.put(OPEN311, report_id, request)
         for (level, key), pending in self.aggregates.items():
             collection = aggregate_collection(level)
             doc: dict[str, Any] = await tx.get(collection, key) or {

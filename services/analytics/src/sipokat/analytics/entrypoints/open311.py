@@ -1,0 +1,165 @@
+"""Open311 GeoReport v2, read only: the service list and the verified reports as requests.
+
+Public data, so no token. The format is the path's extension (`.json` or `.xml`), as the
+standard has it; errors are the standard's error list in that format (JSON when the extension
+itself is wrong), not problem details, because that is what Open311 clients parse.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from sipokat.analytics import open311
+from sipokat.analytics.entrypoints.params import RETRY_AFTER_SECONDS, reader_of
+from sipokat.analytics.open311 import Open311Error
+from sipokat.analytics.open311_queries import find_requests, get_request
+from sipokat.analytics.rebuild import RUNNING, Rebuilds, rebuild_status
+from sipokat.runtime.service import runtime_of
+
+router = APIRouter(prefix="/open311", tags=["open311"])
+
+JSON = "application/json; charset=utf-8"
+XML = "text/xml; charset=utf-8"
+FORMATS = ("json", "xml")
+Rows = list[dict[str, Any]]
+
+
+def _served(request: Request) -> dict[str, str]:
+    return {city.code: city.name for city in reader_of(request).directory.cities}
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def to_xml(root: str, item: str, rows: Rows) -> bytes:
+    tree = ET.Element(root)
+    for row in rows:
+        element = ET.SubElement(tree, item)
+        for name, value in row.items():
+            ET.SubElement(element, name).text = _text(value)
+    # Written by hand: ElementTree's declaration uses single quotes, which some clients reject.
+    body: bytes = ET.tostring(tree, encoding="unicode").encode()
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body
+
+
+def render(rows: Rows, fmt: str, root: str, item: str, status: int = 200) -> Response:
+    if fmt == "xml":
+        return Response(to_xml(root, item, rows), status, media_type=XML)
+    body = json.dumps(rows, ensure_ascii=False).encode()
+    return Response(body, status, media_type=JSON)
+
+
+def error_response(error: Open311Error, fmt: str) -> Response:
+    answer = render(
+        [{"code": error.code, "description": error.description}], fmt, "errors", "error", error.code
+    )
+    if error.code == 503:
+        answer.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return answer
+
+
+async def _not_rebuilding(request: Request) -> None:
+    status = await rebuild_status(runtime_of(request).database.views)
+    rebuilds: Rebuilds = request.app.state.analytics_rebuilds
+    state = RUNNING if rebuilds.running else (status or {}).get("state")
+    if state == RUNNING:
+        raise Open311Error(
+            503, "the requests are being rebuilt from the event log; retry in a few seconds"
+        )
+    if state == "failed":
+        # The error itself is for operators (GET /v1/analytics/rebuild), not the public.
+        raise Open311Error(503, "the last rebuild of the requests failed; retry later")
+
+
+async def _answer(
+    fmt: str, root: str, item: str, produce: Callable[[], Awaitable[Rows]]
+) -> Response:
+    if fmt not in FORMATS:
+        unknown = Open311Error(404, f"format {fmt!r} is not served: ask for .json or .xml")
+        return error_response(unknown, "json")
+    try:
+        rows = await produce()
+    except Open311Error as error:
+        return error_response(error, fmt)
+    return render(rows, fmt, root, item)
+
+
+@router.get("/v2/services.{fmt}")
+async def services(request: Request, fmt: str) -> Response:
+    """One service per bidang. `jurisdiction_id` is optional: every kota has the same list."""
+
+    async def produce() -> Rows:
+        given = request.query_params.getlist("jurisdiction_id")
+        if open311.comma_list(given):
+            open311.parse_jurisdiction(given, _served(request))
+        return open311.services()
+
+    return await _answer(fmt, "services", "service", produce)
+
+
+@router.get("/v2/requests.{fmt}")
+async def requests(request: Request, fmt: str) -> Response:
+    """Verified reports of one kota: by default the last 90 days' submissions, newest first, at
+    most 1000; filters `service_request_id`, `service_code`, `status`, `start_date`,
+    `end_date`."""
+
+    async def produce() -> Rows:
+        params = {name: request.query_params.getlist(name) for name in request.query_params}
+        search = open311.parse_search(params, _served(request), datetime.now(UTC))
+        await _not_rebuilding(request)
+        return await find_requests(runtime_of(request).database.views, search)
+
+    return await _answer(fmt, "service_requests", "request", produce)
+
+
+@router.get("/v2/requests/{service_request_id}.{fmt}")
+async def one_request(request: Request, service_request_id: str, fmt: str) -> Response:
+    """One verified report, as a list of one; 404 when unknown or not verified."""
+
+    async def produce() -> Rows:
+        given = request.query_params.getlist("jurisdiction_id")
+        jurisdiction = open311.parse_jurisdiction(given, _served(request))
+        await _not_rebuilding(request)
+        views = runtime_of(request).database.views
+        found = await get_request(views, service_request_id, jurisdiction)
+        if found is None:
+            raise Open311Error(
+                404,
+                f"service_request_id {service_request_id} was not found in jurisdiction "
+                f"{jurisdiction} (only verified reports are published)",
+            )
+        return [found]
+
+    return await _answer(fmt, "service_requests", "request", produce)
+
+
+@router.api_route("/{rest:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])
+async def elsewhere(request: Request, rest: str) -> Response:
+    """Anything else under /open311 answers in the standard's error format too."""
+    fmt = "xml" if rest.endswith(".xml") else "json"
+    if request.method not in ("GET", "HEAD"):
+        error = Open311Error(
+            405,
+            f"{request.method} is not offered: this Open311 endpoint is read only "
+            "(reports are submitted by RT heads through Sipokat)",
+        )
+    else:
+        error = Open311Error(
+            404,
+            f"no Open311 resource at {request.url.path}: GeoReport v2 here has "
+            "/open311/v2/services.json, /open311/v2/requests.json and "
+            "/open311/v2/requests/{service_request_id}.json (or .xml)",
+        )
+    return error_response(error, fmt)
