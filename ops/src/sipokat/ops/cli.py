@@ -3,12 +3,17 @@
 sipokat run                      start the four services (SQLite stores), print the gateway URL
 sipokat token --role lurah --wilayah 16.73.02.1019    mint a development token
 sipokat schemas --out docs/events                     write the events' JSON Schemas
+sipokat demo --rate 2 --duration 300                  simulate a city against a running platform
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
+import signal
 import sys
+from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,6 +26,8 @@ from sipokat.ops.deadletters import (
     replay_dead_letters,
     run,
 )
+from sipokat.ops.demo import DemoConfig, DemoSummary, run_demo
+from sipokat.ops.demo.console import ProgressBar, format_summary
 from sipokat.ops.launcher import SERVICES, run_platform
 from sipokat.ops.rebuild import REBUILD_PATHS, rebuild
 from sipokat.ops.status import print_status
@@ -85,6 +92,48 @@ def _rebuild(args: argparse.Namespace) -> int:
     return rebuild(args.service, ServiceSettings(), args.gateway)
 
 
+async def _demo_until_interrupted(config: DemoConfig, quiet: bool) -> DemoSummary:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def interrupted() -> None:  # the first Ctrl-C ends the demo with its summary; a second aborts
+        stop.set()
+        loop.remove_signal_handler(signal.SIGINT)
+
+    loop.add_signal_handler(signal.SIGINT, interrupted)
+    try:
+        if quiet:
+            return await run_demo(config, stop=stop)
+        with ProgressBar(config) as bar:
+            return await run_demo(config, observer=bar, stop=stop)
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    for name in ("rate", "speed", "duration", "reports", "concurrency"):
+        value = getattr(args, name)
+        if value is not None and value <= 0:
+            raise SystemExit(f"--{name} must be positive")
+    config = DemoConfig(
+        gateway=args.gateway,
+        kota=args.kota,
+        rate=args.rate,
+        duration=args.duration,
+        reports=args.reports,
+        speed=args.speed,
+        seed=args.seed,
+        concurrency=args.concurrency,
+        drain=args.drain,
+    )
+    summary = asyncio.run(_demo_until_interrupted(config, args.quiet))
+    if args.json:
+        print(json.dumps({**asdict(summary), "rate_achieved": summary.rate_achieved}, indent=2))
+    else:
+        print(format_summary(summary))
+    return 0 if summary.ok else 1
+
+
 def _run(args: argparse.Namespace) -> int:
     unknown = set(args.services) - set(SERVICES)
     if unknown:
@@ -135,6 +184,33 @@ def main(argv: list[str] | None = None) -> int:
     rebuild_views.add_argument("service", choices=sorted(REBUILD_PATHS))
     rebuild_views.add_argument("--gateway", help="gateway URL (default http://127.0.0.1:8000)")
     rebuild_views.set_defaults(func=_rebuild)
+
+    demo = commands.add_parser("demo", help="simulate a city against a running platform")
+    demo.add_argument("--gateway", default="http://127.0.0.1:8000", help="the gateway URL")
+    demo.add_argument(
+        "--kota", default="16.73", choices=["16.73", "35.71"], help="Lubuklinggau or Kediri"
+    )
+    demo.add_argument("--rate", type=float, default=2.0, help="reports per second (default 2)")
+    demo.add_argument("--duration", type=float, help="seconds of submitting")
+    demo.add_argument("--reports", type=int, help="submit this many (default: until Ctrl-C)")
+    demo.add_argument(
+        "--speed",
+        type=float,
+        default=1440.0,
+        help="simulated seconds per real second for verifiers' and RTs' delays (default 1440: "
+        "a day a minute)",
+    )
+    demo.add_argument("--seed", type=int, help="repeat a run's mix (printed in the summary)")
+    demo.add_argument("--concurrency", type=int, default=32, help="requests in flight at most")
+    demo.add_argument(
+        "--drain",
+        type=float,
+        default=120.0,
+        help="seconds to go on verifying after the last submission (default 120)",
+    )
+    demo.add_argument("--quiet", action="store_true", help="no progress bar")
+    demo.add_argument("--json", action="store_true", help="print the summary as JSON")
+    demo.set_defaults(func=_demo)
 
     args = parser.parse_args(argv)
     code: int = args.func(args)

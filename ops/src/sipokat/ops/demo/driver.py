@@ -1,0 +1,245 @@
+"""The demo over HTTP: RT heads submit at the offered rate and revise what was rejected;
+verifier offices work their queues; the summary says what the platform was told."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from sipokat.events.catalogue import PhotoRef, RejectionReason, ReportContent, Tier
+from sipokat.ops.demo.gateway import Gateway
+from sipokat.ops.demo.mix import CityMix, PlannedReport
+from sipokat.ops.demo.model import DemoConfig, DemoSummary, Tally
+from sipokat.ops.demo.offices import Office, area_of
+from sipokat.ops.demo.photo import scene_jpeg
+from sipokat.ops.demo.policy import Decision
+from sipokat.wilayah import load_default_directory
+
+WIB = ZoneInfo("Asia/Jakarta")  # activity dates are judged in WIB
+REVISION_TRIES = 15  # intake learns of a rejection through RabbitMQ: 409 until it has
+
+Observer = Callable[[Tally, str], None]
+
+
+@dataclass
+class _Report:
+    rt_code: str
+    content: ReportContent
+
+
+class Demo:
+    def __init__(self, config: DemoConfig, gateway: Gateway, seed: int) -> None:
+        self.config, self.gateway, self.seed = config, gateway, seed
+        self.tally = gateway.tally
+        directory = load_default_directory()
+        self.mix = CityMix(directory, config.kota, random.Random(seed), datetime.now(WIB).date())
+        city = directory.city(config.kota)
+        staff = max(1, math.ceil(config.rate / 5))  # one pemkot bucket (20/s) for the city
+        self.offices: dict[tuple[Tier, str], Office] = {
+            (Tier.KOTA, city.code): Office(Tier.KOTA, city.code, self, gateway, config, seed, staff)
+        }
+        for kecamatan in city.kecamatan:
+            self._office(Tier.KECAMATAN, kecamatan.code)
+            for kelurahan in kecamatan.kelurahan:
+                self._office(Tier.KELURAHAN, kelurahan.code)
+        self.reports: dict[str, _Report] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def _office(self, tier: Tier, area: str) -> Office:
+        key = (tier, area)
+        if key not in self.offices:
+            self.offices[key] = Office(tier, area, self, self.gateway, self.config, self.seed)
+        return self.offices[key]
+
+    def _spawn(self, coro: Any) -> asyncio.Task[None]:
+        task: asyncio.Task[None] = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # ------------------------------------------------------------------ RT heads
+
+    async def _photo(self, rt_code: str, key: str) -> PhotoRef | None:
+        jpeg = scene_jpeg(random.Random(f"{self.seed}/photo/{key}"))
+        answer = await self.gateway.send(
+            "upload",
+            "POST",
+            "/v1/attachments",
+            self.gateway.auth("ketua_rt", rt_code),
+            files={"file": ("foto-kegiatan.jpg", jpeg, "image/jpeg")},
+        )
+        if answer is None or answer.status_code != 201:
+            return None
+        self.tally.photos += 1
+        body = answer.json()
+        return PhotoRef(sha256=body["sha256"], content_type=body["content_type"])
+
+    async def submit(self, plan: PlannedReport, number: int) -> None:
+        content = plan.content
+        if plan.with_photo and (photo := await self._photo(plan.rt_code, str(number))):
+            content = content.model_copy(update={"photos": [photo]})
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        answer = await self.gateway.send(
+            "submit",
+            "POST",
+            "/v1/reports",
+            self.gateway.auth("ketua_rt", plan.rt_code),
+            json=content.model_dump(mode="json", exclude_none=True),
+        )
+        if answer is None or answer.status_code != 202:
+            return
+        self.tally.submit_latencies.append(loop.time() - started)
+        self.tally.submitted += 1
+        report_id = answer.json()["report_id"]
+        self.reports[report_id] = _Report(plan.rt_code, content)
+        self.tally.reports[report_id] = "awaiting_kelurahan"
+        self._office(Tier.KELURAHAN, plan.rt_code.split("/")[0]).expect(report_id)
+
+    async def _revise(self, report_id: str, reason: RejectionReason, round: int) -> None:
+        rng = random.Random(f"{self.seed}/{report_id}/{round}/revise")
+        policy = self.config.policy
+        if not policy.will_revise(rng):
+            self.tally.reports[report_id] = "abandoned"
+            self.tally.abandoned += 1
+            return
+        await asyncio.sleep(policy.revision_delay_hours(rng) * 3600 / self.config.speed)
+        report = self.reports[report_id]
+        revision = policy.revise(rng, report.content, reason)
+        content = revision.content
+        if revision.needs_photo and len(content.photos) < 10:
+            photo = await self._photo(report.rt_code, f"{report_id}/{round}")
+            if photo is not None:
+                content = content.model_copy(update={"photos": [*content.photos, photo]})
+        for _ in range(REVISION_TRIES):
+            answer = await self.gateway.send(
+                "revise",
+                "POST",
+                f"/v1/reports/{report_id}/revisions",
+                self.gateway.auth("ketua_rt", report.rt_code),
+                json=content.model_dump(mode="json", exclude_none=True),
+            )
+            if answer is None or answer.status_code != 409:
+                break
+            await asyncio.sleep(1.0)
+        if answer is None or answer.status_code != 202:
+            return
+        self.tally.revised += 1
+        self.reports[report_id] = _Report(report.rt_code, content)
+        self.tally.reports[report_id] = "awaiting_kelurahan"
+        self._office(Tier.KELURAHAN, report.rt_code.split("/")[0]).expect(report_id)
+
+    # ------------------------------------------------------------------ the offices' desk
+
+    def content_of(self, report_id: str) -> ReportContent | None:
+        report = self.reports.get(report_id)
+        return report.content if report else None
+
+    def decided(self, tier: Tier, decision: Decision, answer: dict[str, Any]) -> None:
+        report_id, status = answer["report_id"], answer["status"]
+        if report_id in self.reports:
+            self.tally.reports[report_id] = status
+        if not decision.approve:
+            self.tally.rejected[tier] += 1
+            if report_id in self.reports and decision.reason_code is not None:
+                self._spawn(self._revise(report_id, decision.reason_code, answer["round"]))
+            return
+        self.tally.approved[tier] += 1
+        if status == "verified":
+            self.tally.verified += 1
+        elif status.startswith("awaiting_") and answer.get("tier"):
+            next_tier = Tier(answer["tier"])
+            self._office(next_tier, area_of(next_tier, answer["wilayah"])).expect(
+                report_id, after=0
+            )
+
+    # ------------------------------------------------------------------ phases
+
+    async def submit_phase(self, stop: asyncio.Event) -> float:
+        """Offer reports at the configured rate (the schedule holds even when answers are slow,
+        up to `concurrency` submissions in flight); returns the seconds it took."""
+        loop = asyncio.get_running_loop()
+        config = self.config
+        started = loop.time()
+        in_flight = asyncio.Semaphore(config.concurrency)
+        submissions: set[asyncio.Task[None]] = set()
+        number = 0
+        while not stop.is_set() and (config.reports is None or number < config.reports):
+            at = started + number / config.rate
+            if config.duration is not None and at - started >= config.duration:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), max(0.0, at - loop.time()))
+                break
+            await in_flight.acquire()
+            task = self._spawn(self.submit(self.mix.next_report(), number))
+            task.add_done_callback(lambda _: in_flight.release())
+            submissions.add(task)
+            self.tally.offered += 1
+            number += 1
+        await asyncio.gather(*submissions, return_exceptions=True)
+        return loop.time() - started
+
+    async def drain_phase(self, stop: asyncio.Event) -> None:
+        deadline = asyncio.get_running_loop().time() + self.config.drain
+        while not stop.is_set() and self.tally.settled < len(self.tally.reports):
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), min(0.2, remaining))
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*(office.close() for office in self.offices.values()))
+
+
+async def _tick(observer: Observer, tally: Tally, phase: list[str]) -> None:
+    while True:
+        observer(tally, phase[0])
+        await asyncio.sleep(0.25)
+
+
+async def run_demo(
+    config: DemoConfig, observer: Observer | None = None, stop: asyncio.Event | None = None
+) -> DemoSummary:
+    """Simulate the city against a running platform until the reports are submitted (and
+    verified, up to `config.drain` seconds more) or `stop` is set."""
+    stop = stop or asyncio.Event()
+    seed = config.seed if config.seed is not None else random.SystemRandom().randrange(2**31)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    tally = Tally()
+    lifetime = timedelta(seconds=(config.duration or 86_400) + config.drain + 3600)
+    phase = ["submitting"]
+    limits = httpx.Limits(max_connections=config.concurrency)
+    async with httpx.AsyncClient(base_url=config.gateway, timeout=30, limits=limits) as client:
+        demo = Demo(config, Gateway(client, tally, config.concurrency, lifetime), seed)
+        workers = [asyncio.create_task(office.work()) for office in demo.offices.values()]
+        ticker = asyncio.create_task(_tick(observer, tally, phase)) if observer else None
+        try:
+            submit_seconds = await demo.submit_phase(stop)
+            phase[0] = "verifying"
+            await demo.drain_phase(stop)
+        finally:
+            background = [*workers, *([ticker] if ticker else [])]
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+            await demo.close()
+    if observer:
+        observer(tally, "done")
+    return DemoSummary.of(
+        tally, seed=seed, kota=config.kota, elapsed=loop.time() - started, submit=submit_seconds
+    )
