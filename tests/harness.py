@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from sipokat.runtime.testing import bearer
 
@@ -30,59 +31,99 @@ def free_port() -> int:
         return port
 
 
+def instance(service: str, replica: int = 0) -> str:
+    """A process's name: the service itself for its first replica, `intake-2` for the second..."""
+    return service if replica == 0 else f"{service}-{replica + 1}"
+
+
+def service_of(name: str) -> tuple[str, int]:
+    """The service and replica number an instance name stands for."""
+    service, _, number = name.partition("-")
+    return service, int(number) - 1 if number else 0
+
+
 @dataclass
 class Platform:
+    """The four services; with `replicas` > 1, that many processes of each, on one broker prefix
+    and one data directory, so a service's replicas share its SQLite store (as on one host).
+
+    Replica n of the gateway routes to replica n of the other services, so spreading requests
+    over the gateways spreads them over every service's replicas.
+    """
+
     rabbitmq_url: str
     prefix: str
     data_dir: Path
-    ports: dict[str, int] = field(default_factory=lambda: {s: free_port() for s in SERVICES})
+    replicas: int = 1
+    ports: dict[str, int] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
-    def url(self, service: str = "intake") -> str:
-        return f"http://127.0.0.1:{self.ports[service]}"
+    def __post_init__(self) -> None:
+        for name in self.instances():
+            self.ports.setdefault(name, free_port())
 
-    def env(self, service: str) -> dict[str, str]:
+    def instances(self, replica: int | None = None) -> list[str]:
+        replicas = range(self.replicas) if replica is None else [replica]
+        return [instance(s, r) for r in replicas for s in SERVICES]
+
+    def url(self, service: str = "intake", replica: int = 0) -> str:
+        return f"http://127.0.0.1:{self.ports[instance(service, replica)]}"
+
+    def env(self, name: str) -> dict[str, str]:
+        _, replica = service_of(name)
         return {
             **os.environ,
             "RABBITMQ_URL": self.rabbitmq_url,
             "SIPOKAT_BROKER_PREFIX": self.prefix,
             "SIPOKAT_DATA_DIR": str(self.data_dir),
             "SIPOKAT_STORE_BACKEND": "sqlite",
-            "SIPOKAT_HTTP_PORT": str(self.ports[service]),
-            "SIPOKAT_VERIFICATION_URL": self.url("verification"),
-            "SIPOKAT_ANALYTICS_URL": self.url("analytics"),
-            "SIPOKAT_NOTIFICATION_URL": self.url("notification"),
+            "SIPOKAT_HTTP_PORT": str(self.ports[name]),
+            "SIPOKAT_VERIFICATION_URL": self.url("verification", replica),
+            "SIPOKAT_ANALYTICS_URL": self.url("analytics", replica),
+            "SIPOKAT_NOTIFICATION_URL": self.url("notification", replica),
         }
 
-    def start(self, *services: str) -> None:
-        for service in services or SERVICES:
-            log = (self.data_dir / f"{service}.log").open("ab")
-            self.processes[service] = subprocess.Popen(
-                [sys.executable, "-m", "sipokat.runtime.serve", service],
-                env=self.env(service),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        for service in services or SERVICES:
-            self.wait_until_ready(service)
+    def start(self, *names: str) -> None:
+        """Start the named instances (default: all), and wait until they are ready.
 
-    def wait_until_ready(self, service: str, timeout: float = 60) -> None:
+        By default the first replicas start, and are ready, before the others: they then hold
+        the relay leases and are the queues' active consumers, the others stand by.
+        """
+        groups = [list(names)] if names else [self.instances(r) for r in range(self.replicas)]
+        for group in groups:
+            for name in group:
+                self.spawn(name)
+            for name in group:
+                self.wait_until_ready(name)
+
+    def spawn(self, name: str) -> None:
+        service, _ = service_of(name)
+        log = (self.data_dir / f"{name}.log").open("ab")
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, "-m", "sipokat.runtime.serve", service],
+            env=self.env(name),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_until_ready(self, name: str, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
+        url = f"http://127.0.0.1:{self.ports[name]}/health/ready"
         while time.monotonic() < deadline:
-            process = self.processes[service]
+            process = self.processes[name]
             if process.poll() is not None:
-                raise RuntimeError(f"{service} exited: {self.log_tail(service)}")
+                raise RuntimeError(f"{name} exited: {self.log_tail(name)}")
             try:
-                if httpx.get(self.url(service) + "/health/ready", timeout=2).status_code == 200:
+                if httpx.get(url, timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
-        raise TimeoutError(f"{service} not ready after {timeout}s: {self.log_tail(service)}")
+        raise TimeoutError(f"{name} not ready after {timeout}s: {self.log_tail(name)}")
 
-    def kill(self, service: str) -> None:
+    def kill(self, name: str) -> None:
         """kill -9: no shutdown hook runs."""
-        process = self.processes[service]
+        process = self.processes[name]
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
 
@@ -96,9 +137,25 @@ class Platform:
             except subprocess.TimeoutExpired:
                 process.kill()
 
-    def log_tail(self, service: str, lines: int = 30) -> str:
-        path = self.data_dir / f"{service}.log"
+    def log_tail(self, name: str, lines: int = 30) -> str:
+        path = self.data_dir / f"{name}.log"
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+    def samples(self, name: str, metric: str) -> list[tuple[dict[str, str], float]]:
+        """One Prometheus metric's samples on an instance: (labels, value) each."""
+        text = httpx.get(f"http://127.0.0.1:{self.ports[name]}/metrics", timeout=5).text
+        return [
+            (sample.labels, sample.value)
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == metric
+        ]
+
+    def metric(self, name: str, metric: str, **labels: str) -> float:
+        """The sum of one metric's samples on an instance, over those carrying `labels`."""
+        return sum(
+            value for found, value in self.samples(name, metric) if labels.items() <= found.items()
+        )
 
 
 RT = "16.73.02.1019/007"  # an RT of Pelita Jaya, Lubuk Linggau Barat I

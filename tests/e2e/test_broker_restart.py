@@ -4,12 +4,12 @@ reaches verification, analytics and the lurah's inbox exactly once."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import httpx
 import pytest
+from checker import Outcome, check_exactly_once
 
-from harness import KELURAHAN, RT, Platform, auth, report_body
+from harness import RT, Platform, auth, report_body
 from sipokat.events.testing import RabbitBroker, eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.broker, pytest.mark.disruptive]
@@ -49,67 +49,4 @@ async def test_broker_restarts_lose_nothing_and_double_nothing(
             await asyncio.to_thread(rabbitmq_broker.start_app)  # never leave the broker down
             stop.set()
             await load
-        assert len(accepted) == len(set(accepted))
-
-        leader = auth("pemkot", "16.73")
-        lurah = auth("lurah", KELURAHAN)
-
-        async def analytics_total() -> int:
-            answer = await gateway.get("/v1/analytics/summary", headers=leader)
-            total: int = answer.json()["total_reports"]
-            return total
-
-        await eventually(
-            lambda: _equals(analytics_total(), len(accepted)),
-            timeout=120,
-            message=lambda: f"analytics never reached {len(accepted)} reports",
-        )
-
-        async def inbox() -> dict[str, Any]:
-            answer = await gateway.get("/v1/notifications/inbox/unread", headers=lurah)
-            body: dict[str, Any] = answer.json()
-            return body
-
-        await eventually(lambda: _equals(_unread(inbox()), len(accepted)), timeout=60)
-        items = await _all_inbox_items(gateway, lurah)
-        assert sorted(item["report_id"] for item in items) == sorted(accepted)
-
-        for report_id in accepted:
-            status = await _get_within_rate_limit(gateway, f"/v1/reports/{report_id}", lurah)
-            assert status.status_code == 200, report_id
-            assert len(status.json()["timeline"]) == 1  # submitted once, applied once
-
-        # Analytics did not count any report twice while the broker came and went.
-        assert await analytics_total() == len(accepted)
-
-
-async def _equals(value: Any, expected: int) -> bool:
-    return bool(await value == expected)
-
-
-async def _unread(inbox: Any) -> int:
-    body = await inbox
-    unread: int = body["unread"]
-    return unread
-
-
-async def _all_inbox_items(gateway: httpx.AsyncClient, headers: dict[str, str]) -> list[Any]:
-    items: list[Any] = []
-    params: dict[str, Any] = {"limit": 100}
-    while True:
-        page = (await gateway.get("/v1/notifications/inbox", params=params, headers=headers)).json()
-        items += page["items"]
-        if not page.get("next_cursor"):
-            return items
-        params["cursor"] = page["next_cursor"]
-
-
-async def _get_within_rate_limit(
-    gateway: httpx.AsyncClient, path: str, headers: dict[str, str]
-) -> httpx.Response:
-    """GET as a well-behaved client: on 429, wait as long as Retry-After says, then again."""
-    while True:
-        answer = await gateway.get(path, headers=headers)
-        if answer.status_code != 429:
-            return answer
-        await asyncio.sleep(float(answer.headers.get("retry-after", "1")))
+        await check_exactly_once([gateway], Outcome(accepted))

@@ -1,0 +1,188 @@
+"""The exactly-once checker of the fault tests: every report the platform accepted is present once
+in verification's status view, in analytics and in the inboxes: none lost, none counted twice.
+
+It asks through the gateway(s), as a client would, and honours 429 Retry-After. With several
+gateways (replicas of intake) it spreads its questions over them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from harness import KELURAHAN, RT, auth
+from sipokat.events.testing import eventually
+
+LURAH = auth("lurah", KELURAHAN)
+LEADER = auth("pemkot", "16.73")
+RT_HEAD = auth("ketua_rt", RT)
+
+SUBMITTED = "ReportSubmitted"
+APPROVED = "ReportApproved"
+REJECTED = "ReportRejected"
+VERIFIED = "ReportVerified"
+TIERS = ("kelurahan", "kecamatan", "kota")
+
+
+@dataclass
+class Outcome:
+    """What the platform answered its clients: the reports it accepted (202) and, per report,
+    the events its decisions recorded after the submission (200), in order."""
+
+    accepted: list[str] = field(default_factory=list)
+    decided: dict[str, list[str]] = field(default_factory=dict)
+
+    def timeline(self, report_id: str) -> list[str]:
+        return [SUBMITTED, *self.decided.get(report_id, [])]
+
+    def ended_with(self, event: str) -> list[str]:
+        return [r for r in self.accepted if self.timeline(r)[-1] == event]
+
+    def decisions_at(self, tier: str, event: str) -> int:
+        """How many `event`s (approvals, rejections) tier number `tier` recorded."""
+        depth = TIERS.index(tier) + 1  # the tier's decision is the report's depth-th event after
+        return sum(
+            1
+            for r in self.accepted
+            if len(self.timeline(r)) > depth and self.timeline(r)[depth] == event
+        )
+
+
+class Gateways:
+    """Round robin over the gateways, as a load balancer in front of intake's replicas would."""
+
+    def __init__(self, clients: Sequence[httpx.AsyncClient]) -> None:
+        self._next = itertools.cycle(clients)
+
+    async def get(
+        self, path: str, headers: Mapping[str, str], params: Mapping[str, Any] | None = None
+    ) -> httpx.Response:
+        """GET as a well-behaved client: on 429, wait as long as Retry-After says, then again."""
+        while True:
+            answer = await next(self._next).get(path, headers=headers, params=params)
+            if answer.status_code != 429:
+                return answer
+            await asyncio.sleep(float(answer.headers.get("retry-after", "1")))
+
+    async def json(
+        self, path: str, headers: Mapping[str, str], params: Mapping[str, Any] | None = None
+    ) -> Any:
+        answer = await self.get(path, headers, params)
+        assert answer.status_code == 200, f"{path}: {answer.status_code} {answer.text}"
+        return answer.json()
+
+
+async def check_exactly_once(
+    gateways: Sequence[httpx.AsyncClient],
+    outcome: Outcome,
+    *,
+    timeout: float = 120,  # noqa: ASYNC109 - a polling deadline, not a cancel scope
+) -> None:
+    """Wait for every view to settle on what was accepted and decided, then check each report."""
+    accepted = outcome.accepted
+    assert len(accepted) == len(set(accepted)), "intake accepted one report id twice"
+    ask = Gateways(gateways)
+
+    async def analytics_total() -> int:
+        total: int = (await ask.json("/v1/analytics/summary", LEADER))["total_reports"]
+        return total
+
+    await eventually(
+        lambda: _equals(analytics_total(), len(accepted)),
+        timeout=timeout,
+        message=lambda: f"analytics never reached {len(accepted)} reports",
+    )
+
+    async def unread() -> int:
+        count: int = (await ask.json("/v1/notifications/inbox/unread", LURAH))["unread"]
+        return count
+
+    await eventually(lambda: _equals(unread(), len(accepted)), timeout=timeout)
+    items = await inbox_items(ask, LURAH)
+    assert sorted(item["report_id"] for item in items) == sorted(accepted)
+
+    asking = asyncio.Semaphore(8)
+
+    async def timeline(report_id: str) -> list[str]:
+        async with asking:
+            answer = await ask.get(f"/v1/reports/{report_id}", LURAH)
+        assert answer.status_code == 200, f"{report_id}: {answer.status_code} {answer.text}"
+        return [entry["event"] for entry in answer.json()["timeline"]]
+
+    # Each report's timeline is exactly what the clients were told: submitted once, each
+    # decision once, in the order it was made.
+    timelines = await asyncio.gather(*(timeline(report_id) for report_id in accepted))
+    for report_id, seen in zip(accepted, timelines, strict=True):
+        assert seen == outcome.timeline(report_id), report_id
+
+    if outcome.decided:
+        await _check_decisions(ask, outcome, timeout)
+
+    # Analytics did not count any report twice while the views settled.
+    assert await analytics_total() == len(accepted)
+
+
+async def _check_decisions(
+    ask: Gateways,
+    outcome: Outcome,
+    timeout: float,  # noqa: ASYNC109 - a polling deadline, not a cancel scope
+) -> None:
+    """Analytics' funnel and the RT head's inbox agree with every decision, exactly."""
+    expected = {
+        tier: (outcome.decisions_at(tier, APPROVED), outcome.decisions_at(tier, REJECTED))
+        for tier in TIERS
+    }
+
+    async def funnel() -> dict[str, tuple[int, int]]:
+        tiers = (await ask.json("/v1/analytics/verification", LEADER))["tiers"]
+        return {row["tier"]: (row["approved"], row["rejected"]) for row in tiers}
+
+    await eventually(
+        lambda: _equals(funnel(), expected),
+        timeout=timeout,
+        message=lambda: f"the analytics funnel never reached {expected}",
+    )
+    verified = outcome.ended_with(VERIFIED)
+    rows = (await ask.json("/v1/analytics/rt-performance", LEADER))["rows"]
+    assert sum(row["verified"] for row in rows) == len(verified)
+
+    # The RT head hears once of each rejection and each verification.
+    told = {REJECTED: "rejected", VERIFIED: "verified"}
+    wanted = Counter(
+        (report_id, told[outcome.timeline(report_id)[-1]])
+        for report_id in outcome.accepted
+        if outcome.timeline(report_id)[-1] in told
+    )
+
+    async def rt_inbox() -> Counter[tuple[str, str]]:
+        return Counter(
+            (item["report_id"], item["kind"]) for item in await inbox_items(ask, RT_HEAD)
+        )
+
+    await eventually(
+        lambda: _equals(rt_inbox(), wanted),
+        timeout=timeout,
+        message="the RT head's inbox never matched the decisions",
+    )
+
+
+async def inbox_items(ask: Gateways, headers: Mapping[str, str]) -> list[Any]:
+    """Every item of an inbox, page by page."""
+    items: list[Any] = []
+    params: dict[str, Any] = {"limit": 100}
+    while True:
+        page = await ask.json("/v1/notifications/inbox", headers, params)
+        items += page["items"]
+        if not page.get("next_cursor"):
+            return items
+        params["cursor"] = page["next_cursor"]
+
+
+async def _equals(value: Any, expected: object) -> bool:
+    return bool(await value == expected)

@@ -1,0 +1,234 @@
+"""Two replicas of every service on one broker and one store per service, under steady load.
+
+RT heads submit and verifiers decide through both gateways. Midway, the replica of each service
+that is the queue's single active consumer (and, for intake and verification, the relay's lease
+holder) is killed with SIGKILL; the standby, which consumed and published nothing until then,
+must take over its consumer and its relay. At the end every accepted report is present exactly
+once in verification, analytics and the inboxes, each decision counted once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from checker import APPROVED, REJECTED, TIERS, VERIFIED, Outcome, check_exactly_once
+
+from harness import KELURAHAN, RT, SERVICES, Platform, auth, instance, report_body
+from sipokat.events.broker.topology import Topology
+from sipokat.events.testing import delete_topology, eventually
+
+pytestmark = [pytest.mark.e2e, pytest.mark.broker]
+
+PUBLISHERS = ("intake", "verification")  # the services with an event store and a relay
+CONSUMED = "sipokat_events_consumed_total"
+PUBLISHED = "sipokat_events_published_total"
+HTTP_REQUESTS = "sipokat_http_requests_total"
+
+RT_HEAD = auth("ketua_rt", RT)
+VERIFIERS = {
+    "kelurahan": auth("lurah", KELURAHAN),
+    "kecamatan": auth("camat", "16.73.02"),
+    "kota": auth("pemkot", "16.73"),
+}
+REPORTS_AFTER_TAKEOVER = 10
+
+
+@pytest.fixture
+async def platform(rabbitmq_url: str, tmp_path: Path) -> AsyncIterator[Platform]:
+    running = Platform(
+        rabbitmq_url, prefix=f"e2e-{uuid.uuid4().hex[:8]}", data_dir=tmp_path, replicas=2
+    )
+    try:
+        await asyncio.to_thread(running.start)
+        yield running
+    finally:
+        await asyncio.to_thread(running.stop)
+        await delete_topology(rabbitmq_url, Topology(running.prefix), SERVICES)
+
+
+class Rotation:
+    """The gateways a load balancer sends requests to, in turn. A gateway is taken out of the
+    rotation (drained, as a failing readiness probe would) before its replica is killed, so the
+    clients never lose an answer: what is killed mid-work is the consumers and relays."""
+
+    def __init__(self, gateways: list[httpx.AsyncClient]) -> None:
+        self.gateways = gateways
+        self.out: set[int] = set()
+        self.in_flight = [0] * len(gateways)
+        self.sent = [0] * len(gateways)
+        self._turn = 0
+
+    async def request(self, method: str, path: str, **options: Any) -> httpx.Response:
+        """A request through the next gateway; on 429, wait as long as Retry-After says."""
+        while True:
+            live = [i for i in range(len(self.gateways)) if i not in self.out]
+            chosen = live[self._turn % len(live)]
+            self._turn += 1
+            self.in_flight[chosen] += 1
+            self.sent[chosen] += 1
+            try:
+                answer = await self.gateways[chosen].request(method, path, **options)
+            finally:
+                self.in_flight[chosen] -= 1
+            if answer.status_code != 429:
+                return answer
+            await asyncio.sleep(float(answer.headers.get("retry-after", "1")))
+
+    async def drain(self, index: int) -> None:
+        self.out.add(index)
+        await eventually(lambda: self.in_flight[index] == 0, timeout=30)
+
+
+async def submit_steadily(rotation: Rotation, outcome: Outcome, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        title = f"Laporan {len(outcome.accepted)}"
+        answer = await rotation.request(
+            "POST", "/v1/reports", json=report_body(title), headers=RT_HEAD
+        )
+        assert answer.status_code == 202, answer.text
+        outcome.accepted.append(answer.json()["report_id"])
+        await asyncio.sleep(0.15)
+
+
+def settled(outcome: Outcome) -> bool:
+    """Every accepted report has had its last decision: verified, or rejected by the lurah."""
+    return all(outcome.timeline(r)[-1] in (VERIFIED, REJECTED) for r in outcome.accepted)
+
+
+async def verify_steadily(
+    rotation: Rotation, outcome: Outcome, tier: str, submitted_all: asyncio.Event
+) -> None:
+    """Work through the tier's queue: the lurah sends back every fifth report, the rest pass."""
+    headers = VERIFIERS[tier]
+    while not (submitted_all.is_set() and settled(outcome)):
+        answer = await rotation.request(
+            "GET", "/v1/verification/queue", headers=headers, params={"limit": 100}
+        )
+        assert answer.status_code == 200, answer.text
+        items = answer.json()["items"]
+        for item in items:
+            await decide(rotation, outcome, tier, item)
+        if not items:
+            await asyncio.sleep(0.1)
+
+
+async def decide(rotation: Rotation, outcome: Outcome, tier: str, item: dict[str, Any]) -> None:
+    number = int(re.sub(r"\D", "", item["title"]))
+    body: dict[str, Any] = {"decision": "approve", "expected_version": item["version"]}
+    recorded = [APPROVED, VERIFIED] if tier == "kota" else [APPROVED]
+    if tier == "kelurahan" and number % 5 == 0:
+        body = {
+            "decision": "reject",
+            "reason_code": "no_evidence",
+            "note": "Lampirkan foto kegiatan.",
+            "expected_version": item["version"],
+        }
+        recorded = [REJECTED]
+    elif tier == "kota":
+        body["counts_for_performance"] = True
+    report_id = item["report_id"]
+    answer = await rotation.request(
+        "POST", f"/v1/reports/{report_id}/decisions", json=body, headers=VERIFIERS[tier]
+    )
+    # One verifier per tier, each acting on what its queue shows: nobody decides before it.
+    assert answer.status_code == 200, answer.text
+    outcome.decided.setdefault(report_id, []).extend(recorded)
+
+
+async def watch_steadily(rotation: Rotation, stop: asyncio.Event) -> None:
+    """The city's dashboard and the lurah's app, refreshing now and then."""
+    while not stop.is_set():
+        for path, headers in (
+            ("/v1/analytics/summary", VERIFIERS["kota"]),
+            ("/v1/notifications/inbox/unread", VERIFIERS["kelurahan"]),
+        ):
+            answer = await rotation.request("GET", path, headers=headers)
+            assert answer.status_code == 200, answer.text
+        await asyncio.sleep(0.2)
+
+
+async def counters(platform: Platform, name: str) -> dict[str, float]:
+    """What an instance has consumed, published and answered so far, from its /metrics."""
+    service = name.split("-")[0]
+
+    def read() -> dict[str, float]:
+        requests = platform.samples(name, HTTP_REQUESTS)
+        return {
+            "consumed": platform.metric(name, CONSUMED, service=service, outcome="consumed"),
+            "published": platform.metric(name, PUBLISHED, service=service),
+            # the API's requests, not the health probes
+            "requests": sum(n for labels, n in requests if labels["route"].startswith("/v1/")),
+        }
+
+    return await asyncio.to_thread(read)
+
+
+async def working(platform: Platform, replica: int) -> dict[str, dict[str, float]] | None:
+    """The replica's counters, once it consumes for every service and publishes for both
+    publishers; None before."""
+    seen = {s: await counters(platform, instance(s, replica)) for s in SERVICES}
+    consuming = all(seen[s]["consumed"] > 0 for s in SERVICES)
+    publishing = all(seen[s]["published"] > 0 for s in PUBLISHERS)
+    return seen if consuming and publishing else None
+
+
+async def test_two_replicas_of_each_service_take_over_and_count_every_report_once(
+    platform: Platform,
+) -> None:
+    outcome = Outcome()
+    stop = asyncio.Event()
+    async with contextlib.AsyncExitStack() as clients:
+        gateways = [
+            await clients.enter_async_context(
+                httpx.AsyncClient(base_url=platform.url("intake", r), timeout=15)
+            )
+            for r in range(2)
+        ]
+        rotation = Rotation(gateways)
+        load = [
+            asyncio.create_task(submit_steadily(rotation, outcome, stop)),
+            asyncio.create_task(watch_steadily(rotation, stop)),
+        ]
+        load += [
+            asyncio.create_task(verify_steadily(rotation, outcome, tier, stop)) for tier in TIERS
+        ]
+        try:
+            # The first replicas started first: they consume and publish, the others stand by.
+            first = await eventually(lambda: working(platform, 0), timeout=40)
+            for service in SERVICES:
+                standby = await counters(platform, instance(service, 1))
+                assert standby["consumed"] == 0, f"{service}: a standby consumed"
+                assert standby["published"] == 0, f"{service}: a standby relay published"
+                assert first[service]["requests"] > 0, f"{service}: replica 1 got no requests"
+
+            await rotation.drain(0)
+            await asyncio.gather(
+                *(asyncio.to_thread(platform.kill, name) for name in platform.instances(0))
+            )
+            # The standbys take over the queues at once and the relays once the lease expires.
+            await eventually(lambda: working(platform, 1), timeout=40)
+            target = len(outcome.accepted) + REPORTS_AFTER_TAKEOVER
+            await eventually(lambda: len(outcome.accepted) >= target, timeout=30)
+        finally:
+            stop.set()
+            done, _ = await asyncio.wait(load, timeout=60)
+            for task in load:
+                task.cancel()
+        for task in done:
+            task.result()  # a failed client fails the test
+        assert settled(outcome), "the verifiers stopped before every report was decided"
+
+        await check_exactly_once(gateways[1:], outcome)  # the first replicas are dead
+
+        for service in SERVICES:
+            survivor = await counters(platform, instance(service, 1))
+            assert survivor["requests"] > 0, f"{service}: replica 2 got no requests"
+        assert min(rotation.sent) > 0
