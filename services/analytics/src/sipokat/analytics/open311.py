@@ -214,7 +214,7 @@ class Search:
         if doc.get("jurisdiction_id") != self.jurisdiction_id:
             return False
         if self.service_request_ids:
-            return True
+            return doc["service_request_id"] in self.service_request_ids
         requested = datetime.fromisoformat(doc["requested_datetime"])
         return (
             self.start <= requested <= self.end
