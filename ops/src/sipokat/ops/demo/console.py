@@ -27,7 +27,7 @@ class ProgressBar:
         self._progress = Progress(
             SpinnerColumn(),
             TextColumn("[bold]{task.description:<9}"),
-            BarColumn(bar_width=30),
+            BarColumn(bar_width=20),
             MofNCompleteColumn(),
             TextColumn("{task.fields[stats]}"),
             TimeElapsedColumn(),
@@ -41,6 +41,7 @@ class ProgressBar:
         self._submitted: TaskID = self._progress.add_task("submitted", total=total, stats="")
         self._settled: TaskID = self._progress.add_task("settled", total=0, stats="")
         self._started = time.monotonic()
+        self._rate = 0.0
 
     def __enter__(self) -> ProgressBar:
         self._progress.start()
@@ -55,12 +56,13 @@ class ProgressBar:
         self._progress.stop()
 
     def __call__(self, tally: Tally, phase: str) -> None:
-        elapsed = max(time.monotonic() - self._started, 1e-9)
+        if phase == "submitting":  # afterwards the rate achieved stands
+            self._rate = tally.submitted / max(time.monotonic() - self._started, 1e-9)
         errors = sum(tally.errors.values())
         self._progress.update(
             self._submitted,
             completed=tally.submitted,
-            stats=f"{tally.submitted / elapsed:5.1f}/s  photos {tally.photos}  errors {errors}  "
+            stats=f"{self._rate:5.1f}/s  photos {tally.photos}  errors {errors}  "
             f"429 {tally.throttled}",
         )
         self._progress.update(
@@ -89,7 +91,7 @@ def format_summary(summary: DemoSummary) -> str:
         f"({summary.rate_achieved:.2f}/s; {latency}), {summary.photos} photos",
         f"  decisions   {tiers}   (approved/rejected per tier)",
         f"  verified    {summary.verified}; revised {summary.revised}; left rejected "
-        f"{summary.abandoned}; still in review {summary.pending}",
+        f"{len(summary.abandoned)}; still in review {summary.pending}",
         f"  answers     409 races {summary.races}; 429 waited {summary.throttled}; "
         f"errors {sum(summary.errors.values())} {summary.errors or ''}",
     ]

@@ -32,6 +32,7 @@ Observer = Callable[[Tally, str], None]
 
 @dataclass
 class _Report:
+    number: int  # the demo's own count: seeds the report's chances, so a seed repeats a run
     rt_code: str
     content: ReportContent
 
@@ -101,23 +102,22 @@ class Demo:
         self.tally.submit_latencies.append(loop.time() - started)
         self.tally.submitted += 1
         report_id = answer.json()["report_id"]
-        self.reports[report_id] = _Report(plan.rt_code, content)
+        self.reports[report_id] = _Report(number, plan.rt_code, content)
         self.tally.reports[report_id] = "awaiting_kelurahan"
         self._office(Tier.KELURAHAN, plan.rt_code.split("/")[0]).expect(report_id)
 
     async def _revise(self, report_id: str, reason: RejectionReason, round: int) -> None:
-        rng = random.Random(f"{self.seed}/{report_id}/{round}/revise")
+        rng = random.Random(f"{self.seed}/{self.key_of(report_id)}/{round}/revise")
         policy = self.config.policy
         if not policy.will_revise(rng):
-            self.tally.reports[report_id] = "abandoned"
-            self.tally.abandoned += 1
+            self.tally.abandoned.add(report_id)
             return
         await asyncio.sleep(policy.revision_delay_hours(rng) * 3600 / self.config.speed)
         report = self.reports[report_id]
         revision = policy.revise(rng, report.content, reason)
         content = revision.content
         if revision.needs_photo and len(content.photos) < 10:
-            photo = await self._photo(report.rt_code, f"{report_id}/{round}")
+            photo = await self._photo(report.rt_code, f"{report.number}/{round}")
             if photo is not None:
                 content = content.model_copy(update={"photos": [*content.photos, photo]})
         for _ in range(REVISION_TRIES):
@@ -134,7 +134,7 @@ class Demo:
         if answer is None or answer.status_code != 202:
             return
         self.tally.revised += 1
-        self.reports[report_id] = _Report(report.rt_code, content)
+        self.reports[report_id] = _Report(report.number, report.rt_code, content)
         self.tally.reports[report_id] = "awaiting_kelurahan"
         self._office(Tier.KELURAHAN, report.rt_code.split("/")[0]).expect(report_id)
 
@@ -143,6 +143,10 @@ class Demo:
     def content_of(self, report_id: str) -> ReportContent | None:
         report = self.reports.get(report_id)
         return report.content if report else None
+
+    def key_of(self, report_id: str) -> str:
+        report = self.reports.get(report_id)
+        return f"n{report.number}" if report else report_id
 
     def decided(self, tier: Tier, decision: Decision, answer: dict[str, Any]) -> None:
         report_id, status = answer["report_id"], answer["status"]

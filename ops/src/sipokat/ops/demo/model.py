@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from sipokat.events.catalogue import Tier
 from sipokat.ops.demo.policy import DecisionPolicy
 
-SETTLED = frozenset({"verified", "abandoned"})  # abandoned: rejected, and the RT let it be
-
 
 @dataclass(frozen=True)
 class DemoConfig:
@@ -37,14 +35,14 @@ class Tally:
     rejected: Counter[str] = field(default_factory=Counter)
     verified: int = 0
     revised: int = 0
-    abandoned: int = 0
+    abandoned: set[str] = field(default_factory=set)  # rejected, and the RT let it be
     races: int = 0  # 409: a decision or revision that lost to the platform's state
     throttled: int = 0  # 429: waited for Retry-After and tried again
     errors: Counter[str] = field(default_factory=Counter)  # other non-2xx, or "transport"
     error_samples: list[str] = field(default_factory=list)
     submit_latencies: list[float] = field(default_factory=list)
     offered: int = 0  # submissions the scheduler started
-    reports: dict[str, str] = field(default_factory=dict)  # report id -> status last seen
+    reports: dict[str, str] = field(default_factory=dict)  # report id -> status last answered
 
     @property
     def decided(self) -> int:
@@ -52,7 +50,8 @@ class Tally:
 
     @property
     def settled(self) -> int:
-        return sum(1 for status in self.reports.values() if status in SETTLED)
+        verified = sum(1 for status in self.reports.values() if status == "verified")
+        return verified + len(self.abandoned)
 
     def error(self, kind: str, sample: str) -> None:
         self.errors[kind] += 1
@@ -72,12 +71,12 @@ class DemoSummary:
     rejected: dict[str, int]
     verified: int
     revised: int
-    abandoned: int
+    abandoned: list[str]  # report ids left awaiting_revision by their RT
     races: int
     throttled: int
     errors: dict[str, int]
     error_samples: list[str]
-    reports: dict[str, str]
+    reports: dict[str, str]  # report id -> the status the platform last answered
     submit_p50_ms: float | None
     submit_p95_ms: float | None
 
@@ -98,7 +97,7 @@ class DemoSummary:
             rejected={str(t): tally.rejected[t] for t in Tier},
             verified=tally.verified,
             revised=tally.revised,
-            abandoned=tally.abandoned,
+            abandoned=sorted(tally.abandoned),
             races=tally.races,
             throttled=tally.throttled,
             errors=dict(tally.errors),
@@ -114,7 +113,11 @@ class DemoSummary:
 
     @property
     def pending(self) -> int:
-        return sum(1 for status in self.reports.values() if status not in SETTLED)
+        return sum(
+            1
+            for report_id, status in self.reports.items()
+            if status != "verified" and report_id not in self.abandoned
+        )
 
     @property
     def ok(self) -> bool:

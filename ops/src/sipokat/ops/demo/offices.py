@@ -36,6 +36,10 @@ class Desk(Protocol):
 
     def content_of(self, report_id: str) -> ReportContent | None: ...
 
+    def key_of(self, report_id: str) -> str:
+        """What seeds the chances of the report's decisions: stable across looks and runs."""
+        ...
+
     def decided(self, tier: Tier, decision: Decision, answer: dict[str, Any]) -> None: ...
 
 
@@ -117,7 +121,8 @@ class Office:
             if key in self._handled:
                 continue
             self._handled.add(key)
-            rng = Random(f"{self.seed}/{item['report_id']}/{item['round']}/{self.tier}")
+            report = self.desk.key_of(item["report_id"])
+            rng = Random(f"{self.seed}/{report}/{item['round']}/{self.tier}")
             waited = (now_utc - datetime.fromisoformat(item["waiting_since"])).total_seconds()
             delay = self.config.policy.delay_hours(rng, self.tier) * 3600 / self.config.speed
             task = asyncio.create_task(self._decide_at(item, now - max(0.0, waited) + delay, rng))
