@@ -119,6 +119,7 @@ LURAH = bearer("lurah", "16.73.02.1019")
         ("GET", "/dashboard"),
         ("GET", "/v1/public/reports"),
         ("GET", "/public/kelurahan"),
+        ("GET", "/open311/v2/requests.json"),
         ("GET", "/v1/notifications/inbox"),
         ("DELETE", "/v1/webhooks/3"),
     ],
@@ -150,6 +151,7 @@ async def test_an_unknown_route_is_404_and_a_huge_page_400(gateway: httpx.AsyncC
     assert unknown.headers["content-type"] == "application/problem+json"
     lookalike = await gateway.get("/v1/reportsx", headers=LURAH)
     assert lookalike.status_code == 404
+    assert (await gateway.get("/open311x/v2/services.json")).status_code == 404
     huge = await gateway.get("/v1/verification/queue?limit=5000", headers=LURAH)
     assert huge.status_code == 400
     assert huge.json()["errors"][0]["pointer"] == "/query/limit"

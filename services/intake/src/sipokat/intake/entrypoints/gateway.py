@@ -54,6 +54,7 @@ ROUTES: list[tuple[str, str]] = [
     ("/v1/public", "analytics_url"),
     ("/dashboard", "analytics_url"),
     ("/public", "analytics_url"),
+    ("/open311", "analytics_url"),  # Open311 GeoReport v2, read only, no token
     ("/v1/notifications", "notification_url"),
     ("/v1/webhooks", "notification_url"),
 ]
@@ -98,6 +99,7 @@ METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 @router.api_route("/v1/{rest:path}", methods=METHODS)
 @router.api_route("/dashboard{rest:path}", methods=METHODS)
 @router.api_route("/public{rest:path}", methods=METHODS)
+@router.api_route("/open311{rest:path}", methods=METHODS)
 async def forward(request: Request, rest: str, settings: Settings) -> Response:
     path = request.url.path
     upstream = upstream_for(path, settings)
