@@ -13,6 +13,7 @@ import pytest
 
 from sipokat.events import Envelope
 from sipokat.events.store import ConcurrencyConflict, Database, ViewTransaction
+from sipokat.events.store.base import AppendResult
 from sipokat.events.testing import (
     DatabaseFactory,
     make_approved,
@@ -263,6 +264,50 @@ async def test_concurrent_writers_on_one_stream(database: Database) -> None:
     assert all(isinstance(r, ConcurrencyConflict) for r in losers), losers
     assert await database.events.read_stream(contenders[0].stream_id) == winners
     assert await database.events.last_position() == 1
+
+
+async def test_concurrent_appends_each_get_their_own_outcome(database: Database) -> None:
+    # Backends may commit concurrent appends together (SQLite does): one caller's conflict or
+    # retry must not change what any other caller gets.
+    stored = make_submitted()
+    await database.events.append([stored])
+    fresh = [make_submitted() for _ in range(5)]
+    stale = make_submitted(stored.data.report_id)  # type: ignore[attr-defined]
+    twice = make_submitted()
+    results = await asyncio.gather(
+        database.events.append([fresh[0]]),
+        database.events.append([stale]),
+        database.events.append([fresh[1]]),
+        database.events.append([stored]),  # a retry: a no-op
+        database.events.append([twice]),
+        database.events.append([twice]),  # the same event in the same moment: one append
+        *(database.events.append([e]) for e in fresh[2:]),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], ConcurrencyConflict)
+    assert results[3] == AppendResult(positions=[1], appended=False)  # type: ignore[comparison-overlap]
+    assert sorted([results[4].appended, results[5].appended]) == [False, True]  # type: ignore[union-attr]
+    assert results[4].positions == results[5].positions  # type: ignore[union-attr]
+    for event, result in zip(fresh, [results[0], results[2], *results[6:]], strict=True):
+        assert not isinstance(result, BaseException), result
+        assert result.appended
+        assert await database.events.read_stream(event.stream_id) == [event]
+    assert await database.events.last_position() == 1 + len(fresh) + 1
+    assert await database.events.read_stream(stored.stream_id) == [stored]
+
+
+async def test_an_append_whose_caller_went_away_is_still_stored_once(database: Database) -> None:
+    events = [make_submitted() for _ in range(4)]
+    tasks = [asyncio.create_task(database.events.append([e])) for e in events]
+    await asyncio.sleep(0)  # every append has started
+    tasks[0].cancel()
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    assert all(isinstance(o, AppendResult) for o in outcomes[1:]), outcomes
+    # Cancelling the wait does not undo a write already on its way: a retry finds it stored.
+    retry = await database.events.append([events[0]])
+    stored = [r.event_id for r in await database.events.read_from(0, 10)]
+    assert sorted(stored) == sorted(e.event_id for e in events)
+    assert retry.positions[0] in range(1, 5)
 
 
 async def test_concurrent_writers_through_separate_handles(

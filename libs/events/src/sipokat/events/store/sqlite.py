@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import sqlite3
 import time
@@ -159,9 +160,70 @@ class SqliteDatabase:
         await self.view_writer.close()
 
 
+class _GroupCommit:
+    """Appends that arrive while a commit runs wait and go into the next one, together.
+
+    One transaction per append would cost a thread hop, BEGIN and COMMIT each; under load the
+    appends of all concurrent requests share them instead. Each append runs inside its own
+    savepoint, so a conflict fails only its own caller, never the others in the group.
+    """
+
+    def __init__(self, conn: _Connection) -> None:
+        self._conn = conn
+        self._waiting: list[tuple[list[tuple[Any, ...]], asyncio.Future[AppendResult]]] = []
+        self._committing = False
+
+    async def append(self, rows: list[tuple[Any, ...]]) -> AppendResult:
+        outcome: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
+        self._waiting.append((rows, outcome))
+        if not self._committing:
+            self._committing = True
+            # A task of its own: the group must commit even if this caller is cancelled.
+            asyncio.get_running_loop().create_task(self._commit_all())
+        return await outcome
+
+    async def _commit_all(self) -> None:
+        try:
+            while self._waiting:
+                group, self._waiting = self._waiting, []
+                try:
+                    results = await self._conn.run(
+                        self._conn.transaction, functools.partial(_append_group, group=group)
+                    )
+                except BaseException as exc:  # the whole transaction failed: tell every caller
+                    results = [exc] * len(group)
+                for (_, outcome), result in zip(group, results, strict=True):
+                    if outcome.done():
+                        continue  # its caller went away; the append stands (or failed) anyway
+                    if isinstance(result, BaseException):
+                        outcome.set_exception(result)
+                    else:
+                        outcome.set_result(result)
+        finally:
+            self._committing = False
+
+
+def _append_group(
+    conn: sqlite3.Connection,
+    *,
+    group: list[tuple[list[tuple[Any, ...]], asyncio.Future[AppendResult]]],
+) -> list[AppendResult | BaseException]:
+    results: list[AppendResult | BaseException] = []
+    for rows, _ in group:
+        conn.execute("SAVEPOINT append")
+        try:
+            results.append(_append(conn, rows))
+        except (ConcurrencyConflict, sqlite3.IntegrityError) as exc:
+            conn.execute("ROLLBACK TO append")
+            results.append(exc)
+        conn.execute("RELEASE append")
+    return results
+
+
 class SqliteEventStore:
     def __init__(self, conn: _Connection) -> None:
         self._conn = conn
+        self._group_commit = _GroupCommit(conn)
 
     async def append(self, events: Sequence[Envelope], *, publish: bool = True) -> AppendResult:
         check_batch(events)
@@ -177,7 +239,7 @@ class SqliteEventStore:
             )
             for e in events
         ]
-        return await self._conn.run(self._conn.transaction, lambda conn: _append(conn, rows))
+        return await self._group_commit.append(rows)
 
     async def read_stream(self, stream_id: str) -> list[Envelope]:
         rows = await self._conn.query(
