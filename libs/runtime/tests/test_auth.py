@@ -62,3 +62,62 @@ def test_bad_tokens_are_refused_with_401(token: str, why: str) -> None:
         TokenVerifier(SETTINGS).verify(token)
     assert refused.value.status == 401, why
     assert refused.value.headers == {"WWW-Authenticate": 'Bearer realm="sipokat"'}
+
+
+# ---------------------------------------------------------------- remembered tokens
+
+
+def counted_decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    checks: list[str] = []
+    real_decode = jwt.decode
+
+    def counting_decode(*args: Any, **kwargs: Any) -> Any:
+        checks.append("decode")
+        return real_decode(*args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counting_decode)
+    return checks
+
+
+def test_a_remembered_token_is_not_served_past_its_exp(monkeypatch: pytest.MonkeyPatch) -> None:
+    verifier = TokenVerifier(SETTINGS.model_copy(update={"jwt_cache_seconds": 3600}))
+    exp = datetime.now(UTC) + timedelta(seconds=30)
+    token = signed(claims(exp=exp))
+    verifier.verify(token)
+    checks = counted_decodes(monkeypatch)
+    monkeypatch.setattr("time.time", lambda: exp.timestamp() + 1)
+    verifier.verify(token)  # PyJWT's own clock still says valid; the cache must not decide
+    assert checks == ["decode"]
+
+
+def test_a_remembered_token_is_checked_again_after_the_cache_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    verifier = TokenVerifier(SETTINGS.model_copy(update={"jwt_cache_seconds": 60}))
+    token = signed(claims(exp=datetime.now(UTC) + timedelta(hours=1)))
+    verifier.verify(token)
+    checks = counted_decodes(monkeypatch)
+    verifier.verify(token)
+    assert checks == []  # within the cache time: the signature is not checked again
+    later = datetime.now(UTC).timestamp() + 61
+    monkeypatch.setattr("time.time", lambda: later)
+    verifier.verify(token)
+    assert checks == ["decode"]
+
+
+def test_a_refused_token_is_never_remembered() -> None:
+    verifier = TokenVerifier(SETTINGS)
+    forged = signed(claims(), secret="another-secret-of-at-least-32-bytes")
+    for _ in range(2):
+        with pytest.raises(Problem):
+            verifier.verify(forged)
+
+
+def test_remembered_tokens_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(TokenVerifier, "CACHE_SIZE", 3)
+    verifier = TokenVerifier(SETTINGS)
+    tokens = [signed(claims(sub=f"rt-{i}")) for i in range(5)]
+    for token in tokens:
+        verifier.verify(token)
+    assert len(verifier._verified) == 3
+    assert list(verifier._verified) == tokens[2:]  # the least recently used went first

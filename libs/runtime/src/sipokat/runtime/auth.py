@@ -7,6 +7,8 @@ checked (RFC 8725).
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -37,14 +39,42 @@ class Principal(BaseModel):
 
 
 class TokenVerifier:
+    """Checks bearer tokens and remembers the ones that passed.
+
+    A client sends the same token with every request for hours; checking its signature and
+    claims every time was a tenth of intake's work per report. A remembered token is the exact
+    same bytes, so its signature needs no second check; its exp still does, at every use, and it
+    is forgotten after `jwt_cache_seconds` so a rotated key or secret takes effect soon.
+    """
+
+    CACHE_SIZE = 10_000  # a city's RT heads and verifiers, several times over
+
     def __init__(self, settings: ServiceSettings) -> None:
         self._algorithms = list(settings.jwt_algorithms)
         self._audience = settings.jwt_audience
         self._issuer = settings.jwt_issuer
         self._secret = settings.jwt_secret.get_secret_value()
         self._jwks = jwt.PyJWKClient(settings.jwks_url) if settings.jwks_url else None
+        self._cache_seconds = settings.jwt_cache_seconds
+        # token -> (principal, valid until: the earlier of exp and the end of its cache time)
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
 
     def verify(self, token: str) -> Principal:
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            principal, valid_until = remembered
+            if time.time() < valid_until:
+                self._verified.move_to_end(token)
+                return principal
+            del self._verified[token]
+        principal, expires_at = self._check(token)
+        if self._cache_seconds > 0:
+            self._verified[token] = (principal, min(expires_at, time.time() + self._cache_seconds))
+            if len(self._verified) > self.CACHE_SIZE:
+                self._verified.popitem(last=False)
+        return principal
+
+    def _check(self, token: str) -> tuple[Principal, float]:
         try:
             key: Any = self._secret
             if self._jwks is not None and jwt.get_unverified_header(token).get("alg") == "RS256":
@@ -57,12 +87,13 @@ class TokenVerifier:
                 issuer=self._issuer,
                 options={"require": ["exp", "iss", "aud", "sub"]},
             )
-            return Principal(
+            principal = Principal(
                 subject=claims["sub"],
                 role=claims.get("role"),
                 wilayah=claims.get("wilayah"),
                 name=claims.get("name"),
             )
+            return principal, float(claims["exp"])
         except (jwt.PyJWTError, ValidationError) as exc:
             raise Problem(
                 401, "Unauthorized", f"invalid token: {exc}", headers=BEARER_CHALLENGE

@@ -38,6 +38,9 @@ class ServiceSettings(BaseSettings):
     jwt_issuer: str = "sipokat-dev"
     jwt_algorithms: list[Literal["HS256", "RS256"]] = ["HS256"]
     jwks_url: str | None = None
+    # A verified token is remembered this long (and never past its exp), so a client's
+    # requests pay for the signature check once, not every time. 0 turns it off.
+    jwt_cache_seconds: float = 60.0
 
     # /health/ready fails while more messages than this wait in the service's queue.
     ready_max_consumer_lag: int = 10_000
