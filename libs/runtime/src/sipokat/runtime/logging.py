@@ -23,13 +23,15 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
         if fmt == "json"
         else structlog.dev.ConsoleRenderer(colors=False)
     )
+    # The platform's own lines are rendered and written by structlog directly: going through the
+    # stdlib logging machinery cost a fifth of intake's work per report (one access line each).
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        processors=[*shared, structlog.processors.format_exc_info, renderer],
+        logger_factory=structlog.WriteLoggerFactory(sys.stdout),
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         cache_logger_on_first_use=True,
     )
-    # Library logs (uvicorn, aio-pika) go through the same renderer.
+    # Library logs (uvicorn, aio-pika) go through stdlib logging, rendered the same way.
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
         processors=[
