@@ -139,6 +139,8 @@ async def test_the_service_list_is_one_service_per_bidang_in_json_and_xml(served
     assert xml_rows(as_xml, "services", "service") == as_xml_text(listed)
     for_kediri = await get_json(served, "services.json", jurisdiction_id="35.71")
     assert for_kediri == listed
+    head = await served.client.head("/open311/v2/services.xml")
+    assert head.status_code == 200 and head.headers["content-type"].startswith("text/xml")
 
 
 # ---------------------------------------------------------------- requests
@@ -349,6 +351,7 @@ async def test_at_most_1000_requests_newest_first(served: Served) -> None:
         ("GET", "services", {}, 404, "no Open311 resource at /open311/v2/services"),
         ("GET", "discovery.json", {}, 404, "no Open311 resource"),
         ("POST", "requests.json", {}, 405, "read only"),
+        ("DELETE", "requests/nope.json", {}, 405, "DELETE is not offered"),
     ],
 )
 async def test_bad_input_is_an_open311_error_saying_what_is_wrong(

@@ -28,6 +28,7 @@ router = APIRouter(prefix="/open311", tags=["open311"])
 JSON = "application/json; charset=utf-8"
 XML = "text/xml; charset=utf-8"
 FORMATS = ("json", "xml")
+READ = ["GET", "HEAD"]
 Rows = list[dict[str, Any]]
 
 
@@ -96,7 +97,7 @@ async def _answer(
     return render(rows, fmt, root, item)
 
 
-@router.get("/v2/services.{fmt}")
+@router.api_route("/v2/services.{fmt}", methods=READ)
 async def services(request: Request, fmt: str) -> Response:
     """One service per bidang. `jurisdiction_id` is optional: every kota has the same list."""
 
@@ -109,7 +110,7 @@ async def services(request: Request, fmt: str) -> Response:
     return await _answer(fmt, "services", "service", produce)
 
 
-@router.get("/v2/requests.{fmt}")
+@router.api_route("/v2/requests.{fmt}", methods=READ)
 async def requests(request: Request, fmt: str) -> Response:
     """Verified reports of one kota: by default the last 90 days' submissions, newest first, at
     most 1000; filters `service_request_id`, `service_code`, `status`, `start_date`,
@@ -124,7 +125,7 @@ async def requests(request: Request, fmt: str) -> Response:
     return await _answer(fmt, "service_requests", "request", produce)
 
 
-@router.get("/v2/requests/{service_request_id}.{fmt}")
+@router.api_route("/v2/requests/{service_request_id}.{fmt}", methods=READ)
 async def one_request(request: Request, service_request_id: str, fmt: str) -> Response:
     """One verified report, as a list of one; 404 when unknown or not verified."""
 
@@ -149,7 +150,7 @@ async def one_request(request: Request, service_request_id: str, fmt: str) -> Re
 async def elsewhere(request: Request, rest: str) -> Response:
     """Anything else under /open311 answers in the standard's error format too."""
     fmt = "xml" if rest.endswith(".xml") else "json"
-    if request.method not in ("GET", "HEAD"):
+    if request.method not in READ:
         error = Open311Error(
             405,
             f"{request.method} is not offered: this Open311 endpoint is read only "
