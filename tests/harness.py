@@ -57,6 +57,7 @@ class Platform:
     replicas: int = 1
     ports: dict[str, int] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    settings: dict[str, str] = field(default_factory=dict)  # more SIPOKAT_* for every process
 
     def __post_init__(self) -> None:
         for name in self.instances():
@@ -81,6 +82,7 @@ class Platform:
             "SIPOKAT_VERIFICATION_URL": self.url("verification", replica),
             "SIPOKAT_ANALYTICS_URL": self.url("analytics", replica),
             "SIPOKAT_NOTIFICATION_URL": self.url("notification", replica),
+            **self.settings,
         }
 
     def start(self, *names: str) -> None:

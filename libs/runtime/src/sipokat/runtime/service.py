@@ -84,6 +84,7 @@ class ServiceRuntime:
                 s.topology,
                 name=f"{s.broker_prefix}.{self.name}.relay",
                 on_published=metrics.EVENTS_PUBLISHED.labels(self.name).inc,
+                lease_ttl=s.relay_lease_seconds,
             )
             self._spawn(self.relay.run(self._stop))
         if self.subscription is not None:

@@ -44,6 +44,9 @@ class ServiceSettings(BaseSettings):
 
     # /health/ready fails while more messages than this wait in the service's queue.
     ready_max_consumer_lag: int = 10_000
+    # How long a replica's relay holds the publishing lease without renewing it (it renews about
+    # every second): the longest a standby waits to take over from a replica that died.
+    relay_lease_seconds: float = Field(default=10.0, gt=0)
 
     @property
     def topology(self) -> Topology:
