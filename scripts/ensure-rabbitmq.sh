@@ -31,4 +31,10 @@ as_root timeout 180 rabbitmqctl -q await_startup --timeout 120 >/dev/null
 if ! as_root timeout 60 rabbitmq-diagnostics -q check_running >/dev/null 2>&1; then
   as_root timeout 120 rabbitmqctl -q start_app
 fi
+# The native stream protocol (port 5552): the fast reader of the event log (rstream). Idempotent;
+# a broker without the plugin still works (readers fall back to AMQP 0-9-1), so never fatal.
+if ! as_root timeout 60 rabbitmq-plugins -q is_enabled rabbitmq_stream >/dev/null 2>&1; then
+  as_root timeout 120 rabbitmq-plugins -q enable rabbitmq_stream >/dev/null 2>&1 \
+    || echo "could not enable rabbitmq_stream; event log readers use AMQP 0-9-1"
+fi
 echo "rabbitmq is running"
