@@ -497,6 +497,51 @@ async def test_view_document_operations(database: Database) -> None:
     assert await views.count("reports") == 2
 
 
+async def test_bulk_get_and_put_inside_a_transaction(database: Database) -> None:
+    seen = {}
+
+    async def first(tx: ViewTransaction) -> None:
+        assert await tx.get_many("reports", []) == {}
+        await tx.put_many("reports", {})  # nothing to write is fine
+        await tx.put("reports", "r1", {"status": "submitted"})
+        await tx.put_many(
+            "reports",
+            {"r2": {"status": "verified", "n": 2}, "r1": {"status": "approved", "n": 1}},
+        )
+        await tx.put_many("other", {"r1": {"status": "elsewhere"}})
+        # reads see the transaction's own writes; missing keys are absent, duplicates once
+        seen["inside"] = await tx.get_many("reports", ["r1", "missing", "r2", "r1"])
+
+    assert await database.views.apply_once(uuid4(), first)
+    assert seen["inside"] == {
+        "r1": {"status": "approved", "n": 1},
+        "r2": {"status": "verified", "n": 2},
+    }
+    assert await database.views.get("reports", "r1") == {"status": "approved", "n": 1}
+    assert await database.views.get("other", "r1") == {"status": "elsewhere"}
+
+    # many keys at once (beyond any one-query parameter limit), and put_many replaces
+    many = {f"k{i:05d}": {"i": i} for i in range(1500)}
+
+    async def second(tx: ViewTransaction) -> None:
+        await tx.put_many("bulk", many)
+        await tx.put_many("reports", {"r2": {"status": "replaced"}})
+        seen["bulk"] = await tx.get_many("bulk", list(many))
+
+    assert await database.views.apply_once(uuid4(), second)
+    assert seen["bulk"] == many
+    assert await database.views.count("bulk") == 1500
+    assert await database.views.get("reports", "r2") == {"status": "replaced"}
+
+    async def failing(tx: ViewTransaction) -> None:
+        await tx.put_many("reports", {"r3": {"status": "never"}})
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        await database.views.apply_once(uuid4(), failing)
+    assert await database.views.get("reports", "r3") is None
+
+
 async def test_find_by_numeric_and_boolean_fields(database: Database) -> None:
     async def effect(tx: ViewTransaction) -> None:
         await tx.put("reports", "a", {"counts": True, "tier_index": 2})

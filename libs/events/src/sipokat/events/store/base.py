@@ -11,7 +11,7 @@ Two halves, one database per service:
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Protocol
@@ -131,6 +131,14 @@ class ViewTransaction(Protocol):
         ...
 
     async def delete(self, collection: str, key: str) -> None: ...
+
+    async def get_many(self, collection: str, keys: Iterable[str]) -> dict[str, Document]:
+        """The documents of `keys` that exist, by key, in one round trip (a rebuild's batch)."""
+        ...
+
+    async def put_many(self, collection: str, docs: Mapping[str, Document]) -> None:
+        """`put` each document (key → document) in one round trip."""
+        ...
 
 
 Effect = Callable[[ViewTransaction], Awaitable[None]]

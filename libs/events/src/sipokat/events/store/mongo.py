@@ -9,11 +9,11 @@ skips an event that commits late.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
-from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, PyMongoError
@@ -214,6 +214,28 @@ class _MongoViewTransaction:
 
     async def delete(self, collection: str, key: str) -> None:
         await self._docs.delete_one({"collection": collection, "key": key}, session=self._session)
+
+    async def get_many(self, collection: str, keys: Iterable[str]) -> dict[str, Document]:
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return {}
+        cursor = self._docs.find(
+            {"collection": collection, "key": {"$in": wanted}}, session=self._session
+        )
+        return {d["key"]: dict(d["doc"]) async for d in cursor}
+
+    async def put_many(self, collection: str, docs: Mapping[str, Document]) -> None:
+        if docs:
+            await self._docs.bulk_write(
+                [
+                    UpdateOne(
+                        {"collection": collection, "key": key}, {"$set": {"doc": doc}}, upsert=True
+                    )
+                    for key, doc in docs.items()
+                ],
+                ordered=False,
+                session=self._session,
+            )
 
 
 class MongoViewStore:

@@ -13,7 +13,7 @@ import functools
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -164,8 +164,8 @@ class _GroupCommit:
     """Appends that arrive while a commit runs wait and go into the next one, together.
 
     One transaction per append would cost a thread hop, BEGIN and COMMIT each; under load the
-    appends of all concurrent requests share them instead. Each append runs inside its own
-    savepoint, so a conflict fails only its own caller, never the others in the group.
+    appends of all concurrent requests share them instead. An append that conflicts leaves
+    nothing behind and fails only its own caller, never the others in the group.
     """
 
     def __init__(self, conn: _Connection) -> None:
@@ -210,13 +210,10 @@ def _append_group(
 ) -> list[AppendResult | BaseException]:
     results: list[AppendResult | BaseException] = []
     for rows, _ in group:
-        conn.execute("SAVEPOINT append")
         try:
             results.append(_append(conn, rows))
-        except (ConcurrencyConflict, sqlite3.IntegrityError) as exc:
-            conn.execute("ROLLBACK TO append")
+        except ConcurrencyConflict as exc:  # _append has left nothing of this append behind
             results.append(exc)
-        conn.execute("RELEASE append")
     return results
 
 
@@ -306,7 +303,47 @@ def _stream_version(conn: sqlite3.Connection, stream_id: str) -> int:
     return int(row[0] or 0)
 
 
+_INSERT = (
+    "INSERT INTO events (event_id, stream_id, stream_version, type, routing_key, body, publish) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
+
 def _append(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> AppendResult:
+    """Insert first, ask questions on failure: the unique indexes on event_id and on
+    (stream_id, stream_version) refuse a retry or a stale writer, and only then is it worth
+    finding out which of the two it was. The one check they cannot make is that the previous
+    version exists (no gaps), one index lookup for all but a stream's first event."""
+    stream_id, first_version = rows[0][1], rows[0][2]
+    if first_version > 1 and not _has_version(conn, stream_id, first_version - 1):
+        return _refused(conn, rows)
+    multi = len(rows) > 1
+    if multi:  # a single INSERT that fails leaves nothing; several need undoing together
+        conn.execute("SAVEPOINT multi")
+    try:
+        positions = [int(conn.execute(_INSERT, row).lastrowid or 0) for row in rows]
+    except sqlite3.IntegrityError:
+        if multi:
+            conn.execute("ROLLBACK TO multi")
+            conn.execute("RELEASE multi")
+        return _refused(conn, rows)
+    if multi:
+        conn.execute("RELEASE multi")
+    return AppendResult(positions=positions, appended=True)
+
+
+def _has_version(conn: sqlite3.Connection, stream_id: str, version: int) -> bool:
+    return (
+        conn.execute(
+            "SELECT 1 FROM events WHERE stream_id = ? AND stream_version = ?",
+            (stream_id, version),
+        ).fetchone()
+        is not None
+    )
+
+
+def _refused(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> AppendResult:
+    """An append that cannot go in: a retry of stored events (a no-op) or a conflict."""
     event_ids = [row[0] for row in rows]
     marks = ",".join("?" * len(event_ids))
     existing = dict(
@@ -317,19 +354,7 @@ def _append(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> AppendResu
     if len(existing) == len(rows):
         return AppendResult(positions=[existing[eid] for eid in event_ids], appended=False)
     stream_id, first_version = rows[0][1], rows[0][2]
-    current = _stream_version(conn, stream_id)
-    if existing or first_version != current + 1:
-        raise ConcurrencyConflict(stream_id, first_version, current)
-    positions = []
-    for row in rows:
-        cursor = conn.execute(
-            "INSERT INTO events "
-            "(event_id, stream_id, stream_version, type, routing_key, body, publish) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            row,
-        )
-        positions.append(int(cursor.lastrowid or 0))
-    return AppendResult(positions=positions, appended=True)
+    raise ConcurrencyConflict(stream_id, first_version, _stream_version(conn, stream_id))
 
 
 def _get_doc(conn: sqlite3.Connection, collection: str, key: str) -> Document | None:
@@ -344,6 +369,31 @@ def _put_doc(conn: sqlite3.Connection, collection: str, key: str, doc: Document)
         "INSERT INTO view_documents (collection, key, doc) VALUES (?, ?, ?) "
         "ON CONFLICT (collection, key) DO UPDATE SET doc = excluded.doc",
         (collection, key, json.dumps(doc, default=str)),
+    )
+
+
+# SQLite's default limit on host parameters is 32,766 (999 before 3.32); stay well below.
+_KEYS_PER_QUERY = 500
+
+
+def _get_docs(conn: sqlite3.Connection, collection: str, keys: list[str]) -> dict[str, Document]:
+    found: dict[str, Document] = {}
+    for start in range(0, len(keys), _KEYS_PER_QUERY):
+        chunk = keys[start : start + _KEYS_PER_QUERY]
+        rows = conn.execute(
+            "SELECT key, doc FROM view_documents WHERE collection = ? "
+            f"AND key IN ({','.join('?' * len(chunk))})",
+            [collection, *chunk],
+        ).fetchall()
+        found.update((key, json.loads(doc)) for key, doc in rows)
+    return found
+
+
+def _put_docs(conn: sqlite3.Connection, collection: str, docs: Mapping[str, Document]) -> None:
+    conn.executemany(
+        "INSERT INTO view_documents (collection, key, doc) VALUES (?, ?, ?) "
+        "ON CONFLICT (collection, key) DO UPDATE SET doc = excluded.doc",
+        [(collection, key, json.dumps(doc, default=str)) for key, doc in docs.items()],
     )
 
 
@@ -373,6 +423,16 @@ class _SqliteViewTransaction:
         await self._conn.execute(
             "DELETE FROM view_documents WHERE collection = ? AND key = ?", (collection, key)
         )
+
+    async def get_many(self, collection: str, keys: Iterable[str]) -> dict[str, Document]:
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return {}
+        return await self._conn.run(_get_docs, self._conn.conn, collection, wanted)
+
+    async def put_many(self, collection: str, docs: Mapping[str, Document]) -> None:
+        if docs:
+            await self._conn.run(_put_docs, self._conn.conn, collection, dict(docs))
 
 
 def _where_clause(where: Mapping[str, Any] | None) -> tuple[str, list[Any]]:
