@@ -1,6 +1,6 @@
 """Intake's POST /v1/reports beside a bare FastAPI endpoint that only validates the same body.
 
-    uv run python bench/intake_vs_bare.py [--seconds 15] [--connections 32]
+    uv run --group bench python bench/intake_vs_bare.py [--seconds 15] [--connections 32]
 
 Both run as one uvicorn process on this machine; wrk (Debian's package, installed when missing)
 offers the load from one thread. Intake's rate counts a report only once it is stored AND the broker
@@ -14,6 +14,7 @@ import asyncio
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -24,6 +25,8 @@ from datetime import date
 from pathlib import Path
 
 import httpx
+import psutil
+from figures import Figure, table
 
 from sipokat.events.broker.topology import Topology
 from sipokat.events.testing import DEFAULT_RABBITMQ_URL, PLATFORM_SERVICES, delete_topology
@@ -70,19 +73,23 @@ def run_wrk(wrk: str, url: str, token: str, seconds: int, connections: int) -> d
             f'wrk.headers["Authorization"] = "Bearer {token}"\n'
         )
     command = [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name, url]
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     os.unlink(script.name)
     total = int(re.search(r"(\d+) requests in", output)[1])  # type: ignore[index]
     failed = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     latency = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", output, re.MULTILINE))
+    wrk_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
     return {
         "ok": total - (int(failed[1]) if failed else 0),
         "total": total,
         "seconds": elapsed,
         "p50_ms": _ms(latency["50"]),
         "p99_ms": _ms(latency["99"]),
+        "load_generator_cpu": wrk_cpu / elapsed,  # share of one core
     }
 
 
@@ -99,11 +106,13 @@ def relay_caught_up(ready_url: str) -> None:
         time.sleep(0.05)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=15)
-    parser.add_argument("--connections", type=int, default=32)
-    args = parser.parse_args()
+def cpu_seconds(process: subprocess.Popen[bytes]) -> float:
+    """CPU time of a server process (all its threads) so far."""
+    times = psutil.Process(process.pid).cpu_times()
+    return float(times.user + times.system)
+
+
+def measure(seconds: int = 15, connections: int = 32) -> list[Figure]:
     wrk = ensure_wrk()
     token = mint_token(ServiceSettings(), subject="bench-rt", role="ketua_rt", wilayah=RT)
     topology = Topology(f"bench-{uuid.uuid4().hex[:8]}")
@@ -141,15 +150,19 @@ def main() -> None:
         try:
             wait_live("http://127.0.0.1:18100/docs")
             wait_live("http://127.0.0.1:18101/health/live")
+            bare_cpu = cpu_seconds(bare)
             baseline = run_wrk(
-                wrk, "http://127.0.0.1:18100/v1/reports", token, args.seconds, args.connections
+                wrk, "http://127.0.0.1:18100/v1/reports", token, seconds, connections
             )
+            bare_cpu = cpu_seconds(bare) - bare_cpu
+            intake_cpu = cpu_seconds(intake)
             started = time.perf_counter()
             measured = run_wrk(
-                wrk, "http://127.0.0.1:18101/v1/reports", token, args.seconds, args.connections
+                wrk, "http://127.0.0.1:18101/v1/reports", token, seconds, connections
             )
             relay_caught_up("http://127.0.0.1:18101/health/ready")
             measured["seconds"] = time.perf_counter() - started  # until the last is confirmed
+            intake_cpu = cpu_seconds(intake) - intake_cpu
         finally:
             for process in (bare, intake):
                 process.terminate()
@@ -158,20 +171,40 @@ def main() -> None:
             asyncio.run(delete_topology(url, topology, PLATFORM_SERVICES))
     bare_rate = baseline["ok"] / baseline["seconds"]
     intake_rate = measured["ok"] / measured["seconds"]
-    print(f"{'':34}{'reports/s':>10}{'p50 ms':>9}{'p99 ms':>9}")
-    print(
-        f"{'bare FastAPI (validate only)':34}{bare_rate:10.0f}{baseline['p50_ms']:9.1f}"
-        f"{baseline['p99_ms']:9.1f}"
-    )
-    print(
-        f"{'intake (stored + confirmed)':34}{intake_rate:10.0f}{measured['p50_ms']:9.1f}"
-        f"{measured['p99_ms']:9.1f}"
-    )
-    print(
-        f"ratio {intake_rate / bare_rate:.2f} (target >= 0.60); "
-        f"non-2xx: bare {baseline['total'] - baseline['ok']}, "
-        f"intake {measured['total'] - measured['ok']}"
-    )
+    failures = (measured["total"] - measured["ok"]) + (baseline["total"] - baseline["ok"])
+    notes = f"p50 {measured['p50_ms']:.1f} ms, p99 {measured['p99_ms']:.1f} ms"
+    return [
+        Figure(
+            "a. intake POST /v1/reports, stored + confirmed published",
+            "reports/s",
+            intake_rate,
+            baseline=bare_rate,
+            baseline_name=(
+                f"bare FastAPI validating the body; p50 {baseline['p50_ms']:.1f} ms, "
+                f"p99 {baseline['p99_ms']:.1f} ms"
+            ),
+            target=0.6,
+            notes=notes,
+            extra={
+                "intake_cpu_us_per_report": 1e6 * intake_cpu / max(measured["ok"], 1),
+                "bare_cpu_us_per_request": 1e6 * bare_cpu / max(baseline["ok"], 1),
+                "wrk_core_share_intake": measured["load_generator_cpu"],
+                "wrk_core_share_bare": baseline["load_generator_cpu"],
+                "non_2xx": failures,
+            },
+        )
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    figures = measure(args.seconds, args.connections)
+    print(table(figures))
+    for name, value in figures[0].extra.items():
+        print(f"  {name}: {value:.2f}")
 
 
 if __name__ == "__main__":
