@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import socket
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -76,6 +77,7 @@ class Relay:
         # Replicas share the store: the one holding the lease publishes, the others stand by.
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.leading = False
+        self._renewed_at = 0.0
         self.link = BrokerLink(url, name, self._session)
 
     def notify(self) -> None:
@@ -111,11 +113,19 @@ class Relay:
             self.leading = False
 
     async def _lead(self) -> bool:
-        """Hold (or renew) the relay lease; on taking it, continue from the shared checkpoint."""
+        """Hold (or renew) the relay lease; on taking it, continue from the shared checkpoint.
+
+        A held lease is renewed once a third of its time has passed, not before every batch:
+        under load a renewal per batch was a write transaction per handful of events.
+        """
+        now = time.monotonic()
+        if self.leading and now - self._renewed_at < self.lease_ttl / 3:
+            return True
         held = await self.store.hold_lease(CHECKPOINT, self.holder, self.lease_ttl)
         if held and not self.leading:
             self.position = await self.store.load_checkpoint(CHECKPOINT)
         self.leading = held
+        self._renewed_at = now
         return held
 
     async def publish_pending(self, exchange: AbstractExchange) -> int:
