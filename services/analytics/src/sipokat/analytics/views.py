@@ -59,10 +59,13 @@ class _Pending:
 
 
 class _Batch:
-    """The documents one transaction touches, each read once and written once."""
+    """The documents one transaction touches: read in bulk, folded in memory, written in bulk.
 
-    def __init__(self, tx: ViewTransaction) -> None:
-        self.tx = tx
+    A batch costs a fixed number of round trips to the store (one `get_many` and one `put_many`
+    per collection), however many events it holds: the rebuild folds thousands per transaction.
+    """
+
+    def __init__(self) -> None:
         self.facts: dict[str, ReportFacts] = {}
         self.programmes: dict[str, Programme | None] = {}
         self.dirty_facts: set[str] = set()
@@ -71,73 +74,94 @@ class _Batch:
         self.open311: dict[str, dict[str, Any]] = {}
         self.labels: dict[str, dict[str, dict[str, str]]] = {}
 
-    async def facts_of(self, envelope: Envelope) -> ReportFacts:
-        report_id = _report_id(envelope)
-        if report_id not in self.facts:
-            doc = await self.tx.get(FACTS, report_id)
-            self.facts[report_id] = ReportFacts.from_doc(doc) if doc else new_facts(envelope)
-        return self.facts[report_id]
+    async def load(self, envelopes: Sequence[Envelope], tx: ViewTransaction) -> None:
+        """Read the facts and programmes the events name, each once."""
+        report_ids: dict[str, None] = {}
+        programme_keys: dict[str, None] = {}
+        for envelope in envelopes:
+            if is_report_event(envelope):
+                report_ids[_report_id(envelope)] = None
+                key = verified_programme(envelope)
+                if key is not None:
+                    programme_keys[key] = None
+        if report_ids:
+            docs = await tx.get_many(FACTS, report_ids)
+            self.facts.update((key, ReportFacts.from_doc(doc)) for key, doc in docs.items())
+        if programme_keys:
+            docs = await tx.get_many(PROGRAMMES, programme_keys)
+            for key in programme_keys:
+                doc = docs.get(key)
+                self.programmes[key] = Programme.from_doc(doc) if doc else None
 
-    async def programme(self, key: str | None) -> Programme | None:
-        if key is None:
-            return None
-        if key not in self.programmes:
-            doc = await self.tx.get(PROGRAMMES, key)
-            self.programmes[key] = Programme.from_doc(doc) if doc else None
-        return self.programmes[key]
-
-    async def apply(self, envelope: Envelope) -> bool:
+    def apply(self, envelope: Envelope) -> bool:
         if not is_report_event(envelope):
             return False
-        facts = await self.facts_of(envelope)
+        report_id = _report_id(envelope)
+        facts = self.facts.get(report_id)
+        if facts is None:
+            facts = self.facts[report_id] = new_facts(envelope)
         programme_key = verified_programme(envelope)
-        outcome = fold(facts, envelope, await self.programme(programme_key))
+        programme = self.programmes.get(programme_key) if programme_key is not None else None
+        outcome = fold(facts, envelope, programme)
         if outcome is None:
             return False
-        self.facts[facts.report_id] = outcome.facts
-        self.dirty_facts.add(facts.report_id)
+        self.facts[report_id] = outcome.facts
+        self.dirty_facts.add(report_id)
         if outcome.programme is not None and programme_key is not None:
             self.programmes[programme_key] = outcome.programme
             self.dirty_programmes.add(programme_key)
         if isinstance(envelope.data, ReportVerified):
             submitted = outcome.facts.submitted_at
-            self.open311[facts.report_id] = request_document(
+            self.open311[report_id] = request_document(
                 envelope.data, datetime.fromisoformat(submitted) if submitted else None
             )
+        if not outcome.deltas:
+            return True
         path = wilayah_of(envelope)
         labels = self.labels.get(path.rt_code)
         if labels is None:
             labels = self.labels[path.rt_code] = area_labels(path)
-        for delta in outcome.deltas:
-            for level in LEVELS:
-                area = labels[level]
-                key = aggregate_key(area["code"], delta.month)
-                pending = self.aggregates.get((level, key))
+        aggregates = self.aggregates
+        for level in LEVELS:
+            area = labels[level]
+            code = area["code"]
+            for delta in outcome.deltas:
+                key = aggregate_key(code, delta.month)
+                pending = aggregates.get((level, key))
                 if pending is None:
-                    pending = self.aggregates[(level, key)] = _Pending(area, delta.month)
+                    pending = aggregates[(level, key)] = _Pending(area, delta.month)
                 pending.counters[delta.counter] += delta.amount
         return True
 
-    async def write(self) -> None:
-        tx = self.tx
-        for report_id in self.dirty_facts:
-            await tx.put(FACTS, report_id, self.facts[report_id].to_doc())
-        for key in self.dirty_programmes:
-            programme = self.programmes[key]
-            assert programme is not None
-            await tx.put(PROGRAMMES, key, programme.to_doc())
-        for report_id, request in self.open311.items():
-            await tx.put(OPEN311, report_id, request)
+    async def write(self, tx: ViewTransaction) -> None:
+        if self.dirty_facts:
+            await tx.put_many(FACTS, {key: self.facts[key].to_doc() for key in self.dirty_facts})
+        if self.dirty_programmes:
+            programmes = {}
+            for key in self.dirty_programmes:
+                programme = self.programmes[key]
+                assert programme is not None
+                programmes[key] = programme.to_doc()
+            await tx.put_many(PROGRAMMES, programmes)
+        if self.open311:
+            await tx.put_many(OPEN311, self.open311)
+        by_level: dict[str, dict[str, _Pending]] = defaultdict(dict)
         for (level, key), pending in self.aggregates.items():
+            by_level[level][key] = pending
+        for level, pendings in by_level.items():
             collection = aggregate_collection(level)
-            doc: dict[str, Any] = await tx.get(collection, key) or {
-                **pending.labels,
-                "level": level,
-                "month": pending.month,
-            }
-            for counter, amount in pending.counters.items():
-                doc[counter] = doc.get(counter, 0) + amount
-            await tx.put(collection, key, doc)
+            stored = await tx.get_many(collection, pendings)
+            docs: dict[str, dict[str, Any]] = {}
+            for key, pending in pendings.items():
+                doc = stored.get(key) or {
+                    **pending.labels,
+                    "level": level,
+                    "month": pending.month,
+                }
+                for counter, amount in pending.counters.items():
+                    doc[counter] = doc.get(counter, 0) + amount
+                docs[key] = doc
+            await tx.put_many(collection, docs)
 
 
 def _report_id(envelope: Envelope) -> str:
@@ -146,11 +170,12 @@ def _report_id(envelope: Envelope) -> str:
 
 async def project_batch(envelopes: Sequence[Envelope], tx: ViewTransaction) -> int:
     """Fold events, in order, into the documents; returns how many changed anything."""
-    batch = _Batch(tx)
+    batch = _Batch()
+    await batch.load(envelopes, tx)
     applied = 0
     for envelope in envelopes:
-        applied += await batch.apply(envelope)
-    await batch.write()
+        applied += batch.apply(envelope)
+    await batch.write(tx)
     return applied
 
 
