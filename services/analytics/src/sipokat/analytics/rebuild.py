@@ -5,8 +5,11 @@ rebuild started by another process is seen too): queries answer 503 with Retry-A
 live consumer holds its next event until the replay is done, because folding a report's later
 event before the replay reaches its earlier ones would make the replay skip them. After the
 replay the live queue resumes; what the replay already applied is dropped by the facts' stream
-version. The replay reads in batches and applies each batch in one transaction, so memory stays
-bounded by the batch size, not the log.
+version. The replay reads in batches and applies each batch in one transaction (documents read
+and written in bulk, see `views._Batch`), so memory stays bounded by the batch size, not the log;
+the next batch is read and parsed while the previous one is written. It reads over the native stream
+protocol when the broker's stream port answers (it then stops right after the log's last entry)
+and over AMQP 0-9-1 otherwise (it then stops after `idle` quiet seconds).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import structlog
 
 from sipokat.analytics.views import META, project, project_batch
 from sipokat.events.broker.consumer import Handler
-from sipokat.events.broker.eventlog import read_event_log
+from sipokat.events.broker.eventlog import pick_reader
 from sipokat.events.broker.topology import Topology
 from sipokat.events.envelope import Envelope, new_event_id
 from sipokat.events.projection import projection_handler
@@ -48,6 +51,7 @@ class RebuildReport:
     seconds: float = 0.0
     events_per_second: float = 0.0
     error: str | None = None
+    reader: str = ""
 
 
 async def rebuild_status(views: ViewStore) -> Document | None:
@@ -79,13 +83,16 @@ async def rebuild(
     topology: Topology,
     *,
     idle: float = 2.0,
-    batch_size: int = 1000,
+    batch_size: int = 5000,
     on_progress: Callable[[RebuildReport], None] | None = None,
+    stream_url: str | None = None,
 ) -> RebuildReport:
     """Drop the views and replay the event log from its first event; the ops CLI calls this.
 
-    The replay ends once no event arrived for `idle` seconds. Raises when the broker connection
-    is lost mid-way (the views stay marked as rebuilding until a rebuild succeeds).
+    Read over the native stream protocol at `stream_url` (default: the AMQP URL's host on port
+    5552; "off" never) when it answers, ending right after the log's last entry; otherwise over
+    AMQP 0-9-1, ending once no event arrived for `idle` seconds. Raises when the broker
+    connection is lost mid-way (the views stay marked as failed until a rebuild succeeds).
     """
     global _rebuilding_here
     views = database.views
@@ -96,7 +103,9 @@ async def rebuild(
         await _mark(views, report)
         await views.reset()
         await _mark(views, report)
-        return await _replay(views, rabbitmq_url, topology, report, idle, batch_size, on_progress)
+        return await _replay(
+            views, rabbitmq_url, stream_url, topology, report, idle, batch_size, on_progress
+        )
     finally:
         _rebuilding_here -= 1
 
@@ -104,6 +113,7 @@ async def rebuild(
 async def _replay(
     views: ViewStore,
     rabbitmq_url: str,
+    stream_url: str | None,
     topology: Topology,
     report: RebuildReport,
     idle: float,
@@ -112,9 +122,21 @@ async def _replay(
 ) -> RebuildReport:
     started = last_event = time.perf_counter()
     batch: list[Envelope] = []
+    writing: asyncio.Task[int] | None = None
+
+    async def written() -> None:
+        nonlocal writing
+        if writing is not None:
+            task, writing = writing, None
+            report.events_applied += await task
+            if on_progress is not None:
+                on_progress(report)
+
     try:
-        async for entry in read_event_log(
-            rabbitmq_url, topology, start="first", idle=idle, name="analytics-rebuild"
+        reader, url = await pick_reader(rabbitmq_url, stream_url)
+        report.reader = "native" if url != rabbitmq_url else "amqp"
+        async for entry in reader(
+            url, topology, start="first", idle=idle, name="analytics-rebuild"
         ):
             report.events_read += 1
             last_event = time.perf_counter()
@@ -124,13 +146,22 @@ async def _replay(
                 report.unparseable += 1  # the live consumer dead-lettered it already
                 continue
             if len(batch) >= batch_size:
-                report.events_applied += await _apply(views, batch)
+                # One batch is written while the next is read and parsed; in order.
+                await written()
+                writing = asyncio.create_task(_apply(views, batch))
                 batch = []
-                if on_progress is not None:
-                    on_progress(report)
+        # The last writes are replay work; an idle wait before them (AMQP) is not.
+        tail = time.perf_counter()
+        await written()
         if batch:
             report.events_applied += await _apply(views, batch)
-    except Exception as exc:
+        last_event += time.perf_counter() - tail
+    except BaseException as exc:
+        if writing is not None:
+            writing.cancel()
+            await asyncio.gather(writing, return_exceptions=True)
+        if not isinstance(exc, Exception):
+            raise
         report.state, report.error = "failed", f"{type(exc).__name__}: {exc}"
         await _finish(views, report, started, last_event)
         raise
@@ -154,11 +185,19 @@ async def _finish(
 class Rebuilds:
     """The service's rebuild: at most one at a time, run in the background."""
 
-    def __init__(self, database: Database, rabbitmq_url: str, topology: Topology, idle: float):
+    def __init__(
+        self,
+        database: Database,
+        rabbitmq_url: str,
+        topology: Topology,
+        idle: float,
+        stream_url: str | None = None,
+    ):
         self.database = database
         self.rabbitmq_url = rabbitmq_url
         self.topology = topology
         self.idle = idle
+        self.stream_url = stream_url
         self.task: asyncio.Task[RebuildReport] | None = None
 
     @property
@@ -169,7 +208,13 @@ class Rebuilds:
         if self.running:
             return False
         self.task = asyncio.create_task(
-            rebuild(self.database, self.rabbitmq_url, self.topology, idle=self.idle)
+            rebuild(
+                self.database,
+                self.rabbitmq_url,
+                self.topology,
+                idle=self.idle,
+                stream_url=self.stream_url,
+            )
         )
         self.task.add_done_callback(_log_failure)
         return True
