@@ -15,6 +15,7 @@ import os
 import socket
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 
@@ -129,11 +130,44 @@ class Relay:
         return held
 
     async def publish_pending(self, exchange: AbstractExchange) -> int:
-        """Publish one batch after the checkpoint; returns how many events it confirmed."""
-        batch = await self.store.read_from(self.position, self.batch_size, publishable_only=True)
-        if not batch:
-            return 0
-        results = await asyncio.gather(
+        """Publish what lies after the checkpoint; returns how many events were confirmed.
+
+        Two batches are in flight at once: the next is read and on the wire while the broker
+        still confirms the previous one, so the channel never idles for a confirm round trip.
+        The checkpoint only moves past confirmed prefixes, in order; after a failure the
+        events behind it may have gone out too (consumers drop duplicates by event_id).
+        """
+        in_flight: deque[tuple[list[RecordedEvent], asyncio.Future[list[object]]]] = deque()
+        read_up_to = self.position
+        confirmed_total = 0
+        # Back to the caller in time to renew the lease, however much is waiting.
+        reading_until = time.monotonic() + self.lease_ttl / 3
+        try:
+            while True:
+                batch: list[RecordedEvent] = []
+                if len(in_flight) < 2 and time.monotonic() < reading_until:
+                    batch = await self.store.read_from(
+                        read_up_to, self.batch_size, publishable_only=True
+                    )
+                if batch:
+                    in_flight.append((batch, self._publish(exchange, batch)))
+                    read_up_to = batch[-1].position
+                    if len(in_flight) < 2:
+                        continue
+                if not in_flight:
+                    return confirmed_total
+                sent, outcome = in_flight.popleft()
+                confirmed_total += await self._settle(sent, await outcome)
+                if not batch and not in_flight:
+                    return confirmed_total
+        finally:
+            for _, outcome in in_flight:
+                outcome.cancel()
+
+    def _publish(
+        self, exchange: AbstractExchange, batch: list[RecordedEvent]
+    ) -> asyncio.Future[list[object]]:
+        return asyncio.gather(
             *(
                 exchange.publish(
                     to_message(event),
@@ -145,6 +179,9 @@ class Relay:
             ),
             return_exceptions=True,
         )
+
+    async def _settle(self, batch: list[RecordedEvent], results: list[object]) -> int:
+        """Move the checkpoint past the confirmed prefix of a batch; raise its first failure."""
         confirmed = 0
         for result in results:
             if isinstance(result, BaseException):
