@@ -1,5 +1,5 @@
 # The two commands: `make run` starts the platform, `make test` runs the whole suite.
-.PHONY: install broker browser run test test-fast lint format schemas clean
+.PHONY: install broker browser run test test-fast lint format schemas bench bench-quick clean
 
 UV := python3 -m uv
 
@@ -32,6 +32,13 @@ lint: install
 format: install
 	$(UV) run ruff check --fix .
 	$(UV) run ruff format .
+
+# Every benchmark beside its baseline, one table (docs/performance.md). Takes about 20 minutes.
+bench: install broker
+	$(UV) run --group bench python bench/run.py --write-doc
+
+bench-quick: install broker
+	$(UV) run --group bench python bench/run.py --quick
 
 schemas: install
 	$(UV) run sipokat schemas --out docs/events

@@ -1,0 +1,95 @@
+"""`make bench`: every benchmark of issue 8, each figure beside its baseline from the same run.
+
+    uv run --group bench python bench/run.py [--quick] [--only intake,relay] [--write-doc]
+
+Prints one Markdown table and the machine it ran on, saves them as JSON under var/bench/, and
+with --write-doc puts the table into docs/performance.md between its bench markers. --quick runs
+each benchmark small (a few minutes in all): for trying the command, not for quoting figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import re
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from figures import Figure, machine, save, table
+
+HERE = Path(__file__).resolve().parent
+DOC = HERE.parent / "docs" / "performance.md"
+
+# name → (module, full-size arguments, quick arguments)
+BENCHMARKS: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
+    "intake": ("intake_vs_bare", {"seconds": 15}, {"seconds": 5}),
+    "relay": ("relay", {"events": 20_000}, {"events": 5_000}),
+    "e2e": ("end_to_end", {"rate": 1000, "seconds": 60}, {"rate": 200, "seconds": 10}),
+    "rebuild": ("rebuild", {"reports": 20_000}, {"reports": 2_000}),
+    "store": ("event_store", {"appends": 20_000}, {"appends": 5_000}),
+    "memory": ("memory", {"events": 1_000_000}, {"events": 20_000}),
+}
+
+
+def run_one(name: str, quick: bool) -> list[Figure]:
+    module_name, full, small = BENCHMARKS[name]
+    measure: Callable[..., list[Figure]] = importlib.import_module(module_name).measure
+    started = time.perf_counter()
+    figures = measure(**(small if quick else full))
+    print(f"  {name}: {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return figures
+
+
+def write_doc(text: str) -> None:
+    doc = DOC.read_text()
+    begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
+    block = f"{begin}\n{text}\n{end}"
+    doc = re.sub(f"{begin}.*?{end}", lambda _: block, doc, flags=re.DOTALL)
+    DOC.write_text(doc)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, to try the command")
+    parser.add_argument("--only", help=f"comma-separated, some of {', '.join(BENCHMARKS)}")
+    parser.add_argument("--write-doc", action="store_true", help="update docs/performance.md")
+    parser.add_argument("--out", type=Path, default=HERE.parent / "var" / "bench" / "results.json")
+    args = parser.parse_args()
+    names = args.only.split(",") if args.only else list(BENCHMARKS)
+    unknown = set(names) - set(BENCHMARKS)
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
+    figures: list[Figure] = []
+    failed: list[str] = []
+    for name in names:
+        print(f"running {name} ...", file=sys.stderr)
+        try:
+            figures.extend(run_one(name, args.quick))
+        except Exception as exc:  # one broken benchmark must not hide the others' figures
+            failed.append(f"{name}: {type(exc).__name__}: {exc}")
+            print(f"  {name} failed: {exc!r}", file=sys.stderr)
+    about = machine()
+    text = "\n".join(
+        [
+            f"Measured {about['date']} on {about['cpu']}, {about['memory']}, Python "
+            f"{about['python']}, RabbitMQ {about['rabbitmq']}"
+            + (" (--quick sizes)" if args.quick else "")
+            + ".",
+            "",
+            table(figures),
+        ]
+    )
+    print(text)
+    for failure in failed:
+        print(f"FAILED {failure}")
+    save(figures, args.out)
+    if args.write_doc:
+        write_doc(text)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
