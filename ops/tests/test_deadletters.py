@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aio_pika
+import pytest
 
 from sipokat.events.broker.consumer import DEAD_LETTER_ERROR, DEAD_LETTER_REASON
 from sipokat.events.broker.topology import declare_dead_letters, declare_service_queue
 from sipokat.events.testing import TrackedTopology, make_submitted
+from sipokat.ops.cli import main
 from sipokat.ops.deadletters import (
     list_dead_letters,
     purge_dead_letters,
@@ -57,3 +61,29 @@ async def test_list_leaves_letters_in_place_and_replay_moves_them_back(
 
     assert await purge_dead_letters(rabbitmq_url, topology, SERVICE) == 1
     assert await list_dead_letters(rabbitmq_url, topology, SERVICE) == []
+
+
+async def test_inspect_shows_why_and_the_whole_body(
+    rabbitmq_url: str,
+    topology: TrackedTopology,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    event = make_submitted()
+    await _dead_letter(rabbitmq_url, topology, event.to_json(), str(event.event_id))
+    await _dead_letter(rabbitmq_url, topology, b"{not json", "poison-1")
+    monkeypatch.setenv("RABBITMQ_URL", rabbitmq_url)
+    monkeypatch.setenv("SIPOKAT_BROKER_PREFIX", topology.prefix)
+
+    wanted = ["--message-id", str(event.event_id), "--message-id", "poison-1"]
+    code = await asyncio.to_thread(main, ["dlq", "inspect", SERVICE, *wanted])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.count("handler_failed after") == 2 and "error             boom" in out
+    assert f'"report_id": "{event.data.report_id}"' in out  # type: ignore[attr-defined]
+    assert "{not json" in out  # shown as it came
+
+    code = await asyncio.to_thread(main, ["dlq", "inspect", SERVICE, "--message-id", "absent"])
+    assert code == 1
+    assert "no dead letter absent" in capsys.readouterr().err
+    assert len(await list_dead_letters(rabbitmq_url, topology, SERVICE)) == 2  # left in place

@@ -21,6 +21,7 @@ from sipokat.events.envelope import Role
 from sipokat.events.schema import write_json_schemas
 from sipokat.ops.asyncapi_file import write_asyncapi
 from sipokat.ops.deadletters import (
+    DeadLetter,
     list_dead_letters,
     purge_dead_letters,
     replay_dead_letters,
@@ -79,6 +80,8 @@ def _dlq(args: argparse.Namespace) -> int:
             if args.body:
                 print(f"    {letter.body.decode(errors='replace')[:2000]}")
         print(f"{len(letters)} dead letter(s) in {topology.dead_letter_queue(args.service)}")
+    elif args.action == "inspect":
+        return _inspect(run(list_dead_letters(url, topology, args.service, args.limit)), args)
     elif args.action == "replay":
         count = run(replay_dead_letters(url, topology, args.service, args.message_id))
         print(f"replayed {count} into {topology.service_queue(args.service)}")
@@ -86,6 +89,28 @@ def _dlq(args: argparse.Namespace) -> int:
         count = run(purge_dead_letters(url, topology, args.service))
         print(f"purged {count} from {topology.dead_letter_queue(args.service)}")
     return 0
+
+
+def _inspect(letters: list[DeadLetter], args: argparse.Namespace) -> int:
+    """Everything about the dead letters named by --message-id: why, when, and the whole body."""
+    if not args.message_id:
+        raise SystemExit("dlq inspect needs --message-id (see `sipokat dlq list`)")
+    wanted = [letter for letter in letters if letter.message_id in args.message_id]
+    for letter in wanted:
+        print(f"message_id        {letter.message_id}")
+        print(f"routing key       {letter.routing_key}")
+        print(f"reason            {letter.reason} after {letter.attempts} attempt(s)")
+        print(f"dead-lettered at  {letter.dead_lettered_at}; replayed {letter.replayed} time(s)")
+        print(f"error             {letter.error}")
+        try:
+            body = json.dumps(json.loads(letter.body), indent=2, ensure_ascii=False)
+        except ValueError:  # an unparseable message: show it as it came
+            body = letter.body.decode(errors="replace")
+        print(body)
+    missing = set(args.message_id) - {letter.message_id for letter in wanted}
+    for message_id in sorted(missing):
+        print(f"no dead letter {message_id} among the first {args.limit}", file=sys.stderr)
+    return 1 if missing else 0
 
 
 def _rebuild(args: argparse.Namespace) -> int:
@@ -170,13 +195,16 @@ def main(argv: list[str] | None = None) -> int:
     status = commands.add_parser("status", help="readiness, consumer lag and dead letters")
     status.set_defaults(func=_status)
 
-    dlq = commands.add_parser("dlq", help="list, replay or purge a service's dead letters")
-    dlq.add_argument("action", choices=["list", "replay", "purge"])
+    dlq = commands.add_parser("dlq", help="list, inspect, replay or purge a service's dead letters")
+    dlq.add_argument("action", choices=["list", "inspect", "replay", "purge"])
     dlq.add_argument("service", choices=SERVICES)
     dlq.add_argument("--limit", type=int, default=100, help="list at most this many")
     dlq.add_argument("--body", action="store_true", help="list: show the message bodies")
     dlq.add_argument(
-        "--message-id", action="append", default=[], help="replay: only these (repeatable)"
+        "--message-id",
+        action="append",
+        default=[],
+        help="inspect: these; replay: only these (repeatable)",
     )
     dlq.set_defaults(func=_dlq)
 
