@@ -27,6 +27,13 @@ class ServiceSettings(BaseSettings):
     )
     # Every broker name hangs off this prefix: `sipokat.events`, `sipokat.<service>`, ...
     broker_prefix: str = "sipokat"
+    # The native stream protocol (rabbitmq_stream plugin), the fast reader of the event log:
+    # `rabbitmq-stream://user:password@host:5552/vhost`. Unset: the AMQP URL's host and
+    # credentials on port 5552; `off`: always read the log over AMQP 0-9-1. Used when it answers.
+    rabbitmq_stream_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("RABBITMQ_STREAM_URL", "SIPOKAT_RABBITMQ_STREAM_URL"),
+    )
 
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"

@@ -39,7 +39,11 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
                 database.views, load_default_directory(), settings.fund_allocation_per_rt_year
             )
             app.state.analytics_rebuilds = Rebuilds(
-                database, settings.rabbitmq_url, settings.topology, settings.rebuild_idle_seconds
+                database,
+                settings.rabbitmq_url,
+                settings.topology,
+                settings.rebuild_idle_seconds,
+                stream_url=settings.rabbitmq_stream_url,
             )
             yield
 
