@@ -33,7 +33,7 @@ The one public entry of Sipokat. RT heads submit reports (`POST /v1/reports`), u
 | path | service |
 | --- | --- |
 | `GET /v1/reports/{id}`, `POST /v1/reports/{id}/decisions`, `/v1/verification/...` | verification |
-| `/v1/analytics/...`, `/dashboard...`, `/v1/public/...`, `/public...` | analytics |
+| `/v1/analytics/...`, `/dashboard...`, `/v1/public/...`, `/public...`, `/open311/...` | analytics |
 | `/v1/notifications/...` (SSE at `/v1/notifications/stream`), `/v1/webhooks/...` | notification |
 
 Authenticate with `Authorization: Bearer <JWT>` (roles ketua_rt, lurah, camat, pemkot, admin,
