@@ -142,10 +142,13 @@ async def authenticate(request: Request) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
 
 
-def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
+def require_roles(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:
     allowed: Sequence[Role] = roles
 
-    async def check(principal: CurrentPrincipal) -> Principal:
+    # Takes the request, not a CurrentPrincipal dependency: each level of dependencies costs
+    # FastAPI real work on every request, and this one is on every route.
+    async def check(request: Request) -> Principal:
+        principal = await authenticate(request)
         if principal.role not in allowed:
             raise Problem(
                 403,

@@ -60,6 +60,8 @@ class Directory:
                 self._kecamatan[kecamatan.code] = (city, kecamatan)
                 for kelurahan in kecamatan.kelurahan:
                     self._kelurahan[kelurahan.code] = (city, kecamatan, kelurahan)
+        # Paths are immutable and asked for on every submission: each is built once.
+        self._rt_paths: dict[str, WilayahPath] = {}
 
     def city(self, code: str) -> City:
         try:
@@ -81,6 +83,12 @@ class Directory:
 
     def rt_path(self, code: str) -> WilayahPath:
         """The full path of an RT; `UnknownWilayah` unless the RT exists in the directory."""
+        path = self._rt_paths.get(code)
+        if path is None:
+            path = self._rt_paths[code] = self._build_rt_path(code)
+        return path
+
+    def _build_rt_path(self, code: str) -> WilayahPath:
         match = _RT_CODE.match(code)
         if not match:
             raise UnknownWilayah(f"{code!r} is not an RT code like 16.73.02.1019/007")
