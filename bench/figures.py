@@ -73,6 +73,19 @@ def table(figures: list[Figure]) -> str:
     return "\n".join(lines)
 
 
+def details(figures: list[Figure]) -> str:
+    """The figures' extra measurements (CPU per request, the load generator's share, ...)."""
+    lines = []
+    for f in figures:
+        if f.extra:
+            values = ", ".join(
+                f"{k.replace('_', ' ')} {_number(v) if isinstance(v, float | int) else v}"
+                for k, v in f.extra.items()
+            )
+            lines.append(f"- {f.name}: {values}")
+    return "\n".join(lines)
+
+
 def machine() -> dict[str, str]:
     cpu = "unknown"
     with contextlib.suppress(OSError, StopIteration):

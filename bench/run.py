@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from figures import Figure, machine, save, table
+from figures import Figure, details, machine, save, table
 
 HERE = Path(__file__).resolve().parent
 DOC = HERE.parent / "docs" / "performance.md"
@@ -80,6 +80,8 @@ def main() -> int:
             + ".",
             "",
             table(figures),
+            "",
+            details(figures),
         ]
     )
     print(text)
