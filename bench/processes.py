@@ -1,0 +1,122 @@
+"""The four services as real processes on free ports, for benchmarks.
+
+A lean copy of what tests/harness.py does (that module belongs to the test suite and changes with
+it): one fresh `bench-<hex>` broker prefix and data directory per run, SQLite stores, and a
+`close()` that stops every process and deletes the topology, also after a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+from sipokat.events.broker.topology import Topology
+from sipokat.events.testing import DEFAULT_RABBITMQ_URL, PLATFORM_SERVICES, delete_topology
+
+SERVICES = PLATFORM_SERVICES  # intake, verification, analytics, notification
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Platform:
+    def __init__(self, settings: dict[str, str] | None = None) -> None:
+        self.rabbitmq_url = os.environ.get("RABBITMQ_URL", DEFAULT_RABBITMQ_URL)
+        self.topology = Topology(f"bench-{uuid.uuid4().hex[:8]}")
+        self.data_dir = Path(tempfile.mkdtemp(prefix="sipokat-bench-"))
+        self.ports = {service: free_port() for service in SERVICES}
+        self.settings = settings or {}
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def env(self, service: str) -> dict[str, str]:
+        return {
+            **os.environ,
+            "RABBITMQ_URL": self.rabbitmq_url,
+            "SIPOKAT_BROKER_PREFIX": self.topology.prefix,
+            "SIPOKAT_DATA_DIR": str(self.data_dir),
+            "SIPOKAT_STORE_BACKEND": "sqlite",
+            "SIPOKAT_HTTP_PORT": str(self.ports[service]),
+            "SIPOKAT_LOG_LEVEL": "WARNING",  # a log line per request would be part of the load
+            "SIPOKAT_VERIFICATION_URL": self.url("verification"),
+            "SIPOKAT_ANALYTICS_URL": self.url("analytics"),
+            "SIPOKAT_NOTIFICATION_URL": self.url("notification"),
+            **self.settings,
+        }
+
+    def start(self, *services: str, timeout: float = 90) -> None:
+        """Start the named services (default all four) and wait until each answers /health/live.
+        Not /health/ready: with a backlog in its queue a service is not ready, by design."""
+        names = services or SERVICES
+        for service in names:
+            log = (self.data_dir / f"{service}.log").open("ab")
+            self.processes[service] = subprocess.Popen(
+                [sys.executable, "-m", "sipokat.runtime.serve", service],
+                env=self.env(service),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        for service in names:
+            self.wait_live(service, timeout)
+
+    def wait_live(self, service: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.processes[service].poll() is not None:
+                raise RuntimeError(f"{service} exited:\n{self.log_tail(service)}")
+            try:
+                if httpx.get(f"{self.url(service)}/health/live", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"{service} not live after {timeout}s:\n{self.log_tail(service)}")
+
+    def ready_checks(self, service: str) -> dict[str, Any]:
+        body = httpx.get(f"{self.url(service)}/health/ready", timeout=10).json()
+        checks: dict[str, Any] = body.get("checks", {})
+        return checks
+
+    def process(self, service: str) -> psutil.Process:
+        return psutil.Process(self.processes[service].pid)
+
+    def log_tail(self, service: str, lines: int = 30) -> str:
+        path = self.data_dir / f"{service}.log"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+    def close(self) -> None:
+        """Stop the processes, delete the topology and the data directory."""
+        try:
+            self.stop()
+        finally:
+            asyncio.run(delete_topology(self.rabbitmq_url, self.topology, SERVICES))
+            shutil.rmtree(self.data_dir, ignore_errors=True)
