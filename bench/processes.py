@@ -19,6 +19,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import aio_pika
 import httpx
 import psutil
 
@@ -118,5 +119,17 @@ class Platform:
         try:
             self.stop()
         finally:
-            asyncio.run(delete_topology(self.rabbitmq_url, self.topology, SERVICES))
             shutil.rmtree(self.data_dir, ignore_errors=True)
+            self.delete_topology()
+
+    def delete_topology(self, patience: float = 120) -> None:
+        """Retried while the broker is away: other test runs on this machine restart it."""
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                asyncio.run(delete_topology(self.rabbitmq_url, self.topology, SERVICES))
+                return
+            except (OSError, aio_pika.exceptions.AMQPError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(2)
