@@ -3,6 +3,7 @@ even across a restart of the service."""
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import httpx
@@ -111,3 +112,29 @@ async def test_the_first_answer_survives_a_restart(settings: IntakeSettings) -> 
         retry = await client.post("/v1/reports", json=body(), headers=with_key("k-5"))
         assert retry.json() == first.json()
         assert await stored_reports(second_app) == 1
+
+
+async def test_a_retry_after_a_crash_between_storing_and_answering_makes_no_second_report(
+    client: httpx.AsyncClient, app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys: IdempotencyKeys = app.state.idempotency_keys
+
+    async def process_dies(*args: object) -> None:
+        raise SystemExit("killed after the report was stored, before the key was completed")
+
+    monkeypatch.setattr(keys, "complete", process_dies)
+    with pytest.raises(SystemExit):
+        await client.post("/v1/reports", json=body(), headers=with_key("k-crash"))
+    assert await stored_reports(app) == 1  # stored; the client never got its answer
+    stored = await runtime_of_app(app).database.events.read_from(0, 10)
+    monkeypatch.undo()
+
+    later = time.time() + keys.lease + 1  # the dead request's lease has lapsed
+    monkeypatch.setattr(keys, "clock", lambda: later)
+    retry = await client.post("/v1/reports", json=body(), headers=with_key("k-crash"))
+    assert retry.status_code == 202, retry.text
+    assert retry.json()["report_id"] == str(stored[0].envelope.data.report_id)  # type: ignore[attr-defined]
+    assert await stored_reports(app) == 1
+    again = await client.post("/v1/reports", json=body(), headers=with_key("k-crash"))
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == retry.json()

@@ -5,6 +5,7 @@ report."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 from datetime import date
 from uuid import UUID
@@ -155,3 +156,30 @@ async def test_a_report_that_does_not_exist_is_404(client: httpx.AsyncClient) ->
     )
     assert answer.status_code == 404
     assert answer.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_revision_retried_after_a_crash_is_stored_once(
+    client: httpx.AsyncClient, app: FastAPI, broker: Broker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report_id = await submit(client)
+    await broker.publish(make_rejected(report_id, stream_version=2, tier=Tier.KELURAHAN))
+    await reaches(app, report_id, 2)
+    keys = app.state.idempotency_keys
+    headers = {**bearer("ketua_rt", RT), "Idempotency-Key": '"rev-crash"'}
+    revise = f"/v1/reports/{report_id}/revisions"
+
+    async def process_dies(*args: object) -> None:
+        raise SystemExit("killed after the revision was stored, before the key was completed")
+
+    monkeypatch.setattr(keys, "complete", process_dies)
+    with pytest.raises(SystemExit):
+        await client.post(revise, json=content("Diperbaiki"), headers=headers)
+    monkeypatch.undo()
+    assert await stream_version(app, report_id) == 3
+
+    later = time.time() + keys.lease + 1
+    monkeypatch.setattr(keys, "clock", lambda: later)
+    retry = await client.post(revise, json=content("Diperbaiki"), headers=headers)
+    assert retry.status_code == 202, retry.text  # not 409 "not awaiting revision"
+    assert retry.json()["revision"] == 1
+    assert await stream_version(app, report_id) == 3

@@ -128,9 +128,11 @@ class Envelope(BaseModel):
         correlation_id: str,
         causation_id: UUID | None = None,
         occurred_at: datetime | None = None,
+        event_id: UUID | None = None,
     ) -> Envelope:
         """Build the envelope for a payload; type, schema version and stream come from it."""
         return cls(
+            event_id=event_id or new_event_id(),
             type=data.event_type,
             schema_version=data.schema_version,
             stream_id=data.stream_id(),

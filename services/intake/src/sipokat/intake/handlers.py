@@ -8,12 +8,13 @@ from datetime import date
 from uuid import UUID
 
 from sipokat.events.broker.consumer import Handler
-from sipokat.events.catalogue import ReportContent, WilayahPath
-from sipokat.events.envelope import Envelope, EventData, new_event_id
+from sipokat.events.catalogue import ReportContent, ReportRevised, WilayahPath
+from sipokat.events.envelope import Envelope, EventData
 from sipokat.events.store import Database
 from sipokat.intake import domain, views
 from sipokat.intake.attachments import AttachmentStore
 from sipokat.intake.domain import FieldError, Rules
+from sipokat.intake.idempotency import ClaimedIds
 from sipokat.intake.images import CleanPhoto, clean
 from sipokat.intake.settings import IntakeSettings
 from sipokat.runtime.auth import Principal
@@ -57,13 +58,21 @@ class Intake:
             photos_of_rt=await views.photos_of_rt(self.database.views, shas, rt_code),
         )
 
-    async def store(self, event: EventData, version: int, principal: Principal, cid: str) -> None:
+    async def store(
+        self,
+        event: EventData,
+        version: int,
+        principal: Principal,
+        cid: str,
+        event_id: UUID | None = None,
+    ) -> None:
         envelope = Envelope.wrap(
             event,
             stream_version=version,
             source=SOURCE,
             actor=principal.as_actor(),
             correlation_id=cid,
+            event_id=event_id,
         )
         await self.runtime.append([envelope])
 
@@ -76,17 +85,25 @@ def own_rt(intake: Intake, principal: Principal) -> WilayahPath:
 
 
 async def submit_report(
-    intake: Intake, principal: Principal, content: ReportContent, cid: str, today: date
+    intake: Intake,
+    principal: Principal,
+    content: ReportContent,
+    cid: str,
+    today: date,
+    ids: ClaimedIds | None = None,
 ) -> UUID:
-    """Store ReportSubmitted for the caller's own RT; the relay publishes it."""
+    """Store ReportSubmitted for the caller's own RT; the relay publishes it.
+
+    With the same `ids` a second call stores nothing new (the event id is taken) and returns the
+    same report id: that is how a retry after a crash mid-request avoids a second report."""
+    ids = ids or ClaimedIds.fresh()
     wilayah = own_rt(intake, principal)
-    report_id = new_event_id()
     rules = await intake.rules(content, wilayah.rt_code, today)
-    event = domain.submission(report_id, content, wilayah, rules)
+    event = domain.submission(ids.report_id, content, wilayah, rules)
     shas = [photo.sha256 for photo in content.photos]
-    await views.record_shown_in(intake.database.views, report_id, 0, wilayah, shas)
-    await intake.store(event, 1, principal, cid)
-    return report_id
+    await views.record_shown_in(intake.database.views, ids.report_id, 0, wilayah, shas)
+    await intake.store(event, 1, principal, cid, event_id=ids.event_id)
+    return ids.report_id
 
 
 async def revise_report(
@@ -96,24 +113,30 @@ async def revise_report(
     content: ReportContent,
     cid: str,
     today: date,
+    ids: ClaimedIds | None = None,
 ) -> int:
     """Store ReportRevised for the owner's rejected report; returns the revision number.
 
     The state comes from intake's own copy of the whole stream (its submissions and the
     decisions it recorded from verification), and the event is appended at the version after
     the one that state was folded from: a decision recorded in between makes it a conflict.
+    A retry with the `ids` of a revision already stored gets that revision's number back.
     """
     stream = await intake.database.events.read_stream(f"report-{report_id}")
     state = domain.fold((e.data, e.stream_version) for e in stream)
     if state is None or state.wilayah.rt_code != principal.wilayah:
         raise NotFound(f"no report {report_id} of RT {principal.wilayah}")
+    if ids is not None:
+        for stored in stream:
+            if stored.event_id == ids.event_id and isinstance(stored.data, ReportRevised):
+                return stored.data.revision
     rules = await intake.rules(content, state.wilayah.rt_code, today)
     event, version = domain.revision(state, content, rules)
     shas = [photo.sha256 for photo in content.photos]
     await views.record_shown_in(
         intake.database.views, report_id, event.revision, state.wilayah, shas
     )
-    await intake.store(event, version, principal, cid)
+    await intake.store(event, version, principal, cid, event_id=ids.event_id if ids else None)
     return event.revision
 
 

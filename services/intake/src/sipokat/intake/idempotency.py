@@ -10,6 +10,11 @@ once done, the response to replay. Claiming a key is one `apply_once` transactio
 writes the document, so two concurrent requests with one key cannot both proceed. Only
 successful answers are kept: a refused request releases its key, since running it again gives the
 same refusal or, once the client fixed what was wrong, the answer it wanted.
+
+A claim also holds the ids its request will use (`ClaimedIds`), made at the first claim and kept
+when a retry takes over a claim whose process died: if that process had stored the report before
+dying, the retry stores the same event again — a no-op — and answers with the same report id,
+instead of making a second report.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
+from uuid import UUID
 
 from sipokat.events.envelope import new_event_id
 from sipokat.events.store import Document, ViewStore, ViewTransaction
@@ -69,10 +75,41 @@ def decide(doc: Document | None, request_fingerprint: str, now: float) -> Decisi
 
 
 @dataclass(frozen=True)
+class ClaimedIds:
+    """The ids a claimed request writes with, the same for every retry that takes it over."""
+
+    report_id: UUID
+    event_id: UUID
+
+    @classmethod
+    def fresh(cls) -> ClaimedIds:
+        return cls(report_id=new_event_id(), event_id=new_event_id())
+
+    @classmethod
+    def of(cls, doc: Document | None) -> ClaimedIds:
+        """The ids of a lapsed claim of the same request, or new ones."""
+        if doc is not None and doc["state"] == "in_flight" and "ids" in doc:
+            return cls(UUID(doc["ids"]["report_id"]), UUID(doc["ids"]["event_id"]))
+        return cls.fresh()
+
+    def to_doc(self) -> dict[str, str]:
+        return {"report_id": str(self.report_id), "event_id": str(self.event_id)}
+
+
+@dataclass(frozen=True)
 class StoredResponse:
     status: int
     body: str
     headers: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a claim decided: PROCEED writing with `ids`, REPLAY `response`, or a refusal."""
+
+    decision: Decision
+    response: StoredResponse | None = None
+    ids: ClaimedIds | None = None
 
 
 class _Decided(Exception):
@@ -101,11 +138,10 @@ class IdempotencyKeys:
     def _doc_key(subject: str, key: str) -> str:
         return fingerprint(subject, key)
 
-    async def claim(
-        self, subject: str, key: str, request_fingerprint: str
-    ) -> tuple[Decision, StoredResponse | None]:
+    async def claim(self, subject: str, key: str, request_fingerprint: str) -> Claim:
         doc_key = self._doc_key(subject, key)
         now = self.clock()
+        claimed: list[ClaimedIds] = []
 
         async def effect(tx: ViewTransaction) -> None:
             doc = await tx.get(KEYS, doc_key)
@@ -113,6 +149,9 @@ class IdempotencyKeys:
             if decision is not Decision.PROCEED:
                 assert doc is not None
                 raise _Decided(decision, doc)
+            same_request = doc is not None and doc["expires_at"] > now
+            ids = ClaimedIds.of(doc if same_request else None)
+            claimed.append(ids)
             await tx.put(
                 KEYS,
                 doc_key,
@@ -121,6 +160,7 @@ class IdempotencyKeys:
                     "fingerprint": request_fingerprint,
                     "lease_until": now + self.lease,
                     "expires_at": now + self.ttl,
+                    "ids": ids.to_doc(),
                 },
             )
 
@@ -128,9 +168,8 @@ class IdempotencyKeys:
             await self.views.apply_once(new_event_id(), effect)
         except _Decided as decided:
             response = decided.doc.get("response")
-            stored = StoredResponse(**response) if response else None
-            return decided.decision, stored
-        return Decision.PROCEED, None
+            return Claim(decided.decision, StoredResponse(**response) if response else None)
+        return Claim(Decision.PROCEED, ids=claimed[-1])
 
     async def complete(
         self, subject: str, key: str, request_fingerprint: str, response: StoredResponse

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from sipokat.intake.handlers import Intake
 from sipokat.intake.idempotency import (
+    ClaimedIds,
     Decision,
     IdempotencyKeys,
     StoredResponse,
@@ -57,39 +58,45 @@ async def idempotently(
     principal: Principal,
     key_header: str | None,
     request_fingerprint: str,
-    run: Callable[[], Awaitable[JSONResponse]],
+    run: Callable[[ClaimedIds], Awaitable[JSONResponse]],
 ) -> Response:
     """Run `run` once per (client, key): a retry gets the stored answer (draft-ietf-httpapi-
     idempotency-key-header); another body under the same key 422; a retry while the first is
-    still running 409."""
+    still running 409. `run` writes with the ids it is given: a retry that takes over from a
+    process that died mid-request gets the same ones, so it cannot store a second report."""
     if key_header is None:
-        return await run()
+        return await run(ClaimedIds.fresh())
     key = parse_key(key_header)
     keys: IdempotencyKeys = request.app.state.idempotency_keys
-    decision, stored = await keys.claim(principal.subject, key, request_fingerprint)
-    if decision is Decision.REPLAY:
-        assert stored is not None
+    claim = await keys.claim(principal.subject, key, request_fingerprint)
+    if claim.decision is Decision.REPLAY:
+        assert claim.response is not None
+        stored = claim.response
         return Response(
             stored.body,
             status_code=stored.status,
             headers={**stored.headers, "Idempotent-Replayed": "true"},
         )
-    if decision is Decision.MISMATCH:
+    if claim.decision is Decision.MISMATCH:
         raise Problem(
             422,
             "Idempotency key reused",
             "this Idempotency-Key was used for a different request; use a new key",
         )
-    if decision is Decision.IN_FLIGHT:
+    if claim.decision is Decision.IN_FLIGHT:
         raise Problem(
             409,
             "Request in progress",
             "the first request with this Idempotency-Key is still running; retry later",
             headers={"Retry-After": "1"},
         )
+    assert claim.ids is not None
     try:
-        response = await run()
-    except BaseException:
+        response = await run(claim.ids)
+    except Exception:
+        # Refused (a 4xx): nothing was stored, and the client may fix the body and reuse the
+        # key. A cancelled request keeps its claim instead: it may have stored the report, and
+        # the retry that takes the claim over once its lease lapses writes with the same ids.
         await keys.release(principal.subject, key)
         raise
     headers = {k: v for k, v in response.headers.items() if k in _REPLAYED}

@@ -19,7 +19,7 @@ from sipokat.intake.entrypoints.deps import (
     idempotently,
     today_in_wib,
 )
-from sipokat.intake.idempotency import fingerprint
+from sipokat.intake.idempotency import ClaimedIds, fingerprint
 from sipokat.runtime.auth import Principal, require_roles
 
 router = APIRouter(prefix="/v1", tags=["reports"])
@@ -113,9 +113,9 @@ async def submit_report(
     store, so a report accepted while the broker is down goes out when it returns. Server-set
     fields (ids, status, submitter, wilayah) are refused if sent: the RT is the token's."""
 
-    async def run() -> JSONResponse:
+    async def run(ids: ClaimedIds) -> JSONResponse:
         report_id = await handlers.submit_report(
-            intake, principal, content, request.state.correlation_id, today_in_wib()
+            intake, principal, content, request.state.correlation_id, today_in_wib(), ids
         )
         return accepted(report_id)
 
@@ -146,9 +146,15 @@ async def revise_report(
     and only while its last decision is a rejection (as intake learns from verification's
     events)."""
 
-    async def run() -> JSONResponse:
+    async def run(ids: ClaimedIds) -> JSONResponse:
         revision = await handlers.revise_report(
-            intake, principal, report_id, content, request.state.correlation_id, today_in_wib()
+            intake,
+            principal,
+            report_id,
+            content,
+            request.state.correlation_id,
+            today_in_wib(),
+            ids,
         )
         return accepted(report_id, revision=revision)
 
