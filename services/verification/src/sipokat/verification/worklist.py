@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,7 +48,9 @@ def encode_cursor(entry: Document) -> str:
 def decode_cursor(cursor: str) -> str:
     try:
         key = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError) as exc:
+    # ValueError also covers a cursor with non-ASCII characters, which base64 refuses before
+    # decoding anything (binascii.Error and UnicodeDecodeError are ValueErrors too).
+    except ValueError as exc:
         raise BadCursor("not a cursor this service made") from exc
     if key.count("|") != 1:
         raise BadCursor("not a cursor this service made")
