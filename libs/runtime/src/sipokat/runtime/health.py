@@ -31,11 +31,18 @@ Check = Callable[[], Awaitable[CheckResult]]
 def health_router(service: str, checks: dict[str, Check]) -> APIRouter:
     router = APIRouter(tags=["health"])
 
-    @router.get("/health/live")
+    # What the routes answer, for the OpenAPI document (RFC draft-inadarei-api-health-check).
+    health = {"content": {HEALTH_JSON: {"schema": {"type": "object"}}}}
+
+    @router.get("/health/live", response_class=JSONResponse, responses={200: health})
     async def live() -> JSONResponse:
         return JSONResponse({"status": "pass", "serviceId": service}, media_type=HEALTH_JSON)
 
-    @router.get("/health/ready")
+    @router.get(
+        "/health/ready",
+        response_class=JSONResponse,
+        responses={200: health, 503: {"description": "A check failed", **health}},
+    )
     async def ready() -> JSONResponse:
         results: dict[str, list[dict[str, Any]]] = {}
         overall: Status = "pass"

@@ -26,7 +26,7 @@ from sipokat.runtime.auth import TokenVerifier
 from sipokat.runtime.health import Check, CheckResult, health_router
 from sipokat.runtime.logging import configure_logging
 from sipokat.runtime.middleware import RequestContextMiddleware
-from sipokat.runtime.problems import install_problem_handlers
+from sipokat.runtime.problems import document_validation_problems, install_problem_handlers
 from sipokat.runtime.settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
@@ -204,4 +204,5 @@ def create_service_app(
 
     for router in routers:
         app.include_router(router)
+    document_validation_problems(app)
     return app
