@@ -12,10 +12,10 @@ from sipokat.analytics.entrypoints.params import LEADERS, LeaderScope, reader_of
 from sipokat.analytics.rebuild import Rebuilds, rebuild_status
 from sipokat.events.envelope import Role
 from sipokat.runtime.auth import Principal, require_roles
-from sipokat.runtime.problems import Problem
+from sipokat.runtime.problems import AUTHENTICATED, Problem, problem_responses
 from sipokat.runtime.service import runtime_of
 
-router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
+router = APIRouter(prefix="/v1/analytics", tags=["analytics"], responses=AUTHENTICATED)
 ADMIN = require_roles(Role.ADMIN)
 
 CSV: dict[str, Any] = {"text/csv": {}}
@@ -93,7 +93,12 @@ async def areas(
     }
 
 
-@router.post("/rebuild", status_code=202, dependencies=[Depends(ADMIN)])
+@router.post(
+    "/rebuild",
+    status_code=202,
+    dependencies=[Depends(ADMIN)],
+    responses=problem_responses({409: "A rebuild is already running"}),
+)
 async def start_rebuild(request: Request) -> JSONResponse:
     """Drop the views and replay the event log (admin). Queries answer 503 until it is done."""
     rebuilds: Rebuilds = request.app.state.analytics_rebuilds

@@ -31,6 +31,25 @@ FORMATS = ("json", "xml")
 READ = ["GET", "HEAD"]
 Rows = list[dict[str, Any]]
 
+# The standard's error list, as the OpenAPI document describes every error answer here.
+_ERRORS_SCHEMA = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["code", "description"],
+        "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+    },
+}
+_ERRORS = {"content": {"application/json": {"schema": _ERRORS_SCHEMA}, "text/xml": {}}}
+# GET and HEAD are declared as two routes: one route with both methods gives both operations
+# the same OpenAPI operationId.
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/json": {}, "text/xml": {}}},
+    400: {"description": "A bad parameter, named in the description", **_ERRORS},
+    404: {"description": "Unknown jurisdiction, format or request", **_ERRORS},
+    503: {"description": "The requests are being rebuilt; see Retry-After", **_ERRORS},
+}
+
 
 def _served(request: Request) -> dict[str, str]:
     return {city.code: city.name for city in reader_of(request).directory.cities}
@@ -68,6 +87,8 @@ def error_response(error: Open311Error, fmt: str) -> Response:
     )
     if error.code == 503:
         answer.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    if error.code == 405:  # RFC 9110: a 405 lists what the resource does allow
+        answer.headers["Allow"] = ", ".join(READ)
     return answer
 
 
@@ -97,7 +118,8 @@ async def _answer(
     return render(rows, fmt, root, item)
 
 
-@router.api_route("/v2/services.{fmt}", methods=READ)
+@router.get("/v2/services.{fmt}", responses=RESPONSES)
+@router.head("/v2/services.{fmt}", responses=RESPONSES)
 async def services(request: Request, fmt: str) -> Response:
     """One service per bidang. `jurisdiction_id` is optional: every kota has the same list."""
 
@@ -110,7 +132,8 @@ async def services(request: Request, fmt: str) -> Response:
     return await _answer(fmt, "services", "service", produce)
 
 
-@router.api_route("/v2/requests.{fmt}", methods=READ)
+@router.get("/v2/requests.{fmt}", responses=RESPONSES)
+@router.head("/v2/requests.{fmt}", responses=RESPONSES)
 async def requests(request: Request, fmt: str) -> Response:
     """Verified reports of one kota: by default the last 90 days' submissions, newest first, at
     most 1000; filters `service_request_id`, `service_code`, `status`, `start_date`,
@@ -125,7 +148,8 @@ async def requests(request: Request, fmt: str) -> Response:
     return await _answer(fmt, "service_requests", "request", produce)
 
 
-@router.api_route("/v2/requests/{service_request_id}.{fmt}", methods=READ)
+@router.get("/v2/requests/{service_request_id}.{fmt}", responses=RESPONSES)
+@router.head("/v2/requests/{service_request_id}.{fmt}", responses=RESPONSES)
 async def one_request(request: Request, service_request_id: str, fmt: str) -> Response:
     """One verified report, as a list of one; 404 when unknown or not verified."""
 
@@ -146,7 +170,12 @@ async def one_request(request: Request, service_request_id: str, fmt: str) -> Re
     return await _answer(fmt, "service_requests", "request", produce)
 
 
-@router.api_route("/{rest:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])
+# Not an operation of the API, only how everything else under /open311 is answered.
+@router.api_route(
+    "/{rest:path}",
+    methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+    include_in_schema=False,
+)
 async def elsewhere(request: Request, rest: str) -> Response:
     """Anything else under /open311 answers in the standard's error format too."""
     fmt = "xml" if rest.endswith(".xml") else "json"

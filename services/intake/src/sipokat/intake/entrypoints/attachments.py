@@ -77,6 +77,7 @@ def router_for(settings: IntakeSettings) -> APIRouter:
         "/{sha256}",
         responses={
             200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}},
+            401: {"description": "No valid bearer token", **PROBLEM},
             404: {"description": "No such photo, or not the caller's to see", **PROBLEM},
         },
         response_class=Response,

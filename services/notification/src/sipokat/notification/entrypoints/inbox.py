@@ -20,9 +20,9 @@ from sipokat.notification import ledger as L
 from sipokat.notification.entrypoints.common import inbox_of, notification_runtime
 from sipokat.notification.views import INBOX
 from sipokat.runtime.auth import CurrentPrincipal, Principal, require_roles
-from sipokat.runtime.problems import Problem
+from sipokat.runtime.problems import AUTHENTICATED, Problem, problem_responses
 
-router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
+router = APIRouter(prefix="/v1/notifications", tags=["notifications"], responses=AUTHENTICATED)
 
 _MAX_INBOX = 100_000  # items read per request to sort and count; see docs/notification.md
 
@@ -58,7 +58,7 @@ def _after(cursor: str) -> tuple[str, str]:
         ) from exc
 
 
-@router.get("/inbox")
+@router.get("/inbox", responses=problem_responses({400: "A cursor not from a previous page"}))
 async def inbox(
     request: Request,
     principal: CurrentPrincipal,
@@ -103,7 +103,11 @@ async def mark_all_read(request: Request, principal: CurrentPrincipal) -> dict[s
     return {"marked": len(unread), "unread": 0}
 
 
-@router.post("/inbox/{item_id}/read", status_code=204)
+@router.post(
+    "/inbox/{item_id}/read",
+    status_code=204,
+    responses=problem_responses({404: "No such item in your inbox"}),
+)
 async def mark_read(request: Request, principal: CurrentPrincipal, item_id: str) -> Response:
     owner = inbox_of(principal)
     runtime = notification_runtime(request)
@@ -124,7 +128,23 @@ async def unread_count(request: Request, principal: CurrentPrincipal) -> dict[st
     return {"recipient": owner, "unread": sum(1 for item in items if not item["read"])}
 
 
-@router.get("/stream")
+# One server-sent event (`ready`, `notification`, `resync`; pings are comments).
+SSE_EVENT = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string"},
+        "data": {"type": "string"},
+        "id": {"type": "string"},
+        "retry": {"type": "integer"},
+    },
+}
+
+
+@router.get(
+    "/stream",
+    response_class=EventSourceResponse,
+    responses={200: {"content": {"text/event-stream": {"schema": SSE_EVENT}}}},
+)
 async def stream(request: Request, principal: CurrentPrincipal) -> EventSourceResponse:
     """Server-sent events for the caller's inbox: `ready` with the unread count, then one
     `notification` per new item. A client that falls behind gets `resync` and the stream ends:

@@ -18,9 +18,13 @@ from sipokat.notification.domain import TOPIC_PATTERN
 from sipokat.notification.entrypoints.common import notification_runtime
 from sipokat.notification.webhooks import UnsafeTarget, new_secret, resolve_safe
 from sipokat.runtime.auth import Principal, require_roles
-from sipokat.runtime.problems import Problem
+from sipokat.runtime.problems import AUTHENTICATED, Problem, problem_responses
 
-router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+router = APIRouter(
+    prefix="/v1/webhooks",
+    tags=["webhooks"],
+    responses={**AUTHENTICATED, **problem_responses({404: "No such subscription of yours"})},
+)
 
 Manager = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.INTEGRATOR))]
 

@@ -9,14 +9,14 @@ from fastapi import APIRouter, Query, Request
 from sipokat.events.catalogue import Bidang, ReportKind
 from sipokat.events.envelope import Role
 from sipokat.runtime.auth import CurrentPrincipal
-from sipokat.runtime.problems import Problem
+from sipokat.runtime.problems import AUTHENTICATED, Problem
 from sipokat.runtime.service import runtime_of
 from sipokat.verification.domain import ROLE_TIER
 from sipokat.verification.entrypoints.context import verification_of
 from sipokat.verification.views import queue_scope, rebuild
 from sipokat.verification.worklist import BadCursor, QueueFilter, queue_page
 
-router = APIRouter(prefix="/v1/verification", tags=["verification"])
+router = APIRouter(prefix="/v1/verification", tags=["verification"], responses=AUTHENTICATED)
 
 
 @router.get("/queue")

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sipokat.events.catalogue import RejectionReason, WilayahPath
 from sipokat.runtime.auth import CurrentPrincipal
 from sipokat.runtime.jurisdiction import covers
-from sipokat.runtime.problems import Problem
+from sipokat.runtime.problems import AUTHENTICATED, Problem, problem_responses
 from sipokat.runtime.service import runtime_of
 from sipokat.verification import handlers, views
 from sipokat.verification.domain import (
@@ -30,7 +30,11 @@ from sipokat.verification.domain import (
 )
 from sipokat.verification.entrypoints.context import verification_of
 
-router = APIRouter(prefix="/v1", tags=["reports"])
+router = APIRouter(
+    prefix="/v1",
+    tags=["reports"],
+    responses={**AUTHENTICATED, **problem_responses({404: "No such report that you may see"})},
+)
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 
@@ -98,7 +102,10 @@ async def report_status(report_id: UUID, request: Request, principal: CurrentPri
     return views.public_status(doc)
 
 
-@router.post("/reports/{report_id}/decisions")
+@router.post(
+    "/reports/{report_id}/decisions",
+    responses=problem_responses({409: "Not this tier's turn, closed, stale or lost a race"}),
+)
 async def decide(
     report_id: UUID, body: DecisionBody, request: Request, principal: CurrentPrincipal
 ) -> Any:
