@@ -1,6 +1,12 @@
-"""`sipokat status`: every service's readiness, and the depth of its queue and dead letters."""
+"""`sipokat status`: every service's readiness, and the depth of its queue and dead letters.
+
+Each service is asked at `SIPOKAT_<SERVICE>_URL` when set (the variables the gateway routes
+with, e.g. SIPOKAT_VERIFICATION_URL), else on 127.0.0.1 at its default port.
+"""
 
 from __future__ import annotations
+
+import os
 
 import httpx
 
@@ -9,10 +15,15 @@ from sipokat.ops.launcher import SERVICES
 from sipokat.runtime.settings import DEFAULT_PORTS, ServiceSettings
 
 
+def service_url(service: str) -> str:
+    configured = os.environ.get(f"SIPOKAT_{service.upper()}_URL")
+    return (configured or f"http://127.0.0.1:{DEFAULT_PORTS[service]}").rstrip("/")
+
+
 def print_status(settings: ServiceSettings) -> int:
     healthy = True
     for service in SERVICES:
-        url = f"http://127.0.0.1:{DEFAULT_PORTS[service]}/health/ready"
+        url = f"{service_url(service)}/health/ready"
         try:
             body = httpx.get(url, timeout=3).json()
             checks = ", ".join(
