@@ -175,11 +175,11 @@ fuzzed = schemathesis.pytest.from_fixture("service_schema")
     suppress_health_check=list(HealthCheck),
 )
 @fuzzed.parametrize()
-def test_no_server_error_and_answers_match_the_schema(case: schemathesis.Case) -> None:
+def test_no_server_error_and_answers_match_the_schema(case: schemathesis.Case[Any]) -> None:
     case.call_and_validate(headers=credential_for(case).headers)
 
 
-def credential_for(case: schemathesis.Case) -> Credential:
+def credential_for(case: schemathesis.Case[Any]) -> Credential:
     # Not drawn with @given: schemathesis refuses extra strategies beside the schema's examples.
     generated = repr((case.path_parameters, case.query, case.headers, case.body))
     return CREDENTIALS[zlib.crc32(generated.encode()) % len(CREDENTIALS)]
