@@ -98,7 +98,7 @@ SERVICES: dict[str, AppFactory] = {
 
 def _no_dns_for_made_up_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
     """Webhook URLs are generated: their host names must not become DNS queries. Every name but
-    localhost resolves to a documentation address (refused as reserved), as if from DNS."""
+    localhost gets a documentation address (192.0.2.10, refused: not public), as DNS would."""
     real = socket.getaddrinfo
 
     def fake(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
