@@ -22,6 +22,8 @@ from sipokat.events.testing import eventually
 LURAH = auth("lurah", KELURAHAN)
 LEADER = auth("pemkot", "16.73")
 RT_HEAD = auth("ketua_rt", RT)
+CAMAT = auth("camat", "16.73.02")
+OFFICES = {"lurah": LURAH, "camat": CAMAT, "pemkot": LEADER, "ketua_rt": RT_HEAD}
 
 SUBMITTED = "ReportSubmitted"
 APPROVED = "ReportApproved"
@@ -43,6 +45,12 @@ class Outcome:
 
     def ended_with(self, event: str) -> list[str]:
         return [r for r in self.accepted if self.timeline(r)[-1] == event]
+
+    def decided_at(self, report_id: str, tier: str) -> str | None:
+        """The event tier `tier`'s decision recorded on a report, None before it decided."""
+        line = self.timeline(report_id)
+        depth = TIERS.index(tier) + 1
+        return line[depth] if len(line) > depth else None
 
     def decisions_at(self, tier: str, event: str) -> int:
         """How many `event`s (approvals, rejections) tier number `tier` recorded."""
@@ -186,3 +194,133 @@ async def inbox_items(ask: Gateways, headers: Mapping[str, str]) -> list[Any]:
 
 async def _equals(value: Any, expected: object) -> bool:
     return bool(await value == expected)
+
+
+# ---------------------------------------------------------------- classification (fault suite)
+
+VIEWS = ("verification", "analytics", "notification")
+AWAITING = "awaiting_verification"  # an inbox item's kind
+
+
+@dataclass
+class Tally:
+    """Every accepted report (and decision), classified in each view: present once, lost or
+    duplicated. `lost` / `duplicated` count reports in verification's status view and the
+    inboxes, and counted items (reports, approvals, rejections, verifications) in analytics."""
+
+    accepted: int
+    lost: dict[str, int] = field(default_factory=lambda: dict.fromkeys(VIEWS, 0))
+    duplicated: dict[str, int] = field(default_factory=lambda: dict.fromkeys(VIEWS, 0))
+    problems: list[str] = field(default_factory=list)  # what was wrong, the first few
+
+    @property
+    def total_lost(self) -> int:
+        return sum(self.lost.values())
+
+    @property
+    def total_duplicated(self) -> int:
+        return sum(self.duplicated.values())
+
+    @property
+    def clean(self) -> bool:
+        return self.total_lost == 0 and self.total_duplicated == 0 and not self.problems
+
+    def _note(self, view: str, kind: str, what: str, count: int = 1) -> None:
+        (self.lost if kind == "lost" else self.duplicated)[view] += count
+        if len(self.problems) < 20:
+            self.problems.append(f"{view}: {kind} {what}")
+
+    def _compare(self, view: str, what: str, seen: int, expected: int) -> None:
+        if seen < expected:
+            self._note(view, "lost", f"{expected - seen} of {expected} {what}", expected - seen)
+        elif seen > expected:
+            self._note(view, "duplicated", f"{seen - expected} {what} too many", seen - expected)
+
+
+async def classify(gateways: Sequence[httpx.AsyncClient], outcome: Outcome) -> Tally:
+    """Classify, once and without waiting, every accepted report and decision in each view."""
+    ask = Gateways(gateways)
+    tally = Tally(accepted=len(outcome.accepted))
+    accepted = set(outcome.accepted)
+    asking = asyncio.Semaphore(8)
+
+    async def timeline(report_id: str) -> list[str] | None:
+        async with asking:
+            answer = await ask.get(f"/v1/reports/{report_id}", LURAH)
+        if answer.status_code == 404:
+            return None
+        assert answer.status_code == 200, f"{report_id}: {answer.status_code} {answer.text}"
+        return [entry["event"] for entry in answer.json()["timeline"]]
+
+    # verification's status view: each report's timeline is what its clients were told
+    timelines = await asyncio.gather(*(timeline(r) for r in outcome.accepted))
+    for report_id, seen in zip(outcome.accepted, timelines, strict=True):
+        expected = outcome.timeline(report_id)
+        if seen is None:
+            tally._note("verification", "lost", f"report {report_id}")
+            continue
+        missing = Counter(expected) - Counter(seen)
+        extra = Counter(seen) - Counter(expected)
+        if missing:
+            tally._note("verification", "lost", f"{dict(missing)} of {report_id}")
+        if extra:
+            tally._note("verification", "duplicated", f"{dict(extra)} of {report_id}")
+        if not missing and not extra and seen != expected:
+            tally.problems.append(f"verification: {report_id} out of order: {seen}")
+
+    # analytics: the reports counted, each tier's decisions, the verified reports
+    summary = await ask.json("/v1/analytics/summary", LEADER)
+    tally._compare("analytics", "reports", summary["total_reports"], len(accepted))
+    tiers = (await ask.json("/v1/analytics/verification", LEADER))["tiers"]
+    funnel = {row["tier"]: (row["approved"], row["rejected"]) for row in tiers}
+    for tier in TIERS:
+        approved, rejected = funnel.get(tier, (0, 0))
+        tally._compare(
+            "analytics", f"{tier} approvals", approved, outcome.decisions_at(tier, APPROVED)
+        )
+        tally._compare(
+            "analytics", f"{tier} rejections", rejected, outcome.decisions_at(tier, REJECTED)
+        )
+    rows = (await ask.json("/v1/analytics/rt-performance", LEADER))["rows"]
+    verified = sum(row["verified"] for row in rows)
+    tally._compare("analytics", "verified reports", verified, len(outcome.ended_with(VERIFIED)))
+
+    # notification: each office hears once of each report awaiting it, the RT head once of
+    # each rejection and verification
+    told = {REJECTED: "rejected", VERIFIED: "verified"}
+    expected_items: Counter[tuple[str, str, str]] = Counter()
+    for r in outcome.accepted:
+        line = outcome.timeline(r)
+        expected_items[("lurah", r, AWAITING)] += 1
+        for tier, office in (("kelurahan", "camat"), ("kecamatan", "pemkot")):
+            if outcome.decided_at(r, tier) == APPROVED:
+                expected_items[(office, r, AWAITING)] += 1
+        if line[-1] in told:
+            expected_items[("ketua_rt", r, told[line[-1]])] += 1
+    seen_items: Counter[tuple[str, str, str]] = Counter()
+    for office, headers in OFFICES.items():
+        for item in await inbox_items(ask, headers):
+            seen_items[(office, item["report_id"], item["kind"])] += 1
+    for key in expected_items.keys() | seen_items.keys():
+        what = f"{key[0]} inbox item {key[2]} of {key[1]}"
+        tally._compare("notification", what, seen_items[key], expected_items[key])
+    return tally
+
+
+async def settle(
+    gateways: Sequence[httpx.AsyncClient],
+    outcome: Outcome,
+    *,
+    timeout: float = 180,  # noqa: ASYNC109 - a polling deadline, not a cancel scope
+) -> Tally:
+    """Classify until nothing is missing any more (the views have caught up) or `timeout`
+    passes; returns the last classification. Duplicates never go away, so they are final."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            tally = await classify(gateways, outcome)
+        except (AssertionError, httpx.HTTPError) as exc:  # a service still starting, say
+            tally = Tally(accepted=len(outcome.accepted), problems=[f"not answering: {exc!r}"])
+        if tally.clean or tally.total_duplicated or asyncio.get_running_loop().time() > deadline:
+            return tally
+        await asyncio.sleep(1)
