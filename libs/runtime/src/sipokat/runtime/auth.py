@@ -38,6 +38,13 @@ class Principal(BaseModel):
         return Actor(subject=self.subject, role=self.role, wilayah=self.wilayah)
 
 
+# The level of the wilayah a role's token names; admins and integrators answer for no one area.
+CLAIM_LEVEL = {Role.KETUA_RT: "rt", Role.LURAH: "kelurahan", Role.CAMAT: "kecamatan"}
+CLAIM_LEVEL[Role.PEMKOT] = "kota"
+# The level of a wilayah code in the directory ("rt", "kelurahan", ...), None when unknown.
+LevelOf = Callable[[str], str | None]
+
+
 class TokenVerifier:
     """Checks bearer tokens and remembers the ones that passed.
 
@@ -56,8 +63,19 @@ class TokenVerifier:
         self._secret = settings.jwt_secret.get_secret_value()
         self._jwks = jwt.PyJWKClient(settings.jwks_url) if settings.jwks_url else None
         self._cache_seconds = settings.jwt_cache_seconds
+        self._level_of: LevelOf | None = None
         # token -> (principal, valid until: the earlier of exp and the end of its cache time)
         self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+
+    def check_wilayah(self, level_of: LevelOf) -> None:
+        """Refuse tokens whose wilayah is not in the directory, or not of their role's level.
+
+        A signed token for an area that does not exist (or a lurah "of" a whole kota) is a
+        mistake of the identity provider: refusing it here keeps every jurisdiction check
+        downstream from having to reason about areas it cannot place.
+        """
+        self._level_of = level_of
+        self._verified.clear()
 
     def verify(self, token: str) -> Principal:
         remembered = self._verified.get(token)
@@ -93,11 +111,26 @@ class TokenVerifier:
                 wilayah=claims.get("wilayah"),
                 name=claims.get("name"),
             )
+            self._check_wilayah(principal)
             return principal, float(claims["exp"])
         except (jwt.PyJWTError, ValidationError) as exc:
             raise Problem(
                 401, "Unauthorized", f"invalid token: {exc}", headers=BEARER_CHALLENGE
             ) from exc
+
+    def _check_wilayah(self, principal: Principal) -> None:
+        if self._level_of is None or principal.wilayah is None:
+            return
+        level = self._level_of(principal.wilayah)
+        expected = CLAIM_LEVEL.get(principal.role)
+        if level is None or (expected is not None and level != expected):
+            raise Problem(
+                401,
+                "Unauthorized",
+                f"invalid token: wilayah {principal.wilayah!r} is no "
+                f"{expected or 'area'} of the directory",
+                headers=BEARER_CHALLENGE,
+            )
 
 
 def mint_token(

@@ -45,6 +45,9 @@ class ServiceSettings(BaseSettings):
     jwt_issuer: str = "sipokat-dev"
     jwt_algorithms: list[Literal["HS256", "RS256"]] = ["HS256"]
     jwks_url: str | None = None
+    # Another city's directory of areas (intake's, in the shape of the shipped wilayah.json):
+    # every service refuses tokens naming a wilayah that is not in it.
+    wilayah_file: Path | None = None
     # A verified token is remembered this long (and never past its exp), so a client's
     # requests pay for the signature check once, not every time. 0 turns it off.
     jwt_cache_seconds: float = 60.0

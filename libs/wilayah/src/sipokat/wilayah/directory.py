@@ -112,6 +112,20 @@ class Directory:
             rt_code=code,
         )
 
+    def level_of(self, code: str) -> str | None:
+        """`rt`, `kelurahan`, `kecamatan` or `kota` for a code of the directory, else None."""
+        if code in self._kelurahan:
+            return "kelurahan"
+        if code in self._kecamatan:
+            return "kecamatan"
+        if code in self._city:
+            return "kota"
+        try:
+            self.rt_path(code)
+        except UnknownWilayah:
+            return None
+        return "rt"
+
     def contains(self, area_code: str, rt: str) -> bool:
         """Whether the RT lies in the area (a kota, kecamatan, kelurahan or the RT itself)."""
         return rt == area_code or rt.startswith(area_code + ".") or rt.startswith(area_code + "/")

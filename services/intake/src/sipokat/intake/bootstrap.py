@@ -81,6 +81,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     directory = (
         load_directory(settings.wilayah_file) if settings.wilayah_file else load_default_directory()
     )
+    app.state.token_verifier.check_wilayah(directory.level_of)
     service_lifespan = app.router.lifespan_context
 
     @contextlib.asynccontextmanager
