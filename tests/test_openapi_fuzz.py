@@ -40,11 +40,12 @@ from sipokat.runtime.testing import bearer
 from sipokat.verification.bootstrap import create_app as create_verification
 from sipokat.verification.settings import VerificationSettings
 
-pytestmark = [pytest.mark.fuzz, pytest.mark.broker]
-
 # Per operation. Small by default so the whole run stays well inside `make test`'s budget on a
 # loaded 2-core machine; the soak raises it.
 EXAMPLES = int(os.environ.get("SIPOKAT_FUZZ_EXAMPLES", "12"))
+
+# One test per service runs all its operations: a soak needs more than the suite's 120 s.
+pytestmark = [pytest.mark.fuzz, pytest.mark.broker, pytest.mark.timeout(120 + 2 * EXAMPLES)]
 
 
 @dataclass(frozen=True)
