@@ -97,19 +97,27 @@ class BodySizeLimitMiddleware:
                 await send_problem(send, scope, 413, too_large.title, str(too_large))
                 return
         received = 0
-        started = False
+        started = exceeded = False
 
         async def counted_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    exceeded = True
                     raise too_large
             return message
 
         async def tracked_send(message: Message) -> None:
             nonlocal started
+            if exceeded:
+                # FastAPI turns any error while reading a JSON body into a 400 "error parsing
+                # the body": whatever the app answers to a body cut off here, the answer is 413.
+                if message["type"] == "http.response.start" and not started:
+                    started = True
+                    await send_problem(send, scope, 413, too_large.title, str(too_large))
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
