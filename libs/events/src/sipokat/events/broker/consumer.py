@@ -180,12 +180,15 @@ class Consumer:
         attempts: int,
     ) -> None:
         headers = dict(message.headers or {})
+        # A replayed dead letter comes back through the default exchange, its routing key the
+        # queue's name: the key it was first published with is the one it already carries.
+        original_key = headers.get(DEAD_LETTER_ROUTING_KEY) or message.routing_key or ""
         headers.update(
             {
                 DEAD_LETTER_REASON: reason,
                 DEAD_LETTER_ERROR: error[:2000],
                 DEAD_LETTER_ATTEMPTS: attempts,
-                DEAD_LETTER_ROUTING_KEY: message.routing_key or "",
+                DEAD_LETTER_ROUTING_KEY: original_key,
                 DEAD_LETTER_AT: datetime.now(UTC).isoformat(),
             }
         )
