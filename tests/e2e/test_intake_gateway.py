@@ -48,7 +48,7 @@ async def test_report_with_photo_rejected_and_revised_through_the_gateway(
         fetched = await gateway.get(photo["url"], headers=lurah)
         assert fetched.status_code == 200
         assert SECRET_COMMENT not in fetched.content
-        other_lurah = await gateway.get(photo["url"], headers=auth("lurah", "16.73.02.1020"))
+        other_lurah = await gateway.get(photo["url"], headers=auth("lurah", "16.73.02.1001"))
         assert other_lurah.status_code == 404
 
         rejected = await gateway.post(

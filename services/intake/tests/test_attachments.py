@@ -129,7 +129,7 @@ WHO = [
     ("ketua_rt", RT, 200, 200),  # the uploader
     ("ketua_rt", "16.73.02.1019/003", 404, 404),  # another RT of the same kelurahan
     ("lurah", "16.73.02.1019", 404, 200),
-    ("lurah", "16.73.02.1020", 404, 404),
+    ("lurah", "16.73.02.1001", 404, 404),  # another kelurahan of the kecamatan
     ("camat", "16.73.02", 404, 200),
     ("camat", "16.73.01", 404, 404),
     ("pemkot", "16.73", 404, 200),

@@ -94,7 +94,7 @@ async def test_bad_reports_are_refused_with_the_field_named(
         assert await runtime_of_app(app).database.events.last_position() == 0
 
 
-async def test_an_rt_head_of_an_rt_not_in_the_directory_is_forbidden(
+async def test_an_rt_head_of_an_rt_not_in_the_directory_is_unauthorized(
     settings: IntakeSettings,
 ) -> None:
     app = create_app(settings)
@@ -102,8 +102,9 @@ async def test_an_rt_head_of_an_rt_not_in_the_directory_is_forbidden(
         answer = await client.post(
             "/v1/reports", json=body(), headers=bearer("ketua_rt", "16.73.02.1019/999")
         )
-        assert answer.status_code == 403
-        assert "has RT 001 to" in answer.json()["detail"]
+        # The token itself is refused: its wilayah is no RT of the directory.
+        assert answer.status_code == 401
+        assert "is no rt of the directory" in answer.json()["detail"]
 
 
 async def test_every_wrong_field_is_named_in_indonesian_when_asked(
