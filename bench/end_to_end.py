@@ -30,7 +30,7 @@ import httpx
 from figures import Figure, table
 from load import Accepted, Offer, offer, senders
 from observe import Observed, Observer
-from processes import SERVICES, Platform, free_port
+from processes import SERVICES, Platform, clean_up_on_sigterm, free_port
 
 HERE = Path(__file__).parent
 
@@ -241,6 +241,7 @@ def main() -> None:
     parser.add_argument("--grace", type=float, default=60)
     parser.add_argument("--interval", type=float, default=0.05, help="analytics poll interval")
     args = parser.parse_args()
+    clean_up_on_sigterm()
     figures = []
     for rate in args.rate:
         measured = measure(rate, args.seconds, args.grace, args.interval)

@@ -24,17 +24,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import os
 import sys
 import threading
 import time
 from collections import defaultdict
 from pathlib import Path
+from uuid import UUID
 
 import aio_pika
 import httpx
 from figures import Figure, table
-from processes import SERVICES, Platform
+from processes import SERVICES, Platform, clean_up_on_sigterm
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "services" / "analytics" / "tests"))
@@ -70,6 +72,20 @@ def all_rts() -> list[str]:
     ]
 
 
+def lifecycles(seed: int, reports: int, rts: list[str]) -> list[Envelope]:
+    """`generate`'s events with event ids derived from (stream, version), so that generating a
+    batch again (to publish what was seeded, without holding a million envelopes in memory)
+    gives the very same events. Shaped as UUIDv7, as producers make them."""
+    events = []
+    for envelope in generate(seed=seed, reports=reports, rts=rts):
+        digest = hashlib.sha256(f"{envelope.stream_id}/{envelope.stream_version}".encode())
+        number = int.from_bytes(digest.digest()[:16], "big")
+        number = (number & ~(0xF << 76)) | (0x7 << 76)  # version 7
+        number = (number & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
+        events.append(envelope.model_copy(update={"event_id": UUID(int=number)}))
+    return events
+
+
 async def seed_stores(data_dir: Path, plan: list[tuple[int, int]], rts: list[str]) -> int:
     """Each producer's store with every report's full stream, not to be published again."""
     databases = [
@@ -79,7 +95,7 @@ async def seed_stores(data_dir: Path, plan: list[tuple[int, int]], rts: list[str
     try:
         for seed, reports in plan:
             streams: dict[str, list[Envelope]] = defaultdict(list)
-            for envelope in generate(seed=seed, reports=reports, rts=rts):
+            for envelope in lifecycles(seed, reports, rts):
                 streams[envelope.stream_id].append(envelope)
             for database in databases:
                 await asyncio.gather(
@@ -99,7 +115,7 @@ async def publish(url: str, exchange_name: str, plan: list[tuple[int, int]], rts
         channel = await connection.channel(publisher_confirms=True)
         exchange = await channel.get_exchange(exchange_name)
         for seed, reports in plan:
-            events = generate(seed=seed, reports=reports, rts=rts)
+            events = lifecycles(seed, reports, rts)
             await asyncio.gather(
                 *(
                     exchange.publish(
@@ -164,6 +180,8 @@ def wait_drained(platform: Platform, timeout: float) -> bool:
             for entry in entries
         ]
         calm = calm + 1 if not any(lags) else 0
+        if int(time.monotonic()) % 10 == 0:
+            progress(f"queue lags {lags}")
         if calm >= 2:
             return True
         time.sleep(1.0)
@@ -187,6 +205,10 @@ def rebuild_analytics(platform: Platform, timeout: float) -> float:
     raise TimeoutError(f"analytics rebuild still running after {timeout:.0f} s")
 
 
+def progress(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
 def measure(events: int = 1_000_000, rebuild: bool = True, timeout: float = 3600) -> list[Figure]:
     plan = batches(events)
     rts = all_rts()
@@ -196,6 +218,7 @@ def measure(events: int = 1_000_000, rebuild: bool = True, timeout: float = 3600
         seeding = time.monotonic()
         asyncio.run(seed_stores(platform.data_dir, plan, rts))
         seeding = time.monotonic() - seeding
+        progress(f"stores seeded in {seeding:.0f} s; starting the services")
         platform.start()
         time.sleep(2.0)  # past start-up work (declaring the topology, first job runs)
         idle = rss_mib(platform)
@@ -206,9 +229,11 @@ def measure(events: int = 1_000_000, rebuild: bool = True, timeout: float = 3600
             publish(platform.rabbitmq_url, platform.topology.exchange, plan, rts)
         )
         publish_seconds = time.monotonic() - started
+        progress(f"{published:,} events published in {publish_seconds:.0f} s; consuming")
         drained = wait_drained(platform, timeout)
         consume_seconds = time.monotonic() - started
         peaks_consuming = sampler.stop()
+        progress(f"drained: {drained}, after {consume_seconds:.0f} s")
         rebuild_seconds = float("nan")
         if rebuild:
             sampler = RssSampler(platform)
@@ -270,6 +295,7 @@ def main() -> None:
     parser.add_argument("--no-rebuild", action="store_true")
     parser.add_argument("--timeout", type=float, default=3600)
     args = parser.parse_args()
+    clean_up_on_sigterm()
     print(table(measure(args.events, not args.no_rebuild, args.timeout)))
 
 

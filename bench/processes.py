@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -27,6 +28,12 @@ from sipokat.events.broker.topology import Topology
 from sipokat.events.testing import DEFAULT_RABBITMQ_URL, PLATFORM_SERVICES, delete_topology
 
 SERVICES = PLATFORM_SERVICES  # intake, verification, analytics, notification
+
+
+def clean_up_on_sigterm() -> None:
+    """`timeout` and `kill` send SIGTERM, which by default ends Python without running `finally`:
+    turn it into SystemExit so the processes are stopped and the topology is deleted."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
 def free_port() -> int:
