@@ -182,7 +182,7 @@ async def test_relay_skips_events_another_service_published(
     channel: AbstractChannel,
 ) -> None:
     queue = await probe_queue(channel, topology)
-    theirs, ours, theirs_later, ours_later = make_stream(4)
+    theirs, ours, theirs_later, ours_later, theirs_last = make_stream(5)
     await sqlite_database.events.append([theirs], publish=False)
     await sqlite_database.events.append([ours])
     await sqlite_database.events.append([theirs_later], publish=False)
@@ -192,6 +192,9 @@ async def test_relay_skips_events_another_service_published(
         # the last stored event is ours, so "relayed everything" means the relay passed it
         await eventually(lambda: relayed_everything(relay, sqlite_database))
         messages = await receive(queue, 2)
+        # Recorded after the relay's last event, never to be published: no lag.
+        await sqlite_database.events.append([theirs_last], publish=False)
+        assert await relay.lag() == 0
     assert [m.message_id for m in messages] == [str(ours.event_id), str(ours_later.event_id)]
 
 

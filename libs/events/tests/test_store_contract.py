@@ -213,6 +213,9 @@ async def test_events_of_other_services_complete_the_stream_but_are_not_publishe
     own = await database.events.read_from(0, 10, publishable_only=True)
     assert [r.event_id for r in own] == [ours.event_id]
     assert await database.events.read_from(own[0].position, 10, publishable_only=True) == []
+    # The relay's lag counts only what is to be published.
+    assert await database.events.count_publishable_after(0) == 1
+    assert await database.events.count_publishable_after(own[0].position) == 0
 
 
 async def test_empty_store(database: Database) -> None:

@@ -86,11 +86,12 @@ class Relay:
         self._wake.set()
 
     async def lag(self) -> int:
-        """Stored events not yet confirmed by the broker."""
+        """Events this service stored to publish that the broker has not confirmed yet (events
+        other services published, recorded to complete a stream, are never to be published)."""
         # A relay that is not leading (not connected yet, or standing by for another replica)
         # has no current position of its own; the shared checkpoint knows better.
         position = self.position if self.leading else await self.store.load_checkpoint(CHECKPOINT)
-        return await self.store.last_position() - position
+        return await self.store.count_publishable_after(position)
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.link.run(stop)

@@ -157,6 +157,9 @@ class MongoEventStore:
         last = await self._db["events"].find_one({}, sort=[("_id", DESCENDING)])
         return int(last["_id"]) if last else 0
 
+    async def count_publishable_after(self, position: int) -> int:
+        return await self._db["events"].count_documents({"_id": {"$gt": position}, "publish": True})
+
     async def load_checkpoint(self, name: str) -> int:
         doc = await self._db["checkpoints"].find_one({"_id": name})
         return int(doc["position"]) if doc else 0

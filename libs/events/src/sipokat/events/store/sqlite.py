@@ -265,6 +265,12 @@ class SqliteEventStore:
         rows = await self._conn.query("SELECT max(position) FROM events")
         return int(rows[0][0] or 0)
 
+    async def count_publishable_after(self, position: int) -> int:
+        rows = await self._conn.query(
+            "SELECT count(*) FROM events WHERE position > ? AND publish = 1", (position,)
+        )
+        return int(rows[0][0])
+
     async def load_checkpoint(self, name: str) -> int:
         rows = await self._conn.query("SELECT position FROM checkpoints WHERE name = ?", (name,))
         return int(rows[0][0]) if rows else 0
