@@ -24,6 +24,12 @@ from sipokat.events.store import Database, open_database
 from sipokat.runtime import metrics
 from sipokat.runtime.auth import TokenVerifier
 from sipokat.runtime.health import Check, CheckResult, health_router
+from sipokat.runtime.limits import (
+    BodySizeLimitMiddleware,
+    RateLimitMiddleware,
+    TokenBuckets,
+    bearer_subject_or_address,
+)
 from sipokat.runtime.logging import configure_logging
 from sipokat.runtime.middleware import RequestContextMiddleware
 from sipokat.runtime.problems import document_validation_problems, install_problem_handlers
@@ -179,7 +185,12 @@ def create_service_app(
     *,
     title: str,
     description: str = "",
+    body_limits: Sequence[tuple[str, int]] = (),
 ) -> FastAPI:
+    """The app of a service: health, metrics, problem details, and at its edge, for every
+    service alike (each is reachable on its own, not only through the gateway): the correlation
+    id and access log, then the per-client rate limit, then the body size limit —
+    `settings.max_body_bytes`, or per path prefix from `body_limits`."""
     settings = runtime.settings
     configure_logging(runtime.name, settings.log_level, settings.log_format)
 
@@ -195,6 +206,17 @@ def create_service_app(
     app.state.runtime = runtime
     app.state.token_verifier = TokenVerifier(settings)
     install_problem_handlers(app)
+    # Added innermost first. The body limit sits inside the rate limit, so a client over its
+    # budget is refused before anything of its body is read; both inside the request context,
+    # so their 413 and 429 answers carry the correlation id and are logged and counted.
+    app.add_middleware(
+        BodySizeLimitMiddleware, default_max_bytes=settings.max_body_bytes, limits=body_limits
+    )
+    app.add_middleware(
+        RateLimitMiddleware,
+        buckets=TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst),
+        identify=bearer_subject_or_address(app.state.token_verifier),
+    )
     app.add_middleware(RequestContextMiddleware, service=runtime.name)
     app.include_router(health_router(runtime.name, runtime.checks()))
 

@@ -52,6 +52,13 @@ class ServiceSettings(BaseSettings):
     # requests pay for the signature check once, not every time. 0 turns it off.
     jwt_cache_seconds: float = 60.0
 
+    # Limits at every service's edge. JSON bodies are small (intake allows more for photos).
+    max_body_bytes: int = 256 * 1024
+    # Per client (the verified token's subject, else the address; behind the gateway, the
+    # address it forwards from an allowed proxy — uvicorn's FORWARDED_ALLOW_IPS), every route.
+    rate_limit_per_second: float = 20.0
+    rate_limit_burst: int = 60
+
     # /health/ready fails while more messages than this wait in the service's queue.
     ready_max_consumer_lag: int = 10_000
     # How long a replica's relay holds the publishing lease without renewing it (it renews about

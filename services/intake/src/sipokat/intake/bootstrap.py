@@ -13,12 +13,6 @@ from sipokat.intake.entrypoints import attachments, contracts, errors, gateway, 
 from sipokat.intake.handlers import Intake, record_decisions
 from sipokat.intake.idempotency import IdempotencyKeys
 from sipokat.intake.settings import IntakeSettings
-from sipokat.runtime.limits import (
-    BodySizeLimitMiddleware,
-    RateLimitMiddleware,
-    TokenBuckets,
-    bearer_subject_or_address,
-)
 from sipokat.runtime.service import ServiceRuntime, Subscription, create_service_app
 from sipokat.wilayah import load_default_directory, load_directory
 
@@ -63,21 +57,10 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         ],
         title="Sipokat intake gateway",
         description=DESCRIPTION,
+        # a photo plus the multipart framing around it
+        body_limits=[("/v1/attachments", settings.max_photo_bytes + 64 * 1024)],
     )
     errors.install(app)
-    # The body limit sits inside the rate limit: a client over its budget is refused before
-    # anything of its body is read.
-    app.add_middleware(
-        BodySizeLimitMiddleware,
-        default_max_bytes=settings.max_body_bytes,
-        # a photo plus the multipart framing around it
-        limits=[("/v1/attachments", settings.max_photo_bytes + 64 * 1024)],
-    )
-    app.add_middleware(
-        RateLimitMiddleware,
-        buckets=TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst),
-        identify=bearer_subject_or_address(app.state.token_verifier),
-    )
     directory = (
         load_directory(settings.wilayah_file) if settings.wilayah_file else load_default_directory()
     )

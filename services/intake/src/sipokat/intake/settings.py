@@ -43,14 +43,11 @@ class IntakeSettings(ServiceSettings):
     wilayah_file: Path | None = None
     city_bounds: dict[str, Bounds] = DEFAULT_CITY_BOUNDS
 
-    # Limits. JSON bodies are small; an upload is one photo plus multipart framing.
-    max_body_bytes: int = 256 * 1024
+    # Limits (the body and rate limits of every service are in ServiceSettings). An upload is
+    # one photo plus multipart framing.
     max_photo_bytes: int = 10 * 1024 * 1024
     max_photo_pixels: int = 40_000_000
     max_page_size: int = 100
-    # Per client (the verified token's subject, else the address), over every route.
-    rate_limit_per_second: float = 20.0
-    rate_limit_burst: int = 60
     # Uploads are the expensive requests (decode and re-encode): a separate, tighter budget.
     upload_rate_per_second: float = 1.0
     upload_burst: int = 10
