@@ -413,20 +413,29 @@ def _increment(
 
 
 class _SqliteViewTransaction:
+    """The statements of an `apply_once` effect, run right here on the event loop's thread.
+
+    The transaction holds the database's write lock from its BEGIN IMMEDIATE on, so none of
+    them can wait for a lock: each is a few microseconds of work, where a hop to the writer's
+    thread and back cost several times that, and an event's effect makes several of them (a
+    consumer's rate was bounded by those hops). The writer's thread is idle meanwhile: apply_once
+    holds the lock that serialises all use of its connection, and awaits every hop it makes.
+    """
+
     def __init__(self, conn: _Connection) -> None:
-        self._conn = conn
+        self._conn = conn.conn
 
     async def get(self, collection: str, key: str) -> Document | None:
-        return await self._conn.run(_get_doc, self._conn.conn, collection, key)
+        return _get_doc(self._conn, collection, key)
 
     async def put(self, collection: str, key: str, doc: Document) -> None:
-        await self._conn.run(_put_doc, self._conn.conn, collection, key, doc)
+        _put_doc(self._conn, collection, key, doc)
 
     async def increment(self, collection: str, key: str, amounts: Mapping[str, float]) -> None:
-        await self._conn.run(_increment, self._conn.conn, collection, key, amounts)
+        _increment(self._conn, collection, key, amounts)
 
     async def delete(self, collection: str, key: str) -> None:
-        await self._conn.execute(
+        self._conn.execute(
             "DELETE FROM view_documents WHERE collection = ? AND key = ?", (collection, key)
         )
 
@@ -434,11 +443,11 @@ class _SqliteViewTransaction:
         wanted = list(dict.fromkeys(keys))
         if not wanted:
             return {}
-        return await self._conn.run(_get_docs, self._conn.conn, collection, wanted)
+        return _get_docs(self._conn, collection, wanted)
 
     async def put_many(self, collection: str, docs: Mapping[str, Document]) -> None:
         if docs:
-            await self._conn.run(_put_docs, self._conn.conn, collection, dict(docs))
+            _put_docs(self._conn, collection, dict(docs))
 
 
 def _where_clause(where: Mapping[str, Any] | None) -> tuple[str, list[Any]]:
@@ -451,6 +460,19 @@ def _where_clause(where: Mapping[str, Any] | None) -> tuple[str, list[Any]]:
         clauses.append(f"json_extract(doc, '$.{name}') = ?")
         params.append(value)
     return " AND " + " AND ".join(clauses), params
+
+
+def _begin_unless_applied(conn: sqlite3.Connection, event_id: str) -> bool:
+    """BEGIN IMMEDIATE; whether the event was applied already."""
+    conn.execute("BEGIN IMMEDIATE")
+    row = conn.execute("SELECT 1 FROM applied_events WHERE event_id = ?", (event_id,)).fetchone()
+    return row is not None
+
+
+def _commit_applied(conn: sqlite3.Connection, event_id: str, record: bool) -> None:
+    if record:
+        conn.execute("INSERT INTO applied_events (event_id) VALUES (?)", (event_id,))
+    conn.execute("COMMIT")
 
 
 class SqliteViewStore:
@@ -468,16 +490,12 @@ class SqliteViewStore:
             # writer's thread, and the rollback queued behind it must then close the transaction,
             # or the writer would hold the database's write lock for good.
             try:
-                await writer.execute("BEGIN IMMEDIATE")
-                seen = await writer.query(
-                    "SELECT 1 FROM applied_events WHERE event_id = ?", (str(event_id),)
-                )
+                # Two hops to the writer's thread in all: BEGIN (which may wait for the lock)
+                # with the applied check, and the applied record with COMMIT (which writes).
+                seen = await writer.run(_begin_unless_applied, writer.conn, str(event_id))
                 if not seen:
                     await effect(_SqliteViewTransaction(writer))
-                    await writer.execute(
-                        "INSERT INTO applied_events (event_id) VALUES (?)", (str(event_id),)
-                    )
-                await writer.execute("COMMIT")
+                await writer.run(_commit_applied, writer.conn, str(event_id), not seen)
             except BaseException:
                 # Submitted to the writer's thread at once and shielded, so it runs (after
                 # whatever step is still running there) even if this task is cancelled again.
