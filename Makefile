@@ -1,5 +1,5 @@
 # The two commands: `make run` starts the platform, `make test` runs the whole suite.
-.PHONY: install broker browser run test test-fast lint format schemas bench bench-quick clean
+.PHONY: install broker browser run test test-fast lint format schemas bench bench-quick chaos soak clean
 
 UV := python3 -m uv
 
@@ -39,6 +39,16 @@ bench: install broker
 
 bench-quick: install broker
 	$(UV) run --group bench python bench/run.py --quick
+
+# The fault suite (tests/chaos) with each scenario's faults kept up CHAOS_SECONDS (a short run
+# of it is part of `make test`); writes docs/reliability.md. About 8 minutes; `make soak`: 1 hour.
+CHAOS_SECONDS ?= 60
+
+chaos: install broker
+	$(UV) run python tests/chaos/report.py --seconds $(CHAOS_SECONDS)
+
+soak: install broker
+	$(UV) run python tests/chaos/report.py --seconds 600
 
 schemas: install
 	$(UV) run sipokat schemas --out docs/events

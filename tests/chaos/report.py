@@ -102,7 +102,7 @@ def write(rows: dict[str, Any], seconds: float, wall: float | None, passed: bool
         "  past two heartbeats, cut again.",
         "",
         "Run: `make chaos` (this table, a few minutes per scenario), `make soak` (longer); the",
-        "bounded version (20 s per scenario) runs in `make test`.",
+        "bounded version (15 s per scenario) runs in `make test`.",
         "",
     ]
     return "\n".join(lines)

@@ -1,7 +1,7 @@
 """The fault suite's results: each scenario writes its row to one JSON file, which
 `tests/chaos/report.py` turns into docs/reliability.md.
 
-SIPOKAT_CHAOS_SECONDS: how long each scenario keeps up its faults under load (default 20, the
+SIPOKAT_CHAOS_SECONDS: how long each scenario keeps up its faults under load (default 15, the
 bounded run of `make test`); SIPOKAT_CHAOS_RESULTS: the JSON file (default
 var/chaos/results.json).
 """
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def chaos_seconds() -> float:
-    return float(os.environ.get("SIPOKAT_CHAOS_SECONDS", "20"))
+    return float(os.environ.get("SIPOKAT_CHAOS_SECONDS", "15"))
 
 
 def results_path() -> Path:

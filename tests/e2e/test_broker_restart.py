@@ -1,20 +1,48 @@
 """The broker is stopped and started twice while RT heads keep submitting: every accepted report
-reaches verification, analytics and the lurah's inbox exactly once."""
+reaches verification, analytics and the lurah's inbox exactly once.
+
+The broker stopped is a RabbitMQ node of the fault tests' own (tests/chaos/broker_node.py), not
+the shared one: stopping that would break every other test and platform using it.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
+from chaos.broker_node import BrokerNode, chaos_broker
 from checker import Outcome, check_exactly_once
 
-from harness import RT, Platform, auth, report_body
-from sipokat.events.testing import RabbitBroker, eventually
+from harness import RT, SERVICES, Platform, auth, report_body
+from sipokat.events.broker.topology import Topology
+from sipokat.events.testing import delete_topology, eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.broker, pytest.mark.disruptive]
 
 MAX_REPORTS = 180
+
+__all__ = ["chaos_broker"]  # the fixture, imported to be found here
+
+
+@pytest.fixture
+async def platform(chaos_broker: BrokerNode, tmp_path: Path) -> AsyncIterator[Platform]:
+    running = Platform(
+        chaos_broker.url,
+        prefix=f"e2e-{uuid.uuid4().hex[:8]}",
+        data_dir=tmp_path,
+        settings={"RABBITMQ_STREAM_URL": "off"},  # not the shared broker's stream port
+    )
+    try:
+        await asyncio.to_thread(running.start)
+        yield running
+    finally:
+        await asyncio.to_thread(running.stop)
+        await asyncio.to_thread(chaos_broker.start_app)  # never leave it stopped
+        await delete_topology(chaos_broker.url, Topology(running.prefix), SERVICES)
 
 
 async def submit_steadily(
@@ -32,7 +60,7 @@ async def submit_steadily(
 
 
 async def test_broker_restarts_lose_nothing_and_double_nothing(
-    platform: Platform, rabbitmq_broker: RabbitBroker
+    platform: Platform, chaos_broker: BrokerNode
 ) -> None:
     accepted: list[str] = []
     stop = asyncio.Event()
@@ -41,12 +69,12 @@ async def test_broker_restarts_lose_nothing_and_double_nothing(
         try:
             await eventually(lambda: len(accepted) >= 20)
             for _ in range(2):
-                await asyncio.to_thread(rabbitmq_broker.stop_app)
+                await asyncio.to_thread(chaos_broker.stop_app)
                 await asyncio.sleep(2)
-                await asyncio.to_thread(rabbitmq_broker.start_app)
+                await asyncio.to_thread(chaos_broker.start_app)
                 await asyncio.sleep(2)
         finally:
-            await asyncio.to_thread(rabbitmq_broker.start_app)  # never leave the broker down
+            await asyncio.to_thread(chaos_broker.start_app)  # never leave the broker down
             stop.set()
             await load
         await check_exactly_once([gateway], Outcome(accepted))

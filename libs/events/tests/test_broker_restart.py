@@ -1,7 +1,8 @@
 """The broker stops and starts under load: nothing is lost, nothing is applied twice.
 
-This stops the RabbitMQ application (`rabbitmqctl stop_app`) for a few seconds, so it disturbs
-anything else using that broker meanwhile; deselect it with `-m "not disruptive"`.
+This stops the RabbitMQ application (`rabbitmqctl stop_app`) for a few seconds: of a node of the
+fault tests' own (tests/chaos/broker_node.py, started once per session), never the shared
+broker, which every other test and platform uses meanwhile.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
+from chaos.broker_node import BrokerNode, chaos_broker
 
 from sipokat.events import Envelope
 from sipokat.events.broker.consumer import Consumer, RetryPolicy
@@ -20,14 +22,28 @@ from sipokat.events.broker.relay import Relay
 from sipokat.events.store import Database, ViewTransaction
 from sipokat.events.store.sqlite import SqliteDatabase
 from sipokat.events.testing import (
-    RabbitBroker,
+    PLATFORM_SERVICES,
     TrackedTopology,
+    delete_topology,
     eventually,
     make_submitted,
+    new_topology,
     running,
 )
 
 pytestmark = [pytest.mark.broker, pytest.mark.disruptive]
+
+__all__ = ["chaos_broker"]  # the fixture, imported to be found here
+
+
+@pytest.fixture
+async def topology(chaos_broker: BrokerNode) -> AsyncIterator[TrackedTopology]:
+    """A test prefix on the fault tests' node, deleted afterwards."""
+    tracked = new_topology()
+    yield tracked
+    await asyncio.to_thread(chaos_broker.start_app)  # never leave it stopped
+    services = sorted(tracked.services | set(PLATFORM_SERVICES))
+    await delete_topology(chaos_broker.url, tracked, services)
 
 
 @pytest.fixture
@@ -45,12 +61,12 @@ async def consumer_db(tmp_path: Path) -> AsyncIterator[Database]:
 
 
 async def test_broker_restart_loses_nothing_and_applies_nothing_twice(
-    rabbitmq_broker: RabbitBroker,
+    chaos_broker: BrokerNode,
     topology: TrackedTopology,
     producer_db: Database,
     consumer_db: Database,
 ) -> None:
-    url = rabbitmq_broker.url
+    url = chaos_broker.url
     handled: list[UUID] = []  # every call that applied its event (apply_once returned True)
 
     async def handler(envelope: Envelope) -> None:
@@ -94,13 +110,13 @@ async def test_broker_restart_loses_nothing_and_applies_nothing_twice(
         try:
             await eventually(lambda: len(handled) >= 20, timeout=30)
             try:
-                await asyncio.to_thread(rabbitmq_broker.stop_app)
+                await asyncio.to_thread(chaos_broker.stop_app)
                 stopped_at = len(appended)
                 await eventually(lambda: len(appended) >= stopped_at + 50, timeout=30)
                 assert not relay.link.connected.is_set()
                 assert not consumer.link.connected.is_set()
             finally:
-                await asyncio.to_thread(rabbitmq_broker.start_app)  # never leave it stopped
+                await asyncio.to_thread(chaos_broker.start_app)  # never leave it stopped
             restarted_at = len(appended)
             await eventually(lambda: relay.link.connected.is_set(), timeout=60)
             await eventually(lambda: len(appended) >= restarted_at + 30, timeout=30)
