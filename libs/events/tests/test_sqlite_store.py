@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import time
+import sqlite3
 from pathlib import Path
 from uuid import uuid4
 
 import pytest
 
 from sipokat.events.store import StoreUnavailable, ViewTransaction, open_database
+from sipokat.events.store import sqlite as sqlite_store
 from sipokat.events.store.sqlite import SqliteDatabase
 from sipokat.events.testing import make_submitted
 
@@ -18,27 +19,72 @@ async def _count(tx: ViewTransaction) -> None:
     await tx.increment("totals", "all", {"n": 1})
 
 
-async def test_cancelled_right_after_begin_leaves_no_open_transaction(tmp_path: Path) -> None:
-    # A consumer's handler is cancelled when its broker connection drops. Here the cancellation
-    # lands exactly when BEGIN IMMEDIATE has run on the writer's thread but the task has not
-    # resumed yet: the transaction must still be rolled back, or the writer would hold the
-    # database's write lock for good and every later write would fail.
+def _lock_from_another_process(path: Path) -> sqlite3.Connection:
+    """Hold the database's write lock as a replica's write would."""
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    return other
+
+
+async def test_a_write_waiting_for_another_process_lets_the_loop_go_on(tmp_path: Path) -> None:
+    db = await SqliteDatabase.open(tmp_path / "shared.db")
+    try:
+        other = _lock_from_another_process(tmp_path / "shared.db")
+        append = asyncio.create_task(db.events.append([make_submitted()]))
+        applied = asyncio.create_task(db.views.apply_once(uuid4(), _count))
+        ticks = 0
+        for _ in range(20):  # the loop keeps running other work while both wait for the lock
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert ticks == 20 and not append.done() and not applied.done()
+        other.execute("COMMIT")
+        other.close()
+        assert (await asyncio.wait_for(append, timeout=5)).appended
+        assert await asyncio.wait_for(applied, timeout=5)
+        assert await db.views.get("totals", "all") == {"n": 1}
+    finally:
+        await db.close()
+
+
+async def test_cancelled_while_waiting_for_the_lock_leaves_no_transaction(tmp_path: Path) -> None:
+    # A consumer's handler is cancelled when its broker connection drops: whatever it was
+    # waiting for, the writer must not be left inside a transaction holding the write lock.
     db = await SqliteDatabase.open(tmp_path / "views.db")
     try:
-        writer = db.view_writer.conn
+        other = _lock_from_another_process(tmp_path / "views.db")
         task = asyncio.create_task(db.views.apply_once(uuid4(), _count))
-        await asyncio.sleep(0)  # the task runs up to its first hop: BEGIN on the writer thread
-        deadline = time.monotonic() + 5
-        while not writer.in_transaction:  # block the loop: the task cannot resume meanwhile
-            assert time.monotonic() < deadline, "BEGIN never ran"
-            time.sleep(0.0005)  # noqa: ASYNC251 - blocking the loop is the point
+        await asyncio.sleep(0.02)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        assert not writer.in_transaction
+        other.execute("ROLLBACK")
+        other.close()
+        assert not db.writer.conn.in_transaction
         assert await asyncio.wait_for(db.views.apply_once(uuid4(), _count), timeout=5)
-        await asyncio.wait_for(db.events.append([make_submitted()]), timeout=5)
         assert await db.views.get("totals", "all") == {"n": 1}
+    finally:
+        await db.close()
+
+
+async def test_the_wal_is_checkpointed_off_the_loop_every_so_many_commits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_store, "_CHECKPOINT_EVERY", 10)
+    asked: list[int] = []
+    checkpoint_soon = SqliteDatabase._checkpoint_soon
+
+    def counted(self: SqliteDatabase) -> None:
+        asked.append(1)
+        checkpoint_soon(self)
+
+    monkeypatch.setattr(SqliteDatabase, "_checkpoint_soon", counted)
+    db = await SqliteDatabase.open(tmp_path / "wal.db")
+    try:
+        for _ in range(30):
+            await db.events.append([make_submitted()])
+        await db.main.run(lambda: None)  # the checkpoints queued on the reader's thread ran
+        assert len(asked) == 3
+        assert await db.events.last_position() == 30
     finally:
         await db.close()
 

@@ -1,8 +1,11 @@
 """SQLite backend: the embedded default, one file per service, zero set-up.
 
-The connection lives on one dedicated thread and each event-store operation runs there as one
-function, so a whole transaction costs a single hop from the event loop (a per-statement async
-wrapper would pay one hop per statement on the hot path).
+Writes run on the event loop's own thread, on a connection that never waits for a lock: it asks
+for the write lock with a zero busy timeout and, while another process (a replica) holds it,
+sleeps and asks again, so the loop goes on meanwhile. A write is microseconds of work; a hop to
+a worker thread and back cost several times that, and under load the hops bounded intake's and
+the consumers' rates. Reads, which may scan, run on a connection of their own on a dedicated
+thread, each as one function (one hop), where SQLite releases the GIL while it works.
 """
 
 from __future__ import annotations
@@ -125,29 +128,113 @@ def rollback_if_open(conn: sqlite3.Connection) -> None:
         conn.execute("ROLLBACK")
 
 
+_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+_CHECKPOINT_EVERY = 1000  # commits of the inline writer between two WAL checkpoints
+
+
+class _InlineWriter:
+    """The connection that writes, used on the event loop's thread only (see the module doc).
+
+    Its commits never checkpoint the WAL themselves (a checkpoint writes the database file and
+    may take milliseconds): every `_CHECKPOINT_EVERY` commits it asks `checkpoint` to, which runs
+    one on the reading connection's thread.
+    """
+
+    def __init__(self, path: str, checkpoint: Callable[[], None]) -> None:
+        self.path = path
+        self._checkpoint = checkpoint
+        self._commits = 0
+        self._conn: sqlite3.Connection | None = None
+        self.lock = asyncio.Lock()  # one transaction at a time on this connection
+
+    def connect(self) -> None:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout=0")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA wal_autocheckpoint=0")
+        self._conn = conn
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreUnavailable("database is closed")
+        return self._conn
+
+    async def begin(self) -> sqlite3.Connection:
+        """BEGIN IMMEDIATE, waiting for another process's write lock without blocking the loop."""
+        conn = self.conn
+        await _when_not_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
+        return conn
+
+    async def commit(self) -> None:
+        conn = self.conn
+        await _when_not_busy(lambda: conn.execute("COMMIT"))
+        self._commits += 1
+        if self._commits % _CHECKPOINT_EVERY == 0:
+            self._checkpoint()
+
+    async def transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """`fn` inside BEGIN IMMEDIATE ... COMMIT; the caller holds `lock`."""
+        conn = await self.begin()
+        try:
+            result = fn(conn)
+            await self.commit()
+        except BaseException:
+            rollback_if_open(conn)  # a failed COMMIT too must not leave the transaction open
+            raise
+        return result
+
+    def close(self) -> None:
+        if self._conn is not None:
+            rollback_if_open(self._conn)
+            self._conn.close()
+            self._conn = None
+
+
+async def _when_not_busy(step: Callable[[], object], patience: float = 10.0) -> None:
+    """Run `step`; while the database is locked by another connection, sleep and try again."""
+    deadline = time.monotonic() + patience
+    pause = 0.0005
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode not in _BUSY or time.monotonic() > deadline:
+                raise
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.05)
+
+
 class SqliteDatabase:
     """A service's SQLite file: its event store (`events`) and its read-model views (`views`).
 
-    Two connections: `main` runs event-store work and every read, each in a single hop, so it never
-    holds a transaction open across awaits; `view_writer` runs `apply_once`, whose effect awaits
-    in the middle of its transaction. WAL mode lets readers go on while a writer works.
+    Two connections: `writer`, on the event loop's thread, makes every write but the relay's
+    bookkeeping; `main`, on a thread of its own, runs every read (one hop each) and the relay's
+    checkpoints and leases. WAL mode lets readers go on while a writer works.
     """
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self.main = _Connection(self.path)
-        self.view_writer = _Connection(self.path)
-        self.view_lock = asyncio.Lock()
-        self.events = SqliteEventStore(self.main)
-        self.views = SqliteViewStore(self.main, self.view_writer, self.view_lock)
+        self.writer = _InlineWriter(self.path, self._checkpoint_soon)
+        self.events = SqliteEventStore(self.main, self.writer)
+        self.views = SqliteViewStore(self.main, self.writer)
 
     @classmethod
     async def open(cls, path: str | Path) -> SqliteDatabase:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         db = cls(path)
         await db.main.run(db.main.connect)
-        await db.view_writer.run(db.view_writer.connect)
+        db.writer.connect()
         return db
+
+    def _checkpoint_soon(self) -> None:
+        def checkpoint() -> None:
+            with contextlib.suppress(sqlite3.Error):  # a busy WAL is checkpointed next time
+                self.main.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+        self.main.submit(checkpoint)
 
     async def ping(self) -> None:
         try:
@@ -156,20 +243,21 @@ class SqliteDatabase:
             raise StoreUnavailable(str(exc)) from exc
 
     async def close(self) -> None:
+        async with self.writer.lock:
+            self.writer.close()
         await self.main.close()
-        await self.view_writer.close()
 
 
 class _GroupCommit:
-    """Appends that arrive while a commit runs wait and go into the next one, together.
+    """Appends that arrive while a commit waits or runs go into the next one, together.
 
-    One transaction per append would cost a thread hop, BEGIN and COMMIT each; under load the
-    appends of all concurrent requests share them instead. An append that conflicts leaves
+    One transaction per append would cost a BEGIN and a COMMIT each; under load the appends of
+    all concurrent requests share them instead. An append that conflicts leaves
     nothing behind and fails only its own caller, never the others in the group.
     """
 
-    def __init__(self, conn: _Connection) -> None:
-        self._conn = conn
+    def __init__(self, writer: _InlineWriter) -> None:
+        self._writer = writer
         self._waiting: list[tuple[list[tuple[Any, ...]], asyncio.Future[AppendResult]]] = []
         self._committing = False
 
@@ -187,9 +275,10 @@ class _GroupCommit:
             while self._waiting:
                 group, self._waiting = self._waiting, []
                 try:
-                    results = await self._conn.run(
-                        self._conn.transaction, functools.partial(_append_group, group=group)
-                    )
+                    async with self._writer.lock:
+                        results = await self._writer.transaction(
+                            functools.partial(_append_group, group=group)
+                        )
                 except BaseException as exc:  # the whole transaction failed: tell every caller
                     results = [exc] * len(group)
                 for (_, outcome), result in zip(group, results, strict=True):
@@ -218,9 +307,9 @@ def _append_group(
 
 
 class SqliteEventStore:
-    def __init__(self, conn: _Connection) -> None:
+    def __init__(self, conn: _Connection, writer: _InlineWriter) -> None:
         self._conn = conn
-        self._group_commit = _GroupCommit(conn)
+        self._group_commit = _GroupCommit(writer)
 
     async def append(self, events: Sequence[Envelope], *, publish: bool = True) -> AppendResult:
         check_batch(events)
@@ -413,17 +502,11 @@ def _increment(
 
 
 class _SqliteViewTransaction:
-    """The statements of an `apply_once` effect, run right here on the event loop's thread.
+    """The statements of an `apply_once` effect, on the inline writer: the transaction holds the
+    write lock from its BEGIN IMMEDIATE on, so none of them waits for a lock."""
 
-    The transaction holds the database's write lock from its BEGIN IMMEDIATE on, so none of
-    them can wait for a lock: each is a few microseconds of work, where a hop to the writer's
-    thread and back cost several times that, and an event's effect makes several of them (a
-    consumer's rate was bounded by those hops). The writer's thread is idle meanwhile: apply_once
-    holds the lock that serialises all use of its connection, and awaits every hop it makes.
-    """
-
-    def __init__(self, conn: _Connection) -> None:
-        self._conn = conn.conn
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
 
     async def get(self, collection: str, key: str) -> Document | None:
         return _get_doc(self._conn, collection, key)
@@ -462,45 +545,32 @@ def _where_clause(where: Mapping[str, Any] | None) -> tuple[str, list[Any]]:
     return " AND " + " AND ".join(clauses), params
 
 
-def _begin_unless_applied(conn: sqlite3.Connection, event_id: str) -> bool:
-    """BEGIN IMMEDIATE; whether the event was applied already."""
-    conn.execute("BEGIN IMMEDIATE")
-    row = conn.execute("SELECT 1 FROM applied_events WHERE event_id = ?", (event_id,)).fetchone()
-    return row is not None
-
-
-def _commit_applied(conn: sqlite3.Connection, event_id: str, record: bool) -> None:
-    if record:
-        conn.execute("INSERT INTO applied_events (event_id) VALUES (?)", (event_id,))
-    conn.execute("COMMIT")
-
-
 class SqliteViewStore:
-    def __init__(self, reader: _Connection, writer: _Connection, lock: asyncio.Lock) -> None:
+    def __init__(self, reader: _Connection, writer: _InlineWriter) -> None:
         self._reader = reader
         self._writer = writer
-        # apply_once's effect awaits inside the writer's open transaction: one at a time.
-        self._lock = lock
 
     async def apply_once(self, event_id: UUID, effect: Effect) -> bool:
         writer = self._writer
-        async with self._lock:
-            # Every step, BEGIN and COMMIT included, is inside the try: a task cancelled while it
-            # awaits a step (a consumer whose connection dropped) leaves that step running on the
-            # writer's thread, and the rollback queued behind it must then close the transaction,
-            # or the writer would hold the database's write lock for good.
+        # The writer's lock: the effect may await in the middle of the transaction.
+        async with writer.lock:
+            conn = await writer.begin()
             try:
-                # Two hops to the writer's thread in all: BEGIN (which may wait for the lock)
-                # with the applied check, and the applied record with COMMIT (which writes).
-                seen = await writer.run(_begin_unless_applied, writer.conn, str(event_id))
+                seen = (
+                    conn.execute(
+                        "SELECT 1 FROM applied_events WHERE event_id = ?", (str(event_id),)
+                    ).fetchone()
+                    is not None
+                )
                 if not seen:
-                    await effect(_SqliteViewTransaction(writer))
-                await writer.run(_commit_applied, writer.conn, str(event_id), not seen)
+                    await effect(_SqliteViewTransaction(conn))
+                    conn.execute(
+                        "INSERT INTO applied_events (event_id) VALUES (?)", (str(event_id),)
+                    )
+                await writer.commit()
             except BaseException:
-                # Submitted to the writer's thread at once and shielded, so it runs (after
-                # whatever step is still running there) even if this task is cancelled again.
-                with contextlib.suppress(Exception):
-                    await asyncio.shield(writer.submit(lambda: rollback_if_open(writer.conn)))
+                # A cancelled or failed effect (or COMMIT) leaves nothing, and the write lock free.
+                rollback_if_open(conn)
                 raise
             return not seen
 
@@ -540,5 +610,5 @@ class SqliteViewStore:
             conn.execute("DELETE FROM view_documents")
             conn.execute("DELETE FROM applied_events")
 
-        async with self._lock:
-            await self._writer.run(self._writer.transaction, clear)
+        async with self._writer.lock:
+            await self._writer.transaction(clear)
