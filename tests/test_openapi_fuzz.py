@@ -76,9 +76,9 @@ CREDENTIALS = [
 ]
 
 # Far above what a run sends: a fuzz run that turns into 429s tests nothing else.
+EDGE_UNLIMITED: dict[str, Any] = {"rate_limit_per_second": 1e6, "rate_limit_burst": 1_000_000}
 UNLIMITED: dict[str, Any] = {
-    "rate_limit_per_second": 1e6,
-    "rate_limit_burst": 1_000_000,
+    **EDGE_UNLIMITED,
     "upload_rate_per_second": 1e6,
     "upload_burst": 1_000_000,
 }
@@ -87,12 +87,17 @@ AppFactory = Callable[[dict[str, Any]], FastAPI]
 
 SERVICES: dict[str, AppFactory] = {
     "intake": lambda common: create_intake(IntakeSettings(**common, **UNLIMITED)),
-    "verification": lambda common: create_verification(VerificationSettings(**common)),
+    # Every service limits its clients' rate (create_service_app), so every one is unlimited here.
+    "verification": lambda common: create_verification(
+        VerificationSettings(**common, **EDGE_UNLIMITED)
+    ),
     "analytics": lambda common: create_analytics(
-        AnalyticsSettings(**common, rebuild_idle_seconds=0.2, rabbitmq_stream_url="off")
+        AnalyticsSettings(
+            **common, **EDGE_UNLIMITED, rebuild_idle_seconds=0.2, rabbitmq_stream_url="off"
+        )
     ),
     "notification": lambda common: create_notification(
-        NotificationSettings(**common, digest_enabled=False)
+        NotificationSettings(**common, **EDGE_UNLIMITED, digest_enabled=False)
     ),
 }
 

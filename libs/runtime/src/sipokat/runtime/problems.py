@@ -58,20 +58,33 @@ AUTHENTICATED = problem_responses(
 def document_validation_problems(app: FastAPI) -> None:
     """FastAPI documents its 422 as `application/json` `HTTPValidationError`, but every service
     answers it as problem details (below): make the OpenAPI document say what is sent. A route
-    that reads a body also answers 400 when the body cannot be parsed at all."""
+    that reads a body also answers 400 when the body cannot be parsed at all, and 413 when it
+    is too large; every route but the health checks answers 429 past the client's rate limit
+    (the edge middlewares of `create_service_app`)."""
     build = app.openapi
+    edge = problem_responses(
+        {
+            400: "The body could not be parsed",
+            413: "The body is larger than this route takes",
+            429: "Too many requests from this client; retry after `Retry-After` seconds",
+        }
+    )
+    edge[429]["headers"] = {"Retry-After": {"schema": {"type": "integer"}}}
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = build()
-            for operations in schema.get("paths", {}).values():
+            for path, operations in schema.get("paths", {}).items():
                 for operation in operations.values():
-                    answer = operation.get("responses", {}).get("422")
+                    answers = operation.setdefault("responses", {})
+                    answer = answers.get("422")
                     if answer is not None and PROBLEM_JSON not in answer.get("content", {}):
                         answer["content"] = {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}
                     if "requestBody" in operation:
-                        malformed = problem_responses({400: "The body could not be parsed"})
-                        operation["responses"].setdefault("400", malformed[400])
+                        answers.setdefault("400", edge[400])
+                        answers.setdefault("413", edge[413])
+                    if not path.startswith("/health"):
+                        answers.setdefault("429", edge[429])
             components = schema.get("components", {}).get("schemas", {})
             for unused in ("HTTPValidationError", "ValidationError"):
                 components.pop(unused, None)
