@@ -131,8 +131,10 @@ def main() -> None:
         }
         try:
             bare = profile(
-                [sys.executable, "-m", "uvicorn", "--app-dir", here, "bare_app:app"]
-                + ["--log-level", "warning", "--no-access-log"],
+                [
+                    *(sys.executable, "-m", "uvicorn", "--app-dir", here, "bare_app:app"),
+                    *("--log-level", "warning", "--no-access-log"),
+                ],
                 18103,
                 env,
                 args.seconds,
