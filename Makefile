@@ -33,7 +33,7 @@ format: install
 	$(UV) run ruff check --fix .
 	$(UV) run ruff format .
 
-# Every benchmark beside its baseline, one table (docs/performance.md). Takes about 20 minutes.
+# Every benchmark beside its baseline, one table (docs/performance.md). About half an hour.
 bench: install broker
 	$(UV) run --group bench python bench/run.py --write-doc
 
@@ -41,7 +41,7 @@ bench-quick: install broker
 	$(UV) run --group bench python bench/run.py --quick
 
 # The fault suite (tests/chaos) with each scenario's faults kept up CHAOS_SECONDS (a short run
-# of it is part of `make test`); writes docs/reliability.md. About 8 minutes; `make soak`: 1 hour.
+# of it is part of `make test`); writes docs/reliability.md. About 11 minutes; `make soak`: about 1 hour.
 CHAOS_SECONDS ?= 60
 
 chaos: install broker
