@@ -106,6 +106,17 @@ def relay_caught_up(ready_url: str) -> None:
         time.sleep(0.05)
 
 
+def intake_env(data_dir: str, topology: Topology) -> dict[str, str]:
+    """Intake on its own data and broker names, with no rate limit: wrk is one client."""
+    return {
+        **os.environ,
+        "SIPOKAT_DATA_DIR": data_dir,
+        "SIPOKAT_BROKER_PREFIX": topology.prefix,
+        "SIPOKAT_RATE_LIMIT_PER_SECOND": "1000000",
+        "SIPOKAT_RATE_LIMIT_BURST": "1000000",
+    }
+
+
 def cpu_seconds(process: subprocess.Popen[bytes]) -> float:
     """CPU time of a server process (all its threads) so far."""
     times = psutil.Process(process.pid).cpu_times()
@@ -117,13 +128,7 @@ def measure(seconds: int = 15, connections: int = 32) -> list[Figure]:
     token = mint_token(ServiceSettings(), subject="bench-rt", role="ketua_rt", wilayah=RT)
     topology = Topology(f"bench-{uuid.uuid4().hex[:8]}")
     with tempfile.TemporaryDirectory() as data_dir:
-        env = {
-            **os.environ,
-            "SIPOKAT_DATA_DIR": data_dir,
-            "SIPOKAT_BROKER_PREFIX": topology.prefix,
-            "SIPOKAT_RATE_LIMIT_PER_SECOND": "1000000",
-            "SIPOKAT_RATE_LIMIT_BURST": "1000000",
-        }
+        env = intake_env(data_dir, topology)
         bare = subprocess.Popen(
             [
                 sys.executable,

@@ -23,7 +23,15 @@ from collections import Counter
 from pathlib import Path
 
 import psutil
-from intake_vs_bare import RT, cpu_seconds, ensure_wrk, relay_caught_up, run_wrk, wait_live
+from intake_vs_bare import (
+    RT,
+    cpu_seconds,
+    ensure_wrk,
+    intake_env,
+    relay_caught_up,
+    run_wrk,
+    wait_live,
+)
 
 from sipokat.events.broker.topology import Topology
 from sipokat.events.testing import DEFAULT_RABBITMQ_URL, PLATFORM_SERVICES, delete_topology
@@ -122,13 +130,7 @@ def main() -> None:
     topology = Topology(f"bench-{uuid.uuid4().hex[:8]}")
     here = str(Path(__file__).parent)
     with tempfile.TemporaryDirectory() as data_dir:
-        env = {
-            **os.environ,
-            "SIPOKAT_DATA_DIR": data_dir,
-            "SIPOKAT_BROKER_PREFIX": topology.prefix,
-            "SIPOKAT_RATE_LIMIT_PER_SECOND": "1000000",
-            "SIPOKAT_RATE_LIMIT_BURST": "1000000",
-        }
+        env = intake_env(data_dir, topology)
         try:
             bare = profile(
                 [

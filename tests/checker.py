@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,27 @@ SUBMITTED = "ReportSubmitted"
 APPROVED = "ReportApproved"
 REJECTED = "ReportRejected"
 VERIFIED = "ReportVerified"
+
+
+def scripted_decision(tier: str, item: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """What the load's verifiers decide on a worklist item, and the events that records: the
+    lurah rejects every fifth report (by the number in its title), everyone else approves."""
+    number = int(re.sub(r"\D", "", item["title"]))
+    body: dict[str, Any] = {"decision": "approve", "expected_version": item["version"]}
+    recorded = [APPROVED, VERIFIED] if tier == "kota" else [APPROVED]
+    if tier == "kelurahan" and number % 5 == 0:
+        body = {
+            "decision": "reject",
+            "reason_code": "no_evidence",
+            "note": "Lampirkan foto kegiatan.",
+            "expected_version": item["version"],
+        }
+        recorded = [REJECTED]
+    elif tier == "kota":
+        body["counts_for_performance"] = True
+    return body, recorded
+
+
 TIERS = ("kelurahan", "kecamatan", "kota")
 
 

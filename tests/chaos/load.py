@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-from checker import APPROVED, REJECTED, TIERS, VERIFIED, Outcome
+from checker import REJECTED, TIERS, VERIFIED, Outcome, scripted_decision
 
 from harness import KELURAHAN, RT, auth, report_body
 
@@ -158,19 +157,7 @@ class Load:
                 await asyncio.sleep(0.2)
 
     async def _decide(self, tier: str, item: dict[str, Any]) -> None:
-        number = int(re.sub(r"\D", "", item["title"]))
-        body: dict[str, Any] = {"decision": "approve", "expected_version": item["version"]}
-        recorded = [APPROVED, VERIFIED] if tier == "kota" else [APPROVED]
-        if tier == "kelurahan" and number % 5 == 0:
-            body = {
-                "decision": "reject",
-                "reason_code": "no_evidence",
-                "note": "Lampirkan foto kegiatan.",
-                "expected_version": item["version"],
-            }
-            recorded = [REJECTED]
-        elif tier == "kota":
-            body["counts_for_performance"] = True
+        body, recorded = scripted_decision(tier, item)
         report_id = item["report_id"]
         answer = await self.request(
             "POST", f"/v1/reports/{report_id}/decisions", json=body, headers=VERIFIERS[tier]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,7 +18,14 @@ from typing import Any
 
 import httpx
 import pytest
-from checker import APPROVED, REJECTED, TIERS, VERIFIED, Outcome, check_exactly_once
+from checker import (
+    REJECTED,
+    TIERS,
+    VERIFIED,
+    Outcome,
+    check_exactly_once,
+    scripted_decision,
+)
 
 from harness import KELURAHAN, RT, SERVICES, Platform, auth, instance, report_body
 from sipokat.events.broker.topology import Topology
@@ -132,19 +138,7 @@ async def verify_steadily(
 
 
 async def decide(rotation: Rotation, outcome: Outcome, tier: str, item: dict[str, Any]) -> None:
-    number = int(re.sub(r"\D", "", item["title"]))
-    body: dict[str, Any] = {"decision": "approve", "expected_version": item["version"]}
-    recorded = [APPROVED, VERIFIED] if tier == "kota" else [APPROVED]
-    if tier == "kelurahan" and number % 5 == 0:
-        body = {
-            "decision": "reject",
-            "reason_code": "no_evidence",
-            "note": "Lampirkan foto kegiatan.",
-            "expected_version": item["version"],
-        }
-        recorded = [REJECTED]
-    elif tier == "kota":
-        body["counts_for_performance"] = True
+    body, recorded = scripted_decision(tier, item)
     report_id = item["report_id"]
     answer = await rotation.request(
         "POST", f"/v1/reports/{report_id}/decisions", json=body, headers=VERIFIERS[tier]
