@@ -39,8 +39,12 @@ class Principal(BaseModel):
 
 
 # The level of the wilayah a role's token names; admins and integrators answer for no one area.
-CLAIM_LEVEL = {Role.KETUA_RT: "rt", Role.LURAH: "kelurahan", Role.CAMAT: "kecamatan"}
-CLAIM_LEVEL[Role.PEMKOT] = "kota"
+CLAIM_LEVEL = {
+    Role.KETUA_RT: "rt",
+    Role.LURAH: "kelurahan",
+    Role.CAMAT: "kecamatan",
+    Role.PEMKOT: "kota",
+}
 # The level of a wilayah code in the directory ("rt", "kelurahan", ...), None when unknown.
 LevelOf = Callable[[str], str | None]
 
