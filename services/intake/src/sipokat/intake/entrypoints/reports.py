@@ -28,8 +28,8 @@ RTHead = Annotated[Principal, Depends(require_roles(Role.KETUA_RT))]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Malformed JSON or a bad Idempotency-Key", **PROBLEM},
-    401: {"description": "No valid bearer token", **PROBLEM},
-    403: {"description": "Not an RT head, or the token's RT is not in the directory", **PROBLEM},
+    401: {"description": "No valid bearer token (or its RT is not in the directory)", **PROBLEM},
+    403: {"description": "Not an RT head", **PROBLEM},
     413: {"description": "Body too large", **PROBLEM},
     422: {"description": "Each wrong field named, in English or Indonesian", **PROBLEM},
     429: {"description": "Too many requests; see Retry-After", **PROBLEM},
