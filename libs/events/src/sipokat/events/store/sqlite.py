@@ -68,6 +68,14 @@ CREATE TABLE IF NOT EXISTS applied_events (
 """
 
 
+def _connect(path: str, *, busy_timeout_ms: int) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    # NORMAL in WAL mode survives a process crash; only an OS crash may lose the last commits.
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+    return conn
+
+
 class _Connection:
     """One sqlite3 connection on its own thread."""
 
@@ -77,11 +85,8 @@ class _Connection:
         self._conn: sqlite3.Connection | None = None
 
     def connect(self) -> None:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn = _connect(self.path, busy_timeout_ms=10_000)
         conn.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode survives a process crash; only an OS crash may lose the last commits.
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA busy_timeout=10000")
         conn.executescript(_SCHEMA)
         self._conn = conn
 
@@ -148,9 +153,7 @@ class _InlineWriter:
         self.lock = asyncio.Lock()  # one transaction at a time on this connection
 
     def connect(self) -> None:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA busy_timeout=0")
-        conn.execute("PRAGMA synchronous=NORMAL")
+        conn = _connect(self.path, busy_timeout_ms=0)
         conn.execute("PRAGMA wal_autocheckpoint=0")
         self._conn = conn
 
