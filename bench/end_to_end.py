@@ -30,7 +30,9 @@ import httpx
 from figures import Figure, table
 from load import Accepted, Offer, offer, senders
 from observe import Observed, Observer
-from processes import SERVICES, Platform, clean_up_on_sigterm, free_port
+from processes import SERVICES, Platform, clean_up_on_sigterm
+
+from sipokat.runtime.testing import free_port
 
 HERE = Path(__file__).parent
 

@@ -11,7 +11,6 @@ import asyncio
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ import psutil
 
 from sipokat.events.broker.topology import Topology
 from sipokat.events.testing import DEFAULT_RABBITMQ_URL, PLATFORM_SERVICES, delete_topology
+from sipokat.runtime.testing import free_port, log_tail, stop_processes
 
 SERVICES = PLATFORM_SERVICES  # intake, verification, analytics, notification
 
@@ -34,13 +34,6 @@ def clean_up_on_sigterm() -> None:
     """`timeout` and `kill` send SIGTERM, which by default ends Python without running `finally`:
     turn it into SystemExit so the processes are stopped and the topology is deleted."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class Platform:
@@ -107,19 +100,10 @@ class Platform:
         return psutil.Process(self.processes[service].pid)
 
     def log_tail(self, service: str, lines: int = 30) -> str:
-        path = self.data_dir / f"{service}.log"
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+        return log_tail(self.data_dir / f"{service}.log", lines)
 
     def stop(self) -> None:
-        for process in self.processes.values():
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+        stop_processes(self.processes.values(), timeout=20)
 
     def close(self) -> None:
         """Stop the processes, delete the topology and the data directory."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,16 +18,9 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from sipokat.runtime.testing import bearer
+from sipokat.runtime.testing import bearer, free_port, log_tail, stop_processes
 
 SERVICES = ("intake", "verification", "analytics", "notification")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def instance(service: str, replica: int = 0) -> str:
@@ -130,18 +122,10 @@ class Platform:
         process.wait(timeout=10)
 
     def stop(self) -> None:
-        for process in self.processes.values():
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_processes(self.processes.values(), timeout=15)
 
     def log_tail(self, name: str, lines: int = 30) -> str:
-        path = self.data_dir / f"{name}.log"
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+        return log_tail(self.data_dir / f"{name}.log", lines)
 
     def samples(self, name: str, metric: str) -> list[tuple[dict[str, str], float]]:
         """One Prometheus metric's samples on an instance: (labels, value) each."""

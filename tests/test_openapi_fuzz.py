@@ -36,7 +36,7 @@ from sipokat.intake.bootstrap import create_app as create_intake
 from sipokat.intake.settings import IntakeSettings
 from sipokat.notification.bootstrap import create_app as create_notification
 from sipokat.notification.settings import NotificationSettings
-from sipokat.runtime.testing import bearer
+from sipokat.runtime.testing import ONE_OF_EACH_ROLE, bearer
 from sipokat.verification.bootstrap import create_app as create_verification
 from sipokat.verification.settings import VerificationSettings
 
@@ -57,15 +57,7 @@ class Credential:
         return f"Credential({self.label})"
 
 
-# Real areas of the shipped directory (Pelita Jaya, Lubuk Linggau Barat I, Kota Lubuk Linggau).
-ROLES = [
-    ("ketua_rt", "16.73.02.1019/007"),
-    ("lurah", "16.73.02.1019"),
-    ("camat", "16.73.02"),
-    ("pemkot", "16.73"),
-    ("admin", None),
-    ("integrator", None),
-]
+ROLES = ONE_OF_EACH_ROLE
 CREDENTIALS = [
     *(
         Credential(f"{role} {wilayah or ''}".strip(), bearer(role, wilayah))

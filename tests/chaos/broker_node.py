@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import free_port
 from sipokat.events.testing import RabbitBroker, broker_error
+from sipokat.runtime.testing import free_port
 
 START_TIMEOUT = 180.0
 # Debian's /usr/sbin entries are a wrapper that switches to the rabbitmq user (and its HOME,

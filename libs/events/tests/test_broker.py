@@ -52,16 +52,6 @@ FAST_RETRY = RetryPolicy(attempts=3, first_backoff=0.01, max_backoff=0.05)
 
 
 @pytest.fixture
-async def channel(rabbitmq_url: str) -> AsyncIterator[AbstractChannel]:
-    """A channel of the test's own, to look into queues."""
-    connection = await aio_pika.connect(rabbitmq_url)
-    try:
-        yield await connection.channel()
-    finally:
-        await connection.close()
-
-
-@pytest.fixture
 async def consumer_db(tmp_path: Path) -> AsyncIterator[Database]:
     """The consuming service's own database (the producer's is `sqlite_database`)."""
     db = await SqliteDatabase.open(tmp_path / "consumer.db")

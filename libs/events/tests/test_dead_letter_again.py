@@ -4,8 +4,6 @@ queue's name, which the default exchange had routed the replay by)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import aio_pika
 import pytest
 from aio_pika.abc import AbstractChannel
@@ -21,15 +19,6 @@ from sipokat.events.broker.topology import declare_exchange
 from sipokat.events.testing import TrackedTopology, eventually, running
 
 pytestmark = pytest.mark.broker
-
-
-@pytest.fixture
-async def channel(rabbitmq_url: str) -> AsyncIterator[AbstractChannel]:
-    connection = await aio_pika.connect(rabbitmq_url)
-    try:
-        yield await connection.channel()
-    finally:
-        await connection.close()
 
 
 async def test_a_replayed_dead_letter_keeps_its_original_routing_key(

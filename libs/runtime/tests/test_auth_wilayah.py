@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from sipokat.runtime.auth import TokenVerifier
 from sipokat.runtime.problems import Problem
 from sipokat.runtime.settings import ServiceSettings
+from sipokat.runtime.testing import ONE_OF_EACH_ROLE
 
 SETTINGS = ServiceSettings(jwt_secret=SecretStr("a-test-secret-of-at-least-32-bytes!"))
 LEVELS = {"16.73": "kota", "16.73.02": "kecamatan", "16.73.02.1019": "kelurahan"}
@@ -44,15 +45,7 @@ def verifier() -> TokenVerifier:
 
 @pytest.mark.parametrize(
     ("role", "wilayah"),
-    [
-        ("ketua_rt", "16.73.02.1019/007"),
-        ("lurah", "16.73.02.1019"),
-        ("camat", "16.73.02"),
-        ("pemkot", "16.73"),
-        ("admin", None),
-        ("integrator", None),
-        ("admin", "16.73"),  # an admin may carry any known area
-    ],
+    [*ONE_OF_EACH_ROLE, ("admin", "16.73")],  # an admin may carry any known area
 )
 def test_a_known_wilayah_of_the_roles_level_is_taken(role: str, wilayah: str | None) -> None:
     assert verifier().verify(token(role, wilayah)).wilayah == wilayah

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+import socket
+import subprocess
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
 
 import httpx
 from asgi_lifespan import LifespanManager
@@ -37,3 +40,41 @@ def bearer(
         settings or ServiceSettings(), subject=f"{role}-{wilayah}", role=role, wilayah=wilayah
     )
     return {"Authorization": f"Bearer {token}"}
+
+
+# One of each role, in real areas of the shipped directory (RT 007 of Pelita Jaya, its kecamatan
+# Lubuk Linggau Barat I, Kota Lubuk Linggau); admins and integrators answer for no one area.
+ONE_OF_EACH_ROLE: list[tuple[str, str | None]] = [
+    ("ketua_rt", "16.73.02.1019/007"),
+    ("lurah", "16.73.02.1019"),
+    ("camat", "16.73.02"),
+    ("pemkot", "16.73"),
+    ("admin", None),
+    ("integrator", None),
+]
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now, for a service process of a test or benchmark."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def stop_processes(processes: Iterable[subprocess.Popen[bytes]], timeout: float = 15) -> None:
+    """Ask every service process to stop, then kill what has not stopped within `timeout`."""
+    running = [process for process in processes if process.poll() is None]
+    for process in running:
+        process.terminate()
+    for process in running:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def log_tail(path: Path, lines: int = 30) -> str:
+    """The last lines of a service's log, for an error message."""
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
