@@ -13,9 +13,18 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import aio_pika
+import aiormq
 import structlog
 
 log = structlog.get_logger(__name__)
+
+# aiormq lets 10 frames wait for its socket writer; a publisher that finds them waiting queues
+# behind the writer task, one event-loop turn per message. In a service whose loop also serves
+# HTTP, a turn takes milliseconds, and a relay batch of 500 publishes took seconds (the relay
+# fell minutes behind intake at 250 reports/s). Room for two whole relay batches (3 frames a
+# message) keeps publishing as fast as the socket takes it; it only bounds memory, and a few
+# thousand small frames are a few megabytes.
+aiormq.Connection.FRAME_BUFFER_SIZE = 4096
 
 Session = Callable[[aio_pika.abc.AbstractConnection], Coroutine[Any, Any, None]]
 

@@ -109,18 +109,6 @@ class _Connection:
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         await self.run(self.conn.execute, sql, params)
 
-    def transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `fn` inside BEGIN IMMEDIATE ... COMMIT (call it on the connection's thread)."""
-        conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            result = fn(conn)
-            conn.execute("COMMIT")
-        except BaseException:
-            rollback_if_open(conn)  # a failed COMMIT too must not leave the transaction open
-            raise
-        return result
-
     async def close(self) -> None:
         if self._conn is not None:
             await self.run(self._conn.close)
@@ -212,9 +200,9 @@ async def _when_not_busy(step: Callable[[], object], patience: float = 10.0) -> 
 class SqliteDatabase:
     """A service's SQLite file: its event store (`events`) and its read-model views (`views`).
 
-    Two connections: `writer`, on the event loop's thread, makes every write but the relay's
-    bookkeeping; `main`, on a thread of its own, runs every read (one hop each) and the relay's
-    checkpoints and leases. WAL mode lets readers go on while a writer works.
+    Two connections: `writer`, on the event loop's thread, makes every write; `main`, on a
+    thread of its own, runs every read (one hop each) and the WAL checkpoints. WAL mode lets
+    readers go on while a writer works.
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -312,6 +300,7 @@ def _append_group(
 class SqliteEventStore:
     def __init__(self, conn: _Connection, writer: _InlineWriter) -> None:
         self._conn = conn
+        self._writer = writer
         self._group_commit = _GroupCommit(writer)
 
     async def append(self, events: Sequence[Envelope], *, publish: bool = True) -> AppendResult:
@@ -367,17 +356,23 @@ class SqliteEventStore:
         rows = await self._conn.query("SELECT position FROM checkpoints WHERE name = ?", (name,))
         return int(rows[0][0]) if rows else 0
 
+    # The relay's bookkeeping goes through the inline writer like every other write: on the
+    # reading connection it waited on SQLite's busy handler, which a writer committing back to
+    # back under load starved for seconds per batch (the relay fell minutes behind intake).
     async def save_checkpoint(self, name: str, position: int) -> None:
-        await self._conn.execute(
-            "INSERT INTO checkpoints (name, position) VALUES (?, ?) "
-            "ON CONFLICT (name) DO UPDATE SET position = excluded.position",
-            (name, position),
-        )
+        def save(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO checkpoints (name, position) VALUES (?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+                (name, position),
+            )
+
+        async with self._writer.lock:
+            await self._writer.transaction(save)
 
     async def hold_lease(self, name: str, holder: str, ttl: float) -> bool:
-        return await self._conn.run(
-            self._conn.transaction, lambda conn: _hold_lease(conn, name, holder, ttl)
-        )
+        async with self._writer.lock:
+            return await self._writer.transaction(lambda conn: _hold_lease(conn, name, holder, ttl))
 
 
 def _hold_lease(conn: sqlite3.Connection, name: str, holder: str, ttl: float) -> bool:
