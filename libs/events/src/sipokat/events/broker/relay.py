@@ -33,20 +33,23 @@ log = structlog.get_logger(__name__)
 CHECKPOINT = "relay"
 
 
-def to_message(event: RecordedEvent) -> aio_pika.Message:
-    # The properties come from the stored JSON as it is, not from a full Envelope parse: that is
-    # cheaper per event, and an event this process can no longer parse (a schema bumped without
-    # its upcaster) is still published, for consumers to dead-letter, instead of stopping the
-    # relay, and every event behind it, in a crash loop.
+def message_properties(event: RecordedEvent) -> aiormq.spec.Basic.Properties:
+    """The AMQP properties an event is published with (persistent, JSON, its ids and type).
+
+    They come from the stored JSON as it is, not from a full Envelope parse: that is cheaper per
+    event, and an event this process can no longer parse (a schema bumped without its upcaster)
+    is still published, for consumers to dead-letter, instead of stopping the relay, and every
+    event behind it, in a crash loop. Built as pamqp's properties directly: an aio-pika
+    `Message` costs five times as much to make, for nothing the relay needs.
+    """
     raw = json.loads(event.body)
     occurred_at = raw.get("occurred_at")
-    return aio_pika.Message(
-        body=event.body,
+    return aiormq.spec.Basic.Properties(
         content_type="application/json",
-        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        delivery_mode=int(aio_pika.DeliveryMode.PERSISTENT),
         message_id=str(event.event_id),
         correlation_id=raw.get("correlation_id"),
-        type=raw.get("type"),
+        message_type=raw.get("type"),
         app_id=raw.get("source"),
         timestamp=datetime.fromisoformat(occurred_at) if isinstance(occurred_at, str) else None,
         headers={"schema_version": raw.get("schema_version"), "stream_id": event.stream_id},
@@ -204,13 +207,12 @@ class _Publisher:
     def publish(self, batch: list[RecordedEvent], timeout: float) -> asyncio.Future[list[object]]:
         publishes = []
         for event in batch:
-            message = to_message(event)
             publishes.append(
                 self.channel.basic_publish(
-                    message.body,
+                    event.body,
                     exchange=self.exchange,
                     routing_key=event.routing_key,
-                    properties=message.properties,
+                    properties=message_properties(event),
                     mandatory=True,
                     timeout=timeout,
                     wait=False,
