@@ -28,7 +28,7 @@ from sipokat.events.broker.consumer import (
 )
 from sipokat.events.broker.eventlog import LogEntry, read_event_log
 from sipokat.events.broker.relay import CHECKPOINT, Relay
-from sipokat.events.broker.topology import declare_exchange
+from sipokat.events.broker.topology import declare_exchange, declare_service_queue
 from sipokat.events.store import Database, ViewTransaction
 from sipokat.events.store.sqlite import SqliteDatabase
 from sipokat.events.testing import (
@@ -399,6 +399,46 @@ async def test_consumer_stores_the_effect_then_acks(
     assert queue.declaration_result.consumer_count == 0
     dlq = await channel.declare_queue(topology.dead_letter_queue("views"), passive=True)
     assert dlq.declaration_result.message_count == 0
+
+
+async def test_a_backlog_is_acked_a_batch_at_a_time_and_none_is_left_unacked(
+    rabbitmq_url: str,
+    topology: TrackedTopology,
+    consumer_db: Database,
+    channel: AbstractChannel,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    acks: list[bool] = []
+    original_ack = aio_pika.IncomingMessage.ack
+
+    async def counted_ack(self: aio_pika.IncomingMessage, multiple: bool = False) -> None:
+        acks.append(multiple)
+        await original_ack(self, multiple=multiple)
+
+    monkeypatch.setattr(aio_pika.IncomingMessage, "ack", counted_ack)
+    await declare_service_queue(channel, topology, "backlog", ["report.#"])
+    exchange = await declare_exchange(channel, topology)
+    events = [make_submitted() for _ in range(200)]
+    for event in events:
+        await exchange.publish(
+            aio_pika.Message(event.to_json(), message_id=str(event.event_id)),
+            routing_key=event.routing_key,
+        )
+    count = counting_handler(consumer_db)
+
+    async def slow_handler(envelope: Envelope) -> None:
+        await asyncio.sleep(0.002)  # slower than the broker delivers: the buffer stays full
+        await count(envelope)
+
+    consumer = Consumer(rabbitmq_url, topology, "backlog", ["report.#"], slow_handler)
+    async with running(consumer):
+        await eventually(lambda: consumer.stats.consumed == len(events))
+        await eventually(lambda: lag_is_zero(consumer))
+
+    assert await consumer_db.views.get("totals", "all") == {"n": len(events)}
+    assert all(acks) and len(acks) <= len(events) // 8  # about one ack per 16 handled, ...
+    queue = await channel.declare_queue(topology.service_queue("backlog"), passive=True)
+    assert queue.declaration_result.message_count == 0  # ... and none left unacked at the end
 
 
 async def test_failing_handler_is_retried_then_dead_lettered(

@@ -1,6 +1,9 @@
 """The consumer runner: one service's quorum queue, handled one message at a time, in order.
 
-A message is acked only after its handler has stored the effect. A handler that fails is retried
+A message is acked only after its handler has stored the effect. Acks go out together: one
+`multiple` ack for the messages handled while more were waiting in the prefetch buffer (a
+socket write each cost more than a simple handler); a crash before it redelivers them, and
+handlers drop what they have already seen. A handler that fails is retried
 with exponential backoff a bounded number of times; then, like a message that cannot be parsed,
 it is published to the dead-letter exchange with the reason in its headers, and acked. Nothing a
 message does stops the consumer; a lost connection is re-established by the `BrokerLink`.
@@ -18,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import aio_pika
 import structlog
 from aio_pika.abc import AbstractConnection, AbstractExchange, AbstractIncomingMessage
+from aio_pika.queue import QueueIterator
 
 from sipokat.events.broker.connection import BrokerLink
 from sipokat.events.broker.topology import Topology, declare_dead_letters, declare_service_queue
@@ -53,6 +57,13 @@ def copy_with_headers(
     )
 
 
+class _Deliveries(QueueIterator):
+    """aio-pika's queue iterator, telling whether deliveries wait in its buffer."""
+
+    def waiting(self) -> int:
+        return self._queue.qsize()
+
+
 @dataclass
 class ConsumerStats:
     consumed: int = 0
@@ -81,6 +92,7 @@ class Consumer:
         handler: Handler,
         *,
         prefetch: int = 64,
+        ack_every: int = 16,
         retry: RetryPolicy = RetryPolicy(),
         on_outcome: Callable[[str], None] | None = None,
     ) -> None:
@@ -89,7 +101,11 @@ class Consumer:
         self.bindings = list(bindings)
         self.handler = handler
         self.prefetch = prefetch
+        # Well under the prefetch: the broker sends more while this works through the rest.
+        self.ack_every = min(ack_every, max(1, prefetch // 4))
         self.retry = retry
+        self._handled: AbstractIncomingMessage | None = None  # the last handled, not acked yet
+        self._unacked = 0
         self.stats = ConsumerStats()
         self._on_outcome = on_outcome
         self._queue: aio_pika.abc.AbstractQueue | None = None
@@ -125,9 +141,20 @@ class Consumer:
 
         underlay = await channel.get_underlay_channel()
         underlay.on_consumer_cancel_callbacks.add(broker_cancelled)
-        async with queue.iterator() as messages:
-            async for message in messages:
+        self._handled, self._unacked = None, 0  # a new channel: the old one's tags are void
+        assert isinstance(queue, aio_pika.Queue)
+        deliveries = _Deliveries(queue)
+        async with deliveries:
+            async for message in deliveries:
                 await self._process(message, dlx)
+                if deliveries.waiting() == 0 or self._unacked >= self.ack_every:
+                    await self._ack_handled()
+
+    async def _ack_handled(self) -> None:
+        """Ack every message handled so far on this channel (they are handled in order)."""
+        if self._handled is not None:
+            handled, self._handled, self._unacked = self._handled, None, 0
+            await handled.ack(multiple=True)
 
     def _count(self, outcome: str) -> None:
         if self._on_outcome:
@@ -164,7 +191,8 @@ class Consumer:
                     self.stats.retried += 1
                     await asyncio.sleep(self.retry.backoff(attempt))
                 else:
-                    await message.ack()
+                    self._handled = message
+                    self._unacked += 1
                     self.stats.consumed += 1
                     self._count("consumed")
                     return
@@ -196,8 +224,10 @@ class Consumer:
             copy_with_headers(message, headers),
             routing_key=self.topology.dead_letter_queue(self.service),
         )
-        # Acked only once the dead letter is confirmed: a crash in between redelivers it.
-        await message.ack()
+        # Acked only once the dead letter is confirmed: a crash in between redelivers it. With
+        # every message handled before it, so none of them waits behind it.
+        self._handled = message
+        await self._ack_handled()
         self.stats.dead_lettered[reason] = self.stats.dead_lettered.get(reason, 0) + 1
         self._count(f"dead_lettered_{reason}")
         log.error(

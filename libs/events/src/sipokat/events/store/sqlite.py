@@ -76,25 +76,30 @@ def _connect(path: str, *, busy_timeout_ms: int) -> sqlite3.Connection:
     return conn
 
 
-class _Connection:
-    """One sqlite3 connection on its own thread."""
+class _Opened:
+    """A connection once opened; `conn` refuses once it is closed."""
 
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
-        self._conn: sqlite3.Connection | None = None
-
-    def connect(self) -> None:
-        conn = _connect(self.path, busy_timeout_ms=10_000)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.executescript(_SCHEMA)
-        self._conn = conn
+    _conn: sqlite3.Connection | None = None
 
     @property
     def conn(self) -> sqlite3.Connection:
         if self._conn is None:
             raise StoreUnavailable("database is closed")
         return self._conn
+
+
+class _Connection(_Opened):
+    """One sqlite3 connection on its own thread."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+
+    def connect(self) -> None:
+        conn = _connect(self.path, busy_timeout_ms=10_000)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.executescript(_SCHEMA)
+        self._conn = conn
 
     def submit(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         """Queue `fn` on the connection's thread now; it runs even if nobody awaits it."""
@@ -125,7 +130,28 @@ _BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 _CHECKPOINT_EVERY = 1000  # commits of the inline writer between two WAL checkpoints
 
 
-class _InlineWriter:
+class _PointReader(_Opened):
+    """Index lookups (a stream's events, one document, a checkpoint) on the event loop's thread:
+    microseconds of work each, where the hop to the reading thread and back cost several times
+    that per event consumed. A connection of its own, so it never sees the uncommitted writes of
+    a transaction open on the writer's (WAL: readers do not wait for writers)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def connect(self) -> None:
+        self._conn = _connect(self.path, busy_timeout_ms=100)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        return self.conn.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+class _InlineWriter(_Opened):
     """The connection that writes, used on the event loop's thread only (see the module doc).
 
     Its commits never checkpoint the WAL themselves (a checkpoint writes the database file and
@@ -137,19 +163,12 @@ class _InlineWriter:
         self.path = path
         self._checkpoint = checkpoint
         self._commits = 0
-        self._conn: sqlite3.Connection | None = None
         self.lock = asyncio.Lock()  # one transaction at a time on this connection
 
     def connect(self) -> None:
         conn = _connect(self.path, busy_timeout_ms=0)
         conn.execute("PRAGMA wal_autocheckpoint=0")
         self._conn = conn
-
-    @property
-    def conn(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise StoreUnavailable("database is closed")
-        return self._conn
 
     async def begin(self) -> sqlite3.Connection:
         """BEGIN IMMEDIATE, waiting for another process's write lock without blocking the loop."""
@@ -200,23 +219,26 @@ async def _when_not_busy(step: Callable[[], object], patience: float = 10.0) -> 
 class SqliteDatabase:
     """A service's SQLite file: its event store (`events`) and its read-model views (`views`).
 
-    Two connections: `writer`, on the event loop's thread, makes every write; `main`, on a
-    thread of its own, runs every read (one hop each) and the WAL checkpoints. WAL mode lets
-    readers go on while a writer works.
+    Three connections: `writer`, on the event loop's thread, makes every write; `point`, on the
+    loop's thread too, looks up by key; `main`, on a thread of its own, runs every other read
+    (scans, one hop each) and the WAL checkpoints. WAL mode lets readers go on while a writer
+    works.
     """
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self.main = _Connection(self.path)
+        self.point = _PointReader(self.path)
         self.writer = _InlineWriter(self.path, self._checkpoint_soon)
-        self.events = SqliteEventStore(self.main, self.writer)
-        self.views = SqliteViewStore(self.main, self.writer)
+        self.events = SqliteEventStore(self.main, self.point, self.writer)
+        self.views = SqliteViewStore(self.main, self.point, self.writer)
 
     @classmethod
     async def open(cls, path: str | Path) -> SqliteDatabase:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         db = cls(path)
-        await db.main.run(db.main.connect)
+        await db.main.run(db.main.connect)  # creates the schema
+        db.point.connect()
         db.writer.connect()
         return db
 
@@ -236,6 +258,7 @@ class SqliteDatabase:
     async def close(self) -> None:
         async with self.writer.lock:
             self.writer.close()
+        self.point.close()
         await self.main.close()
 
 
@@ -298,8 +321,9 @@ def _append_group(
 
 
 class SqliteEventStore:
-    def __init__(self, conn: _Connection, writer: _InlineWriter) -> None:
+    def __init__(self, conn: _Connection, point: _PointReader, writer: _InlineWriter) -> None:
         self._conn = conn
+        self._point = point
         self._writer = writer
         self._group_commit = _GroupCommit(writer)
 
@@ -320,13 +344,13 @@ class SqliteEventStore:
         return await self._group_commit.append(rows)
 
     async def read_stream(self, stream_id: str) -> list[Envelope]:
-        rows = await self._conn.query(
+        rows = self._point.query(
             "SELECT body FROM events WHERE stream_id = ? ORDER BY stream_version", (stream_id,)
         )
         return [Envelope.model_validate_json(body) for (body,) in rows]
 
     async def stream_version(self, stream_id: str) -> int:
-        return await self._conn.run(_stream_version, self._conn.conn, stream_id)
+        return _stream_version(self._point.conn, stream_id)
 
     async def read_from(
         self, after_position: int, limit: int, *, publishable_only: bool = False
@@ -353,7 +377,7 @@ class SqliteEventStore:
         return int(rows[0][0])
 
     async def load_checkpoint(self, name: str) -> int:
-        rows = await self._conn.query("SELECT position FROM checkpoints WHERE name = ?", (name,))
+        rows = self._point.query("SELECT position FROM checkpoints WHERE name = ?", (name,))
         return int(rows[0][0]) if rows else 0
 
     # The relay's bookkeeping goes through the inline writer like every other write: on the
@@ -544,8 +568,9 @@ def _where_clause(where: Mapping[str, Any] | None) -> tuple[str, list[Any]]:
 
 
 class SqliteViewStore:
-    def __init__(self, reader: _Connection, writer: _InlineWriter) -> None:
+    def __init__(self, reader: _Connection, point: _PointReader, writer: _InlineWriter) -> None:
         self._reader = reader
+        self._point = point
         self._writer = writer
 
     async def apply_once(self, event_id: UUID, effect: Effect) -> bool:
@@ -573,13 +598,11 @@ class SqliteViewStore:
             return not seen
 
     async def is_applied(self, event_id: UUID) -> bool:
-        rows = await self._reader.query(
-            "SELECT 1 FROM applied_events WHERE event_id = ?", (str(event_id),)
-        )
-        return bool(rows)
+        query = "SELECT 1 FROM applied_events WHERE event_id = ?"
+        return bool(self._point.query(query, (str(event_id),)))
 
     async def get(self, collection: str, key: str) -> Document | None:
-        return await self._reader.run(_get_doc, self._reader.conn, collection, key)
+        return _get_doc(self._point.conn, collection, key)
 
     async def find(
         self, collection: str, where: Mapping[str, Any] | None = None, *, limit: int = 100
