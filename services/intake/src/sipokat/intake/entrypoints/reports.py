@@ -1,4 +1,9 @@
-"""POST /v1/reports (an RT head submits) and POST /v1/reports/{id}/revisions (resubmits)."""
+"""POST /v1/reports (an RT head submits) and POST /v1/reports/{id}/revisions (resubmits).
+
+Both are `DirectRoute`s: a valid JSON body goes straight to `_submit`/`_revise` without
+FastAPI's dependency solving, the rate every RT head's phone adds up to; anything else goes
+through FastAPI as documented by the endpoints' signatures, with the same answers.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from sipokat.events.catalogue import ReportContent
 from sipokat.events.envelope import Role
@@ -19,12 +24,15 @@ from sipokat.intake.entrypoints.deps import (
     idempotently,
     today_in_wib,
 )
+from sipokat.intake.handlers import Intake
 from sipokat.intake.idempotency import ClaimedIds, fingerprint
 from sipokat.runtime.auth import Principal, require_roles
+from sipokat.runtime.direct import DirectRoute, FastPath, is_json, served_directly
 
-router = APIRouter(prefix="/v1", tags=["reports"])
+router = APIRouter(prefix="/v1", tags=["reports"], route_class=DirectRoute)
 
-RTHead = Annotated[Principal, Depends(require_roles(Role.KETUA_RT))]
+rt_head = require_roles(Role.KETUA_RT)
+RTHead = Annotated[Principal, Depends(rt_head)]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Malformed JSON or a bad Idempotency-Key", **PROBLEM},
@@ -95,24 +103,13 @@ def accepted(report_id: UUID, **extra: Any) -> JSONResponse:
     return JSONResponse(body, status_code=202, headers={"Location": status_url})
 
 
-@router.post(
-    "/reports",
-    status_code=202,
-    response_model=Accepted,
-    responses={**ERRORS, 409: {"description": "Same Idempotency-Key still in flight", **PROBLEM}},
-    summary="Submit a report of the caller's own RT",
-)
-async def submit_report(
-    content: ContentBody,
+async def _submit(
     request: Request,
-    principal: RTHead,
-    intake: CurrentIntake,
-    idempotency_key: IdempotencyKeyHeader = None,
+    principal: Principal,
+    intake: Intake,
+    content: ReportContent,
+    idempotency_key: str | None,
 ) -> Response:
-    """Accepted (202) only once the ReportSubmitted event is stored; it is published from the
-    store, so a report accepted while the broker is down goes out when it returns. Server-set
-    fields (ids, status, submitter, wilayah) are refused if sent: the RT is the token's."""
-
     async def run(ids: ClaimedIds) -> JSONResponse:
         report_id = await handlers.submit_report(
             intake, principal, content, request.state.correlation_id, today_in_wib(), ids
@@ -123,29 +120,14 @@ async def submit_report(
     return await idempotently(request, principal, idempotency_key, request_fingerprint, run)
 
 
-@router.post(
-    "/reports/{report_id}/revisions",
-    status_code=202,
-    response_model=RevisionAccepted,
-    responses={
-        **ERRORS,
-        404: {"description": "No such report of the caller's RT", **PROBLEM},
-        409: {"description": "The report is not rejected, or changed meanwhile", **PROBLEM},
-    },
-    summary="Send corrected content for the caller's rejected report",
-)
-async def revise_report(
-    report_id: UUID,
-    content: ContentBody,
+async def _revise(
     request: Request,
-    principal: RTHead,
-    intake: CurrentIntake,
-    idempotency_key: IdempotencyKeyHeader = None,
+    principal: Principal,
+    intake: Intake,
+    report_id: UUID,
+    content: ReportContent,
+    idempotency_key: str | None,
 ) -> Response:
-    """Emits ReportRevised; the report goes back to the lurah. Only the RT that owns the report,
-    and only while its last decision is a rejection (as intake learns from verification's
-    events)."""
-
     async def run(ids: ClaimedIds) -> JSONResponse:
         revision = await handlers.revise_report(
             intake,
@@ -160,3 +142,83 @@ async def revise_report(
 
     request_fingerprint = fingerprint(f"POST {request.url.path}", content.model_dump_json())
     return await idempotently(request, principal, idempotency_key, request_fingerprint, run)
+
+
+def _valid_content(request: Request, body: bytes) -> ReportContent | None:
+    if not is_json(request):
+        return None
+    try:
+        return ReportContent.model_validate_json(body)
+    except ValidationError:
+        return None  # FastAPI's handler names every wrong field, as documented
+
+
+async def submit_directly(request: Request, fastapi: FastPath) -> Response:
+    content = _valid_content(request, await request.body())
+    if content is None:
+        return await fastapi.fallback(request)
+    principal = await rt_head(request)
+    intake: Intake = request.app.state.intake
+    key = request.headers.get("idempotency-key")
+    return await _submit(request, principal, intake, content, key)
+
+
+async def revise_directly(request: Request, fastapi: FastPath) -> Response:
+    content = _valid_content(request, await request.body())
+    try:
+        report_id = UUID(request.path_params["report_id"])
+    except ValueError:
+        content = None
+    if content is None:
+        return await fastapi.fallback(request)
+    principal = await rt_head(request)
+    intake: Intake = request.app.state.intake
+    key = request.headers.get("idempotency-key")
+    return await _revise(request, principal, intake, report_id, content, key)
+
+
+@router.post(
+    "/reports",
+    status_code=202,
+    response_model=Accepted,
+    responses={**ERRORS, 409: {"description": "Same Idempotency-Key still in flight", **PROBLEM}},
+    summary="Submit a report of the caller's own RT",
+)
+@served_directly(submit_directly)
+async def submit_report(
+    content: ContentBody,
+    request: Request,
+    principal: RTHead,
+    intake: CurrentIntake,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
+    """Accepted (202) only once the ReportSubmitted event is stored; it is published from the
+    store, so a report accepted while the broker is down goes out when it returns. Server-set
+    fields (ids, status, submitter, wilayah) are refused if sent: the RT is the token's."""
+    return await _submit(request, principal, intake, content, idempotency_key)
+
+
+@router.post(
+    "/reports/{report_id}/revisions",
+    status_code=202,
+    response_model=RevisionAccepted,
+    responses={
+        **ERRORS,
+        404: {"description": "No such report of the caller's RT", **PROBLEM},
+        409: {"description": "The report is not rejected, or changed meanwhile", **PROBLEM},
+    },
+    summary="Send corrected content for the caller's rejected report",
+)
+@served_directly(revise_directly)
+async def revise_report(
+    report_id: UUID,
+    content: ContentBody,
+    request: Request,
+    principal: RTHead,
+    intake: CurrentIntake,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
+    """Emits ReportRevised; the report goes back to the lurah. Only the RT that owns the report,
+    and only while its last decision is a rejection (as intake learns from verification's
+    events)."""
+    return await _revise(request, principal, intake, report_id, content, idempotency_key)
