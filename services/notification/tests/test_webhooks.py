@@ -184,7 +184,7 @@ async def test_the_address_is_checked_again_at_delivery_time(
         }
 
         async def put(tx: Any) -> None:
-            await tx.put(L.SUBSCRIPTIONS, "rebound", subscription)
+            await L.put_subscription(tx, "rebound", subscription)
 
         await service.runtime.ledger.write(put)
         await service.runtime.notifier().handle(make_submitted())

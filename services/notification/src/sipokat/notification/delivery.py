@@ -44,7 +44,7 @@ class Deliverer:
         """One pass over the outbox; returns how many attempts were made."""
         now = now or utc_now()
         entries = await self.ledger.find(L.OUTBOX, limit=self.settings.delivery_batch)
-        subscriptions = {s["id"]: s for s in await self.ledger.find(L.SUBSCRIPTIONS)}
+        subscriptions = {s["id"]: s for s in await self.ledger.subscriptions()}
         due = []
         for entry in entries:
             subscription = subscriptions.get(entry.get("subscription_id") or "")
@@ -184,7 +184,7 @@ class Deliverer:
                         f"{failures} deliveries in a row failed; last error: {outcome.error}"
                     ),
                 }
-        await tx.put(L.SUBSCRIPTIONS, subscription_id, subscription)
+        await L.put_subscription(tx, subscription_id, subscription)
 
     async def _cancel(self, key: str, reason: str) -> None:
         async def effect(tx: ViewTransaction) -> None:

@@ -59,7 +59,7 @@ class Notifier:
                 delivery = await self._email_for(envelope, notice, now)
                 if delivery is not None and await self.ledger.enqueue(delivery):
                     new += 1
-        for subscription in await self.ledger.find(L.SUBSCRIPTIONS):
+        for subscription in await self.ledger.subscriptions():
             if not wants(subscription, envelope):
                 continue
             delivery = webhook_delivery(envelope, subscription, now)

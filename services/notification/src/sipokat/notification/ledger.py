@@ -29,6 +29,7 @@ PREFERENCES = "preferences"  # per recipient office: email address and language
 READS = "reads"  # inbox item key → read
 READ_MARKS = "read_marks"  # recipient → everything before `read_all_before` is read
 DIGESTS = "digests"  # `digest|<recipient>|<day>` → the digest, shown in the inbox
+CHANGES = "changes"  # collection → how many times it was written (`subscriptions` only)
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "https://sipokat.id/notification/ledger")
 
@@ -39,10 +40,18 @@ def operation_id(name: str) -> UUID:
     return uuid5(_NAMESPACE, name)
 
 
+async def put_subscription(tx: ViewTransaction, subscription_id: str, doc: Document) -> None:
+    """Store a subscription, and count the change: `Ledger.subscriptions` reads them all again
+    only once this count moved (every write of a subscription must come through here)."""
+    await tx.put(SUBSCRIPTIONS, subscription_id, doc)
+    await tx.increment(CHANGES, SUBSCRIPTIONS, {"writes": 1})
+
+
 class Ledger:
     def __init__(self, database: Database) -> None:
         self.database = database
         self.views = database.views
+        self._subscriptions: tuple[Document | None, list[Document]] | None = None
 
     async def write(self, effect: Write, *, once: str | None = None) -> bool:
         """Run `effect` in one transaction; with `once`, only the first time for that name."""
@@ -55,6 +64,14 @@ class Ledger:
         self, collection: str, where: dict[str, Any] | None = None, *, limit: int = 10_000
     ) -> list[Document]:
         return await self.views.find(collection, where, limit=limit)
+
+    async def subscriptions(self) -> list[Document]:
+        """Every subscription, deleted ones too (do not change them). Every event asks for them:
+        a key lookup tells whether any changed since the last scan, in this replica or another."""
+        changes = await self.views.get(CHANGES, SUBSCRIPTIONS)  # read before the scan it guards
+        if self._subscriptions is None or self._subscriptions[0] != changes:
+            self._subscriptions = (changes, await self.find(SUBSCRIPTIONS))
+        return self._subscriptions[1]
 
     async def enqueue(self, delivery: Document, *, held: bool = False) -> bool:
         """Plan a delivery once per key; False when it was planned before (nothing changes)."""

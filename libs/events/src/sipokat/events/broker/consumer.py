@@ -146,6 +146,10 @@ class Consumer:
         deliveries = _Deliveries(queue)
         async with deliveries:
             async for message in deliveries:
+                if message.redelivered:
+                    # It may be what crashed the process last time: settle those handled before
+                    # it first, so a crash loop does not take them to the delivery limit too.
+                    await self._ack_handled()
                 await self._process(message, dlx)
                 if deliveries.waiting() == 0 or self._unacked >= self.ack_every:
                     await self._ack_handled()

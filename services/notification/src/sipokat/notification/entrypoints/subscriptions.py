@@ -99,7 +99,7 @@ async def create(
     }
 
     async def effect(tx: ViewTransaction) -> None:
-        await tx.put(L.SUBSCRIPTIONS, subscription_id, subscription)
+        await L.put_subscription(tx, subscription_id, subscription)
 
     await runtime.ledger.write(effect)
     response.headers["location"] = f"/v1/webhooks/subscriptions/{subscription_id}"
@@ -130,7 +130,7 @@ async def delete_subscription(
     async def effect(tx: ViewTransaction) -> None:
         current = await tx.get(L.SUBSCRIPTIONS, subscription_id)
         if current is not None:
-            await tx.put(L.SUBSCRIPTIONS, subscription_id, current | {"status": "deleted"})
+            await L.put_subscription(tx, subscription_id, current | {"status": "deleted"})
 
     await ledger.write(effect)
     # Held deliveries go back to the outbox, where the worker cancels those of a deleted one.
@@ -149,8 +149,8 @@ async def resume(request: Request, principal: Manager, subscription_id: str) -> 
     async def effect(tx: ViewTransaction) -> None:
         current = await tx.get(L.SUBSCRIPTIONS, subscription_id)
         if current is not None:
-            await tx.put(
-                L.SUBSCRIPTIONS,
+            await L.put_subscription(
+                tx,
                 subscription_id,
                 current
                 | {
