@@ -3,10 +3,10 @@
 A message is acked only after its handler has stored the effect. Acks go out together: one
 `multiple` ack for the messages handled while more were waiting in the prefetch buffer (a
 socket write each cost more than a simple handler); a crash before it redelivers them, and
-handlers drop what they have already seen. A handler that fails is retried
-with exponential backoff a bounded number of times; then, like a message that cannot be parsed,
-it is published to the dead-letter exchange with the reason in its headers, and acked. Nothing a
-message does stops the consumer; a lost connection is re-established by the `BrokerLink`.
+handlers drop what they have already seen. A handler that fails is retried with exponential
+backoff a bounded number of times; then, like a message that cannot be parsed, it is published
+to the dead-letter exchange with the reason in its headers, and acked. Nothing a message does
+stops the consumer; a lost connection is re-established by the `BrokerLink`.
 """
 
 from __future__ import annotations

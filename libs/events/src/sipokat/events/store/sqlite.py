@@ -4,8 +4,9 @@ Writes run on the event loop's own thread, on a connection that never waits for 
 for the write lock with a zero busy timeout and, while another process (a replica) holds it,
 sleeps and asks again, so the loop goes on meanwhile. A write is microseconds of work; a hop to
 a worker thread and back cost several times that, and under load the hops bounded intake's and
-the consumers' rates. Reads, which may scan, run on a connection of their own on a dedicated
-thread, each as one function (one hop), where SQLite releases the GIL while it works.
+the consumers' rates. Lookups by key run on the loop's thread too, on a reading connection of
+their own; reads that may scan run on another, on a dedicated thread, each as one function (one
+hop), where SQLite releases the GIL while it works.
 """
 
 from __future__ import annotations
