@@ -112,9 +112,6 @@ class _Connection(_Opened):
     async def query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         return await self.run(lambda: self.conn.execute(sql, params).fetchall())
 
-    async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        await self.run(self.conn.execute, sql, params)
-
     async def close(self) -> None:
         if self._conn is not None:
             await self.run(self._conn.close)
@@ -185,15 +182,16 @@ class _InlineWriter(_Opened):
             self._checkpoint()
 
     async def transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """`fn` inside BEGIN IMMEDIATE ... COMMIT; the caller holds `lock`."""
-        conn = await self.begin()
-        try:
-            result = fn(conn)
-            await self.commit()
-        except BaseException:
-            rollback_if_open(conn)  # a failed COMMIT too must not leave the transaction open
-            raise
-        return result
+        """`fn` inside BEGIN IMMEDIATE ... COMMIT, holding `lock` throughout."""
+        async with self.lock:
+            conn = await self.begin()
+            try:
+                result = fn(conn)
+                await self.commit()
+            except BaseException:
+                rollback_if_open(conn)  # a failed COMMIT too must not leave it open
+                raise
+            return result
 
     def close(self) -> None:
         if self._conn is not None:
@@ -290,10 +288,9 @@ class _GroupCommit:
             while self._waiting:
                 group, self._waiting = self._waiting, []
                 try:
-                    async with self._writer.lock:
-                        results = await self._writer.transaction(
-                            functools.partial(_append_group, group=group)
-                        )
+                    results = await self._writer.transaction(
+                        functools.partial(_append_group, group=group)
+                    )
                 except BaseException as exc:  # the whole transaction failed: tell every caller
                     results = [exc] * len(group)
                 for (_, outcome), result in zip(group, results, strict=True):
@@ -392,12 +389,10 @@ class SqliteEventStore:
                 (name, position),
             )
 
-        async with self._writer.lock:
-            await self._writer.transaction(save)
+        await self._writer.transaction(save)
 
     async def hold_lease(self, name: str, holder: str, ttl: float) -> bool:
-        async with self._writer.lock:
-            return await self._writer.transaction(lambda conn: _hold_lease(conn, name, holder, ttl))
+        return await self._writer.transaction(lambda conn: _hold_lease(conn, name, holder, ttl))
 
 
 def _hold_lease(conn: sqlite3.Connection, name: str, holder: str, ttl: float) -> bool:
@@ -632,5 +627,4 @@ class SqliteViewStore:
             conn.execute("DELETE FROM view_documents")
             conn.execute("DELETE FROM applied_events")
 
-        async with self._writer.lock:
-            await self._writer.transaction(clear)
+        await self._writer.transaction(clear)
