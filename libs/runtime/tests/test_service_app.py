@@ -16,6 +16,7 @@ from sipokat.events.envelope import Role
 from sipokat.runtime.auth import Principal, mint_token, require_roles
 from sipokat.runtime.service import ServiceRuntime, create_service_app
 from sipokat.runtime.settings import ServiceSettings
+from sipokat.runtime.testing import ONE_OF_EACH_ROLE
 
 router = APIRouter()
 
@@ -43,7 +44,9 @@ async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
 
 
 def bearer(role: Role) -> dict[str, str]:
-    token = mint_token(ServiceSettings(), subject=f"{role}-1", role=role, wilayah="16.73")
+    # Every service app checks a token's wilayah against the directory, at its role's level.
+    wilayah = dict(ONE_OF_EACH_ROLE)[role.value]
+    token = mint_token(ServiceSettings(), subject=f"{role}-1", role=role, wilayah=wilayah)
     return {"Authorization": f"Bearer {token}"}
 
 

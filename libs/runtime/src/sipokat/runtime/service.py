@@ -34,6 +34,7 @@ from sipokat.runtime.logging import configure_logging
 from sipokat.runtime.middleware import RequestContextMiddleware
 from sipokat.runtime.problems import document_validation_problems, install_problem_handlers
 from sipokat.runtime.settings import ServiceSettings
+from sipokat.wilayah import configured_directory
 
 log = structlog.get_logger(__name__)
 
@@ -190,7 +191,8 @@ def create_service_app(
     """The app of a service: health, metrics, problem details, and at its edge, for every
     service alike (each is reachable on its own, not only through the gateway): the correlation
     id and access log, then the per-client rate limit, then the body size limit —
-    `settings.max_body_bytes`, or per path prefix from `body_limits`."""
+    `settings.max_body_bytes`, or per path prefix from `body_limits`. Tokens are checked
+    against the configured directory of areas, kept as `app.state.directory`."""
     settings = runtime.settings
     configure_logging(runtime.name, settings.log_level, settings.log_format)
 
@@ -205,6 +207,8 @@ def create_service_app(
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     app.state.runtime = runtime
     app.state.token_verifier = TokenVerifier(settings)
+    app.state.directory = configured_directory(settings.wilayah_file)
+    app.state.token_verifier.check_wilayah(app.state.directory.level_of)
     install_problem_handlers(app)
     # Added innermost first. The body limit sits inside the rate limit, so a client over its
     # budget is refused before anything of its body is read; both inside the request context,

@@ -146,3 +146,8 @@ def load_directory(path: str | Path) -> Directory:
 def load_default_directory() -> Directory:
     data = resources.files("sipokat.wilayah").joinpath("data/wilayah.json").read_text()
     return Directory(_DirectoryFile.model_validate_json(data).cities)
+
+
+def configured_directory(path: str | Path | None) -> Directory:
+    """The directory a deployment names (`SIPOKAT_WILAYAH_FILE`), else the shipped one."""
+    return load_directory(path) if path else load_default_directory()

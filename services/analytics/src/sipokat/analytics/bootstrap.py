@@ -13,7 +13,7 @@ from sipokat.analytics.queries import Reader
 from sipokat.analytics.rebuild import Rebuilds, live_handler
 from sipokat.analytics.settings import AnalyticsSettings
 from sipokat.runtime.service import ServiceRuntime, Subscription, create_service_app
-from sipokat.wilayah import load_default_directory, load_directory
+from sipokat.wilayah import load_default_directory
 
 BINDINGS = ["report.#"]
 
@@ -29,12 +29,6 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
         title="Sipokat analytics",
     )
     app.mount("/dashboard/static", pages.STATIC, name="dashboard-static")
-    # The figures are of the shipped directory; tokens are checked against the configured one,
-    # as in every service.
-    directory = (
-        load_directory(settings.wilayah_file) if settings.wilayah_file else load_default_directory()
-    )
-    app.state.token_verifier.check_wilayah(directory.level_of)
     runtime_lifespan = app.router.lifespan_context
 
     @contextlib.asynccontextmanager

@@ -14,7 +14,6 @@ from sipokat.intake.handlers import Intake, record_decisions
 from sipokat.intake.idempotency import IdempotencyKeys
 from sipokat.intake.settings import IntakeSettings
 from sipokat.runtime.service import ServiceRuntime, Subscription, create_service_app
-from sipokat.wilayah import load_default_directory, load_directory
 
 # Verification's events of a report; intake's own (submitted, revised) it has already.
 DECISIONS = ("report.approved.#", "report.rejected.#", "report.verified", "report.overdue.#")
@@ -61,10 +60,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         body_limits=[("/v1/attachments", settings.max_photo_bytes + 64 * 1024)],
     )
     errors.install(app)
-    directory = (
-        load_directory(settings.wilayah_file) if settings.wilayah_file else load_default_directory()
-    )
-    app.state.token_verifier.check_wilayah(directory.level_of)
+    directory = app.state.directory
     service_lifespan = app.router.lifespan_context
 
     @contextlib.asynccontextmanager

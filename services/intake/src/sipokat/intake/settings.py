@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import BaseModel, Field
 
 from sipokat.runtime.settings import ServiceSettings
@@ -39,8 +37,6 @@ class IntakeSettings(ServiceSettings):
 
     # How far back an activity may lie when it is reported.
     activity_window_days: int = 90
-    # Another city's directory of areas, in the shape of the shipped wilayah.json.
-    wilayah_file: Path | None = None
     city_bounds: dict[str, Bounds] = DEFAULT_CITY_BOUNDS
 
     # Limits (the body and rate limits of every service are in ServiceSettings). An upload is

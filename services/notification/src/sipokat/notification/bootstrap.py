@@ -19,7 +19,6 @@ from sipokat.notification.live import Hub
 from sipokat.notification.settings import NotificationSettings
 from sipokat.runtime.health import Check, CheckResult
 from sipokat.runtime.service import ServiceRuntime, Subscription, create_service_app
-from sipokat.wilayah import load_default_directory, load_directory
 
 BINDINGS = ["report.#"]
 LEDGER = "notification_ledger"
@@ -107,14 +106,7 @@ async def daily_digest(runtime: ServiceRuntime, stop: asyncio.Event) -> None:
 
 
 def create_app(settings: NotificationSettings | None = None) -> FastAPI:
-    settings = settings or NotificationSettings()
-    app = create_service_app(
-        NotificationRuntime(settings),
-        [inbox.router, subscriptions.router],
-        title="Sipokat notification",
+    runtime = NotificationRuntime(settings or NotificationSettings())
+    return create_service_app(
+        runtime, [inbox.router, subscriptions.router], title="Sipokat notification"
     )
-    directory = (
-        load_directory(settings.wilayah_file) if settings.wilayah_file else load_default_directory()
-    )
-    app.state.token_verifier.check_wilayah(directory.level_of)
-    return app

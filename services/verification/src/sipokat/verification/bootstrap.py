@@ -11,7 +11,6 @@ from sipokat.verification.entrypoints import queue, reports
 from sipokat.verification.entrypoints.context import Verification
 from sipokat.verification.jobs import Clock, deadline_scheduler
 from sipokat.verification.settings import VerificationSettings
-from sipokat.wilayah import load_default_directory, load_directory
 
 BINDINGS = ["report.submitted", "report.revised"]
 
@@ -34,8 +33,4 @@ def create_app(settings: VerificationSettings | None = None, *, clock: Clock = u
         description="The three-tier review: lurah, camat, pemkot; deadlines; report status.",
     )
     app.state.verification = Verification(policy, clock)
-    directory = (
-        load_directory(settings.wilayah_file) if settings.wilayah_file else load_default_directory()
-    )
-    app.state.token_verifier.check_wilayah(directory.level_of)
     return app
