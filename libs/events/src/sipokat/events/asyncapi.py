@@ -13,7 +13,7 @@ from pydantic.json_schema import models_json_schema
 
 from sipokat.events.broker.topology import Topology
 from sipokat.events.catalogue import EVENT_TYPES, ROUTING_KEYS
-from sipokat.events.schema import envelope_model
+from sipokat.events.envelope import pinned_envelope
 
 ASYNCAPI_VERSION = "3.0.0"
 REF = "#/components/schemas/{model}"
@@ -40,7 +40,7 @@ def _channel_id(routing_key: str) -> str:
 
 def asyncapi_document(topology: Topology | None = None) -> dict[str, Any]:
     topology = topology or Topology()
-    envelopes = {name: envelope_model(cls) for name, cls in EVENT_TYPES.items()}
+    envelopes = {name: pinned_envelope(cls) for name, cls in EVENT_TYPES.items()}
     _, definitions = models_json_schema(
         [(model, "serialization") for model in envelopes.values()], ref_template=REF
     )

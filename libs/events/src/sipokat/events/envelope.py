@@ -4,11 +4,24 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from functools import cache
+from typing import Annotated, Any, ClassVar, Literal, Union
 from uuid import UUID
 
 import uuid6
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SerializeAsAny, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializeAsAny,
+    TypeAdapter,
+    ValidationError,
+    create_model,
+    model_validator,
+)
+
+_set_attribute = object.__setattr__  # as `BaseModel.model_construct` sets them on a frozen model
 
 
 def new_event_id() -> UUID:
@@ -56,12 +69,8 @@ class EventData(BaseModel):
         raise NotImplementedError
 
 
-class Envelope(BaseModel):
-    """An event as it is stored and published.
-
-    Parsing (`Envelope.model_validate_json`) resolves `data` to its typed payload through the
-    catalogue, upcasting older schema versions first, so readers always see the current shape.
-    """
+class EnvelopeFields(BaseModel):
+    """The envelope's fields, without `Envelope`'s validators (see `pinned_envelope`)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -76,6 +85,15 @@ class Envelope(BaseModel):
     causation_id: UUID | None = None
     actor: Actor
     data: SerializeAsAny[EventData]
+
+
+class Envelope(EnvelopeFields):
+    """An event as it is stored and published.
+
+    Parsing (`Envelope.from_json`, or `model_validate_json`) resolves `data` to its typed payload
+    through the catalogue, upcasting older schema versions first, so readers always see the
+    current shape.
+    """
 
     @model_validator(mode="before")
     @classmethod
@@ -118,6 +136,38 @@ class Envelope(BaseModel):
         return self.model_dump_json().encode()
 
     @classmethod
+    def from_json(cls, raw: bytes | str) -> Envelope:
+        """`model_validate_json`'s result, about three times faster for current events.
+
+        `model_validate_json` turns the JSON into Python objects before validating (its
+        payload is typed by a Python validator); here the JSON is validated in one pass by
+        pydantic-core against the envelopes pinned to each payload class of the catalogue.
+        Whatever that does not take (an older schema version to upcast, an unknown type,
+        any invalid input) goes through `model_validate_json`, which also words the errors.
+        """
+        try:
+            pinned = _pinned_envelopes().validate_json(raw)
+        except ValidationError:
+            return cls.model_validate_json(raw)
+        data = pinned.data
+        from sipokat.events.catalogue import EVENT_TYPES
+
+        if (
+            EVENT_TYPES.get(pinned.type) is not type(data)
+            or pinned.schema_version != data.schema_version
+            or pinned.stream_id != data.stream_id()
+        ):
+            return cls.model_validate_json(raw)
+        # `model_construct` without its per-field loop (a third of the parse): the pinned
+        # envelope's fields are exactly this class's, validated and complete.
+        envelope = cls.__new__(cls)
+        _set_attribute(envelope, "__dict__", pinned.__dict__)
+        _set_attribute(envelope, "__pydantic_fields_set__", pinned.model_fields_set)
+        _set_attribute(envelope, "__pydantic_extra__", None)
+        _set_attribute(envelope, "__pydantic_private__", None)
+        return envelope
+
+    @classmethod
     def wrap(
         cls,
         data: EventData,
@@ -144,3 +194,24 @@ class Envelope(BaseModel):
             occurred_at=occurred_at or utc_now(),
             data=data,
         )
+
+
+def pinned_envelope(payload_cls: type[EventData]) -> type[EnvelopeFields]:
+    """The envelope with `type`, `schema_version` and `data` pinned to one payload class."""
+    pinned: dict[str, Any] = {
+        "type": (Literal[payload_cls.event_type], ...),
+        "schema_version": (Literal[payload_cls.schema_version], ...),
+        "data": (payload_cls, ...),
+    }
+    return create_model(f"{payload_cls.event_type}Envelope", __base__=EnvelopeFields, **pinned)
+
+
+@cache
+def _pinned_envelopes() -> TypeAdapter[EnvelopeFields]:
+    # Built once: a payload class registered or re-versioned later misses here and is parsed
+    # by `model_validate_json` (`from_json` checks the catalogue after every parse).
+    from sipokat.events.catalogue import EVENT_TYPES
+
+    pinned = tuple(pinned_envelope(cls) for cls in EVENT_TYPES.values())
+    union: Any = Annotated[Union[pinned], Field(discriminator="type")]  # noqa: UP007
+    return TypeAdapter(union if len(pinned) > 1 else pinned[0])

@@ -166,7 +166,7 @@ class Consumer:
 
     async def _process(self, message: AbstractIncomingMessage, dlx: AbstractExchange) -> None:
         try:
-            envelope = Envelope.model_validate_json(message.body)
+            envelope = Envelope.from_json(message.body)
         except Exception as exc:
             # Mostly pydantic's ValidationError (UnknownEventType included), but an upcaster
             # that trips over an odd old payload may raise anything (KeyError, TypeError...);

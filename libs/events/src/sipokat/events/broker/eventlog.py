@@ -44,7 +44,7 @@ class LogEntry:
 
     @cached_property
     def envelope(self) -> Envelope:
-        return Envelope.model_validate_json(self.body)
+        return Envelope.from_json(self.body)
 
 
 async def read_event_log(

@@ -52,7 +52,7 @@ class RecordedEvent:
 
     @cached_property
     def envelope(self) -> Envelope:
-        return Envelope.model_validate_json(self.body)
+        return Envelope.from_json(self.body)
 
 
 @dataclass(frozen=True)

@@ -126,7 +126,7 @@ class MongoEventStore:
 
     async def read_stream(self, stream_id: str) -> list[Envelope]:
         cursor = self._db["events"].find({"stream_id": stream_id}).sort("stream_version", 1)
-        return [Envelope.model_validate_json(d["body"]) async for d in cursor]
+        return [Envelope.from_json(d["body"]) async for d in cursor]
 
     async def stream_version(self, stream_id: str) -> int:
         last = await self._db["events"].find_one(

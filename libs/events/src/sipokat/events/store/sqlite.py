@@ -345,7 +345,7 @@ class SqliteEventStore:
         rows = self._point.query(
             "SELECT body FROM events WHERE stream_id = ? ORDER BY stream_version", (stream_id,)
         )
-        return [Envelope.model_validate_json(body) for (body,) in rows]
+        return [Envelope.from_json(body) for (body,) in rows]
 
     async def stream_version(self, stream_id: str) -> int:
         return _stream_version(self._point.conn, stream_id)
