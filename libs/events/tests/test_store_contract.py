@@ -7,7 +7,7 @@ server is reachable), so every test here runs once per backend.
 from __future__ import annotations
 
 import asyncio
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -388,6 +388,40 @@ async def test_apply_once_applies_once(database: Database) -> None:
     assert ran == []
     assert await database.views.get("totals", "kelurahan") == {"n": 1}
     assert await database.views.applied_count() == 1
+
+
+async def test_apply_each_once_runs_the_new_events_of_a_batch_once(database: Database) -> None:
+    before, first, second = uuid4(), uuid4(), uuid4()
+    await database.views.apply_once(before, _count_into("totals", "a"))
+    seen: list[frozenset[UUID]] = []
+
+    async def effect(tx: ViewTransaction, new: frozenset[UUID]) -> None:
+        seen.append(new)
+        await tx.increment("totals", "a", {"n": len(new)})
+
+    # a duplicate inside the batch, and one applied before it: two new events
+    assert await database.views.apply_each_once([before, first, second, first], effect) == 2
+    assert seen == [frozenset({first, second})]
+    assert await database.views.get("totals", "a") == {"n": 3}
+    assert await database.views.is_applied(first) and await database.views.is_applied(second)
+    assert await database.views.applied_count() == 3
+    # all seen before: the effect does not run
+    assert await database.views.apply_each_once([second, before], effect) == 0
+    assert len(seen) == 1
+
+
+async def test_a_failing_batch_effect_keeps_nothing(database: Database) -> None:
+    event_ids = [uuid4(), uuid4()]
+
+    async def effect(tx: ViewTransaction, new: frozenset[UUID]) -> None:
+        await tx.put("reports", "r1", {"status": "submitted"})
+        raise RuntimeError("handler bug")
+
+    with pytest.raises(RuntimeError, match="handler bug"):
+        await database.views.apply_each_once(event_ids, effect)
+    assert await database.views.get("reports", "r1") is None
+    assert not await database.views.is_applied(event_ids[0])
+    assert await database.views.applied_count() == 0
 
 
 async def test_failing_effect_keeps_nothing(database: Database) -> None:

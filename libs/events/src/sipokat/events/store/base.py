@@ -146,6 +146,8 @@ class ViewTransaction(Protocol):
 
 
 Effect = Callable[[ViewTransaction], Awaitable[None]]
+# A batch's effect: given the transaction and which of the batch's events were not applied yet.
+BatchEffect = Callable[[ViewTransaction, frozenset[UUID]], Awaitable[None]]
 
 
 class ViewStore(Protocol):
@@ -155,6 +157,11 @@ class ViewStore(Protocol):
         Returns False, running nothing, when the event was applied before. If `effect` raises,
         nothing of it is kept and the event is not recorded.
         """
+        ...
+
+    async def apply_each_once(self, event_ids: Sequence[UUID], effect: BatchEffect) -> int:
+        """`apply_once` for many events in one transaction: run `effect` with the ids not
+        applied before and record them; returns how many they were (0: `effect` not run)."""
         ...
 
     async def is_applied(self, event_id: UUID) -> bool: ...

@@ -21,6 +21,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from sipokat.events.envelope import Envelope
 from sipokat.events.store.base import (
     AppendResult,
+    BatchEffect,
     ConcurrencyConflict,
     Document,
     Effect,
@@ -258,6 +259,23 @@ class MongoViewStore:
 
         async with self._client.start_session() as session:
             result: bool = await session.with_transaction(apply)
+            return result
+
+    async def apply_each_once(self, event_ids: Sequence[UUID], effect: BatchEffect) -> int:
+        wanted = list(dict.fromkeys(str(event_id) for event_id in event_ids))
+
+        async def apply(session: AsyncClientSession) -> int:
+            applied = self._db["applied_events"]
+            cursor = applied.find({"_id": {"$in": wanted}}, {"_id": 1}, session=session)
+            seen = {doc["_id"] async for doc in cursor}
+            new = [event_id for event_id in wanted if event_id not in seen]
+            if new:
+                await effect(_MongoViewTransaction(self._db, session), frozenset(map(UUID, new)))
+                await applied.insert_many([{"_id": e} for e in new], session=session)
+            return len(new)
+
+        async with self._client.start_session() as session:
+            result: int = await session.with_transaction(apply)
             return result
 
     async def is_applied(self, event_id: UUID) -> bool:

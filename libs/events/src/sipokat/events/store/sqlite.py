@@ -27,6 +27,7 @@ import orjson
 from sipokat.events.envelope import Envelope
 from sipokat.events.store.base import (
     AppendResult,
+    BatchEffect,
     ConcurrencyConflict,
     Document,
     Effect,
@@ -607,6 +608,33 @@ class SqliteViewStore:
                 rollback_if_open(conn)
                 raise
             return not seen
+
+    async def apply_each_once(self, event_ids: Sequence[UUID], effect: BatchEffect) -> int:
+        wanted = list(dict.fromkeys(str(event_id) for event_id in event_ids))
+        writer = self._writer
+        async with writer.lock:
+            conn = await writer.begin()
+            try:
+                seen: set[str] = set()
+                for start in range(0, len(wanted), _KEYS_PER_QUERY):
+                    chunk = wanted[start : start + _KEYS_PER_QUERY]
+                    rows = conn.execute(
+                        "SELECT event_id FROM applied_events "
+                        f"WHERE event_id IN ({','.join('?' * len(chunk))})",
+                        chunk,
+                    ).fetchall()
+                    seen.update(row[0] for row in rows)
+                new = [event_id for event_id in wanted if event_id not in seen]
+                if new:
+                    await effect(_SqliteViewTransaction(conn), frozenset(map(UUID, new)))
+                    conn.executemany(
+                        "INSERT INTO applied_events (event_id) VALUES (?)", [(e,) for e in new]
+                    )
+                await writer.commit()
+            except BaseException:
+                rollback_if_open(conn)
+                raise
+            return len(new)
 
     async def is_applied(self, event_id: UUID) -> bool:
         query = "SELECT 1 FROM applied_events WHERE event_id = ?"
