@@ -441,6 +441,62 @@ async def test_a_backlog_is_acked_a_batch_at_a_time_and_none_is_left_unacked(
     assert queue.declaration_result.message_count == 0  # ... and none left unacked at the end
 
 
+async def test_a_backlog_goes_to_the_batch_handler_and_bad_messages_go_one_by_one(
+    rabbitmq_url: str,
+    topology: TrackedTopology,
+    consumer_db: Database,
+    channel: AbstractChannel,
+) -> None:
+    await declare_service_queue(channel, topology, "batched", ["report.#"])
+    exchange = await declare_exchange(channel, topology)
+    events = [make_submitted() for _ in range(150)]
+    poison = events[40]
+    bodies = [e.to_json() for e in events]
+    bodies.insert(100, b"not json at all")
+    for body in bodies:  # all waiting before the consumer starts: the buffer fills at once
+        await exchange.publish(aio_pika.Message(body), routing_key="report.submitted")
+
+    handled: list[UUID] = []  # committed effects, in order
+    batch_sizes: list[int] = []
+
+    async def effect_for(envelopes: Sequence[Envelope]):  # type: ignore[no-untyped-def]
+        async def effect(tx: ViewTransaction, new: frozenset[UUID]) -> None:
+            if any(e.event_id == poison.event_id for e in envelopes):
+                raise RuntimeError("kelurahan not in directory")
+            await tx.increment("totals", "all", {"n": len(new)})
+
+        await consumer_db.views.apply_each_once([e.event_id for e in envelopes], effect)
+        handled.extend(e.event_id for e in envelopes)
+
+    async def batch_handler(envelopes: Sequence[Envelope]) -> None:
+        batch_sizes.append(len(envelopes))
+        await effect_for(envelopes)
+
+    async def handler(envelope: Envelope) -> None:
+        await effect_for([envelope])
+
+    consumer = Consumer(
+        rabbitmq_url,
+        topology,
+        "batched",
+        ["report.#"],
+        handler,
+        batch_handler=batch_handler,
+        retry=FAST_RETRY,
+    )
+    async with running(consumer):
+        await eventually(lambda: consumer.stats.consumed == len(events) - 1)
+        await eventually(lambda: lag_is_zero(consumer))
+
+    good = [e.event_id for e in events if e is not poison]
+    assert handled == good  # each once, in the order published
+    assert await consumer_db.views.get("totals", "all") == {"n": len(good)}
+    assert max(batch_sizes) > 1 and sum(batch_sizes) < len(bodies) + 32
+    assert consumer.stats.dead_lettered == {"handler_failed": 1, "unparseable": 1}
+    dlq = await channel.declare_queue(topology.dead_letter_queue("batched"), passive=True)
+    assert dlq.declaration_result.message_count == 2
+
+
 async def test_failing_handler_is_retried_then_dead_lettered(
     rabbitmq_url: str,
     topology: TrackedTopology,

@@ -13,7 +13,7 @@ from analytics_support.scenario import generate
 
 from sipokat.analytics.areas import Area, Period
 from sipokat.analytics.queries import Reader
-from sipokat.analytics.rebuild import live_handler
+from sipokat.analytics.rebuild import live_batch_handler, live_handler
 from sipokat.analytics.views import aggregate_collection
 from sipokat.events.envelope import Envelope
 from sipokat.events.store import Database
@@ -43,6 +43,15 @@ async def fold_all(database: Database, events: list[Envelope]) -> None:
     handle = live_handler(database)
     for event in events:
         await handle(event)
+
+
+async def fold_in_batches(database: Database, events: list[Envelope], seed: int) -> None:
+    """As the consumer hands a backlog over: consecutive runs of 1 to 40 events."""
+    handle, rng, start = live_batch_handler(database), random.Random(seed), 0
+    while start < len(events):
+        size = rng.randint(1, 40)
+        await handle(events[start : start + size])
+        start += size
 
 
 async def documents(views: ViewStore) -> dict[str, list[dict[str, Any]]]:
@@ -87,11 +96,16 @@ async def test_redelivery_duplicates_and_other_interleavings_change_nothing(
             queues.remove(queue)
     shuffled += events[:50]
     again = await SqliteDatabase.open(tmp_path / "again.db")
+    batched = await SqliteDatabase.open(tmp_path / "batched.db")
     try:
         await fold_all(again, shuffled)
         assert await documents(again.views) == await documents(once.views)
+        # and handed over in batches, duplicates inside a batch and across batches
+        await fold_in_batches(batched, shuffled, seed=5)
+        assert await documents(batched.views) == await documents(once.views)
     finally:
         await again.close()
+        await batched.close()
 
 
 @pytest.mark.parametrize("level", ["kelurahan", "kecamatan"])

@@ -17,7 +17,7 @@ from fastapi import APIRouter, FastAPI, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
-from sipokat.events.broker.consumer import Consumer, Handler
+from sipokat.events.broker.consumer import BatchHandler, Consumer, Handler
 from sipokat.events.broker.relay import Relay
 from sipokat.events.envelope import Envelope
 from sipokat.events.store import Database, open_database
@@ -46,10 +46,12 @@ BackgroundJob = Callable[["ServiceRuntime", asyncio.Event], Coroutine[Any, Any, 
 
 @dataclass(frozen=True)
 class Subscription:
-    """The routing keys a service consumes and how to build its handler once the store is open."""
+    """The routing keys a service consumes and how to build its handler once the store is open
+    (and, for a service that folds many events in one transaction, its batch handler)."""
 
     bindings: Sequence[str]
     handler: Callable[[Database], Handler]
+    batch_handler: Callable[[Database], BatchHandler] | None = None
 
 
 class ServiceRuntime:
@@ -96,6 +98,7 @@ class ServiceRuntime:
             self._spawn(self.relay.run(self._stop))
         if self.subscription is not None:
             consumed = metrics.EVENTS_CONSUMED
+            batch_handler = self.subscription.batch_handler
             self.consumer = Consumer(
                 s.rabbitmq_url,
                 s.topology,
@@ -103,6 +106,7 @@ class ServiceRuntime:
                 self.subscription.bindings,
                 self.subscription.handler(self._database),
                 on_outcome=lambda outcome: consumed.labels(self.name, outcome).inc(),
+                batch_handler=batch_handler(self._database) if batch_handler else None,
             )
             self._spawn(self.consumer.run(self._stop))
         for job in self.background:

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from sipokat.analytics.entrypoints import api, open311, pages, public
 from sipokat.analytics.queries import Reader
-from sipokat.analytics.rebuild import Rebuilds, live_handler
+from sipokat.analytics.rebuild import Rebuilds, live_batch_handler, live_handler
 from sipokat.analytics.settings import AnalyticsSettings
 from sipokat.runtime.service import ServiceRuntime, Subscription, create_service_app
 from sipokat.wilayah import load_default_directory
@@ -21,7 +21,7 @@ BINDINGS = ["report.#"]
 def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
     settings = settings or AnalyticsSettings()
     runtime = ServiceRuntime(
-        "analytics", settings, subscription=Subscription(BINDINGS, live_handler)
+        "analytics", settings, subscription=Subscription(BINDINGS, live_handler, live_batch_handler)
     )
     app = create_service_app(
         runtime,

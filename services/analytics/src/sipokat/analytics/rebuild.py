@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import structlog
 
 from sipokat.analytics.views import META, project, project_batch
-from sipokat.events.broker.consumer import Handler
+from sipokat.events.broker.consumer import BatchHandler, Handler
 from sipokat.events.broker.eventlog import pick_reader
 from sipokat.events.broker.topology import Topology
 from sipokat.events.envelope import Envelope, new_event_id
@@ -229,12 +230,25 @@ class _Rebuilding(Exception):
     pass
 
 
-async def _project_unless_rebuilding(envelope: Envelope, tx: ViewTransaction) -> None:
-    # Checked inside the event's transaction: a rebuild's reset cannot slip in between.
+async def _hold_if_rebuilding(tx: ViewTransaction) -> None:
+    # Checked inside the events' transaction: a rebuild's reset cannot slip in between.
     marker = await tx.get(META, REBUILD_KEY)
     if _rebuilding_here or (marker is not None and marker["state"] == RUNNING):
         raise _Rebuilding
+
+
+async def _project_unless_rebuilding(envelope: Envelope, tx: ViewTransaction) -> None:
+    await _hold_if_rebuilding(tx)
     await project(envelope, tx)
+
+
+async def _waiting_out_rebuilds(apply: Callable[[], Awaitable[object]], poll: float) -> None:
+    while True:
+        try:
+            await apply()
+            return
+        except _Rebuilding:
+            await asyncio.sleep(poll)
 
 
 def live_handler(database: Database, poll: float = 0.5) -> Handler:
@@ -242,10 +256,20 @@ def live_handler(database: Database, poll: float = 0.5) -> Handler:
     apply = projection_handler(database.views, _project_unless_rebuilding)
 
     async def handle(envelope: Envelope) -> None:
-        while True:
-            try:
-                return await apply(envelope)
-            except _Rebuilding:
-                await asyncio.sleep(poll)
+        await _waiting_out_rebuilds(lambda: apply(envelope), poll)
+
+    return handle
+
+
+def live_batch_handler(database: Database, poll: float = 0.5) -> BatchHandler:
+    """The same for a backlog's events together: one transaction, each event once."""
+
+    async def handle(envelopes: Sequence[Envelope]) -> None:
+        async def effect(tx: ViewTransaction, new: frozenset[UUID]) -> None:
+            await _hold_if_rebuilding(tx)
+            await project_batch([e for e in envelopes if e.event_id in new], tx)
+
+        event_ids = [e.event_id for e in envelopes]
+        await _waiting_out_rebuilds(lambda: database.views.apply_each_once(event_ids, effect), poll)
 
     return handle

@@ -1,4 +1,4 @@
-"""The consumer runner: one service's quorum queue, handled one message at a time, in order.
+"""The consumer runner: one service's quorum queue, handled in order.
 
 A message is acked only after its handler has stored the effect. Acks go out together: one
 `multiple` ack for the messages handled while more were waiting in the prefetch buffer (a
@@ -7,6 +7,11 @@ handlers drop what they have already seen. A handler that fails is retried with 
 backoff a bounded number of times; then, like a message that cannot be parsed, it is published
 to the dead-letter exchange with the reason in its headers, and acked. Nothing a message does
 stops the consumer; a lost connection is re-established by the `BrokerLink`.
+
+A service that can fold many events in one transaction also gives a `BatchHandler`: the messages
+waiting in the prefetch buffer then go to it together, up to `batch_size` (one transaction
+instead of one per message, when a backlog builds). A batch that fails, or holds a message that
+does not parse or was redelivered, is handled message by message as above instead.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[Envelope], Awaitable[None]]
+BatchHandler = Callable[[Sequence[Envelope]], Awaitable[None]]
 
 # Header names put on a dead-lettered message; the ops CLI reads them back.
 DEAD_LETTER_REASON = "x-sipokat-reason"
@@ -62,6 +68,13 @@ class _Deliveries(QueueIterator):
 
     def waiting(self) -> int:
         return self._queue.qsize()
+
+    def take_waiting(self, limit: int) -> list[AbstractIncomingMessage]:
+        """Up to `limit` of the buffered deliveries, in order, without waiting for more."""
+        taken: list[AbstractIncomingMessage] = []
+        while len(taken) < limit and not self._queue.empty():
+            taken.append(self._queue.get_nowait())
+        return taken
 
 
 @dataclass
@@ -95,11 +108,15 @@ class Consumer:
         ack_every: int = 16,
         retry: RetryPolicy = RetryPolicy(),
         on_outcome: Callable[[str], None] | None = None,
+        batch_handler: BatchHandler | None = None,
+        batch_size: int = 32,
     ) -> None:
         self.topology = topology
         self.service = service
         self.bindings = list(bindings)
         self.handler = handler
+        self.batch_handler = batch_handler
+        self.batch_size = max(1, min(batch_size, prefetch))
         self.prefetch = prefetch
         # Well under the prefetch: the broker sends more while this works through the rest.
         self.ack_every = min(ack_every, max(1, prefetch // 4))
@@ -146,13 +163,46 @@ class Consumer:
         deliveries = _Deliveries(queue)
         async with deliveries:
             async for message in deliveries:
-                if message.redelivered:
-                    # It may be what crashed the process last time: settle those handled before
-                    # it first, so a crash loop does not take them to the delivery limit too.
-                    await self._ack_handled()
-                await self._process(message, dlx)
+                batch = [message]
+                if self.batch_handler is not None and not message.redelivered:
+                    batch += deliveries.take_waiting(self.batch_size - 1)
+                if len(batch) == 1 or not await self._process_batch(batch):
+                    await self._process_each(batch, dlx)
                 if deliveries.waiting() == 0 or self._unacked >= self.ack_every:
                     await self._ack_handled()
+
+    async def _process_each(
+        self, messages: Sequence[AbstractIncomingMessage], dlx: AbstractExchange
+    ) -> None:
+        for message in messages:
+            if message.redelivered:
+                # It may be what crashed the process last time: settle those handled before
+                # it first, so a crash loop does not take them to the delivery limit too.
+                await self._ack_handled()
+            await self._process(message, dlx)
+
+    async def _process_batch(self, messages: Sequence[AbstractIncomingMessage]) -> bool:
+        """Hand the messages to the batch handler; False when they must go one by one."""
+        assert self.batch_handler is not None
+        if any(message.redelivered for message in messages):
+            return False
+        try:
+            envelopes = [Envelope.from_json(message.body) for message in messages]
+        except Exception:
+            return False  # the one that does not parse is dead-lettered on its own
+        try:
+            await self.batch_handler(envelopes)
+        except Exception as exc:
+            log.warning(
+                "consumer.batch_failed", service=self.service, size=len(messages), error=repr(exc)
+            )
+            return False
+        self._handled = messages[-1]
+        self._unacked += len(messages)
+        self.stats.consumed += len(messages)
+        for _ in messages:
+            self._count("consumed")
+        return True
 
     async def _ack_handled(self) -> None:
         """Ack every message handled so far on this channel (they are handled in order)."""
