@@ -67,6 +67,41 @@ async def test_intake_events_are_recorded_once_and_not_published_again(
     assert await database.views.count(views.QUEUE, {"scope": "kelurahan:16.73.02.1019"}) == 1
 
 
+async def test_a_backlog_of_intake_events_in_one_batch_gives_the_same_documents(
+    database_factory: DatabaseFactory,
+) -> None:
+    one_by_one, batched = await database_factory(), await database_factory()
+    submitted = [
+        make_submitted(correlation_id="req-submit").model_copy(update={"occurred_at": MONDAY})
+        for _ in range(5)
+    ]
+    backlog = [*submitted, submitted[2]]  # one delivered twice
+    handle = handlers.intake_event_handler(one_by_one, POLICY)
+    for envelope in backlog:
+        await handle(envelope)
+    await handlers.intake_events_batch_handler(batched, POLICY)(backlog)
+
+    for database in (one_by_one, batched):
+        stream = await database.events.read_stream(submitted[2].stream_id)
+        assert [e.event_id for e in stream] == [submitted[2].event_id]
+        assert await database.events.read_from(0, 10, publishable_only=True) == []
+    assert await batched.views.find(views.REPORTS, limit=100) == await one_by_one.views.find(
+        views.REPORTS, limit=100
+    )
+    assert await batched.views.find(views.QUEUE, limit=100) == await one_by_one.views.find(
+        views.QUEUE, limit=100
+    )
+    assert await batched.views.count(views.QUEUE, {"scope": "kelurahan:16.73.02.1019"}) == 5
+
+    # and a revision after a rejection, with its report's earlier events already recorded
+    report_id = report_of(submitted[0])
+    await decide(batched, report_id, LURAH, REJECT)
+    revised = make_revised(report_id, stream_version=3)
+    await handlers.intake_events_batch_handler(batched, POLICY)([revised, submitted[1]])
+    doc = await batched.views.get(views.REPORTS, str(report_id))
+    assert doc is not None and doc["status"] == "awaiting_kelurahan" and doc["version"] == 3
+
+
 async def test_three_approvals_are_appended_with_correlation_and_causation(
     database: Database,
 ) -> None:

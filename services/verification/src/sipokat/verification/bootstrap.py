@@ -23,7 +23,11 @@ def create_app(settings: VerificationSettings | None = None, *, clock: Clock = u
         "verification",
         settings,
         publishes=True,
-        subscription=Subscription(BINDINGS, lambda db: handlers.intake_event_handler(db, policy)),
+        subscription=Subscription(
+            BINDINGS,
+            lambda db: handlers.intake_event_handler(db, policy),
+            lambda db: handlers.intake_events_batch_handler(db, policy),
+        ),
         background=[deadline_scheduler(policy, clock, settings.scan_interval)],
     )
     app = create_service_app(

@@ -7,13 +7,14 @@ and brings the views up to the stream.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from uuid import UUID
 
 import structlog
 
-from sipokat.events.broker.consumer import Handler
+from sipokat.events.broker.consumer import BatchHandler, Handler
 from sipokat.events.catalogue import ReportRevised, ReportSubmitted
 from sipokat.events.envelope import Actor, Envelope, EventData, Role
 from sipokat.events.store.base import ConcurrencyConflict, Database
@@ -57,6 +58,28 @@ def intake_event_handler(database: Database, policy: Policy) -> Handler:
         # cannot fix it, the consumer dead-letters it with this error for an operator.
         await database.events.append([envelope], publish=False)
         await views.refresh(database, envelope.stream_id, policy)
+
+    return handle
+
+
+def intake_events_batch_handler(database: Database, policy: Policy) -> BatchHandler:
+    """The same for a backlog of intake's events: their reports' documents in one transaction.
+
+    Each report's new events are appended in one call; the appends of different reports share
+    the store's group commit."""
+
+    async def handle(envelopes: Sequence[Envelope]) -> None:
+        by_stream: dict[str, dict[UUID, Envelope]] = {}
+        for envelope in envelopes:
+            if isinstance(envelope.data, ReportSubmitted | ReportRevised):
+                by_stream.setdefault(envelope.stream_id, {})[envelope.event_id] = envelope
+        await asyncio.gather(
+            *(
+                database.events.append(list(events.values()), publish=False)
+                for events in by_stream.values()
+            )
+        )
+        await views.refresh_many(database, by_stream, policy)
 
     return handle
 

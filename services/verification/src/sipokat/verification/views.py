@@ -10,8 +10,10 @@ position, so a refresh lost to a crash is made up after a restart, and `rebuild`
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from sipokat.events.catalogue import ReportRevised, ReportSubmitted
 from sipokat.events.envelope import Envelope
@@ -96,23 +98,44 @@ async def refresh(database: Database, stream_id: str, policy: Policy) -> Report 
     state = fold(events, policy)
     if state is None:
         return None
-    key = str(state.report_id)
 
     async def effect(tx: ViewTransaction) -> None:
-        stored = await tx.get(REPORTS, key)
-        if stored is not None and stored["version"] >= state.version:
-            return
-        if stored is not None and stored.get("queue_key"):
-            await tx.delete(QUEUE, stored["queue_key"])
-        doc = status_document(state, events)
-        entry = queue_entry(state, events)
-        doc["queue_key"] = entry[0] if entry else None
-        if entry is not None:
-            await tx.put(QUEUE, *entry)
-        await tx.put(REPORTS, key, doc)
+        await _write_documents(tx, state, events)
 
     await database.views.apply_once(events[state.version - 1].event_id, effect)
     return state
+
+
+async def refresh_many(database: Database, stream_ids: Iterable[str], policy: Policy) -> None:
+    """`refresh` for many reports in one transaction (a backlog of intake's events)."""
+    folded: dict[UUID, tuple[Report, list[Envelope]]] = {}
+    for stream_id in dict.fromkeys(stream_ids):
+        events = await database.events.read_stream(stream_id)
+        state = fold(events, policy)
+        if state is not None:
+            folded[events[state.version - 1].event_id] = (state, events)
+
+    async def effect(tx: ViewTransaction, new: frozenset[UUID]) -> None:
+        for key in new:
+            await _write_documents(tx, *folded[key])
+
+    if folded:
+        await database.views.apply_each_once(list(folded), effect)
+
+
+async def _write_documents(tx: ViewTransaction, state: Report, events: list[Envelope]) -> None:
+    key = str(state.report_id)
+    stored = await tx.get(REPORTS, key)
+    if stored is not None and stored["version"] >= state.version:
+        return
+    if stored is not None and stored.get("queue_key"):
+        await tx.delete(QUEUE, stored["queue_key"])
+    doc = status_document(state, events)
+    entry = queue_entry(state, events)
+    doc["queue_key"] = entry[0] if entry else None
+    if entry is not None:
+        await tx.put(QUEUE, *entry)
+    await tx.put(REPORTS, key, doc)
 
 
 async def catch_up(database: Database, policy: Policy) -> int:
