@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import uuid4
 
+import pytest
+
 from sipokat.events.catalogue import Tier
 from sipokat.events.testing import make_approved, make_rejected, make_submitted
 from sipokat.notification.testing import Service
@@ -44,6 +46,33 @@ async def test_each_office_sees_only_its_own_items(service: Service) -> None:
     assert (await inbox(service, OTHER_LURAH))["items"] == []
     unauthenticated = await service.client.get("/v1/notifications/inbox")
     assert unauthenticated.status_code == 401
+
+
+async def test_a_backlog_in_one_batch_gives_each_office_its_items_once(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pushed: list[str] = []
+    monkeypatch.setattr(
+        service.runtime.hub, "publish", lambda recipient, item: pushed.append(recipient)
+    )
+    rid = uuid4()
+    submitted = make_submitted(rid)
+    approved = make_approved(rid, stream_version=2, tier=Tier.KELURAHAN)
+    rejected = make_rejected(rid, stream_version=3, tier=Tier.KECAMATAN)
+    handle_many = service.runtime.notifier().handle_many
+    await handle_many([submitted, submitted, approved, rejected, submitted])
+
+    lurah = await inbox(service, LURAH)
+    assert (lurah["unread"], lurah["total"]) == (1, 1)
+    assert [i["event_type"] for i in (await inbox(service, CAMAT))["items"]] == ["ReportApproved"]
+    assert [i["kind"] for i in (await inbox(service, RT_HEAD))["items"]] == ["rejected"]
+    assert sorted(pushed) == sorted(
+        ["lurah:16.73.02.1019", "camat:16.73.02", "ketua_rt:16.73.02.1019/007"]
+    )
+    # the same batch redelivered: nothing new stored or pushed
+    await handle_many([submitted, approved, rejected])
+    assert (await inbox(service, LURAH))["total"] == 1
+    assert len(pushed) == 3
 
 
 async def test_pages_mark_read_and_a_rebuild_keeps_what_was_read(service: Service) -> None:

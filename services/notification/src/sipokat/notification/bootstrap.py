@@ -36,7 +36,11 @@ class NotificationRuntime(ServiceRuntime):
         super().__init__(
             "notification",
             settings,
-            subscription=Subscription(BINDINGS, lambda db: self.notifier().handle),
+            subscription=Subscription(
+                BINDINGS,
+                lambda db: self.notifier().handle,
+                lambda db: self.notifier().handle_many,
+            ),
             background=[deliver, daily_digest] if settings.digest_enabled else [deliver],
         )
 

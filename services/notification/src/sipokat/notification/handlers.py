@@ -7,9 +7,10 @@ Planning is idempotent per (event, recipient, channel), so running it again chan
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from sipokat.events.envelope import Envelope, utc_now
 from sipokat.events.store import Document, ViewStore, ViewTransaction
@@ -19,6 +20,10 @@ from sipokat.notification.ledger import Ledger
 from sipokat.notification.live import Hub
 from sipokat.notification.settings import NotificationSettings
 from sipokat.notification.views import delivery_key, inbox_items, project
+
+
+def _each_once(envelopes: Sequence[Envelope]) -> list[Envelope]:
+    return list({e.event_id: e for e in envelopes}.values())
 
 
 class Notifier:
@@ -45,6 +50,27 @@ class Notifier:
         if applied:
             for item in inbox_items(envelope):
                 self.hub.publish(item["recipient"], item | {"read": False})
+        if planned and self._on_planned is not None:
+            self._on_planned()
+
+    async def handle_many(self, envelopes: Sequence[Envelope]) -> None:
+        """`handle` for a backlog's events: their views in one transaction, then each plan."""
+        applied: frozenset[UUID] = frozenset()
+
+        async def effect(tx: ViewTransaction, new: frozenset[UUID]) -> None:
+            nonlocal applied
+            applied = new
+            for envelope in _each_once(envelopes):
+                if envelope.event_id in new:
+                    await project(envelope, tx)
+
+        await self.views.apply_each_once([e.event_id for e in envelopes], effect)
+        planned = 0
+        for envelope in _each_once(envelopes):
+            planned += await self.plan(envelope)
+            if envelope.event_id in applied:
+                for item in inbox_items(envelope):
+                    self.hub.publish(item["recipient"], item | {"read": False})
         if planned and self._on_planned is not None:
             self._on_planned()
 
