@@ -74,6 +74,10 @@ class _Deliveries(QueueIterator):
         taken: list[AbstractIncomingMessage] = []
         while len(taken) < limit and not self._queue.empty():
             taken.append(self._queue.get_nowait())
+        if taken and self._queue.empty() and not self._closed.done():
+            # As `__anext__` does when it takes the last one: left set, the next `__anext__`
+            # would find the buffer empty without waiting and end the iteration.
+            self._message_or_closed.clear()
         return taken
 
 
