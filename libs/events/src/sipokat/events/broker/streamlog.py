@@ -312,7 +312,13 @@ async def read_stream_chunks(
         quiet_since = loop.time()
         while True:
             try:
-                chunk = await asyncio.wait_for(chunks.get(), tick)
+                # A chunk may hold one message: a timer and a task per wait would cost more
+                # than the chunk's parsing, so wait only when none is there yet.
+                chunk = (
+                    chunks.get_nowait()
+                    if chunks.qsize()
+                    else await asyncio.wait_for(chunks.get(), tick)
+                )
             except TimeoutError:
                 if not client.is_connection_alive():
                     raise ConnectionError(
