@@ -5,6 +5,7 @@ gives the same documents, equal to the independent computation."""
 
 from __future__ import annotations
 
+import gc
 import time
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,7 @@ async def test_rebuilds_through_either_reader_give_the_same_documents(
             )
             assert report.state == "done" and report.reader == name
             assert report.events_read == len(events) + 50
+            assert gc.isenabled()  # paused for the replay only
             reader = Reader(database.views, load_default_directory(), 50_000_000)
             await assert_matches_oracle(
                 reader, Oracle(events, lambda _: True), Area("kota", "16.73")
@@ -122,3 +124,20 @@ async def test_rebuilds_through_either_reader_give_the_same_documents(
             await database.close()
     assert rebuilt["native"] == rebuilt["amqp"]
     assert rebuilt["native"][FACTS]
+
+
+def test_the_replay_pauses_the_cycle_collector_and_restores_it_even_on_failure() -> None:
+    from sipokat.analytics.rebuild import _cyclic_gc_paused
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), _cyclic_gc_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("broker gone")
+    assert gc.isenabled()
+    gc.disable()  # a process that runs without it keeps running without it
+    try:
+        with _cyclic_gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -15,8 +15,10 @@ and over AMQP 0-9-1 otherwise (it then stops after `idle` quiet seconds).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -104,11 +106,31 @@ async def rebuild(
         await _mark(views, report)
         await views.reset()
         await _mark(views, report)
-        return await _replay(
-            views, rabbitmq_url, stream_url, topology, report, idle, batch_size, on_progress
-        )
+        with _cyclic_gc_paused():
+            return await _replay(
+                views, rabbitmq_url, stream_url, topology, report, idle, batch_size, on_progress
+            )
     finally:
         _rebuilding_here -= 1
+
+
+@contextlib.contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Python's cycle collector off while the replay runs, on again (and run) after it.
+
+    A replay keeps a batch of thousands of parsed envelopes alive, so they reach the oldest
+    generation and every full collection walks them all: a fifth of the replay's time, for
+    nothing, as envelopes, documents and the fold free themselves by reference counting (they
+    make no reference cycles). What else the process makes meanwhile is collected afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+            gc.collect()
 
 
 async def _replay(
