@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import gc
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,12 +26,11 @@ from uuid import UUID
 
 import structlog
 
-from sipokat.analytics.views import META, project, project_batch
+from sipokat.analytics.views import META, project_batch
 from sipokat.events.broker.consumer import BatchHandler, Handler
 from sipokat.events.broker.eventlog import pick_reader
 from sipokat.events.broker.topology import Topology
 from sipokat.events.envelope import Envelope, new_event_id
-from sipokat.events.projection import projection_handler
 from sipokat.events.store.base import Database, Document, ViewStore, ViewTransaction
 
 log = structlog.get_logger(__name__)
@@ -259,32 +258,9 @@ async def _hold_if_rebuilding(tx: ViewTransaction) -> None:
         raise _Rebuilding
 
 
-async def _project_unless_rebuilding(envelope: Envelope, tx: ViewTransaction) -> None:
-    await _hold_if_rebuilding(tx)
-    await project(envelope, tx)
-
-
-async def _waiting_out_rebuilds(apply: Callable[[], Awaitable[object]], poll: float) -> None:
-    while True:
-        try:
-            await apply()
-            return
-        except _Rebuilding:
-            await asyncio.sleep(poll)
-
-
-def live_handler(database: Database, poll: float = 0.5) -> Handler:
-    """The analytics queue's handler: apply each event once, but not while a rebuild runs."""
-    apply = projection_handler(database.views, _project_unless_rebuilding)
-
-    async def handle(envelope: Envelope) -> None:
-        await _waiting_out_rebuilds(lambda: apply(envelope), poll)
-
-    return handle
-
-
 def live_batch_handler(database: Database, poll: float = 0.5) -> BatchHandler:
-    """The same for a backlog's events together: one transaction, each event once."""
+    """The analytics queue's handler for a backlog's events: one transaction, each event once,
+    and none while a rebuild runs."""
 
     async def handle(envelopes: Sequence[Envelope]) -> None:
         async def effect(tx: ViewTransaction, new: frozenset[UUID]) -> None:
@@ -292,6 +268,21 @@ def live_batch_handler(database: Database, poll: float = 0.5) -> BatchHandler:
             await project_batch([e for e in envelopes if e.event_id in new], tx)
 
         event_ids = [e.event_id for e in envelopes]
-        await _waiting_out_rebuilds(lambda: database.views.apply_each_once(event_ids, effect), poll)
+        while True:
+            try:
+                await database.views.apply_each_once(event_ids, effect)
+                return
+            except _Rebuilding:
+                await asyncio.sleep(poll)
+
+    return handle
+
+
+def live_handler(database: Database, poll: float = 0.5) -> Handler:
+    """`live_batch_handler` for one event."""
+    apply_batch = live_batch_handler(database, poll)
+
+    async def handle(envelope: Envelope) -> None:
+        await apply_batch([envelope])
 
     return handle

@@ -42,19 +42,11 @@ class Notifier:
         self._on_planned = on_planned
 
     async def handle(self, envelope: Envelope) -> None:
-        async def effect(tx: ViewTransaction) -> None:
-            await project(envelope, tx)
-
-        applied = await self.views.apply_once(envelope.event_id, effect)
-        planned = await self.plan(envelope)
-        if applied:
-            for item in inbox_items(envelope):
-                self.hub.publish(item["recipient"], item | {"read": False})
-        if planned and self._on_planned is not None:
-            self._on_planned()
+        await self.handle_many([envelope])
 
     async def handle_many(self, envelopes: Sequence[Envelope]) -> None:
-        """`handle` for a backlog's events: their views in one transaction, then each plan."""
+        """Fold the events into the views in one transaction, each once; then plan each event's
+        deliveries and push its new inbox items to live listeners."""
         applied: frozenset[UUID] = frozenset()
 
         async def effect(tx: ViewTransaction, new: frozenset[UUID]) -> None:
