@@ -121,6 +121,28 @@ def latencies_ms(accepted: list[Accepted], arrivals: list[float | None]) -> tupl
     return found, len(accepted) - len(found)
 
 
+def bucket_percentile(buckets: list[tuple[float, float]], share: float) -> float:
+    """The upper bound of the histogram bucket holding the `share` quantile (NaN if empty)."""
+    total = buckets[-1][1] if buckets else 0
+    for bound, cumulative in buckets:
+        if total and cumulative >= share * total:
+            return bound
+    return float("nan")
+
+
+def event_delays(platform: Platform) -> dict[str, float]:
+    """Per consuming service, p50 and p99 of occurred_at → effect stored (bucket bounds, s)."""
+    delays = {}
+    for service in SERVICES:
+        buckets = platform.event_delay_buckets(service)
+        if buckets and buckets[-1][1]:  # a service whose consumer handled something
+            for share in (0.5, 0.99):
+                delays[f"{service}_event_delay_p{share * 100:.0f}_s"] = bucket_percentile(
+                    buckets, share
+                )
+    return delays
+
+
 def cpu_seconds(platform: Platform) -> dict[str, float]:
     return {s: sum(platform.process(s).cpu_times()[:2]) for s in SERVICES}
 
@@ -146,6 +168,7 @@ def measure(
         drained = wait_drained(platform, result.finished + grace)
         drain_seconds = time.monotonic() - result.finished
         cpu_used = {s: v - cpu_before[s] for s, v in cpu_seconds(platform).items()}
+        delays = event_delays(platform)
         time.sleep(max(1.0, 4 * interval))  # the last poll and the last SSE items
         observed = observer.finish()
         observer = None
@@ -174,11 +197,13 @@ def measure(
         "drained": "yes" if drained else f"no, after {grace:.0f} s grace",
         "drain_seconds_after_offer": drain_seconds,
         "analytics_polls": observed.poll_count,
+        "analytics_polls_refused": observed.refused_polls,
         "sse_resyncs": observed.resyncs,
         "sse_duplicates": observed.duplicate_notices,
         "load_average_before": " ".join(f"{v:.2f}" for v in load_before),
         "load_average_after": " ".join(f"{v:.2f}" for v in load_after),
         **{f"{s}_cores": cpu_used[s] / busy for s in SERVICES},
+        **delays,
     }
     label = f"end to end, {rate:,.0f}/s offered for {seconds:.0f} s"
     bare_p99 = percentile([(r.answered - r.due) * 1000 for r in bare.accepted], 0.99)

@@ -22,6 +22,7 @@ from typing import Any
 import aio_pika
 import httpx
 import psutil
+from prometheus_client.parser import text_string_to_metric_families
 
 from sipokat.events.broker.topology import Topology
 from sipokat.events.testing import DEFAULT_RABBITMQ_URL, PLATFORM_SERVICES, delete_topology
@@ -95,6 +96,17 @@ class Platform:
         body = httpx.get(f"{self.url(service)}/health/ready", timeout=10).json()
         checks: dict[str, Any] = body.get("checks", {})
         return checks
+
+    def event_delay_buckets(self, service: str) -> list[tuple[float, float]]:
+        """The consumer's `sipokat_event_delay_seconds`: (upper bound, cumulative count)."""
+        text = httpx.get(f"{self.url(service)}/metrics", timeout=10).text
+        return [
+            (float(sample.labels["le"]), sample.value)
+            for family in text_string_to_metric_families(text)
+            if family.name == "sipokat_event_delay_seconds"
+            for sample in family.samples
+            if sample.name.endswith("_bucket")
+        ]
 
     def process(self, service: str) -> psutil.Process:
         return psutil.Process(self.processes[service].pid)

@@ -475,6 +475,7 @@ async def test_a_backlog_goes_to_the_batch_handler_and_bad_messages_go_one_by_on
     async def handler(envelope: Envelope) -> None:
         await effect_for([envelope])
 
+    reported: list[UUID] = []  # what `on_handled` was told, batches and single ones alike
     consumer = Consumer(
         rabbitmq_url,
         topology,
@@ -483,6 +484,7 @@ async def test_a_backlog_goes_to_the_batch_handler_and_bad_messages_go_one_by_on
         handler,
         batch_handler=batch_handler,
         retry=FAST_RETRY,
+        on_handled=lambda envelopes: reported.extend(e.event_id for e in envelopes),
     )
     async with running(consumer):
         await eventually(lambda: consumer.stats.consumed == len(events) - 1)
@@ -491,6 +493,7 @@ async def test_a_backlog_goes_to_the_batch_handler_and_bad_messages_go_one_by_on
     assert consumer.link.reconnects == 0  # taking the buffer's messages did not end the session
     good = [e.event_id for e in events if e is not poison]
     assert handled == good  # each once, in the order published
+    assert reported == good  # the dead-lettered two are not reported handled
     assert await consumer_db.views.get("totals", "all") == {"n": len(good)}
     assert max(batch_sizes) > 1 and sum(batch_sizes) < len(bodies) + 32
     assert consumer.stats.dead_lettered == {"handler_failed": 1, "unparseable": 1}

@@ -107,6 +107,7 @@ class ServiceRuntime:
                 self.subscription.handler(self._database),
                 on_outcome=lambda outcome: consumed.labels(self.name, outcome).inc(),
                 batch_handler=batch_handler(self._database) if batch_handler else None,
+                on_handled=metrics.event_delay_observer(self.name),
             )
             self._spawn(self.consumer.run(self._stop))
         for job in self.background:

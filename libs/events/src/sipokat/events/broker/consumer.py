@@ -114,6 +114,7 @@ class Consumer:
         on_outcome: Callable[[str], None] | None = None,
         batch_handler: BatchHandler | None = None,
         batch_size: int = 32,
+        on_handled: Callable[[Sequence[Envelope]], None] | None = None,
     ) -> None:
         self.topology = topology
         self.service = service
@@ -129,6 +130,7 @@ class Consumer:
         self._unacked = 0
         self.stats = ConsumerStats()
         self._on_outcome = on_outcome
+        self._on_handled = on_handled
         self._queue: aio_pika.abc.AbstractQueue | None = None
         self.link = BrokerLink(url, f"{topology.prefix}.{service}.consumer", self._session)
 
@@ -206,6 +208,8 @@ class Consumer:
         self.stats.consumed += len(messages)
         for _ in messages:
             self._count("consumed")
+        if self._on_handled:
+            self._on_handled(envelopes)
         return True
 
     async def _ack_handled(self) -> None:
@@ -253,6 +257,8 @@ class Consumer:
                     self._unacked += 1
                     self.stats.consumed += 1
                     self._count("consumed")
+                    if self._on_handled:
+                        self._on_handled((envelope,))
                     return
         finally:
             structlog.contextvars.unbind_contextvars("correlation_id", "event_id")
