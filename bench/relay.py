@@ -25,7 +25,8 @@ from pathlib import Path
 import aio_pika
 from figures import Figure, table
 
-from sipokat.events.broker.relay import Relay, message_properties
+from sipokat.events.broker.publisher import message_properties
+from sipokat.events.broker.relay import Relay
 from sipokat.events.broker.topology import Topology, declare_event_log, declare_exchange
 from sipokat.events.envelope import Envelope
 from sipokat.events.store.base import RecordedEvent

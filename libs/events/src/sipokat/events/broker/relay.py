@@ -16,44 +16,19 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
-from datetime import datetime
 
-import aio_pika
 import aiormq
-import orjson
 import structlog
 from aio_pika.abc import AbstractConnection
 
 from sipokat.events.broker.connection import BrokerLink
+from sipokat.events.broker.publisher import BatchPublisher
 from sipokat.events.broker.topology import Topology, declare_event_log, declare_exchange
 from sipokat.events.store.base import EventStore, RecordedEvent
 
 log = structlog.get_logger(__name__)
 
 CHECKPOINT = "relay"
-
-
-def message_properties(event: RecordedEvent) -> aiormq.spec.Basic.Properties:
-    """The AMQP properties an event is published with (persistent, JSON, its ids and type).
-
-    They come from the stored JSON as it is, not from a full Envelope parse: that is cheaper per
-    event, and an event this process can no longer parse (a schema bumped without its upcaster)
-    is still published, for consumers to dead-letter, instead of stopping the relay, and every
-    event behind it, in a crash loop. Built as pamqp's properties directly: an aio-pika
-    `Message` costs five times as much to make, for nothing the relay needs.
-    """
-    raw = orjson.loads(event.body)
-    occurred_at = raw.get("occurred_at")
-    return aiormq.spec.Basic.Properties(
-        content_type="application/json",
-        delivery_mode=int(aio_pika.DeliveryMode.PERSISTENT),
-        message_id=str(event.event_id),
-        correlation_id=raw.get("correlation_id"),
-        message_type=raw.get("type"),
-        app_id=raw.get("source"),
-        timestamp=datetime.fromisoformat(occurred_at) if isinstance(occurred_at, str) else None,
-        headers={"schema_version": raw.get("schema_version"), "stream_id": event.stream_id},
-    )
 
 
 class Relay:
@@ -108,7 +83,7 @@ class Relay:
         exchange = await declare_exchange(channel, self.topology)
         underlay = await channel.get_underlay_channel()
         assert isinstance(underlay, aiormq.Channel)  # the abstract one does not declare `wait`
-        publisher = _Publisher(underlay, exchange.name)
+        publisher = BatchPublisher(underlay, exchange.name)
         try:
             while True:
                 # Cleared before reading, not after: a notify() that arrives while the batch is
@@ -137,7 +112,7 @@ class Relay:
         self._renewed_at = now
         return held
 
-    async def publish_pending(self, publisher: _Publisher) -> int:
+    async def publish_pending(self, publisher: BatchPublisher) -> int:
         """Publish what lies after the checkpoint; returns how many events were confirmed.
 
         Two batches are in flight at once: the next is read and on the wire while the broker
@@ -189,33 +164,3 @@ class Relay:
             assert isinstance(failure, BaseException)
             raise failure
         return confirmed
-
-
-class _Publisher:
-    """Publishes a batch on the relay's channel, confirms pipelined.
-
-    Through aiormq's channel rather than `Exchange.publish`, for `wait=False`: aio-pika waits
-    for each message's frames to reach the socket before the next publish may start, a turn of
-    the event loop per message, which under HTTP load cost milliseconds each. The broker's
-    confirms, nacks and returns (mandatory, `on_return_raises`) are the same either way.
-    """
-
-    def __init__(self, channel: aiormq.Channel, exchange: str) -> None:
-        self.channel = channel
-        self.exchange = exchange
-
-    def publish(self, batch: list[RecordedEvent], timeout: float) -> asyncio.Future[list[object]]:
-        publishes = []
-        for event in batch:
-            publishes.append(
-                self.channel.basic_publish(
-                    event.body,
-                    exchange=self.exchange,
-                    routing_key=event.routing_key,
-                    properties=message_properties(event),
-                    mandatory=True,
-                    timeout=timeout,
-                    wait=False,
-                )
-            )
-        return asyncio.gather(*publishes, return_exceptions=True)

@@ -137,8 +137,8 @@ class _PointReader(_Opened):
     """Reads bounded by an index (a stream's events, one document, a checkpoint, the next batch
     of events after a position) on the event loop's thread: microseconds of work per row, where
     the hop to the reading thread and back cost several times that per event consumed (and, on
-    a busy loop, a wait for its turn). A connection of its own, so it never sees the uncommitted writes of
-    a transaction open on the writer's (WAL: readers do not wait for writers)."""
+    a busy loop, a wait for its turn). A connection of its own, so it never sees the uncommitted
+    writes of a transaction open on the writer's (WAL: readers do not wait for writers)."""
 
     def __init__(self, path: str) -> None:
         self.path = path
