@@ -150,6 +150,15 @@ Effect = Callable[[ViewTransaction], Awaitable[None]]
 BatchEffect = Callable[[ViewTransaction, frozenset[UUID]], Awaitable[None]]
 
 
+def as_batch_effect(effect: Effect) -> BatchEffect:
+    """`effect` as the effect of a batch of one: how the stores implement `apply_once`."""
+
+    async def batch_effect(transaction: ViewTransaction, _new: frozenset[UUID]) -> None:
+        await effect(transaction)
+
+    return batch_effect
+
+
 class ViewStore(Protocol):
     async def apply_once(self, event_id: UUID, effect: Effect) -> bool:
         """Run `effect` and record `event_id` as applied, atomically.

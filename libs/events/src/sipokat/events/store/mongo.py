@@ -27,6 +27,7 @@ from sipokat.events.store.base import (
     Effect,
     RecordedEvent,
     StoreUnavailable,
+    as_batch_effect,
     check_batch,
 )
 
@@ -248,18 +249,7 @@ class MongoViewStore:
         self._db = db
 
     async def apply_once(self, event_id: UUID, effect: Effect) -> bool:
-        async def apply(session: AsyncClientSession) -> bool:
-            applied = self._db["applied_events"]
-            # Read first: a duplicate-key error would abort the transaction under us.
-            if await applied.find_one({"_id": str(event_id)}, session=session):
-                return False
-            await effect(_MongoViewTransaction(self._db, session))
-            await applied.insert_one({"_id": str(event_id)}, session=session)
-            return True
-
-        async with self._client.start_session() as session:
-            result: bool = await session.with_transaction(apply)
-            return result
+        return await self.apply_each_once([event_id], as_batch_effect(effect)) == 1
 
     async def apply_each_once(self, event_ids: Sequence[UUID], effect: BatchEffect) -> int:
         wanted = list(dict.fromkeys(str(event_id) for event_id in event_ids))

@@ -33,6 +33,7 @@ from sipokat.events.store.base import (
     Effect,
     RecordedEvent,
     StoreUnavailable,
+    as_batch_effect,
     check_batch,
 )
 
@@ -590,28 +591,7 @@ class SqliteViewStore:
         self._writer = writer
 
     async def apply_once(self, event_id: UUID, effect: Effect) -> bool:
-        writer = self._writer
-        # The writer's lock: the effect may await in the middle of the transaction.
-        async with writer.lock:
-            conn = await writer.begin()
-            try:
-                seen = (
-                    conn.execute(
-                        "SELECT 1 FROM applied_events WHERE event_id = ?", (str(event_id),)
-                    ).fetchone()
-                    is not None
-                )
-                if not seen:
-                    await effect(_SqliteViewTransaction(conn))
-                    conn.execute(
-                        "INSERT INTO applied_events (event_id) VALUES (?)", (str(event_id),)
-                    )
-                await writer.commit()
-            except BaseException:
-                # A cancelled or failed effect (or COMMIT) leaves nothing, and the write lock free.
-                rollback_if_open(conn)
-                raise
-            return not seen
+        return await self.apply_each_once([event_id], as_batch_effect(effect)) == 1
 
     async def apply_each_once(self, event_ids: Sequence[UUID], effect: BatchEffect) -> int:
         wanted = list(dict.fromkeys(str(event_id) for event_id in event_ids))
