@@ -42,7 +42,10 @@ from sipokat.runtime.settings import ServiceSettings
 PARTS: list[tuple[str, tuple[str, ...]]] = [
     ("access log (structlog)", ("structlog/", "logging/__init__")),
     ("event store append (SQLite, group commit)", ("events/store/sqlite.py",)),
-    ("relay: read, build, publish, confirm", ("broker/relay.py", "aio_pika/", "aiormq/", "pamqp/")),
+    (
+        "relay: read, build, publish, confirm",
+        ("broker/relay.py", "broker/publisher.py", "aio_pika/", "aiormq/", "pamqp/"),
+    ),
     ("consumer (verification's decisions)", ("broker/consumer.py", "broker/connection.py")),
     (
         "handler: rules, envelope, ids",
