@@ -9,13 +9,14 @@ from datetime import datetime
 import httpx
 from fastapi import FastAPI
 
+from sipokat.events.broker.broadcast import Broadcast
 from sipokat.events.store import Document, open_database
 from sipokat.notification.delivery import Deliverer, run_worker
 from sipokat.notification.digest import run_daily, send_digests
 from sipokat.notification.entrypoints import inbox, subscriptions
 from sipokat.notification.handlers import Notifier
 from sipokat.notification.ledger import Ledger
-from sipokat.notification.live import Hub
+from sipokat.notification.live import Hub, deliver_encoded, encode
 from sipokat.notification.settings import NotificationSettings
 from sipokat.runtime.health import Check, CheckResult
 from sipokat.runtime.service import ServiceRuntime, Subscription, create_service_app
@@ -31,6 +32,16 @@ class NotificationRuntime(ServiceRuntime):
 
     def __init__(self, settings: NotificationSettings) -> None:
         self.hub = Hub()
+        self.live = Broadcast(
+            settings.rabbitmq_url,
+            settings.topology,
+            "notification",
+            lambda body: deliver_encoded(self.hub, body),
+            name=f"{settings.broker_prefix}.notification.broadcast",
+        )
+        # An app's stream may be held by any replica, the events are consumed by one: live
+        # items go to every replica (to this one alone while it is not connected).
+        self.hub.send = lambda recipient, item: self.live.send(encode(recipient, item))
         self.wake = asyncio.Event()  # set when a delivery is planned
         self._ledger: Ledger | None = None
         super().__init__(
@@ -41,7 +52,8 @@ class NotificationRuntime(ServiceRuntime):
                 lambda db: self.notifier().handle,
                 lambda db: self.notifier().handle_many,
             ),
-            background=[deliver, daily_digest] if settings.digest_enabled else [deliver],
+            background=[share_live_items, deliver]
+            + ([daily_digest] if settings.digest_enabled else []),
         )
 
     @property
@@ -90,6 +102,11 @@ class NotificationRuntime(ServiceRuntime):
 
     def checks(self) -> dict[str, Check]:
         return super().checks() | {"ledger:reachable": self.check_ledger}
+
+
+async def share_live_items(runtime: ServiceRuntime, stop: asyncio.Event) -> None:
+    assert isinstance(runtime, NotificationRuntime)
+    await runtime.live.run(stop)
 
 
 async def deliver(runtime: ServiceRuntime, stop: asyncio.Event) -> None:

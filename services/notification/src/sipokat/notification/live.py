@@ -1,14 +1,18 @@
-"""Live inbox updates for open apps: an in-process fan-out to the SSE streams of one replica.
+"""Live inbox updates for open apps: a fan-out to the SSE streams this replica holds.
 
-A listener that falls behind is cut off rather than allowed to grow without bound; the app
-reconnects and re-reads its inbox, which is the source of truth.
+`publish` hands an item to `send`, which by default delivers it here; a running service sends it
+to every replica (`sipokat.events.broker.broadcast`), since an app's stream may be held by a
+replica other than the one that consumed the event. A listener that falls behind is cut off
+rather than allowed to grow without bound; the app reconnects and re-reads its inbox, which is
+the source of truth.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
 from typing import Any
 
 Item = dict[str, Any]
@@ -18,6 +22,7 @@ class Hub:
     def __init__(self, queue_size: int = 100) -> None:
         self._queue_size = queue_size
         self._listeners: dict[str, set[asyncio.Queue[Item | None]]] = {}
+        self.send: Callable[[str, Item], None] = self.deliver
 
     @contextlib.contextmanager
     def listen(self, recipient: str) -> Iterator[asyncio.Queue[Item | None]]:
@@ -32,6 +37,10 @@ class Hub:
                 self._listeners.pop(recipient, None)
 
     def publish(self, recipient: str, item: Item) -> None:
+        self.send(recipient, item)
+
+    def deliver(self, recipient: str, item: Item) -> None:
+        """To this replica's listeners of `recipient`."""
         for queue in self._listeners.get(recipient, set()):
             if queue.qsize() < self._queue_size:
                 queue.put_nowait(item)
@@ -40,3 +49,13 @@ class Hub:
 
     def listener_count(self, recipient: str) -> int:
         return len(self._listeners.get(recipient, set()))
+
+
+def encode(recipient: str, item: Item) -> bytes:
+    """An item as it travels between replicas."""
+    return json.dumps({"recipient": recipient, "item": item}).encode()
+
+
+def deliver_encoded(hub: Hub, body: bytes) -> None:
+    sent = json.loads(body)
+    hub.deliver(sent["recipient"], sent["item"])

@@ -60,15 +60,19 @@ class BatchPublisher:
     def publish(self, batch: list[RecordedEvent], timeout: float) -> asyncio.Future[list[object]]:
         """Start publishing `batch`; the future gives each event's outcome, in order: the
         broker's ack frame, or the exception (a nack, a return, the channel closing, or
-        TimeoutError for one unconfirmed after `timeout` seconds)."""
+        TimeoutError for one unconfirmed after `timeout` seconds). It raises TimeoutError if
+        the batch could not even be written in that time (a broker blocking publishers)."""
         return asyncio.ensure_future(self._publish(batch, patience=timeout))
 
     async def _publish(self, batch: list[RecordedEvent], *, patience: float) -> list[object]:
         if not batch:
             return []
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + patience
         try:
-            confirmations = await self._send(batch)
-            await asyncio.wait(confirmations, timeout=patience)
+            async with asyncio.timeout_at(deadline):
+                confirmations = await self._send(batch)
+            await asyncio.wait(confirmations, timeout=max(0.0, deadline - loop.time()))
         finally:
             for event in batch:  # a return comes before its confirm: no longer needed
                 self.channel.message_id_delivery_tag.pop(str(event.event_id), None)

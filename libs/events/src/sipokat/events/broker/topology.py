@@ -39,6 +39,10 @@ class Topology:
     def dead_letter_queue(self, service: str) -> str:
         return f"{self.prefix}.{service}.dlq"
 
+    def broadcast_exchange(self, service: str) -> str:
+        """Among the replicas of `service` (see `broker.broadcast`); not for integrators."""
+        return f"{self.prefix}.{service}.broadcast"
+
 
 async def declare_exchange(channel: AbstractChannel, topology: Topology) -> AbstractExchange:
     return await channel.declare_exchange(topology.exchange, ExchangeType.TOPIC, durable=True)

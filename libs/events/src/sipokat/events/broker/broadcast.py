@@ -1,0 +1,89 @@
+"""A broadcast among the running replicas of one service: each of them gets every message.
+
+For state kept in each process that must not depend on which replica consumed an event:
+notification's live inbox streams (an app's SSE connection may be held by any replica, while
+one replica consumes). A fanout exchange, `Topology.broadcast_exchange(service)`, and on each
+replica an exclusive, server-named queue bound to it, both gone with the last connection.
+
+At most once and not persisted: a message sent while a replica reconnects is lost to it, which
+is what a live stream can bear (its clients re-read their inbox on `ready`). While this replica
+is not connected, what it sends is delivered to itself only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+
+import aio_pika
+import structlog
+from aio_pika.abc import AbstractConnection, AbstractIncomingMessage
+
+from sipokat.events.broker.connection import BrokerLink
+from sipokat.events.broker.topology import Topology
+
+log = structlog.get_logger(__name__)
+
+# Messages waiting to go out; past it new ones are dropped (the broker is slower than the
+# events: live listeners would be cut off as behind anyway).
+OUTBOX_SIZE = 10_000
+
+
+class Broadcast:
+    def __init__(
+        self,
+        url: str,
+        topology: Topology,
+        service: str,
+        deliver: Callable[[bytes], None],
+        *,
+        name: str = "broadcast",
+    ) -> None:
+        self.exchange = topology.broadcast_exchange(service)
+        self._deliver = deliver
+        self._outbox: asyncio.Queue[bytes] = asyncio.Queue(OUTBOX_SIZE)
+        self._sending = False
+        self.listening = asyncio.Event()  # set while this replica's queue is bound
+        self.dropped = 0
+        self.link = BrokerLink(url, name, self._session)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.link.run(stop)
+
+    def send(self, body: bytes) -> None:
+        """To every running replica, this one included."""
+        if not self._sending:
+            self._deliver(body)
+        elif self._outbox.full():
+            self.dropped += 1
+        else:
+            self._outbox.put_nowait(body)
+
+    async def _session(self, connection: AbstractConnection) -> None:
+        channel = await connection.channel()
+        exchange = await channel.declare_exchange(
+            self.exchange, aio_pika.ExchangeType.FANOUT, durable=False, auto_delete=True
+        )
+        queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+        await queue.bind(exchange)
+        await queue.consume(self._on_message, no_ack=True)
+        self._sending = True
+        self.listening.set()
+        try:
+            while True:
+                body = await self._outbox.get()
+                await exchange.publish(aio_pika.Message(body), routing_key="")
+        finally:
+            self._sending = False
+            self.listening.clear()
+            # What was waiting goes to this replica's own listeners rather than nowhere.
+            with contextlib.suppress(asyncio.QueueEmpty):
+                while True:
+                    self._deliver(self._outbox.get_nowait())
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        try:
+            self._deliver(message.body)
+        except Exception as exc:  # one bad message must not stop the others
+            log.warning("broadcast.undeliverable", exchange=self.exchange, error=repr(exc))
