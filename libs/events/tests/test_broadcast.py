@@ -4,60 +4,65 @@ from __future__ import annotations
 
 import asyncio
 
-from sipokat.events.broker.broadcast import Broadcast
+import aio_pika
+from aio_pika.abc import AbstractChannel
+
+from sipokat.events.broker.broadcast import MOST_PER_MESSAGE, Broadcast
 from sipokat.events.testing import TrackedTopology, eventually, running
 
 
-def replica(url: str, topology: TrackedTopology, received: list[bytes]) -> Broadcast:
+def replica(url: str, topology: TrackedTopology, received: list[object]) -> Broadcast:
     return Broadcast(url, topology, "svc", received.append, name=f"{topology.prefix}.broadcast")
 
 
-async def test_what_one_replica_sends_every_running_replica_gets(
+async def test_what_one_replica_sends_every_running_replica_gets_in_order(
     rabbitmq_url: str, topology: TrackedTopology
 ) -> None:
-    got_a: list[bytes] = []
-    got_b: list[bytes] = []
+    got_a: list[object] = []
+    got_b: list[object] = []
     a, b = replica(rabbitmq_url, topology, got_a), replica(rabbitmq_url, topology, got_b)
+    sent = [{"n": n} for n in range(MOST_PER_MESSAGE * 2 + 7)]  # several messages' worth
     async with running(a, b):
         await eventually(lambda: a.listening.is_set() and b.listening.is_set())
-        for n in range(3):
-            a.send(b"from a %d" % n)
-        b.send(b"from b")
-        await eventually(lambda: len(got_a) == 4 and len(got_b) == 4)
-    expected = [b"from a 0", b"from a 1", b"from a 2"]
-    assert [m for m in got_a if m.startswith(b"from a")] == expected
-    assert [m for m in got_b if m.startswith(b"from a")] == expected
-    assert b"from b" in got_a and b"from b" in got_b
+        for value in sent:
+            a.send(value)
+        b.send("from b")
+        await eventually(lambda: len(got_a) == len(got_b) == len(sent) + 1)
+    assert [m for m in got_a if m != "from b"] == sent
+    assert [m for m in got_b if m != "from b"] == sent
+    assert "from b" in got_a and "from b" in got_b
 
 
 async def test_a_replica_not_connected_delivers_to_itself_only(
     rabbitmq_url: str, topology: TrackedTopology
 ) -> None:
-    got_alone: list[bytes] = []
-    got_other: list[bytes] = []
+    got_alone: list[object] = []
+    got_other: list[object] = []
     alone = replica(rabbitmq_url, topology, got_alone)
     other = replica(rabbitmq_url, topology, got_other)
     async with running(other):
         await eventually(lambda: other.listening.is_set())
-        alone.send(b"while not connected")
+        alone.send("while not connected")
         await asyncio.sleep(0.3)  # time for a broker round trip, were one made
-    assert got_alone == [b"while not connected"]
+    assert got_alone == ["while not connected"]
     assert got_other == []
 
 
-async def test_a_message_that_cannot_be_delivered_does_not_stop_the_next(
-    rabbitmq_url: str, topology: TrackedTopology
+async def test_a_value_or_message_that_cannot_be_delivered_does_not_stop_the_next(
+    rabbitmq_url: str, topology: TrackedTopology, channel: AbstractChannel
 ) -> None:
-    delivered: list[bytes] = []
+    delivered: list[object] = []
 
-    def deliver(body: bytes) -> None:
-        if body == b"bad":
+    def deliver(value: object) -> None:
+        if value == "bad":
             raise ValueError("cannot take this one")
-        delivered.append(body)
+        delivered.append(value)
 
     broadcast = Broadcast(rabbitmq_url, topology, "svc", deliver, name=f"{topology.prefix}.b")
     async with running(broadcast):
         await eventually(lambda: broadcast.listening.is_set())
-        broadcast.send(b"bad")
-        broadcast.send(b"good")
-        await eventually(lambda: delivered == [b"good"])
+        exchange = await channel.get_exchange(broadcast.exchange)
+        await exchange.publish(aio_pika.Message(b"not json"), routing_key="")
+        broadcast.send("bad")
+        broadcast.send("good")
+        await eventually(lambda: delivered == ["good"])

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -51,11 +50,10 @@ class Hub:
         return len(self._listeners.get(recipient, set()))
 
 
-def encode(recipient: str, item: Item) -> bytes:
+def encode(recipient: str, item: Item) -> dict[str, Any]:
     """An item as it travels between replicas."""
-    return json.dumps({"recipient": recipient, "item": item}).encode()
+    return {"recipient": recipient, "item": item}
 
 
-def deliver_encoded(hub: Hub, body: bytes) -> None:
-    sent = json.loads(body)
+def deliver_encoded(hub: Hub, sent: dict[str, Any]) -> None:
     hub.deliver(sent["recipient"], sent["item"])
