@@ -6,18 +6,24 @@ Each platform gets its own broker prefix and data directory, so tests never touc
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from sipokat.events.testing import eventually
 from sipokat.runtime.testing import bearer, free_port, log_tail, stop_processes
 
 SERVICES = ("intake", "verification", "analytics", "notification")
@@ -164,3 +170,34 @@ def report_body(title: str = "Kerja bakti membersihkan saluran air") -> dict[str
         "description": "Warga RT 007 bergotong royong membersihkan saluran air.",
         "activity_date": date.today().isoformat(),
     }
+
+
+@contextlib.asynccontextmanager
+async def sse(url: str, headers: dict[str, str]) -> AsyncIterator[list[dict[str, Any]]]:
+    """Reads a server-sent event stream in the background into a list of {event, data}."""
+    received: list[dict[str, Any]] = []
+
+    async def read() -> None:
+        async with (
+            httpx.AsyncClient(timeout=None) as client,
+            client.stream("GET", url, headers=headers) as answer,
+        ):
+            assert answer.headers["content-type"].startswith("text/event-stream")
+            event: dict[str, Any] = {}
+            async for line in answer.aiter_lines():
+                if not line:
+                    if "data" in event:
+                        received.append(event)
+                    event = {}
+                elif not line.startswith(":"):
+                    field, _, value = line.partition(":")
+                    event[field] = json.loads(value) if field == "data" else value.strip()
+
+    task = asyncio.create_task(read())
+    try:
+        await eventually(lambda: any(e.get("event") == "ready" for e in received), timeout=30)
+        yield received
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -3,8 +3,6 @@ real broker, a webhook receiver over HTTP, a real SMTP server and a live SSE str
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -12,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from harness import KELURAHAN, RT, Platform, auth, report_body
+from harness import KELURAHAN, RT, Platform, auth, report_body, sse
 from sipokat.events.testing import eventually
 from sipokat.notification.testing import Mailbox, Receiver, smtp_server
 from sipokat.notification.webhooks import sign
@@ -46,37 +44,6 @@ def notification_env(monkeypatch: pytest.MonkeyPatch, mailbox: Mailbox) -> None:
         "SIPOKAT_RETRY_MAX_SECONDS": "1",
     }.items():
         monkeypatch.setenv(name, value)
-
-
-@contextlib.asynccontextmanager
-async def sse(url: str, headers: dict[str, str]) -> AsyncIterator[list[dict[str, Any]]]:
-    """Reads a server-sent event stream in the background into a list of {event, data}."""
-    received: list[dict[str, Any]] = []
-
-    async def read() -> None:
-        async with (
-            httpx.AsyncClient(timeout=None) as client,
-            client.stream("GET", url, headers=headers) as answer,
-        ):
-            assert answer.headers["content-type"].startswith("text/event-stream")
-            event: dict[str, Any] = {}
-            async for line in answer.aiter_lines():
-                if not line:
-                    if "data" in event:
-                        received.append(event)
-                    event = {}
-                elif not line.startswith(":"):
-                    field, _, value = line.partition(":")
-                    event[field] = json.loads(value) if field == "data" else value.strip()
-
-    task = asyncio.create_task(read())
-    try:
-        await eventually(lambda: any(e.get("event") == "ready" for e in received), timeout=30)
-        yield received
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def test_a_report_reaches_inbox_stream_webhook_and_mail_once(

@@ -1,10 +1,11 @@
 """Two replicas of every service on one broker and one store per service, under steady load.
 
-RT heads submit and verifiers decide through both gateways. Midway, the replica of each service
-that is the queue's single active consumer (and, for intake and verification, the relay's lease
-holder) is killed with SIGKILL; the standby, which consumed and published nothing until then,
-must take over its consumer and its relay. At the end every accepted report is present exactly
-once in verification, analytics and the inboxes, each decision counted once.
+RT heads submit and verifiers decide through both gateways; a lurah's live stream on the
+standby notification replica gets the items the active one applied. Midway, the replica of
+each service that is the queue's single active consumer (and, for intake and verification, the
+relay's lease holder) is killed with SIGKILL; the standby, which consumed and published nothing
+until then, must take over its consumer and its relay. At the end every accepted report is
+present exactly once in verification, analytics and the inboxes, each decision counted once.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from checker import (
     scripted_decision,
 )
 
-from harness import KELURAHAN, RT, SERVICES, Platform, auth, instance, report_body
+from harness import KELURAHAN, RT, SERVICES, Platform, auth, instance, report_body, sse
 from sipokat.events.broker.topology import Topology
 from sipokat.events.testing import delete_topology, eventually
 
@@ -238,6 +239,15 @@ async def test_two_replicas_of_each_service_take_over_and_count_every_report_onc
                     skip_if_the_broker_was_restarted(platform)
                 assert standby["consumed"] == 0, f"{service}: a standby consumed"
                 assert standby["published"] == 0, f"{service}: a standby relay published"
+            # A lurah's app on the standby notification replica still gets live items: the
+            # consuming replica shares them with every replica.
+            stream = platform.url("intake", 1) + "/v1/notifications/stream"
+            async with sse(stream, VERIFIERS["kelurahan"]) as live:
+                await eventually(
+                    lambda: any(e.get("event") == "notification" for e in live),
+                    timeout=20,
+                    message="no live item on the standby replica's stream",
+                )
 
             await rotation.drain(0)
             await asyncio.gather(
