@@ -5,7 +5,7 @@
 Prints one Markdown table and the machine it ran on, saves them as JSON under var/bench/, and
 with --write-doc puts the table into docs/performance.md between its bench markers. --quick runs
 each benchmark small (a few minutes in all): for trying the command, not for quoting figures.
-The full run takes about half an hour on the project's 2-core machine.
+The full run takes about 20 minutes on the project's 2-core machine.
 """
 
 from __future__ import annotations

@@ -63,6 +63,7 @@ async def test_a_value_or_message_that_cannot_be_delivered_does_not_stop_the_nex
         await eventually(lambda: broadcast.listening.is_set())
         exchange = await channel.get_exchange(broadcast.exchange)
         await exchange.publish(aio_pika.Message(b"not json"), routing_key="")
+        await exchange.publish(aio_pika.Message(b'{"not": "a list"}'), routing_key="")
         broadcast.send("bad")
         broadcast.send("good")
         await eventually(lambda: delivered == ["good"])

@@ -36,7 +36,7 @@ class NotificationRuntime(ServiceRuntime):
             settings.rabbitmq_url,
             settings.topology,
             "notification",
-            lambda body: deliver_encoded(self.hub, body),
+            lambda sent: deliver_encoded(self.hub, sent),
             name=f"{settings.broker_prefix}.notification.broadcast",
         )
         # An app's stream may be held by any replica, the events are consumed by one: live

@@ -62,6 +62,8 @@ class Broadcast:
             self._deliver(value)
         elif self._outbox.full():
             self.dropped += 1
+            if self.dropped % 1000 == 1:
+                log.warning("broadcast.dropped", exchange=self.exchange, dropped=self.dropped)
         else:
             self._outbox.put_nowait(value)
 
@@ -93,7 +95,9 @@ class Broadcast:
         try:
             values = orjson.loads(message.body)
         except orjson.JSONDecodeError as exc:
-            log.warning("broadcast.unreadable", exchange=self.exchange, error=str(exc))
+            values = exc
+        if not isinstance(values, list):  # not from a Broadcast
+            log.warning("broadcast.unreadable", exchange=self.exchange, error=str(values)[:200])
             return
         for value in values:
             try:
