@@ -347,10 +347,14 @@ async def delete_topology(
     url: str, topology: Topology, services: Sequence[str] = (), queues: Sequence[str] = ()
 ) -> None:
     """Delete the exchanges and queues of `topology`: its exchange, dead-letter exchange, event
-    log stream, each service's queue and dead-letter queue, and `queues`. Missing ones are fine."""
+    log stream, each service's queue, dead-letter queue and broadcast exchange, and `queues`.
+    Missing ones are fine."""
     queue_names = [topology.event_log, *queues]
+    exchange_names = [topology.exchange, topology.dead_letter_exchange]
     for service in services:
         queue_names += [topology.service_queue(service), topology.dead_letter_queue(service)]
+        # Auto-deleted with its last binding, but one a replica stopped before binding stays.
+        exchange_names.append(topology.broadcast_exchange(service))
     connection = await aio_pika.connect(url, timeout=10)
     try:
         channel = await connection.channel()
@@ -360,7 +364,7 @@ async def delete_topology(
             with contextlib.suppress(aio_pika.exceptions.AMQPError):
                 # quorum queues refuse if_unused / if_empty
                 await channel.queue_delete(name, if_unused=False, if_empty=False)
-        for name in (topology.exchange, topology.dead_letter_exchange):
+        for name in exchange_names:
             if channel.is_closed:
                 channel = await connection.channel()
             with contextlib.suppress(aio_pika.exceptions.AMQPError):
