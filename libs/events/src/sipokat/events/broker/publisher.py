@@ -7,9 +7,9 @@ does what basic_publish does for a whole batch under one hold of the channel's l
 numbers each message, registers its confirmation where aiormq's reader settles it, and
 writes every frame of the batch in one write. The broker's acks, nacks and returns
 (mandatory, `on_return_raises`) are then handled by aiormq exactly as for basic_publish, and a
-channel that closes fails every pending confirmation. It leans on aiormq's `Channel`
-attributes (`confirmations`, `message_id_delivery_tag`, `delivery_tag`, `write_queue`,
-`lock`), pinned by uv.lock and covered by the relay's tests against a real broker.
+channel that closes fails every pending confirmation. It leans on aiormq's `Channel` internals
+(`confirmations`, `message_id_delivery_tag`, `delivery_tag`, `write_queue`, `lock` and
+`_split_body`), pinned by uv.lock and covered by tests/test_publisher.py against a real broker.
 """
 
 from __future__ import annotations
