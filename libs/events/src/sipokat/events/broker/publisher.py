@@ -83,9 +83,9 @@ class BatchPublisher:
         channel = self.channel
         confirmations: list[asyncio.Future[object]] = []
         frames: list[FrameType] = []
+        properties_of = [message_properties(event) for event in batch]  # before any numbering
         async with channel.lock:  # FIFO: batches started in order are numbered in order
-            for event in batch:
-                properties = message_properties(event)
+            for event, properties in zip(batch, properties_of, strict=True):
                 channel.delivery_tag += 1
                 tag = channel.delivery_tag
                 confirmation = channel.create_future()  # failed by aiormq if the channel closes
