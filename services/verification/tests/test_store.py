@@ -279,3 +279,17 @@ async def test_a_deadline_that_passed_while_down_is_flagged_after_a_restart(
     await views.catch_up(again, POLICY)
     assert await handlers.flag_overdue(again, again.events.append, POLICY, late) == 0
     assert len(await overdue_events(again, report_of(submitted))) == 1
+
+
+async def test_a_long_catch_up_lets_the_event_loop_serve_others(database: Database) -> None:
+    # Three batches' worth of submissions the views have not seen (a restart on a big store).
+    for _ in range(3 * views._CATCH_UP_BATCH):
+        await database.events.append([make_submitted()], publish=False)
+    turns = 0
+    catching_up = asyncio.create_task(views.catch_up(database, POLICY))
+
+    while not catching_up.done():
+        turns += 1
+        await asyncio.sleep(0)
+    assert await catching_up == 3 * views._CATCH_UP_BATCH
+    assert turns > 3  # this task ran between the three batches, not only before and after

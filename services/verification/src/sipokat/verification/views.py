@@ -10,6 +10,7 @@ position, so a refresh lost to a crash is made up after a restart, and `rebuild`
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -143,12 +144,14 @@ async def catch_up(database: Database, policy: Policy) -> int:
     position = await database.events.load_checkpoint(CHECKPOINT)
     refreshed = 0
     while batch := await database.events.read_from(position, _CATCH_UP_BATCH):
-        streams = dict.fromkeys(e.stream_id for e in batch if e.stream_id.startswith("report-"))
-        for stream_id in streams:
-            await refresh(database, stream_id, policy)
-        refreshed += len(streams)
+        streams = [e.stream_id for e in batch if e.stream_id.startswith("report-")]
+        await refresh_many(database, streams, policy)
+        refreshed += len(set(streams))
         position = batch[-1].position
         await database.events.save_checkpoint(CHECKPOINT, position)
+        # SQLite's reads and writes run on the loop's thread and need not yield: a catch-up of a
+        # large store after a restart held the loop for minutes (no /health/live, no requests).
+        await asyncio.sleep(0)
     return refreshed
 
 
