@@ -144,9 +144,9 @@ async def catch_up(database: Database, policy: Policy) -> int:
     position = await database.events.load_checkpoint(CHECKPOINT)
     refreshed = 0
     while batch := await database.events.read_from(position, _CATCH_UP_BATCH):
-        streams = [e.stream_id for e in batch if e.stream_id.startswith("report-")]
+        streams = dict.fromkeys(e.stream_id for e in batch if e.stream_id.startswith("report-"))
         await refresh_many(database, streams, policy)
-        refreshed += len(set(streams))
+        refreshed += len(streams)
         position = batch[-1].position
         await database.events.save_checkpoint(CHECKPOINT, position)
         # SQLite's reads and writes run on the loop's thread and need not yield: a catch-up of a
