@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 from uuid import uuid4
 
+from sipokat.events.broker.broadcast import Broadcast
 from sipokat.events.testing import eventually, make_submitted
+from sipokat.notification.bootstrap import NotificationRuntime, create_app
 from sipokat.notification.settings import NotificationSettings
 from sipokat.notification.testing import started
+from sipokat.runtime.testing import runtime_of_app, service_client
 
 LURAH = "lurah:16.73.02.1019"
 
@@ -42,3 +45,38 @@ async def test_an_item_applied_by_one_replica_is_pushed_to_listeners_on_both(
             await consuming.runtime.notifier().handle(submitted)
             await asyncio.sleep(0.3)
             assert here.empty() and there.empty()
+
+
+async def test_readiness_fails_while_the_broadcast_is_not_connected(
+    settings: NotificationSettings,
+) -> None:
+    # The consumer reaches the broker, the broadcast cannot (nothing listens on port 1): the
+    # replica would still consume, but its streams would miss what the other replicas consume.
+    app = create_app(settings)
+    runtime = runtime_of_app(app)
+    assert isinstance(runtime, NotificationRuntime)
+    runtime.live = Broadcast(
+        "amqp://guest:guest@127.0.0.1:1/",
+        settings.topology,
+        "notification",
+        lambda sent: None,
+        name="unreachable.broadcast",
+    )
+    async with service_client(app) as client:
+        await eventually(
+            lambda: runtime.consumer is not None and runtime.consumer.link.connected.is_set()
+        )
+        ready = await client.get("/health/ready")
+        assert ready.status_code == 503
+        broker = ready.json()["checks"]["broker:connection"][0]
+        assert broker["status"] == "fail"
+        assert broker["output"] == "not connected: unreachable.broadcast"
+
+
+async def test_readiness_passes_once_the_broadcast_listens(
+    settings: NotificationSettings,
+) -> None:
+    async with started(settings) as service:
+        await eventually(lambda: service.runtime.live.listening.is_set())
+        ready = await service.client.get("/health/ready")
+        assert ready.json()["checks"]["broker:connection"][0]["status"] == "pass"

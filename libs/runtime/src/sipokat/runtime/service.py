@@ -17,6 +17,7 @@ from fastapi import APIRouter, FastAPI, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
+from sipokat.events.broker.connection import BrokerLink
 from sipokat.events.broker.consumer import BatchHandler, Consumer, Handler
 from sipokat.events.broker.relay import Relay
 from sipokat.events.envelope import Envelope
@@ -144,8 +145,12 @@ class ServiceRuntime:
         await self.database.ping()
         return CheckResult("pass")
 
+    def broker_links(self) -> list[BrokerLink]:
+        """Every connection this service holds to the broker; readiness needs all of them."""
+        return [x.link for x in (self.relay, self.consumer) if x is not None]
+
     async def check_broker(self) -> CheckResult:
-        links = [x.link for x in (self.relay, self.consumer) if x is not None]
+        links = self.broker_links()
         down = [link.name for link in links if not link.connected.is_set()]
         for link in links:
             metrics.BROKER_CONNECTED.labels(link.name).set(0 if link.name in down else 1)

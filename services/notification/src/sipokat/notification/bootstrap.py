@@ -10,6 +10,7 @@ import httpx
 from fastapi import FastAPI
 
 from sipokat.events.broker.broadcast import Broadcast
+from sipokat.events.broker.connection import BrokerLink
 from sipokat.events.store import Document, open_database
 from sipokat.notification.delivery import Deliverer, run_worker
 from sipokat.notification.digest import run_daily, send_digests
@@ -99,6 +100,10 @@ class NotificationRuntime(ServiceRuntime):
     async def check_ledger(self) -> CheckResult:
         await self.ledger.database.ping()
         return CheckResult("pass")
+
+    def broker_links(self) -> list[BrokerLink]:
+        # Without its broadcast, a replica's live streams miss what the others consume.
+        return [*super().broker_links(), self.live.link]
 
     def checks(self) -> dict[str, Check]:
         return super().checks() | {"ledger:reachable": self.check_ledger}
