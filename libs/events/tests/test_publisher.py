@@ -38,6 +38,8 @@ async def confirm_connection(rabbitmq_url: str) -> AsyncIterator[AbstractRobustC
 async def publisher_on(
     connection: AbstractRobustConnection, exchange: str
 ) -> tuple[BatchPublisher, AbstractChannel]:
+    """The publisher and the aio-pika channel under it, which the caller must hold while it
+    publishes: a dropped aio-pika channel marks itself closed (`Channel.__del__`)."""
     channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
     underlay = await channel.get_underlay_channel()
     assert isinstance(underlay, aiormq.Channel)
@@ -70,7 +72,7 @@ async def test_batches_are_confirmed_and_arrive_in_order(
     channel: AbstractChannel,
 ) -> None:
     queue = await bound_queue(channel, topology, "#")
-    publisher, _ = await publisher_on(confirm_connection, topology.exchange)
+    publisher, _held = await publisher_on(confirm_connection, topology.exchange)
     events = [make_submitted() for _ in range(30)]
     records = recorded(events)
 
@@ -92,7 +94,7 @@ async def test_an_unroutable_event_fails_alone_and_its_neighbours_are_confirmed(
     channel: AbstractChannel,
 ) -> None:
     await bound_queue(channel, topology, "report.#")
-    publisher, _ = await publisher_on(confirm_connection, topology.exchange)
+    publisher, _held = await publisher_on(confirm_connection, topology.exchange)
     events = [make_submitted() for _ in range(3)]
     keys = ["report.submitted", "nowhere.bound", "report.submitted"]
 
@@ -108,7 +110,7 @@ async def test_a_channel_the_broker_closes_fails_the_batch_at_once(
 ) -> None:
     # Publishing to an exchange that does not exist: the broker closes the channel (404), and
     # every pending confirmation must fail then, not when the publish timeout runs out.
-    publisher, _ = await publisher_on(confirm_connection, f"test-missing-{uuid4().hex[:8]}")
+    publisher, _held = await publisher_on(confirm_connection, f"test-missing-{uuid4().hex[:8]}")
     batch = recorded([make_submitted() for _ in range(5)])
 
     outcomes = await asyncio.wait_for(publisher.publish(batch, timeout=60), timeout=10)
