@@ -66,25 +66,62 @@ async def test_cancelled_while_waiting_for_the_lock_leaves_no_transaction(tmp_pa
         await db.close()
 
 
+def _count_checkpoints(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The frames in the WAL at each checkpoint run, as they run."""
+    frames: list[int] = []
+    checkpoint = sqlite_store._Checkpointer._checkpoint
+
+    def counted(self: sqlite_store._Checkpointer) -> None:
+        checkpoint(self)
+        frames.append(self.wal_frames)
+
+    monkeypatch.setattr(sqlite_store._Checkpointer, "_checkpoint", counted)
+    return frames
+
+
 async def test_the_wal_is_checkpointed_off_the_loop_every_so_many_commits(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sqlite_store, "_CHECKPOINT_EVERY", 10)
-    asked: list[int] = []
-    checkpoint_soon = SqliteDatabase._checkpoint_soon
-
-    def counted(self: SqliteDatabase) -> None:
-        asked.append(1)
-        checkpoint_soon(self)
-
-    monkeypatch.setattr(SqliteDatabase, "_checkpoint_soon", counted)
+    monkeypatch.setattr(sqlite_store, "_CHECKPOINT_SECONDS", 3600.0)
+    checkpoints = _count_checkpoints(monkeypatch)
     db = await SqliteDatabase.open(tmp_path / "wal.db")
     try:
         for _ in range(30):
             await db.events.append([make_submitted()])
-        await db.main.run(lambda: None)  # the checkpoints queued on the reader's thread ran
-        assert len(asked) == 3
+            await db.main.run(lambda: None)  # a checkpoint asked for has run
+        assert len(checkpoints) == 3
         assert await db.events.last_position() == 30
+    finally:
+        await db.close()
+
+
+async def test_the_wal_starts_over_while_transactions_come_back_to_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As in a rebuild: each transaction begins as soon as the one before commits, so the
+    # checkpoint on the other thread never ends between two of them by itself.
+    monkeypatch.setattr(sqlite_store, "_CHECKPOINT_SECONDS", 0.0)
+    monkeypatch.setattr(sqlite_store, "_WAL_MOST_FRAMES", 100)
+    monkeypatch.setattr(sqlite_store, "_WAL_KEPT_BYTES", 256 * 1024)
+    checkpoints = _count_checkpoints(monkeypatch)
+    db = await SqliteDatabase.open(tmp_path / "views.db")
+    wal = tmp_path / "views.db-wal"
+    docs_per_transaction, transactions = 100, 60
+
+    async def put_batch(tx: ViewTransaction, batch: int) -> None:
+        await tx.put_many(
+            "docs",
+            {f"{batch}-{i}": {"text": "x" * 1000} for i in range(docs_per_transaction)},
+        )
+
+    try:
+        for batch in range(transactions):  # ~1 MiB of pages each, 30 MiB of WAL without the fix
+            await db.views.apply_once(uuid4(), lambda tx, b=batch: put_batch(tx, b))
+        assert checkpoints, "no checkpoint ran"
+        assert wal.stat().st_size < 4 * 1024 * 1024, f"the WAL grew to {wal.stat().st_size} bytes"
+        assert (tmp_path / "views.db").stat().st_size > 2 * 1024 * 1024  # copied into the file
+        assert await db.views.count("docs") == docs_per_transaction * transactions
     finally:
         await db.close()
 

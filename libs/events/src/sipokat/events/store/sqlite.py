@@ -12,7 +12,6 @@ hop), where SQLite releases the GIL while it works.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import sqlite3
 import time
@@ -80,6 +79,8 @@ def _connect(path: str, *, busy_timeout_ms: int) -> sqlite3.Connection:
     # NORMAL in WAL mode survives a process crash; only an OS crash may lose the last commits.
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+    # SQLite reuses the WAL file from its start once it starts over, and never shrinks it.
+    conn.execute(f"PRAGMA journal_size_limit={_WAL_KEPT_BYTES}")
     return conn
 
 
@@ -131,7 +132,13 @@ def rollback_if_open(conn: sqlite3.Connection) -> None:
 
 
 _BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
-_CHECKPOINT_EVERY = 1000  # commits of the inline writer between two WAL checkpoints
+# A WAL checkpoint is asked for after this many commits or seconds with a commit (_Checkpointer).
+_CHECKPOINT_EVERY = 1000
+_CHECKPOINT_SECONDS = 1.0
+# Past this many frames (64 MiB of 4 KiB pages) in the WAL, the writer waits for a checkpoint
+# before its next transaction; and what the WAL file is cut back to when it starts over.
+_WAL_MOST_FRAMES = 16_384
+_WAL_KEPT_BYTES = 64 * 2**20
 
 
 class _PointReader(_Opened):
@@ -160,14 +167,12 @@ class _InlineWriter(_Opened):
     """The connection that writes, used on the event loop's thread only (see the module doc).
 
     Its commits never checkpoint the WAL themselves (a checkpoint writes the database file and
-    may take milliseconds): every `_CHECKPOINT_EVERY` commits it asks `checkpoint` to, which runs
-    one on the reading connection's thread.
+    may take milliseconds): `checkpoints` runs them on the reading connection's thread.
     """
 
-    def __init__(self, path: str, checkpoint: Callable[[], None]) -> None:
+    def __init__(self, path: str, checkpoints: _Checkpointer) -> None:
         self.path = path
-        self._checkpoint = checkpoint
-        self._commits = 0
+        self._checkpoints = checkpoints
         self.lock = asyncio.Lock()  # one transaction at a time on this connection
 
     def connect(self) -> None:
@@ -178,15 +183,14 @@ class _InlineWriter(_Opened):
     async def begin(self) -> sqlite3.Connection:
         """BEGIN IMMEDIATE, waiting for another process's write lock without blocking the loop."""
         conn = self.conn
+        await self._checkpoints.before_transaction()
         await _when_not_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
         return conn
 
     async def commit(self) -> None:
         conn = self.conn
         await _when_not_busy(lambda: conn.execute("COMMIT"))
-        self._commits += 1
-        if self._commits % _CHECKPOINT_EVERY == 0:
-            self._checkpoint()
+        self._checkpoints.committed()
 
     async def transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """`fn` inside BEGIN IMMEDIATE ... COMMIT, holding `lock` throughout."""
@@ -205,6 +209,52 @@ class _InlineWriter(_Opened):
             rollback_if_open(self._conn)
             self._conn.close()
             self._conn = None
+
+
+class _Checkpointer:
+    """WAL checkpoints, on the reading connection's thread: their I/O never stalls the loop.
+
+    A checkpoint copies the WAL's pages into the database file; SQLite starts the WAL over only
+    at the first write of a transaction that began after a checkpoint had copied everything.
+    Transactions back to back (a rebuild, a backlog drained) each begin before the checkpoint on
+    the other thread has ended, so the WAL grew without end (a 1M-event rebuild filled the disk):
+    past `_WAL_MOST_FRAMES`, the writer waits for a checkpoint before its next transaction.
+    """
+
+    def __init__(self, connection: _Connection) -> None:
+        self._connection = connection
+        self._running = False  # set here, cleared on the thread: true while one is queued or runs
+        self._commits = 0
+        self._asked_at = time.monotonic()
+        self.wal_frames = 0  # in the WAL at the last checkpoint
+
+    def committed(self) -> None:
+        self._commits += 1
+        now = time.monotonic()
+        if self._commits < _CHECKPOINT_EVERY and now - self._asked_at < _CHECKPOINT_SECONDS:
+            return
+        self._commits, self._asked_at = 0, now
+        if not self._running:  # else that one copies these pages too
+            self._running = True
+            self._connection.submit(self._checkpoint_in_background)
+
+    async def before_transaction(self) -> None:
+        if self.wal_frames > _WAL_MOST_FRAMES:
+            await self._connection.run(self._checkpoint)
+            self.wal_frames = 0  # the WAL starts over at this transaction's first write
+
+    def _checkpoint_in_background(self) -> None:
+        try:
+            self._checkpoint()
+        finally:
+            self._running = False
+
+    def _checkpoint(self) -> None:
+        try:
+            row = self._connection.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        except (sqlite3.Error, StoreUnavailable):
+            return  # a busy WAL is checkpointed next time; a closed database needs none
+        self.wal_frames = row[1]
 
 
 async def _when_not_busy(step: Callable[[], object], patience: float = 10.0) -> None:
@@ -235,7 +285,7 @@ class SqliteDatabase:
         self.path = str(path)
         self.main = _Connection(self.path)
         self.point = _PointReader(self.path)
-        self.writer = _InlineWriter(self.path, self._checkpoint_soon)
+        self.writer = _InlineWriter(self.path, _Checkpointer(self.main))
         self.events = SqliteEventStore(self.main, self.point, self.writer)
         self.views = SqliteViewStore(self.main, self.point, self.writer)
 
@@ -247,13 +297,6 @@ class SqliteDatabase:
         db.point.connect()
         db.writer.connect()
         return db
-
-    def _checkpoint_soon(self) -> None:
-        def checkpoint() -> None:
-            with contextlib.suppress(sqlite3.Error):  # a busy WAL is checkpointed next time
-                self.main.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-
-        self.main.submit(checkpoint)
 
     async def ping(self) -> None:
         try:
