@@ -217,8 +217,9 @@ class _Checkpointer:
     A checkpoint copies the WAL's pages into the database file; SQLite starts the WAL over only
     at the first write of a transaction that began after a checkpoint had copied everything.
     Transactions back to back (a rebuild, a backlog drained) each begin before the checkpoint on
-    the other thread has ended, so the WAL grew without end (a 1M-event rebuild filled the disk):
-    past `_WAL_MOST_FRAMES`, the writer waits for a checkpoint before its next transaction.
+    the other thread has ended, so the WAL grew without end (a 1M-event run stopped with
+    "database or disk is full"): past `_WAL_MOST_FRAMES`, the writer waits for a checkpoint
+    before its next transaction.
     """
 
     def __init__(self, connection: _Connection) -> None:
