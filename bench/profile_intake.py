@@ -41,7 +41,7 @@ from sipokat.runtime.settings import ServiceSettings
 # (part, path fragments): a frame belongs to the first part one of whose fragments is in its file.
 PARTS: list[tuple[str, tuple[str, ...]]] = [
     ("access log (structlog)", ("structlog/", "logging/__init__")),
-    ("event store append (SQLite, group commit)", ("events/store/sqlite.py",)),
+    ("event store append (SQLite, group commit)", ("events/store/sqlite/",)),
     (
         "relay: read, build, publish, confirm",
         ("broker/relay.py", "broker/publisher.py", "aio_pika/", "aiormq/", "pamqp/"),

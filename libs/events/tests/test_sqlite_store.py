@@ -10,8 +10,8 @@ from uuid import uuid4
 import pytest
 
 from sipokat.events.store import StoreUnavailable, ViewTransaction, open_database
-from sipokat.events.store import sqlite as sqlite_store
 from sipokat.events.store.sqlite import SqliteDatabase
+from sipokat.events.store.sqlite import connections as sqlite_connections
 from sipokat.events.testing import make_submitted
 
 
@@ -69,21 +69,21 @@ async def test_cancelled_while_waiting_for_the_lock_leaves_no_transaction(tmp_pa
 def _count_checkpoints(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The frames in the WAL at each checkpoint run, as they run."""
     frames: list[int] = []
-    checkpoint = sqlite_store._Checkpointer._checkpoint
+    checkpoint = sqlite_connections.Checkpointer._checkpoint
 
-    def counted(self: sqlite_store._Checkpointer) -> None:
+    def counted(self: sqlite_connections.Checkpointer) -> None:
         checkpoint(self)
         frames.append(self.wal_frames)
 
-    monkeypatch.setattr(sqlite_store._Checkpointer, "_checkpoint", counted)
+    monkeypatch.setattr(sqlite_connections.Checkpointer, "_checkpoint", counted)
     return frames
 
 
 async def test_the_wal_is_checkpointed_off_the_loop_every_so_many_commits(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sqlite_store, "_CHECKPOINT_EVERY", 10)
-    monkeypatch.setattr(sqlite_store, "_CHECKPOINT_SECONDS", 3600.0)
+    monkeypatch.setattr(sqlite_connections, "_CHECKPOINT_EVERY", 10)
+    monkeypatch.setattr(sqlite_connections, "_CHECKPOINT_SECONDS", 3600.0)
     checkpoints = _count_checkpoints(monkeypatch)
     db = await SqliteDatabase.open(tmp_path / "wal.db")
     try:
@@ -101,9 +101,9 @@ async def test_the_wal_starts_over_while_transactions_come_back_to_back(
 ) -> None:
     # As in a rebuild: each transaction begins as soon as the one before commits, so the
     # checkpoint on the other thread never ends between two of them by itself.
-    monkeypatch.setattr(sqlite_store, "_CHECKPOINT_SECONDS", 0.0)
-    monkeypatch.setattr(sqlite_store, "_WAL_MOST_FRAMES", 100)
-    monkeypatch.setattr(sqlite_store, "_WAL_KEPT_BYTES", 256 * 1024)
+    monkeypatch.setattr(sqlite_connections, "_CHECKPOINT_SECONDS", 0.0)
+    monkeypatch.setattr(sqlite_connections, "_WAL_MOST_FRAMES", 100)
+    monkeypatch.setattr(sqlite_connections, "_WAL_KEPT_BYTES", 256 * 1024)
     checkpoints = _count_checkpoints(monkeypatch)
     db = await SqliteDatabase.open(tmp_path / "views.db")
     wal = tmp_path / "views.db-wal"

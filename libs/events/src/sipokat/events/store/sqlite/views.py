@@ -1,0 +1,202 @@
+"""Read-model views in SQLite: JSON documents, and the events already applied to them."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+from uuid import UUID
+
+import orjson
+
+from sipokat.events.store.base import (
+    BatchEffect,
+    Document,
+    Effect,
+    as_batch_effect,
+)
+from sipokat.events.store.sqlite.connections import (
+    InlineWriter,
+    PointReader,
+    ThreadedConnection,
+    rollback_if_open,
+)
+
+_DOC_OPTIONS = (
+    orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+
+
+def _encode_doc(doc: Document) -> str:
+    return orjson.dumps(doc, default=str, option=_DOC_OPTIONS).decode()
+
+
+_decode_doc = orjson.loads
+
+
+def _get_doc(conn: sqlite3.Connection, collection: str, key: str) -> Document | None:
+    row = conn.execute(
+        "SELECT doc FROM view_documents WHERE collection = ? AND key = ?", (collection, key)
+    ).fetchone()
+    return _decode_doc(row[0]) if row else None
+
+
+def _put_doc(conn: sqlite3.Connection, collection: str, key: str, doc: Document) -> None:
+    conn.execute(
+        "INSERT INTO view_documents (collection, key, doc) VALUES (?, ?, ?) "
+        "ON CONFLICT (collection, key) DO UPDATE SET doc = excluded.doc",
+        (collection, key, _encode_doc(doc)),
+    )
+
+
+# SQLite's default limit on host parameters is 32,766 (999 before 3.32); stay well below.
+_KEYS_PER_QUERY = 500
+
+
+def _get_docs(conn: sqlite3.Connection, collection: str, keys: list[str]) -> dict[str, Document]:
+    found: dict[str, Document] = {}
+    for start in range(0, len(keys), _KEYS_PER_QUERY):
+        chunk = keys[start : start + _KEYS_PER_QUERY]
+        rows = conn.execute(
+            "SELECT key, doc FROM view_documents WHERE collection = ? "
+            f"AND key IN ({','.join('?' * len(chunk))})",
+            [collection, *chunk],
+        ).fetchall()
+        found.update((key, _decode_doc(doc)) for key, doc in rows)
+    return found
+
+
+def _put_docs(conn: sqlite3.Connection, collection: str, docs: Mapping[str, Document]) -> None:
+    conn.executemany(
+        "INSERT INTO view_documents (collection, key, doc) VALUES (?, ?, ?) "
+        "ON CONFLICT (collection, key) DO UPDATE SET doc = excluded.doc",
+        [(collection, key, _encode_doc(doc)) for key, doc in docs.items()],
+    )
+
+
+def _increment(
+    conn: sqlite3.Connection, collection: str, key: str, amounts: Mapping[str, float]
+) -> None:
+    doc = _get_doc(conn, collection, key) or {}
+    for name, amount in amounts.items():
+        doc[name] = doc.get(name, 0) + amount
+    _put_doc(conn, collection, key, doc)
+
+
+class _SqliteViewTransaction:
+    """The statements of an `apply_once` effect, on the inline writer: the transaction holds the
+    write lock from its BEGIN IMMEDIATE on, so none of them waits for a lock."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    async def get(self, collection: str, key: str) -> Document | None:
+        return _get_doc(self._conn, collection, key)
+
+    async def put(self, collection: str, key: str, doc: Document) -> None:
+        _put_doc(self._conn, collection, key, doc)
+
+    async def increment(self, collection: str, key: str, amounts: Mapping[str, float]) -> None:
+        _increment(self._conn, collection, key, amounts)
+
+    async def delete(self, collection: str, key: str) -> None:
+        self._conn.execute(
+            "DELETE FROM view_documents WHERE collection = ? AND key = ?", (collection, key)
+        )
+
+    async def get_many(self, collection: str, keys: Iterable[str]) -> dict[str, Document]:
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return {}
+        return _get_docs(self._conn, collection, wanted)
+
+    async def put_many(self, collection: str, docs: Mapping[str, Document]) -> None:
+        if docs:
+            _put_docs(self._conn, collection, dict(docs))
+
+
+def _where_clause(where: Mapping[str, Any] | None) -> tuple[str, list[Any]]:
+    if not where:
+        return "", []
+    clauses, params = [], []
+    for name, value in where.items():
+        if not name.isidentifier():
+            raise ValueError(f"not a field name: {name!r}")
+        clauses.append(f"json_extract(doc, '$.{name}') = ?")
+        params.append(value)
+    return " AND " + " AND ".join(clauses), params
+
+
+class SqliteViewStore:
+    def __init__(
+        self, reader: ThreadedConnection, point: PointReader, writer: InlineWriter
+    ) -> None:
+        self._reader = reader
+        self._point = point
+        self._writer = writer
+
+    async def apply_once(self, event_id: UUID, effect: Effect) -> bool:
+        return await self.apply_each_once([event_id], as_batch_effect(effect)) == 1
+
+    async def apply_each_once(self, event_ids: Sequence[UUID], effect: BatchEffect) -> int:
+        wanted = list(dict.fromkeys(str(event_id) for event_id in event_ids))
+        writer = self._writer
+        async with writer.lock:
+            conn = await writer.begin()
+            try:
+                seen: set[str] = set()
+                for start in range(0, len(wanted), _KEYS_PER_QUERY):
+                    chunk = wanted[start : start + _KEYS_PER_QUERY]
+                    rows = conn.execute(
+                        "SELECT event_id FROM applied_events "
+                        f"WHERE event_id IN ({','.join('?' * len(chunk))})",
+                        chunk,
+                    ).fetchall()
+                    seen.update(row[0] for row in rows)
+                new = [event_id for event_id in wanted if event_id not in seen]
+                if new:
+                    await effect(_SqliteViewTransaction(conn), frozenset(map(UUID, new)))
+                    conn.executemany(
+                        "INSERT INTO applied_events (event_id) VALUES (?)", [(e,) for e in new]
+                    )
+                await writer.commit()
+            except BaseException:
+                rollback_if_open(conn)
+                raise
+            return len(new)
+
+    async def is_applied(self, event_id: UUID) -> bool:
+        query = "SELECT 1 FROM applied_events WHERE event_id = ?"
+        return bool(self._point.query(query, (str(event_id),)))
+
+    async def get(self, collection: str, key: str) -> Document | None:
+        return _get_doc(self._point.conn, collection, key)
+
+    async def find(
+        self, collection: str, where: Mapping[str, Any] | None = None, *, limit: int = 100
+    ) -> list[Document]:
+        clause, params = _where_clause(where)
+        rows = await self._reader.query(
+            f"SELECT doc FROM view_documents WHERE collection = ?{clause} ORDER BY key LIMIT ?",
+            [collection, *params, limit],
+        )
+        return [_decode_doc(doc) for (doc,) in rows]
+
+    async def count(self, collection: str, where: Mapping[str, Any] | None = None) -> int:
+        clause, params = _where_clause(where)
+        rows = await self._reader.query(
+            f"SELECT count(*) FROM view_documents WHERE collection = ?{clause}",
+            [collection, *params],
+        )
+        return int(rows[0][0])
+
+    async def applied_count(self) -> int:
+        rows = await self._reader.query("SELECT count(*) FROM applied_events")
+        return int(rows[0][0])
+
+    async def reset(self) -> None:
+        def clear(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM view_documents")
+            conn.execute("DELETE FROM applied_events")
+
+        await self._writer.transaction(clear)

@@ -1,0 +1,112 @@
+"""Test support for code built on `sipokat.events`: fixtures, builders and polling helpers.
+
+Fixtures (function scope unless said):
+
+- `rabbitmq_url` (session): `RABBITMQ_URL`, default `amqp://guest:guest@127.0.0.1/`; when that
+  broker does not answer and Docker runs, a testcontainers RabbitMQ. Neither: the test FAILS
+  (DESIGN §8: a missing broker is a failure, never a skip).
+- `rabbitmq_broker` (session): the same broker with `stop_app()` / `start_app()` for fault tests.
+- `topology`: a `TrackedTopology` with a unique `test-<hex>` prefix, so tests never touch the
+  production `sipokat.*` names; on teardown every exchange and queue it named is deleted.
+- `store_backend`: "sqlite" and "mongodb" (the latter skipped, with the reason, when there is no
+  `MONGODB_URL` and no Docker). Override it in a conftest to pin one backend.
+- `database_factory`: opens handles on one fresh store of `store_backend` (a SQLite file in
+  tmp_path, or a fresh MongoDB database dropped afterwards); every handle is closed on teardown.
+- `database`: the first handle of `database_factory`; `sqlite_database`: always SQLite.
+
+Helpers: `eventually` (poll until true), `running` (run relays/consumers in the background),
+`delete_topology`, and builders of valid envelopes for every event type (`make_submitted`, ...).
+
+Modules: `polling`, `broker`, `stores`, `builders` (and `containers`); all of it is importable
+from here. Load it from the top-level conftest (`pytest_plugins = ["sipokat.events.testing"]`);
+pytest refuses `pytest_plugins` in a conftest below the rootdir, so there import the fixtures by
+name instead.
+"""
+
+from sipokat.events.testing.broker import (
+    DEFAULT_RABBITMQ_URL,
+    PLATFORM_SERVICES,
+    RABBITMQ_IMAGE,
+    RabbitBroker,
+    TrackedTopology,
+    broker_error,
+    delete_topology,
+    new_topology,
+    rabbitmq_broker,
+    rabbitmq_url,
+    topology,
+)
+from sipokat.events.testing.builders import (
+    KECAMATAN,
+    KELURAHAN,
+    KOTA,
+    RT_CODE,
+    SOURCE_INTAKE,
+    SOURCE_VERIFICATION,
+    ketua_rt,
+    make_approved,
+    make_content,
+    make_overdue,
+    make_rejected,
+    make_revised,
+    make_stream,
+    make_submitted,
+    make_verified,
+    sample_events,
+    verifier_actor,
+    wilayah_path,
+)
+from sipokat.events.testing.containers import docker_available
+from sipokat.events.testing.polling import Runnable, eventually, running
+from sipokat.events.testing.stores import (
+    MONGODB_IMAGE,
+    DatabaseFactory,
+    database,
+    database_factory,
+    mongodb_url,
+    sqlite_database,
+    store_backend,
+)
+
+__all__ = [
+    "DEFAULT_RABBITMQ_URL",
+    "KECAMATAN",
+    "KELURAHAN",
+    "KOTA",
+    "MONGODB_IMAGE",
+    "PLATFORM_SERVICES",
+    "RABBITMQ_IMAGE",
+    "RT_CODE",
+    "SOURCE_INTAKE",
+    "SOURCE_VERIFICATION",
+    "DatabaseFactory",
+    "RabbitBroker",
+    "Runnable",
+    "TrackedTopology",
+    "broker_error",
+    "database",
+    "database_factory",
+    "delete_topology",
+    "docker_available",
+    "eventually",
+    "ketua_rt",
+    "make_approved",
+    "make_content",
+    "make_overdue",
+    "make_rejected",
+    "make_revised",
+    "make_stream",
+    "make_submitted",
+    "make_verified",
+    "mongodb_url",
+    "new_topology",
+    "rabbitmq_broker",
+    "rabbitmq_url",
+    "running",
+    "sample_events",
+    "sqlite_database",
+    "store_backend",
+    "topology",
+    "verifier_actor",
+    "wilayah_path",
+]
