@@ -48,7 +48,11 @@ def ensure_wrk() -> str:
     found = shutil.which("wrk")
     if found:
         return found
-    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+    install = ["apt-get", "install", "-y", "-qq", "wrk"]
+    if subprocess.run(install).returncode != 0:
+        # A fresh machine may not have read the package lists yet.
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        subprocess.run(install, check=True)
     return shutil.which("wrk") or sys.exit("wrk could not be installed")
 
 
