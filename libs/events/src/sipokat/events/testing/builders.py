@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from uuid import UUID, uuid4
 
 from sipokat.events.catalogue import (
@@ -89,25 +89,34 @@ def make_content(
     return ReportContent(**fields)
 
 
+class EnvelopeIds(TypedDict, total=False):
+    """What a test may pin of an envelope's identity and causes; the rest is made fresh."""
+
+    event_id: UUID | None
+    correlation_id: str | None
+    causation_id: UUID | None
+
+
 def _wrap(
     data: EventData,
     *,
     stream_version: int,
     source: str,
     actor: Actor,
-    correlation_id: str | None,
-    causation_id: UUID | None,
-    event_id: UUID | None,
+    **ids: Unpack[EnvelopeIds],
 ) -> Envelope:
+    # Tests are not type-checked: a misspelt keyword must fail here, not be ignored.
+    if unknown := ids.keys() - EnvelopeIds.__annotations__.keys():
+        raise TypeError(f"unexpected keyword arguments: {sorted(unknown)}")
     envelope = Envelope.wrap(
         data,
         stream_version=stream_version,
         source=source,
         actor=actor,
-        correlation_id=correlation_id or f"req-{uuid4().hex[:12]}",
-        causation_id=causation_id,
+        correlation_id=ids.get("correlation_id") or f"req-{uuid4().hex[:12]}",
+        causation_id=ids.get("causation_id"),
     )
-    if event_id is not None:
+    if (event_id := ids.get("event_id")) is not None:
         envelope = envelope.model_copy(update={"event_id": event_id})
     return envelope
 
@@ -119,9 +128,7 @@ def make_submitted(
     rt_code: str = RT_CODE,
     kind: ReportKind = ReportKind.KEGIATAN,
     content: ReportContent | None = None,
-    event_id: UUID | None = None,
-    correlation_id: str | None = None,
-    causation_id: UUID | None = None,
+    **ids: Unpack[EnvelopeIds],
 ) -> Envelope:
     data = ReportSubmitted(
         report_id=report_id or uuid4(),
@@ -133,9 +140,7 @@ def make_submitted(
         stream_version=stream_version,
         source=SOURCE_INTAKE,
         actor=ketua_rt(rt_code),
-        correlation_id=correlation_id,
-        causation_id=causation_id,
-        event_id=event_id,
+        **ids,
     )
 
 
@@ -146,9 +151,7 @@ def make_revised(
     revision: int = 1,
     rt_code: str = RT_CODE,
     content: ReportContent | None = None,
-    event_id: UUID | None = None,
-    correlation_id: str | None = None,
-    causation_id: UUID | None = None,
+    **ids: Unpack[EnvelopeIds],
 ) -> Envelope:
     data = ReportRevised(
         report_id=report_id,
@@ -161,9 +164,7 @@ def make_revised(
         stream_version=stream_version,
         source=SOURCE_INTAKE,
         actor=ketua_rt(rt_code),
-        correlation_id=correlation_id,
-        causation_id=causation_id,
-        event_id=event_id,
+        **ids,
     )
 
 
@@ -176,9 +177,7 @@ def make_approved(
     stream_version: int,
     tier: Tier = Tier.KELURAHAN,
     rt_code: str = RT_CODE,
-    event_id: UUID | None = None,
-    correlation_id: str | None = None,
-    causation_id: UUID | None = None,
+    **ids: Unpack[EnvelopeIds],
 ) -> Envelope:
     decided = utc_now()
     next_tier = _NEXT_TIER[tier]
@@ -198,9 +197,7 @@ def make_approved(
         stream_version=stream_version,
         source=SOURCE_VERIFICATION,
         actor=verifier_actor(tier),
-        correlation_id=correlation_id,
-        causation_id=causation_id,
-        event_id=event_id,
+        **ids,
     )
 
 
@@ -211,9 +208,7 @@ def make_rejected(
     tier: Tier = Tier.KELURAHAN,
     reason: RejectionReason = RejectionReason.NO_EVIDENCE,
     rt_code: str = RT_CODE,
-    event_id: UUID | None = None,
-    correlation_id: str | None = None,
-    causation_id: UUID | None = None,
+    **ids: Unpack[EnvelopeIds],
 ) -> Envelope:
     data = ReportRejected(
         report_id=report_id,
@@ -229,9 +224,7 @@ def make_rejected(
         stream_version=stream_version,
         source=SOURCE_VERIFICATION,
         actor=verifier_actor(tier),
-        correlation_id=correlation_id,
-        causation_id=causation_id,
-        event_id=event_id,
+        **ids,
     )
 
 
@@ -241,9 +234,7 @@ def make_verified(
     stream_version: int,
     rt_code: str = RT_CODE,
     content: ReportContent | None = None,
-    event_id: UUID | None = None,
-    correlation_id: str | None = None,
-    causation_id: UUID | None = None,
+    **ids: Unpack[EnvelopeIds],
 ) -> Envelope:
     data = ReportVerified(
         report_id=report_id,
@@ -258,9 +249,7 @@ def make_verified(
         stream_version=stream_version,
         source=SOURCE_VERIFICATION,
         actor=verifier_actor(Tier.KOTA),
-        correlation_id=correlation_id,
-        causation_id=causation_id,
-        event_id=event_id,
+        **ids,
     )
 
 
@@ -270,9 +259,7 @@ def make_overdue(
     stream_version: int,
     tier: Tier = Tier.KELURAHAN,
     rt_code: str = RT_CODE,
-    event_id: UUID | None = None,
-    correlation_id: str | None = None,
-    causation_id: UUID | None = None,
+    **ids: Unpack[EnvelopeIds],
 ) -> Envelope:
     detected = utc_now()
     data = VerificationOverdue(
@@ -287,9 +274,7 @@ def make_overdue(
         stream_version=stream_version,
         source=SOURCE_VERIFICATION,
         actor=Actor(subject="verification", role=Role.SYSTEM),
-        correlation_id=correlation_id,
-        causation_id=causation_id,
-        event_id=event_id,
+        **ids,
     )
 
 
