@@ -33,7 +33,7 @@ format: install
 	$(UV) run ruff check --fix .
 	$(UV) run ruff format .
 
-# Every benchmark beside its baseline, one table (docs/performance.md). About half an hour.
+# Every benchmark beside its baseline, one table (docs/performance.md). About an hour.
 bench: install broker
 	$(UV) run --group bench python bench/run.py --write-doc
 
