@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import os
 import sys
@@ -35,6 +36,7 @@ from uuid import UUID
 
 import aio_pika
 import httpx
+import psutil
 from figures import Figure, table
 from processes import SERVICES, Platform, clean_up_on_sigterm
 
@@ -134,23 +136,44 @@ async def publish(url: str, exchange_name: str, plan: list[tuple[int, int]], rts
 
 
 class RssSampler(threading.Thread):
-    """Every service's RSS every `interval` seconds; `peaks` holds the largest seen, in MiB."""
+    """Every service's RSS every `interval` seconds; `peaks` holds the largest seen, in MiB.
+    Every `live_every` samples it also times each service's /health/live: `slowest_live` holds
+    the longest answer, in seconds (a loop blocked by a backlog shows there)."""
 
-    def __init__(self, platform: Platform, interval: float = 0.5) -> None:
+    def __init__(self, platform: Platform, interval: float = 0.5, live_every: int = 4) -> None:
         super().__init__(daemon=True)
-        self.platform, self.interval = platform, interval
+        self.platform, self.interval, self.live_every = platform, interval, live_every
         self.peaks: dict[str, float] = defaultdict(float)
+        self.slowest_live: dict[str, float] = defaultdict(float)
         self.stopping = threading.Event()
 
     def run(self) -> None:
+        samples = 0
         while not self.stopping.wait(self.interval):
-            for service, mib in rss_mib(self.platform).items():
-                self.peaks[service] = max(self.peaks[service], mib)
+            try:
+                for service, mib in rss_mib(self.platform).items():
+                    self.peaks[service] = max(self.peaks[service], mib)
+            except psutil.NoSuchProcess:
+                return  # the main thread's `check_running` says which and why
+            samples += 1
+            if samples % self.live_every == 0:
+                for service in SERVICES:
+                    self.slowest_live[service] = max(
+                        self.slowest_live[service], live_seconds(self.platform, service)
+                    )
 
     def stop(self) -> dict[str, float]:
         self.stopping.set()
-        self.join(timeout=5)
+        self.join(timeout=35)
         return dict(self.peaks)
+
+
+def live_seconds(platform: Platform, service: str, timeout: float = 30.0) -> float:
+    started = time.monotonic()
+    # A timeout is the figure; a process gone is `check_running`'s to tell.
+    with contextlib.suppress(httpx.HTTPError):
+        httpx.get(f"{platform.url(service)}/health/live", timeout=timeout)
+    return time.monotonic() - started
 
 
 def rss_mib(platform: Platform) -> dict[str, float]:
@@ -172,13 +195,18 @@ def wait_drained(platform: Platform, timeout: float) -> bool:
     counts the events verification keeps but never publishes.)"""
     deadline, calm = time.monotonic() + timeout, 0
     while time.monotonic() < deadline:
-        lags = [
-            entry.get("observedValue", 0)
-            for service in SERVICES
-            for name, entries in platform.ready_checks(service).items()
-            if name == "consumer:lag"
-            for entry in entries
-        ]
+        platform.check_running()
+        try:
+            lags = [
+                entry.get("observedValue", 0)
+                for service in SERVICES
+                for name, entries in platform.ready_checks(service).items()
+                if name == "consumer:lag"
+                for entry in entries
+            ]
+        except httpx.TimeoutException as exc:  # busy, not gone: the live timings tell how busy
+            progress(f"a readiness check timed out ({exc!r}); asking again")
+            continue
         calm = calm + 1 if not any(lags) else 0
         if int(time.monotonic()) % 10 == 0:
             progress(f"queue lags {lags}")
@@ -214,6 +242,7 @@ def measure(events: int = 1_000_000, rebuild: bool = True, timeout: float = 3600
     rts = all_rts()
     platform = Platform()
     load_before = os.getloadavg()
+    sampler: RssSampler | None = None
     try:
         seeding = time.monotonic()
         asyncio.run(seed_stores(platform.data_dir, plan, rts))
@@ -222,7 +251,7 @@ def measure(events: int = 1_000_000, rebuild: bool = True, timeout: float = 3600
         platform.start()
         time.sleep(2.0)  # past start-up work (declaring the topology, first job runs)
         idle = rss_mib(platform)
-        sampler = RssSampler(platform)
+        sampler = consuming = RssSampler(platform)
         sampler.start()
         started = time.monotonic()
         published = asyncio.run(
@@ -241,15 +270,22 @@ def measure(events: int = 1_000_000, rebuild: bool = True, timeout: float = 3600
             rebuild_seconds = rebuild_analytics(platform, timeout)
             peaks_rebuilding = sampler.stop()
         high_water = high_water_mib(platform)
-    finally:
-        platform.close()
+    except BaseException:
+        if sampler is not None:
+            sampler.stop()
+        platform.close(keep_logs=True)
+        raise
+    platform.close()
     load_after = os.getloadavg()
 
     loads = f"load average {load_before[0]:.1f} → {load_after[0]:.1f}"
     figures = []
     for service in SERVICES:
         peak = max(peaks_consuming.get(service, 0.0), high_water[service])
-        notes = f"consuming peak {peaks_consuming.get(service, 0):.0f} MiB"
+        notes = (
+            f"consuming peak {peaks_consuming.get(service, 0):.0f} MiB, "
+            f"slowest /health/live {consuming.slowest_live[service]:.2f} s"
+        )
         if rebuild and service == "analytics":
             notes += f", rebuilding from the log peak {peaks_rebuilding.get(service, 0):.0f} MiB"
         figures.append(

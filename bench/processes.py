@@ -108,6 +108,14 @@ class Platform:
             if sample.name.endswith("_bucket")
         ]
 
+    def check_running(self) -> None:
+        """Raise, with its log's tail, if a service has exited."""
+        for service, process in self.processes.items():
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"{service} exited with {process.returncode}:\n{self.log_tail(service)}"
+                )
+
     def process(self, service: str) -> psutil.Process:
         return psutil.Process(self.processes[service].pid)
 
@@ -117,11 +125,18 @@ class Platform:
     def stop(self) -> None:
         stop_processes(self.processes.values(), timeout=20)
 
-    def close(self) -> None:
-        """Stop the processes, delete the topology and the data directory."""
+    def close(self, keep_logs: bool = False) -> None:
+        """Stop the processes, delete the topology and the data directory; with `keep_logs`
+        (after a failure), the services' logs are copied out first and their place printed."""
         try:
             self.stop()
         finally:
+            if keep_logs:
+                kept = Path(tempfile.gettempdir()) / f"{self.topology.prefix}-logs"
+                kept.mkdir(exist_ok=True)
+                for log in self.data_dir.glob("*.log"):
+                    shutil.copy(log, kept / log.name)
+                print(f"the services' logs are kept in {kept}", file=sys.stderr)
             shutil.rmtree(self.data_dir, ignore_errors=True)
             self.delete_topology()
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
+import time
 from pathlib import Path
 from uuid import uuid4
 
@@ -66,17 +68,17 @@ async def test_cancelled_while_waiting_for_the_lock_leaves_no_transaction(tmp_pa
         await db.close()
 
 
-def _count_checkpoints(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The frames in the WAL at each checkpoint run, as they run."""
-    frames: list[int] = []
+def _count_checkpoints(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """When each checkpoint ran, as they run."""
+    ran: list[float] = []
     checkpoint = sqlite_connections.Checkpointer._checkpoint
 
     def counted(self: sqlite_connections.Checkpointer) -> None:
         checkpoint(self)
-        frames.append(self.wal_frames)
+        ran.append(time.monotonic())
 
     monkeypatch.setattr(sqlite_connections.Checkpointer, "_checkpoint", counted)
-    return frames
+    return ran
 
 
 async def test_the_wal_is_checkpointed_off_the_loop_every_so_many_commits(
@@ -147,6 +149,25 @@ async def test_open_database_refuses_unknown_or_unconfigured_backends(tmp_path: 
         await open_database("mongodb", service="intake")
     with pytest.raises(ValueError, match="unknown store backend"):
         await open_database("postgres", service="intake")  # type: ignore[arg-type]
+
+
+async def test_ping_answers_while_a_scan_holds_the_reading_thread(tmp_path: Path) -> None:
+    db = await SqliteDatabase.open(tmp_path / "x.db")
+    scanning, done = threading.Event(), threading.Event()
+
+    def long_scan() -> None:
+        scanning.set()
+        done.wait(10)
+
+    try:
+        held = db.main.submit(long_scan)
+        assert await asyncio.to_thread(scanning.wait, 5)
+        await asyncio.wait_for(db.ping(), timeout=1)
+        done.set()
+        await held
+    finally:
+        done.set()
+        await db.close()
 
 
 async def test_closed_database_reports_unavailable(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ hop), where SQLite releases the GIL while it works.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sqlite3
 import time
@@ -182,7 +183,6 @@ class Checkpointer:
         self._running = False  # set here, cleared on the thread: true while one is queued or runs
         self._commits = 0
         self._asked_at = time.monotonic()
-        self.wal_frames = 0  # in the WAL at the last checkpoint
 
     def committed(self) -> None:
         self._commits += 1
@@ -212,11 +212,9 @@ class Checkpointer:
             self._running = False
 
     def _checkpoint(self) -> None:
-        try:
-            row = self._connection.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        except (sqlite3.Error, StoreUnavailable):
-            return  # a busy WAL is checkpointed next time; a closed database needs none
-        self.wal_frames = row[1]
+        # A busy WAL is checkpointed next time; a closed database needs none.
+        with contextlib.suppress(sqlite3.Error, StoreUnavailable):
+            self._connection.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 async def when_not_busy(step: Callable[[], object], patience: float = 10.0) -> None:

@@ -43,8 +43,10 @@ class SqliteDatabase:
         return db
 
     async def ping(self) -> None:
+        # On the loop's own connection: behind a long scan on `main` (the verification
+        # scheduler's, over a big worklist) a readiness check waited out its probe's timeout.
         try:
-            await self.main.query("SELECT 1")
+            self.point.query("SELECT 1")
         except sqlite3.Error as exc:
             raise StoreUnavailable(str(exc)) from exc
 
