@@ -52,7 +52,8 @@ def events(rng: random.Random, rts: list, count: int) -> list[Envelope]:
             bidang=rng.choice(list(Bidang)),
             title="Kerja bakti",
             description="x",
-            activity_date=at.date(),
+            # Done up to 40 days before the upload, as the tests' generator has it.
+            activity_date=(at - timedelta(days=rng.uniform(0, 40))).date(),
         )
         data = ReportSubmitted(report_id=rid, wilayah=path, content=content)
         batch.append(

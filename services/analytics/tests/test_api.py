@@ -5,16 +5,32 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
-from analytics_support.scenario import generate
+from analytics_support.open311_reports import KEDIRI_RT
+from analytics_support.scenario import Lifecycle, content, generate
 
 from sipokat.analytics.bootstrap import create_app
 from sipokat.analytics.rebuild import live_handler
 from sipokat.analytics.settings import AnalyticsSettings
+from sipokat.events.broker.consumer import Handler
+from sipokat.events.catalogue import (
+    Bidang,
+    BidangDana,
+    FundProgress,
+    ReportContent,
+    ReportKind,
+    Tier,
+)
+from sipokat.events.envelope import Envelope
 from sipokat.events.testing import TrackedTopology
 from sipokat.runtime.testing import bearer, runtime_of_app, service_client
 
@@ -32,10 +48,16 @@ ENDPOINTS = [
 EVENTS = generate(seed=3, reports=80)
 
 
+@dataclass
+class Service:
+    client: httpx.AsyncClient
+    feed: Handler  # the live queue's handler, for more events
+
+
 @pytest.fixture
-async def client(
+async def service(
     rabbitmq_url: str, topology: TrackedTopology, tmp_path: Path
-) -> AsyncIterator[httpx.AsyncClient]:
+) -> AsyncIterator[Service]:
     topology.service_queue("analytics")
     settings = AnalyticsSettings(
         rabbitmq_url=rabbitmq_url, broker_prefix=topology.prefix, data_dir=tmp_path
@@ -45,7 +67,12 @@ async def client(
         handle = live_handler(runtime_of_app(app).database)
         for event in EVENTS:
             await handle(event)
-        yield client
+        yield Service(client, handle)
+
+
+@pytest.fixture
+def client(service: Service) -> httpx.AsyncClient:
+    return service.client
 
 
 @pytest.mark.parametrize(
@@ -166,5 +193,116 @@ async def test_only_an_admin_may_rebuild(client: httpx.AsyncClient) -> None:
 async def test_the_dashboard_page_and_its_scripts_are_served(client: httpx.AsyncClient) -> None:
     page = await client.get("/dashboard")
     assert page.status_code == 200 and "Dasbor Sipokat" in page.text
+    # Which date a month is, said in both languages where the figures are read.
+    public = (await client.get("/public")).text
+    for note in ("tanggal kegiatan, bukan tanggal unggah", "Months are activity dates"):
+        assert note in page.text and note in public
     for asset in ("charts.js", "dashboard.js", "sipokat.css"):
         assert (await client.get(f"/dashboard/static/{asset}")).status_code == 200
+
+
+# ---------------------------------------------------------------- what a period counts
+# A Kediri RT: the generated events are all of Lubuklinggau, so its figures are these alone.
+KEDIRI_KELURAHAN = KEDIRI_RT.split("/")[0]
+ADMIN = bearer("admin", None)
+
+
+def verified_report(body: ReportContent, uploaded: datetime, verified: datetime) -> list[Envelope]:
+    report = Lifecycle(KEDIRI_RT, uuid4())
+    report.submit(body, uploaded)
+    for hours, tier in enumerate(Tier):
+        report.approve(tier, verified - timedelta(hours=3 - hours))
+    report.verify(body, counts=True, at=verified)
+    return report.events
+
+
+def body(done: date, fund: FundProgress | None = None) -> ReportContent:
+    return content(random.Random(0), KEDIRI_RT).model_copy(
+        update={
+            "activity_date": done,
+            "bidang": Bidang.PEMBANGUNAN,
+            **({"kind": ReportKind.PROGRES_DANA, "fund": fund} if fund else {}),
+        }
+    )
+
+
+async def analytics(client: httpx.AsyncClient, endpoint: str, **params: str) -> Any:
+    answer = await client.get(f"/v1/analytics/{endpoint}", params=params, headers=ADMIN)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+async def test_funds_go_forward_when_an_earlier_step_is_verified_last(service: Service) -> None:
+    def progress(percent: int, done: date, verified: datetime) -> list[Envelope]:
+        fund = FundProgress(
+            programme="Prodamas 2026",
+            amount_rupiah=45_000_000,
+            progress_percent=percent,  # type: ignore[arg-type]
+            bidang_dana=BidangDana.INFRASTRUKTUR,
+        )
+        return verified_report(body(done, fund), verified - timedelta(days=1), verified)
+
+    # 0% in January, 50% in March, 100% in May; the city approves the 0% report last.
+    for events in (
+        progress(50, date(2026, 3, 10), datetime(2026, 3, 20, tzinfo=UTC)),
+        progress(100, date(2026, 5, 10), datetime(2026, 5, 20, tzinfo=UTC)),
+        progress(0, date(2026, 1, 10), datetime(2026, 6, 20, tzinfo=UTC)),
+    ):
+        for event in events:
+            await service.feed(event)
+    funds = await analytics(service.client, "funds", wilayah=KEDIRI_RT)
+    assert funds["realised_rupiah"] == 45_000_000  # Rp 45 juta used, as the 100% report says
+    split = {r["bidang_dana"]: r["amount_rupiah"] for r in funds["split"]}
+    assert split["infrastruktur"] == 45_000_000
+    # By the end of April the work had got to 50%.
+    april = await analytics(service.client, "funds", wilayah=KEDIRI_RT, to="2026-04")
+    assert april["realised_rupiah"] == 22_500_000
+    series = await analytics(service.client, "timeseries", wilayah=KEDIRI_RT)
+    realised = {r["month"]: r["fund_realised_rupiah"] for r in series["months"]}
+    assert (realised["2026-03"], realised["2026-05"]) == (22_500_000, 22_500_000)
+
+
+async def test_a_period_counts_the_work_by_its_activity_date(service: Service) -> None:
+    # Done on 20 December 2025, uploaded on 5 January 2026, verified on 3 February 2026.
+    for event in verified_report(
+        body(date(2025, 12, 20)),
+        datetime(2026, 1, 5, 2, tzinfo=UTC),
+        datetime(2026, 2, 3, 2, tzinfo=UTC),
+    ):
+        await service.feed(event)
+    client, december = service.client, {"from": "2025-12", "to": "2025-12"}
+    later = {"from": "2026-01", "to": "2026-02"}
+    for period, reports in ((december, 1), (later, 0)):
+        summary = await analytics(client, "summary", wilayah=KEDIRI_KELURAHAN, **period)
+        assert summary["total_reports"] == reports, period
+        active = await analytics(client, "active-rts", wilayah=KEDIRI_KELURAHAN, **period)
+        assert (active["rts_reporting"], active["rts_with_verified"]) == (reports, reports)
+        performance = await analytics(client, "rt-performance", wilayah=KEDIRI_RT, **period)
+        assert [r["verified"] for r in performance["rows"]] == [1] * reports
+        kecamatan = KEDIRI_RT[:8]
+        ranking = await analytics(client, "ranking", wilayah=kecamatan, **period)
+        assert sum(r["reports"] for r in ranking["ranking"]) == reports
+        public = await client.get("/v1/public/activity", params={"wilayah": KEDIRI_RT, **period})
+        assert public.json()["verified_total"] == reports
+    # The verifiers' work counts when they did it.
+    verification = await analytics(client, "verification", wilayah=KEDIRI_RT, **later)
+    assert {t["tier"]: t["approved"] for t in verification["tiers"]}["kota"] == 1
+
+    series = await analytics(client, "timeseries", wilayah=KEDIRI_RT)
+    rows = {r["month"]: r for r in series["months"]}
+    assert (rows["2025-12"]["reports"], rows["2025-12"]["verified"]) == (1, 1)
+    assert (rows["2026-01"]["reports"], rows["2026-01"]["reports_submitted"]) == (0, 1)
+    assert rows["2026-02"]["approved_kota"] == 1
+    # The CSV says which date the months are, and keeps the upload beside it.
+    exported = await client.get(
+        "/v1/analytics/timeseries",
+        params={"wilayah": KEDIRI_RT},
+        headers={**ADMIN, "Accept": "text/csv"},
+    )
+    parsed = list(csv.DictReader(io.StringIO(exported.text)))
+    assert {r["month_by"] for r in parsed} == {"activity_date"}
+    assert {r["month"]: (r["reports"], r["reports_submitted"]) for r in parsed} == {
+        "2025-12": ("1", "0"),
+        "2026-01": ("0", "1"),
+        "2026-02": ("0", "0"),
+    }

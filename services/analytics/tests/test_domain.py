@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import random
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from uuid import uuid4
 
 import pytest
@@ -20,7 +21,7 @@ from sipokat.analytics.areas import (
 )
 from sipokat.analytics.domain import NOW, Delta, ReportFacts, fold, month_of, new_facts
 from sipokat.analytics.figures import funds, quantile_hours, ranking, with_shares
-from sipokat.events.catalogue import Bidang, ReportContent, Tier
+from sipokat.events.catalogue import Bidang, BidangDana, ReportContent, Tier
 from sipokat.events.envelope import Envelope, Role
 from sipokat.wilayah import load_default_directory
 
@@ -80,7 +81,9 @@ def test_a_report_rejected_revised_and_verified_counts_once_in_its_final_bidang(
     report.verify(revised, counts=True, at=START + timedelta(days=43, hours=1))
     facts, deltas = fold_all(report.events)
     assert summed(deltas) == {
-        # the report belongs to its submission month, with the bidang it ended up in
+        # the report and its verification belong to its activity's month (1 January), with the
+        # bidang it ended up in; decisions to the months they were taken
+        ("2026-01", "submitted"): 1,
         ("2026-01", "reports"): 1,
         ("2026-01", "kind_kegiatan"): 1,
         ("2026-01", "bidang_sosial_kemasyarakatan"): 1,
@@ -92,13 +95,75 @@ def test_a_report_rejected_revised_and_verified_counts_once_in_its_final_bidang(
         ("2026-02", "decided_kecamatan_b7"): 1,  # 69 hours: (48, 72]
         ("2026-02", "approved_kota"): 1,
         ("2026-02", "decided_kota_b0"): 1,
-        ("2026-02", "verified"): 1,
-        ("2026-02", "verified_counting"): 1,
-        ("2026-02", "verified_bidang_sosial_kemasyarakatan"): 1,
+        ("2026-01", "verified"): 1,
+        ("2026-01", "verified_counting"): 1,
+        ("2026-01", "verified_bidang_sosial_kemasyarakatan"): 1,
     }
     waiting = [d for d in deltas if d.month == NOW]
     assert waiting and sum(d.amount for d in waiting) == 0  # it waited; nothing waits any more
     assert facts.verified_month == "2026-02"
+
+
+def test_the_work_counts_in_the_month_of_its_activity_not_of_its_upload() -> None:
+    # Done on 28 March, uploaded on 5 April, verified on 2 May.
+    report = Lifecycle(RT, uuid4())
+    body = content_with(Bidang.PEMBANGUNAN).model_copy(update={"activity_date": date(2026, 3, 28)})
+    report.submit(body, datetime(2026, 4, 5, 3, tzinfo=UTC))
+    report.approve(Tier.KELURAHAN, datetime(2026, 5, 2, 3, tzinfo=UTC))
+    report.approve(Tier.KECAMATAN, datetime(2026, 5, 2, 4, tzinfo=UTC))
+    report.approve(Tier.KOTA, datetime(2026, 5, 2, 5, tzinfo=UTC))
+    report.verify(body, counts=True, at=datetime(2026, 5, 2, 5, tzinfo=UTC))
+    months = summed(fold_all(report.events)[1])
+    assert {c: a for (m, c), a in months.items() if m == "2026-03"} == {
+        "reports": 1,
+        "kind_kegiatan": 1,
+        "bidang_pembangunan": 1,
+        "verified": 1,
+        "verified_counting": 1,
+        "verified_bidang_pembangunan": 1,
+    }
+    assert {c: a for (m, c), a in months.items() if m == "2026-04"} == {"submitted": 1}
+    assert {c for (m, c) in months if m == "2026-05"} >= {"approved_kota", "approved_kelurahan"}
+
+
+def test_a_revision_that_corrects_the_date_moves_the_report_to_that_month() -> None:
+    report = Lifecycle(RT, uuid4())
+    wrong = content_with(Bidang.EKONOMI).model_copy(update={"activity_date": date(2026, 1, 30)})
+    report.submit(wrong, datetime(2026, 3, 1, tzinfo=UTC))
+    report.reject(Tier.KELURAHAN, datetime(2026, 3, 2, tzinfo=UTC))
+    right = wrong.model_copy(
+        update={"activity_date": date(2026, 2, 27), "bidang": Bidang.KEAGAMAAN}
+    )
+    report.revise(right, 1, datetime(2026, 3, 3, tzinfo=UTC))
+    months = summed(fold_all(report.events)[1])
+    assert {(m, c): a for (m, c), a in months.items() if m in ("2026-01", "2026-02")} == {
+        ("2026-02", "reports"): 1,
+        ("2026-02", "kind_kegiatan"): 1,
+        ("2026-02", "bidang_keagamaan"): 1,
+    }
+    assert months[("2026-03", "submitted")] == 1
+
+
+def test_a_revision_of_a_report_folded_before_activity_months_moves_it_from_its_upload_month() -> (
+    None
+):
+    # Facts stored by the fold before activity dates were kept: counted in the upload month.
+    report = Lifecycle(RT, uuid4())
+    body = content_with(Bidang.EKONOMI).model_copy(update={"activity_date": date(2026, 2, 20)})
+    submitted = report.submit(body, datetime(2026, 3, 1, tzinfo=UTC))
+    old = fold(new_facts(submitted), submitted)
+    assert old is not None
+    stored = {**old.facts.to_doc(), "activity_month": None, "submitted_month": "2026-03"}
+    report.reject(Tier.KELURAHAN, datetime(2026, 3, 2, tzinfo=UTC))
+    report.revise(body, 1, datetime(2026, 3, 3, tzinfo=UTC))
+    facts, deltas = ReportFacts.from_doc(stored), []
+    for event in report.events[1:]:
+        outcome = fold(facts, event)
+        assert outcome is not None
+        facts, deltas = outcome.facts, deltas + outcome.deltas
+    moved = summed(deltas)
+    assert moved[("2026-03", "reports")] == -1 and moved[("2026-02", "reports")] == 1
+    assert facts.activity_month == "2026-02"
 
 
 def test_an_event_at_or_below_the_applied_version_is_a_duplicate() -> None:
@@ -108,6 +173,81 @@ def test_an_event_at_or_below_the_applied_version_is_a_duplicate() -> None:
     outcome = fold(facts, submitted)
     assert outcome is not None
     assert fold(outcome.facts, submitted) is None
+
+
+def progress_report(
+    progress: int, done: date, verified_at: datetime, amount: int = 45_000_000
+) -> Envelope:
+    """A verified progress report of the RT's one programme."""
+    report = Lifecycle(RT, uuid4())
+    body = content(random.Random(0), RT, programme=1).model_copy(update={"activity_date": done})
+    assert body.fund is not None
+    body = body.model_copy(
+        update={
+            "fund": body.fund.model_copy(
+                update={
+                    "progress_percent": progress,
+                    "amount_rupiah": amount,
+                    "bidang_dana": BidangDana.INFRASTRUKTUR,
+                }
+            )
+        }
+    )
+    report.submit(body, verified_at - timedelta(days=2))
+    return report.verify(body, True, verified_at)
+
+
+def fold_programme(order: list[Envelope]) -> dict[tuple[str, str], float]:
+    programme = None
+    deltas: list[Delta] = []
+    for event in order:
+        outcome = fold(ReportFacts(str(uuid4()), RT), event, programme)
+        assert outcome is not None
+        programme, deltas = outcome.programme, deltas + outcome.deltas
+    return summed(deltas)
+
+
+def fund_totals(months: dict[tuple[str, str], float], through: str = "9999-12") -> dict[str, float]:
+    totals: dict[str, float] = {}
+    for (month, counter), amount in months.items():
+        if counter.startswith("fund_") and month <= through:
+            totals[counter] = totals.get(counter, 0) + amount
+    return {k: v for k, v in totals.items() if v}
+
+
+def test_fund_progress_goes_forward_when_an_earlier_step_is_verified_last() -> None:
+    # The RT reported 0% in January, 50% in March, 100% in May; the city approved the 0% report
+    # last, in June. The programme stays at 100%: Rp 45 juta used, not 0.
+    zero = progress_report(0, date(2026, 1, 10), datetime(2026, 6, 20, tzinfo=UTC))
+    half = progress_report(50, date(2026, 3, 10), datetime(2026, 4, 1, tzinfo=UTC))
+    done = progress_report(100, date(2026, 5, 10), datetime(2026, 6, 1, tzinfo=UTC))
+    months = fold_programme([half, done, zero])
+    assert fund_totals(months) == {
+        "fund_amount_infrastruktur": 45_000_000,
+        "fund_realised_infrastruktur": 45_000_000,
+    }
+    # Month by month, as the work went (activity dates), whatever order it was verified in.
+    assert fund_totals(months, "2025-12") == {}
+    assert fund_totals(months, "2026-02") == {"fund_amount_infrastruktur": 45_000_000}
+    assert fund_totals(months, "2026-04")["fund_realised_infrastruktur"] == 22_500_000
+    for order in itertools.permutations([zero, half, done]):
+        assert fold_programme(list(order)) == months
+
+
+def test_a_lower_step_reported_after_a_higher_one_does_not_move_the_programme_back() -> None:
+    done = progress_report(100, date(2026, 5, 10), datetime(2026, 5, 20, tzinfo=UTC))
+    # A 0% report of later work, with another amount: a slip, not a step back.
+    late_zero = progress_report(0, date(2026, 7, 1), datetime(2026, 7, 5, tzinfo=UTC), 15_000_000)
+    assert fund_totals(fold_programme([done, late_zero])) == {
+        "fund_amount_infrastruktur": 45_000_000,
+        "fund_realised_infrastruktur": 45_000_000,
+    }
+    # At the same step, the later report holds (a corrected amount).
+    corrected = progress_report(100, date(2026, 6, 1), datetime(2026, 6, 2, tzinfo=UTC), 40_000_000)
+    assert fund_totals(fold_programme([corrected, late_zero, done])) == {
+        "fund_amount_infrastruktur": 40_000_000,
+        "fund_realised_infrastruktur": 40_000_000,
+    }
 
 
 def test_programme_months_do_not_depend_on_which_report_arrives_first() -> None:

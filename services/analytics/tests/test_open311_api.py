@@ -217,6 +217,41 @@ async def test_the_request_list_in_xml_equals_the_json(served: Served) -> None:
     assert xml_rows(as_xml, "service_requests", "request") == as_xml_text(as_json)
 
 
+# What XML 1.0 cannot hold, not even as a character reference (its `Char` production): the C0
+# controls but tab, newline and carriage return, and U+FFFE, U+FFFF. An event in the log may
+# carry any of them, whatever the catalogue accepts today. What it can hold must come through.
+NOT_XML = "".join(chr(c) for c in range(0x20) if chr(c) not in "\t\n\r") + "\ufffe\uffff"
+XML_CAN = "\t\r\n\x7f\x85\u2028 é 🙂"
+
+
+async def test_requests_stay_well_formed_whatever_characters_a_report_holds(
+    served: Served,
+) -> None:
+    # Built past the catalogue's checks, as an old event in the log is read.
+    body = content(title="Judul").model_copy(
+        update={"title": f"Judul {NOT_XML} {XML_CAN}", "description": f"{NOT_XML}{XML_CAN}"}
+    )
+    odd = verified(body, days_ago(3))
+    handle = live_handler(served.database)
+    for event in odd.events:
+        await handle(event)
+
+    as_json = await get_json(served, "requests.json", **LUBUKLINGGAU)  # valid JSON, or it raises
+    stored = next(r for r in as_json if r["service_request_id"] == str(odd.report_id))
+    assert stored["description"] == f"Judul {NOT_XML} {XML_CAN}\n\n{NOT_XML}{XML_CAN}"
+    blanked = "\ufffd" * len(NOT_XML)
+    for path in (f"requests/{odd.report_id}.xml", "requests.xml"):
+        answer = await served.client.get(f"/open311/v2/{path}", params=LUBUKLINGGAU)
+        assert answer.status_code == 200, answer.text
+        rows = xml_rows(answer, "service_requests", "request")  # parses, or it raises
+        row = next(r for r in rows if r["service_request_id"] == str(odd.report_id))
+        # Each character XML cannot hold became U+FFFD; the rest is as stored, \r included.
+        assert row["description"] == f"Judul {blanked} {XML_CAN}\n\n{blanked}{XML_CAN}"
+    # The city's other requests are untouched by the odd one.
+    others = [r for r in as_json if r["service_request_id"] != str(odd.report_id)]
+    assert [r for r in rows if r["service_request_id"] != str(odd.report_id)] == as_xml_text(others)
+
+
 @pytest.mark.parametrize(
     ("params", "expected"),
     [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -9,6 +11,7 @@ import pytest
 from analytics_support.open311_reports import PRIVATE, Report, content, verified
 
 from sipokat.analytics.domain import ReportFacts, fold, new_facts
+from sipokat.analytics.entrypoints.open311 import render, to_xml
 from sipokat.analytics.open311 import (
     MAX_REQUESTS,
     REQUEST_FIELDS,
@@ -244,3 +247,29 @@ def test_select_by_status_and_service_and_ids_overriding_the_rest() -> None:
     early = (SUBMITTED + timedelta(days=10), SUBMITTED + timedelta(days=11))
     by_id = select(docs, Search("16.73", *early, service_request_ids=("r00001",)))
     assert [d["service_request_id"] for d in by_id] == ["r00001"]
+
+
+def test_the_serialisers_write_well_formed_output_whatever_a_value_holds() -> None:
+    # Every code point XML 1.0 cannot hold (C0 controls but tab, newline and CR; the
+    # surrogates, which also cannot be UTF-8 on their own; U+FFFE, U+FFFF), and neighbours it can.
+    cannot = [chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"]
+    cannot += ["\ud800", "\udbff", "\udc00", "\udfff", "\ufffe", "\uffff"]
+    can = "\t\n\r\x7f\x85\ud7ff\ue000\ufffd\U00010000\U0010ffff é"
+    text = "".join(cannot) + can
+    rows: list[dict[str, Any]] = [{"description": text, "lat": None, "metadata": False}]
+    parsed = ET.fromstring(to_xml("service_requests", "request", rows))
+    fields = {field.tag: field.text or "" for field in parsed[0]}
+    assert fields == {
+        "description": "\ufffd" * len(cannot) + can,
+        "lat": "",
+        "metadata": "false",
+    }
+    for fmt, media in (("xml", "text/xml"), ("json", "application/json")):
+        answer = render(rows, fmt, "service_requests", "request")
+        assert answer.media_type is not None and answer.media_type.startswith(media)
+        decoded = bytes(answer.body).decode("utf-8")  # strict: no lone surrogate got through
+        if fmt == "json":
+            # JSON holds every control character (escaped); only the surrogates, which UTF-8
+            # cannot carry alone, are replaced.
+            kept = "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+            assert json.loads(decoded) == [{**rows[0], "description": kept}]

@@ -43,6 +43,13 @@ async def assert_matches_oracle(reader: Reader, oracle: Oracle, area: Area) -> N
         assert row["overdue"] == oracle.overdue(tier), (where, tier)
         assert row["waiting"] == waiting[tier], (where, tier)
 
+    series = (await reader.timeseries(area, period)).body["months"]
+    assert {
+        r["month"]: (r["reports"], r["reports_submitted"], r["verified"])
+        for r in series
+        if r["reports"] or r["reports_submitted"] or r["verified"]
+    } == oracle.by_month(), where
+
     funds = (await reader.funds(area, period)).body
     expected: dict[str, Any] = oracle.funds()
     split = {r["bidang_dana"]: r["amount_rupiah"] for r in funds["split"]}

@@ -2,7 +2,8 @@
 
 Written without the fold's counters: it groups the events by report, replays each report's
 history, and answers each question directly (which content did the report end with, how long did
-each tier take, which programme report was the latest at the end of a month, ...).
+each tier take, how far each programme had got by the end of a month, ...). The work counts in
+the month of its activity date, the verifiers' decisions in the month they were taken.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from sipokat.analytics.domain import DECISION_BUCKETS_HOURS, month_of
 from sipokat.events.catalogue import (
     ReportApproved,
+    ReportContent,
     ReportRejected,
     ReportRevised,
     ReportSubmitted,
@@ -56,31 +58,54 @@ class Oracle:
 
     # --------------------------------------------------------------- figures
 
+    @staticmethod
+    def activity_month(content: ReportContent) -> str:
+        return content.activity_date.isoformat()[:7]
+
+    @staticmethod
+    def final_content(stream: list[Envelope]) -> ReportContent:
+        last = [e for e in stream if isinstance(e.data, ReportSubmitted | ReportRevised)]
+        return last[-1].data.content  # type: ignore[attr-defined, no-any-return]
+
     def by_bidang(self) -> Counter[str]:
+        """Reports by the bidang they ended with, in the month of the activity they ended with."""
         counts: Counter[str] = Counter()
-        for stream, _, event in self.of(ReportSubmitted):
-            if self._in(month_of(event.occurred_at)):
-                last = [e for e in stream if isinstance(e.data, ReportSubmitted | ReportRevised)]
-                counts[last[-1].data.content.bidang] += 1  # type: ignore[attr-defined]
+        for stream, _, _ in self.of(ReportSubmitted):
+            content = self.final_content(stream)
+            if self._in(self.activity_month(content)):
+                counts[content.bidang] += 1
         return counts
+
+    def by_month(self) -> dict[str, tuple[int, int, int]]:
+        """Per month: reports by activity date, reports by upload, verified by activity date."""
+        reports: Counter[str] = Counter()
+        uploaded: Counter[str] = Counter()
+        verified: Counter[str] = Counter()
+        for stream, _, event in self.of(ReportSubmitted):
+            reports[self.activity_month(self.final_content(stream))] += 1
+            uploaded[month_of(event.occurred_at)] += 1
+        for _, data, _ in self.of(ReportVerified):
+            verified[self.activity_month(data.content)] += 1
+        months = {m for m in reports | uploaded | verified if self._in(m)}
+        return {m: (reports[m], uploaded[m], verified[m]) for m in months}
 
     def active(self) -> tuple[set[str], set[str]]:
         reporting = {
             data.wilayah.rt_code
-            for _, data, event in self.of(ReportSubmitted)
-            if self._in(month_of(event.occurred_at))
+            for stream, data, _ in self.of(ReportSubmitted)
+            if self._in(self.activity_month(self.final_content(stream)))
         }
         verified = {
             data.wilayah.rt_code
             for _, data, _ in self.of(ReportVerified)
-            if self._in(month_of(data.verified_at))
+            if self._in(self.activity_month(data.content))
         }
         return reporting, verified
 
     def rt_performance(self) -> dict[tuple[str, str], tuple[int, int]]:
         rows: dict[tuple[str, str], tuple[int, int]] = {}
         for _, data, _ in self.of(ReportVerified):
-            key = (data.wilayah.rt_code, month_of(data.verified_at))
+            key = (data.wilayah.rt_code, self.activity_month(data.content))
             if self._in(key[1]):
                 verified, counting = rows.get(key, (0, 0))
                 rows[key] = (verified + 1, counting + int(data.counts_for_performance))
@@ -146,19 +171,19 @@ class Oracle:
 
     def funds(self) -> dict[str, float]:
         """Realised and programme amounts by bidang_dana in the period: the programmes' state
-        (the latest verified report) at the period's end minus the state before it began."""
-        programmes: dict[tuple[str, str], list[ReportVerified]] = defaultdict(list)
+        (the furthest verified progress, by activity date) at the period's end minus the state
+        before it began."""
+        programmes: dict[tuple[str, str], list[tuple[ReportVerified, str]]] = defaultdict(list)
         progress: Counter[str] = Counter()
-        for _, data, _ in self.of(ReportVerified):
+        for _, data, event in self.of(ReportVerified):
             if data.content.fund is None:
                 continue
             key = (data.wilayah.rt_code, data.content.fund.programme.casefold())
-            programmes[key].append(data)
-            if self._in(month_of(data.verified_at)):
+            programmes[key].append((data, str(event.event_id)))
+            if self._in(self.activity_month(data.content)):
                 progress[f"programmes_p{data.content.fund.progress_percent}"] += 1
         figures: Counter[str] = Counter(progress)
         for reports in programmes.values():
-            reports.sort(key=lambda r: r.verified_at)
             for sign, state in (
                 (1, self._state(reports, self.last, True)),
                 (-1, self._state(reports, self.first, False)),
@@ -171,16 +196,28 @@ class Oracle:
                     )
         return dict(figures)
 
-    @staticmethod
+    @classmethod
     def _state(
-        reports: list[ReportVerified], month: str | None, through: bool
+        cls, reports: list[tuple[ReportVerified, str]], month: str | None, through: bool
     ) -> ReportVerified | None:
-        """The latest report by the end of `month` (through) or before it began (not through)."""
-        if month is None:
-            return reports[-1] if through else None
-        chosen = None
-        for report in reports:
-            m = month_of(report.verified_at)
-            if m < month or (through and m == month):
-                chosen = report
-        return chosen
+        """The furthest progress reported for work done by the end of `month` (through) or
+        before it began (not through); at one step, the latest work, then verification."""
+
+        def done_by_then(report: ReportVerified) -> bool:
+            if month is None:
+                return through
+            done = cls.activity_month(report.content)
+            return done < month or (through and done == month)
+
+        done = [(report, event_id) for report, event_id in reports if done_by_then(report)]
+        if not done:
+            return None
+        return max(
+            done,
+            key=lambda r: (
+                r[0].content.fund.progress_percent,  # type: ignore[union-attr]
+                r[0].content.activity_date,
+                r[0].verified_at,
+                r[1],
+            ),
+        )[0]

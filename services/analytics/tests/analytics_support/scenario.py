@@ -2,13 +2,15 @@
 
 Each report goes through a plausible chain (submitted, maybe rejected and revised, approved
 tier by tier, verified, sometimes overdue); reports are interleaved at random, each report's
-events staying in stream order, as the analytics queue sees them.
+events staying in stream order, as the analytics queue sees them. A report's activity was done
+up to 40 days before it was uploaded (so often in an earlier month), and a revision may correct
+the date; a programme's progress reports come in any order of steps.
 """
 
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
 from sipokat.events.catalogue import (
@@ -31,6 +33,7 @@ from sipokat.events.envelope import Actor, Envelope, EventData, Role
 from sipokat.wilayah import load_default_directory
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
+FIRST_DAY = START.date()
 TIERS = list(Tier)
 _ROLE = {Tier.KELURAHAN: Role.LURAH, Tier.KECAMATAN: Role.CAMAT, Tier.KOTA: Role.PEMKOT}
 
@@ -41,7 +44,9 @@ def lubuklinggau_rts(kelurahan_limit: int = 12) -> list[str]:
     return [rt for k in kelurahan for rt in k.rt_codes()]
 
 
-def content(rng: random.Random, rt: str, programme: int | None = None) -> ReportContent:
+def content(
+    rng: random.Random, rt: str, programme: int | None = None, done: date = FIRST_DAY
+) -> ReportContent:
     kind = (
         ReportKind.PROGRES_DANA
         if programme is not None
@@ -60,7 +65,7 @@ def content(rng: random.Random, rt: str, programme: int | None = None) -> Report
         bidang=rng.choice(list(Bidang)),
         title=f"Kegiatan {rt}",
         description="Warga bergotong royong.",
-        activity_date=START.date(),
+        activity_date=done,
         fund=fund,
     )
 
@@ -141,12 +146,22 @@ class Lifecycle:
         return self._add(data, at, "verification", self._verifier(Tier.KOTA))
 
 
-def lifecycle(rng: random.Random, rt: str, report_id: UUID) -> list[Envelope]:
-    """One report's events: submitted in one of four months, then a random way through."""
+def done_before(rng: random.Random, at: datetime) -> date:
+    """The day of an activity reported at `at`: that day or up to 40 days earlier."""
+    return (at - timedelta(days=rng.uniform(0, 40))).date()
+
+
+def lifecycle(
+    rng: random.Random, rt: str, report_id: UUID, programme_rts: list[str] | None = None
+) -> list[Envelope]:
+    """One report's events: submitted in one of four months, then a random way through. A
+    fund-progress report is of one of `programme_rts` (default `rt`)."""
+    programme = rng.randrange(3) if rng.random() < 0.25 else None
+    if programme is not None and programme_rts:
+        rt = rng.choice(programme_rts)
     report = Lifecycle(rt, report_id)
     at = START + timedelta(days=rng.uniform(0, 120))
-    programme = rng.randrange(3) if rng.random() < 0.25 else None
-    body = content(rng, rt, programme)
+    body = content(rng, rt, programme, done_before(rng, at))
     report.submit(body, at)
     revision = 0
     tier_index = 0
@@ -165,7 +180,7 @@ def lifecycle(rng: random.Random, rt: str, report_id: UUID) -> list[Envelope]:
                 return report.events  # rejected, never revised
             revision += 1
             at += timedelta(hours=rng.uniform(1, 48))
-            body = content(rng, rt, programme)
+            body = content(rng, rt, programme, done_before(rng, at))
             report.revise(body, revision, at)
             tier_index = 0
             continue
@@ -179,8 +194,11 @@ def generate(seed: int, reports: int, rts: list[str] | None = None) -> list[Enve
     """`reports` lifecycles interleaved at random, each report's events in stream order."""
     rng = random.Random(seed)
     rts = rts or lubuklinggau_rts()
+    # Programmes of a few RTs (in two kelurahan), so that each gets several progress reports,
+    # at steps and verified in any order.
+    programme_rts = [*rts[:4], *rts[-4:]]
     streams = [
-        lifecycle(rng, rng.choice(rts), UUID(int=rng.getrandbits(128), version=4))
+        lifecycle(rng, rng.choice(rts), UUID(int=rng.getrandbits(128), version=4), programme_rts)
         for _ in range(reports)
     ]
     positions = [0] * len(streams)

@@ -6,18 +6,20 @@ since when, the last stream version applied). Each event updates those facts and
 report's RT, kelurahan, kecamatan and kota, so every figure can be read per month and per level
 by summing counters; nothing needs the events again.
 
-Months are WIB calendar months (`2026-03`), the time the thing happened: a report counts in the
-month it was submitted, a decision in the month it was taken, a verification in the month it
-was verified. Gauges that are not about a month (how many reports wait at each tier now) use the
-pseudo-month `NOW`.
+Months (`2026-03`) are those of what each counter is about. The work counts in the month of its
+activity date (the report's `activity_date`, what a city's yearly evaluation counts): the report,
+its kind and bidang, its verification and its fund progress. What verifiers do counts in the WIB
+month they did it: a decision in the month it was taken, an overdue in the month it was detected.
+The upload itself is counted too (`submitted`, in the WIB month it arrived). Gauges that are not
+about a month (how many reports wait at each tier now) use the pseudo-month `NOW`.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections import Counter
-from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from collections import defaultdict
+from dataclasses import asdict, astuple, dataclass, field, replace
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from sipokat.events.catalogue import (
@@ -48,6 +50,11 @@ def month_of(moment: datetime) -> str:
     return f"{local.year:04d}-{local.month:02d}"  # strftime costs three times as much
 
 
+def day_month(day: date) -> str:
+    """The month of a calendar date (an activity date is a local day already: no time zone)."""
+    return f"{day.year:04d}-{day.month:02d}"
+
+
 def decision_bucket(hours: float) -> int:
     """Index of the histogram bucket holding `hours` (a bucket's bound is inclusive)."""
     return bisect.bisect_left(DECISION_BUCKETS_HOURS, hours)
@@ -69,6 +76,9 @@ class ReportFacts:
     version: int = 0
     kind: str | None = None
     bidang: str | None = None
+    # The month the report's counters are in (its activity date); None in facts stored before
+    # it was recorded, whose counters are in `submitted_month`.
+    activity_month: str | None = None
     submitted_month: str | None = None
     # When the report was first submitted (ISO); None in facts stored before it was recorded.
     submitted_at: str | None = None
@@ -84,18 +94,57 @@ class ReportFacts:
         return cls(**doc)
 
 
+@dataclass(frozen=True)
+class ProgressReport:
+    """One verified progress report of a programme, as the programme's history keeps it."""
+
+    activity_date: str  # ISO date
+    verified_at: str  # ISO datetime
+    event_id: str
+    bidang_dana: str
+    amount: float
+    progress: int
+
+    @classmethod
+    def from_entry(cls, entry: list[Any]) -> ProgressReport:
+        if len(entry) == 5:  # stored before activity dates were kept: the verification's day
+            verified_at = entry[0]
+            day = datetime.fromisoformat(verified_at).astimezone(WIB).date().isoformat()
+            return cls(day, *entry)
+        return cls(*entry)
+
+    def to_entry(self) -> list[Any]:
+        return list(astuple(self))
+
+    @property
+    def month(self) -> str:
+        return self.activity_date[:7]
+
+    @property
+    def order(self) -> tuple[str, datetime, str]:
+        """The order of the work: activity date, then verification, then the event id."""
+        return self.activity_date, datetime.fromisoformat(self.verified_at), self.event_id
+
+    @property
+    def realised(self) -> float:
+        # A programme reported at 50% has used half its amount: the absorption figure.
+        return self.amount * self.progress / 100
+
+
 @dataclass
 class Programme:
     """A community-funded programme of one RT (PRODAMAS) and its verified progress reports.
 
-    Its state at any moment is its latest verified report by verification time, so reports of
-    one programme may arrive in any order (they are different reports) and the months still
-    get the same amounts.
+    Its state is its furthest verified progress: a report at a lower step than one already
+    verified (a 0% report approved after the 100% one) does not move it back; at the same step
+    the later report by activity date (then verification time) holds, a corrected amount. The
+    months get the state's changes in the order of the work (activity dates), so reports of one
+    programme may be verified in any order and the months still get the same amounts.
     """
 
     rt_code: str
     programme: str
-    # [verified_at ISO, event_id, bidang_dana, amount_rupiah, progress_percent], oldest first
+    # `ProgressReport.to_entry()` lists, in the order of the work
     history: list[list[Any]] = field(default_factory=list)
 
     def to_doc(self) -> dict[str, Any]:
@@ -105,21 +154,30 @@ class Programme:
     def from_doc(cls, doc: dict[str, Any]) -> Programme:
         return cls(**doc)
 
-    def monthly(self) -> Counter[tuple[str, str]]:
+    def reports(self) -> list[ProgressReport]:
+        return [ProgressReport.from_entry(entry) for entry in self.history]
+
+    def add(self, report: ProgressReport) -> None:
+        reports = [*self.reports(), report]
+        reports.sort(key=lambda r: r.order)
+        self.history = [r.to_entry() for r in reports]
+
+    def monthly(self) -> defaultdict[tuple[str, str], float]:
         """What the programme adds to each month's fund counters: the change of its state."""
-        amounts: Counter[tuple[str, str]] = Counter()
-        previous: list[Any] | None = None
-        for verified_at, _, bidang_dana, amount, progress in self.history:
-            month = month_of(datetime.fromisoformat(verified_at))
-            amounts[(month, f"programmes_p{progress}")] += 1
-            amounts[(month, f"fund_amount_{bidang_dana}")] += amount
-            # A programme reported at 50% has used half its amount: the absorption figure.
-            amounts[(month, f"fund_realised_{bidang_dana}")] += amount * progress / 100
-            if previous is not None:
-                _, _, old_bidang, old_amount, old_progress = previous
-                amounts[(month, f"fund_amount_{old_bidang}")] -= old_amount
-                amounts[(month, f"fund_realised_{old_bidang}")] -= old_amount * old_progress / 100
-            previous = [verified_at, _, bidang_dana, amount, progress]
+        amounts: defaultdict[tuple[str, str], float] = defaultdict(float)
+        state: ProgressReport | None = None
+        for report in self.reports():
+            month = report.month
+            amounts[(month, f"programmes_p{report.progress}")] += 1
+            # Walked in the order of the work, so at an equal step the later report holds.
+            if state is not None and report.progress < state.progress:
+                continue
+            if state is not None:
+                amounts[(month, f"fund_amount_{state.bidang_dana}")] -= state.amount
+                amounts[(month, f"fund_realised_{state.bidang_dana}")] -= state.realised
+            amounts[(month, f"fund_amount_{report.bidang_dana}")] += report.amount
+            amounts[(month, f"fund_realised_{report.bidang_dana}")] += report.realised
+            state = report
         return amounts
 
 
@@ -136,8 +194,9 @@ def programme_key(rt_code: str, programme: str) -> str:
     return f"{rt_code}|{programme.strip().casefold()}"
 
 
-def _content_deltas(month: str, content: ReportContent, sign: int) -> list[Delta]:
+def _report_deltas(month: str, content: ReportContent, sign: int) -> list[Delta]:
     return [
+        Delta(month, "reports", sign),
         Delta(month, f"kind_{content.kind}", sign),
         Delta(month, f"bidang_{content.bidang}", sign),
     ]
@@ -170,17 +229,19 @@ def _fund(
     if data.content.kind is not ReportKind.PROGRES_DANA or fund is None:
         return None, []
     after = Programme(data.wilayah.rt_code, fund.programme, list(before.history) if before else [])
-    entry = [
-        data.verified_at.isoformat(),
-        str(envelope.event_id),
-        fund.bidang_dana.value,
-        fund.amount_rupiah,
-        fund.progress_percent,
-    ]
-    after.history.append(entry)
-    after.history.sort(key=lambda h: (datetime.fromisoformat(h[0]), h[1]))
+    after.add(
+        ProgressReport(
+            data.content.activity_date.isoformat(),
+            data.verified_at.isoformat(),
+            str(envelope.event_id),
+            fund.bidang_dana.value,
+            fund.amount_rupiah,
+            fund.progress_percent,
+        )
+    )
     change = after.monthly()
-    change.subtract(before.monthly() if before else Counter())
+    for key, amount in (before.monthly() if before else {}).items():
+        change[key] -= amount
     deltas = [Delta(month, name, amount) for (month, name), amount in change.items() if amount]
     return after, deltas
 
@@ -206,23 +267,28 @@ def fold(
     data = envelope.data
     out = Outcome(facts)
     if isinstance(data, ReportSubmitted):
-        month = month_of(envelope.occurred_at)
-        facts.kind, facts.bidang, facts.submitted_month = (
-            data.content.kind,
-            data.content.bidang,
-            month,
-        )
+        month = day_month(data.content.activity_date)
+        facts.kind, facts.bidang = data.content.kind, data.content.bidang
+        facts.activity_month = month
+        facts.submitted_month = month_of(envelope.occurred_at)
         facts.submitted_at = envelope.occurred_at.isoformat()
-        out.deltas = [Delta(month, "reports", 1), *_content_deltas(month, data.content, 1)]
+        out.deltas = [
+            Delta(facts.submitted_month, "submitted", 1),
+            *_report_deltas(month, data.content, 1),
+        ]
         out.deltas += _start_waiting(facts, Tier.KELURAHAN, envelope.occurred_at)
     elif isinstance(data, ReportRevised):
-        if facts.submitted_month is not None and facts.kind and facts.bidang:
-            month = facts.submitted_month
+        # The report moves to its new activity month, kind and bidang (a rejection for
+        # `wrong_field` or a wrong date is followed by a revision that corrects it).
+        counted_in = facts.activity_month or facts.submitted_month
+        if counted_in is not None and facts.kind and facts.bidang:
             out.deltas = [
-                Delta(month, f"kind_{facts.kind}", -1),
-                Delta(month, f"bidang_{facts.bidang}", -1),
-                *_content_deltas(month, data.content, 1),
+                Delta(counted_in, "reports", -1),
+                Delta(counted_in, f"kind_{facts.kind}", -1),
+                Delta(counted_in, f"bidang_{facts.bidang}", -1),
+                *_report_deltas(day_month(data.content.activity_date), data.content, 1),
             ]
+            facts.activity_month = day_month(data.content.activity_date)
         facts.kind, facts.bidang = data.content.kind, data.content.bidang
         out.deltas += _start_waiting(facts, Tier.KELURAHAN, envelope.occurred_at)
     elif isinstance(data, ReportApproved):
@@ -232,8 +298,8 @@ def fold(
         out.deltas = _decision(facts, data.tier, "rejected", data.decided_at)
         out.deltas += _start_waiting(facts, None, data.decided_at)
     elif isinstance(data, ReportVerified):
-        month = month_of(data.verified_at)
-        facts.verified_month = month
+        month = day_month(data.content.activity_date)  # the verified work's month
+        facts.verified_month = month_of(data.verified_at)
         out.deltas = _start_waiting(facts, None, data.verified_at)
         out.deltas += [
             Delta(month, "verified", 1),

@@ -1,6 +1,8 @@
 """Each read model's answer for an area and a period, read from the counter documents.
 
-Every answer is a `Result`: the JSON body and the table a CSV export writes.
+Every answer is a `Result`: the JSON body and the table a CSV export writes. A period selects
+counters by their month: the work (reports, verified reports, funds) by its activity date, the
+verifiers' decisions and overdue notices by when they happened (see `domain`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from sipokat.wilayah import Directory
 
 # `find` needs a limit; the counter documents of one area are bounded by its RTs times months.
 _ALL = 10_000_000
+# Said in every row keyed by month, so a CSV export read on its own says it too.
+MONTH_BY = {"month_by": "activity_date"}
 
 
 @dataclass
@@ -147,6 +151,7 @@ class Reader:
                 "rt_name": d["name"],
                 "kelurahan_code": d["kelurahan_code"],
                 "month": d["month"],
+                **MONTH_BY,
                 "verified": int(d.get("verified", 0)),
                 "counts_for_performance": int(d.get("verified_counting", 0)),
             }
@@ -192,7 +197,10 @@ class Reader:
             rows.append(
                 {
                     "month": month,
+                    **MONTH_BY,
                     "reports": int(c.get("reports", 0)),
+                    # The same reports by when they were uploaded (submitted).
+                    "reports_submitted": int(c.get("submitted", 0)),
                     "verified": int(c.get("verified", 0)),
                     "counts_for_performance": int(c.get("verified_counting", 0)),
                     **{f"approved_{t}": int(c.get(f"approved_{t}", 0)) for t in Tier},

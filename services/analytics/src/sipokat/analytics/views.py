@@ -1,7 +1,7 @@
 """The read model's documents, folded from events.
 
 - `analytics_reports`: one facts document per report (see `domain.ReportFacts`);
-- `analytics_programmes`: the latest verified state of each RT's funded programme;
+- `analytics_programmes`: the verified progress reports of each RT's funded programme;
 - `analytics_<level>` for kota, kecamatan, kelurahan and rt: one counter document per area and
   month, keyed `<code>|<month>`, carrying the area's name and the codes above it so `find` can
   select an area's children by equality;
@@ -159,7 +159,14 @@ class _Batch:
                     "month": pending.month,
                 }
                 for counter, amount in pending.counters.items():
-                    doc[counter] = doc.get(counter, 0) + amount
+                    value = doc.get(counter, 0) + amount
+                    # A counter back at zero is dropped, as if never touched: a programme's
+                    # steps folded in another order pass through other months' amounts, and the
+                    # documents must not depend on the order (readers take a missing one as 0).
+                    if value:
+                        doc[counter] = value
+                    else:
+                        doc.pop(counter, None)
                 docs[key] = doc
             await tx.put_many(collection, docs)
 

@@ -8,6 +8,7 @@ itself is wrong), not problem details, because that is what Open311 clients pars
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -55,30 +56,47 @@ def _served(request: Request) -> dict[str, str]:
     return {city.code: city.name for city in reader_of(request).directory.cities}
 
 
+# What an XML 1.0 document cannot hold at all, not even as a character reference (the `Char`
+# production): the C0 controls but tab, newline and CR, the surrogates, U+FFFE and U+FFFF.
+# ElementTree writes them as they are, and one of them makes the whole answer unparseable.
+# Reports in the log may hold any of them, whatever the catalogue accepts today.
+_NOT_XML_CHAR = re.compile(r"[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# A lone surrogate cannot be written in UTF-8 either (JSON then fails to encode).
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return _NOT_XML_CHAR.sub(REPLACEMENT, str(value))
 
 
 def to_xml(root: str, item: str, rows: Rows) -> bytes:
+    """The rows as XML 1.0; a character XML cannot hold becomes U+FFFD."""
     tree = ET.Element(root)
     for row in rows:
         element = ET.SubElement(tree, item)
         for name, value in row.items():
             ET.SubElement(element, name).text = _text(value)
+    text = ET.tostring(tree, encoding="unicode")
+    # A parser reads a raw CR as a newline; the reference keeps it. Only text holds one here.
+    text = text.replace("\r", "&#13;")
     # Written by hand: ElementTree's declaration uses single quotes, which some clients reject.
-    body: bytes = ET.tostring(tree, encoding="unicode").encode()
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + text.encode()
+
+
+def to_json(rows: Rows) -> bytes:
+    """The rows as JSON (UTF-8): every other character is representable, escaped or not."""
+    return _SURROGATE.sub(REPLACEMENT, json.dumps(rows, ensure_ascii=False)).encode()
 
 
 def render(rows: Rows, fmt: str, root: str, item: str, status: int = 200) -> Response:
     if fmt == "xml":
         return Response(to_xml(root, item, rows), status, media_type=XML)
-    body = json.dumps(rows, ensure_ascii=False).encode()
-    return Response(body, status, media_type=JSON)
+    return Response(to_json(rows), status, media_type=JSON)
 
 
 def error_response(error: Open311Error, fmt: str) -> Response:
