@@ -360,7 +360,7 @@ async def hold_if_rebuilding(tx: ViewTransaction, view: LogView) -> None:
 
 
 async def apply_live(
-    database: Database,
+    views: ViewStore,
     view: LogView,
     envelopes: Sequence[Envelope],
     poll: float = 0.5,
@@ -379,7 +379,7 @@ async def apply_live(
     event_ids = [e.event_id for e in envelopes]
     while True:
         try:
-            await database.views.apply_each_once(event_ids, effect)
+            await views.apply_each_once(event_ids, effect)
             return applied
         except _Rebuilding:
             await asyncio.sleep(poll)
@@ -390,7 +390,7 @@ def live_batch_handler(database: Database, view: LogView, poll: float = 0.5) -> 
     while a rebuild runs."""
 
     async def handle(envelopes: Sequence[Envelope]) -> None:
-        await apply_live(database, view, envelopes, poll)
+        await apply_live(database.views, view, envelopes, poll)
 
     return handle
 
@@ -408,4 +408,4 @@ def live_handler(database: Database, view: LogView, poll: float = 0.5) -> Handle
 async def apply_set_aside(database: Database, view: LogView, event: SetAsideEvent) -> None:
     """The retry of an event the rebuild set aside: fold it as the live queue would (raises
     while it still cannot be applied)."""
-    await apply_live(database, view, [parsed(event)])
+    await apply_live(database.views, view, [parsed(event)])
