@@ -29,7 +29,8 @@ from sipokat.events.broker.consumer import (
 from sipokat.events.broker.eventlog import LogEntry, read_event_log
 from sipokat.events.broker.relay import CHECKPOINT, Relay
 from sipokat.events.broker.topology import declare_exchange, declare_service_queue
-from sipokat.events.store import Database, ViewTransaction
+from sipokat.events.setaside import SetAside
+from sipokat.events.store import Database, SetAsideEvent, ViewTransaction
 from sipokat.events.store.sqlite import SqliteDatabase
 from sipokat.events.testing import (
     RabbitBroker,
@@ -563,6 +564,67 @@ async def test_failing_handler_is_retried_then_dead_lettered(
     assert Envelope.model_validate_json(dead.body) == poison
     queue = await channel.declare_queue(topology.service_queue("fragile"), passive=True)
     assert queue.declaration_result.message_count == 0
+
+
+async def test_a_handler_failure_is_set_aside_in_the_store_and_the_consumer_goes_on(
+    rabbitmq_url: str,
+    topology: TrackedTopology,
+    sqlite_database: Database,
+    consumer_db: Database,
+    channel: AbstractChannel,
+) -> None:
+    poison = make_submitted()
+    good = [make_submitted() for _ in range(3)]
+    count = counting_handler(consumer_db)
+    broken = True
+
+    async def handler(envelope: Envelope) -> None:
+        if broken and envelope.event_id == poison.event_id:
+            raise OverflowError("Integer exceeds 64-bit range")
+        await count(envelope)
+
+    set_aside = SetAside(consumer_db.views)
+    outcomes: list[str] = []
+    relay = Relay(sqlite_database.events, rabbitmq_url, topology, poll_interval=0.1)
+    consumer = Consumer(
+        rabbitmq_url,
+        topology,
+        "keeper",
+        ["report.#"],
+        handler,
+        retry=FAST_RETRY,
+        on_outcome=outcomes.append,
+        set_aside=lambda envelope, exc: set_aside.keep_envelope("keeper", envelope, exc),
+    )
+    async with running(relay, consumer):
+        await eventually(lambda: consumer_ready(consumer))
+        await append_each(sqlite_database, [good[0], poison, *good[1:]], relay)
+        await eventually(lambda: consumer.stats.consumed == len(good) and consumer.stats.set_aside)
+
+    assert consumer.stats.set_aside == 1 and consumer.stats.dead_lettered == {}
+    assert outcomes.count("set_aside") == 1
+    [kept] = await consumer_db.views.set_aside_events("keeper")
+    assert kept.key == str(poison.event_id)
+    assert kept.reason == "OverflowError: Integer exceeds 64-bit range"
+    assert kept.routing_key == "report.submitted" and kept.stream_id == poison.stream_id
+    assert Envelope.from_json(kept.body) == poison
+    dlq = await channel.declare_queue(topology.dead_letter_queue("keeper"), passive=True)
+    assert dlq.declaration_result.message_count == 0
+    queue = await channel.declare_queue(topology.service_queue("keeper"), passive=True)
+    assert queue.declaration_result.message_count == 0
+
+    # Still broken: it stays, counted again; once fixed, the retry applies it and lets it go.
+    async def apply(event: SetAsideEvent) -> None:
+        await handler(Envelope.from_json(event.body))
+
+    outcome = await set_aside.retry({"keeper": apply})
+    assert [e.key for e in outcome.still_set_aside] == [kept.key] and not outcome.applied
+    assert (await consumer_db.views.set_aside_events("keeper"))[0].failures == 2
+    broken = False
+    outcome = await set_aside.retry({"keeper": apply})
+    assert [e.key for e in outcome.applied] == [kept.key]
+    assert await consumer_db.views.set_aside_events() == []
+    assert await consumer_db.views.get("totals", "all") == {"n": len(good) + 1}
 
 
 @pytest.mark.parametrize(

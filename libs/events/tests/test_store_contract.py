@@ -7,13 +7,15 @@ server is reachable), so every test here runs once per backend.
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 
 from sipokat.events import Envelope
 from sipokat.events.store import ConcurrencyConflict, Database, ViewTransaction
-from sipokat.events.store.base import AppendResult
+from sipokat.events.store.base import AppendResult, SetAsideEvent
 from sipokat.events.testing import (
     DatabaseFactory,
     make_approved,
@@ -727,3 +729,77 @@ async def test_concurrent_lease_takers_get_one_winner(database_factory: Database
         *(handle.events.hold_lease("relay", holder, ttl=30) for holder, handle in takers)
     )
     assert results.count(True) == 1
+
+
+# ---------------------------------------------------------------- set-aside events
+
+
+def _set_aside(reader: str, key: str, reason: str, at: datetime, **more: Any) -> SetAsideEvent:
+    return SetAsideEvent(
+        reader=reader,
+        key=key,
+        body=b'{"amount_rupiah": 1e30}',
+        reason=reason,
+        set_aside_at=at,
+        **more,
+    )
+
+
+async def test_set_aside_events_are_kept_per_reader_counted_and_released(
+    database: Database,
+) -> None:
+    views = database.views
+    assert await views.set_aside_events() == []
+    assert await views.set_aside_counts() == {}
+    first = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    event_id = str(uuid4())
+    await views.set_aside(
+        _set_aside(
+            "analytics.rebuild",
+            event_id,
+            "OverflowError: too big",
+            first,
+            routing_key="report.submitted",
+            stream_id="report-1",
+        )
+    )
+    await views.set_aside(_set_aside("analytics.consumer", event_id, "TypeError: x", first))
+    await views.set_aside(
+        _set_aside("analytics.rebuild", "sha256:ab", "ValidationError: no", first + timedelta(1))
+    )
+
+    kept = await views.set_aside_events("analytics.rebuild")
+    assert [(e.key, e.reason, e.failures) for e in kept] == [
+        (event_id, "OverflowError: too big", 1),
+        ("sha256:ab", "ValidationError: no", 1),
+    ]
+    assert kept[0].body == b'{"amount_rupiah": 1e30}'
+    assert kept[0].routing_key == "report.submitted" and kept[0].stream_id == "report-1"
+    assert kept[0].set_aside_at == first
+    assert await views.set_aside_counts() == {"analytics.rebuild": 2, "analytics.consumer": 1}
+    assert len(await views.set_aside_events()) == 3
+    assert len(await views.set_aside_events(limit=1)) == 1
+
+    # Set aside again (a retry that failed): one entry, the new reason and time, counted.
+    again = first + timedelta(days=2)
+    await views.set_aside(_set_aside("analytics.rebuild", event_id, "KeyError: 'x'", again))
+    entry = next(e for e in await views.set_aside_events("analytics.rebuild") if e.key == event_id)
+    assert (entry.reason, entry.failures, entry.set_aside_at) == ("KeyError: 'x'", 2, again)
+
+    # A reset of the views keeps them: they are what the readers could not apply.
+    await views.reset()
+    assert await views.set_aside_counts() == {"analytics.rebuild": 2, "analytics.consumer": 1}
+
+    assert await views.release("analytics.rebuild", event_id) == 1
+    assert await views.release("analytics.rebuild", event_id) == 0
+    assert await views.set_aside_counts() == {"analytics.rebuild": 1, "analytics.consumer": 1}
+    assert await views.release("analytics.rebuild") == 1
+    assert await views.set_aside_counts() == {"analytics.consumer": 1}
+
+
+async def test_set_aside_events_survive_reopening(database_factory: DatabaseFactory) -> None:
+    database = await database_factory()
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    await database.views.set_aside(_set_aside("verification.views", "k", "E: e", at))
+    reopened = await database_factory()
+    assert [e.key for e in await reopened.views.set_aside_events()] == ["k"]

@@ -54,7 +54,9 @@ async def _service(
     async with service_client(app) as client:
         runtime = runtime_of_app(app)
         # What the consumer does with intake's event, without waiting for the broker.
-        record = handlers.intake_event_handler(runtime.database, settings.policy())
+        record = handlers.intake_event_handler(
+            runtime.database, settings.policy(), runtime.set_aside
+        )
         yield client, record
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from sipokat.events.catalogue import RejectionReason
 from sipokat.events.envelope import Envelope
+from sipokat.events.setaside import SetAside
 from sipokat.events.store import Database
 from sipokat.events.testing import DatabaseFactory, make_revised, make_submitted
 from sipokat.verification import handlers, views
@@ -25,7 +26,7 @@ REJECT = Reject(RejectionReason.INCOMPLETE, "Lengkapi daftar hadir")
 async def submit(database: Database, report_id: UUID | None = None) -> Envelope:
     submitted = make_submitted(report_id, correlation_id="req-submit")
     submitted = submitted.model_copy(update={"occurred_at": MONDAY})
-    await handlers.intake_event_handler(database, POLICY)(submitted)
+    await handlers.intake_event_handler(database, POLICY, SetAside(database.views))(submitted)
     return submitted
 
 
@@ -42,6 +43,7 @@ async def decide(
         database,
         append or database.events.append,
         POLICY,
+        SetAside(database.views),
         report_id,
         decider,
         command,
@@ -58,7 +60,9 @@ async def test_intake_events_are_recorded_once_and_not_published_again(
     database: Database,
 ) -> None:
     submitted = await submit(database)
-    await handlers.intake_event_handler(database, POLICY)(submitted)  # redelivered
+    await handlers.intake_event_handler(database, POLICY, SetAside(database.views))(
+        submitted
+    )  # redelivered
     stream = await database.events.read_stream(submitted.stream_id)
     assert [e.event_id for e in stream] == [submitted.event_id]
     assert await database.events.read_from(0, 10, publishable_only=True) == []
@@ -76,7 +80,7 @@ async def test_a_backlog_of_intake_events_in_one_batch_gives_the_same_documents(
         for _ in range(5)
     ]
     backlog = [*submitted, submitted[2]]  # one delivered twice
-    handle = handlers.intake_event_handler(one_by_one, POLICY)
+    handle = handlers.intake_event_handler(one_by_one, POLICY, SetAside(one_by_one.views))
     for envelope in backlog:
         await handle(envelope)
     await handlers.intake_events_batch_handler(batched, POLICY)(backlog)
@@ -190,7 +194,7 @@ async def test_views_rebuilt_from_the_event_store_equal_the_live_ones(
     await decide(database, ids[0], LURAH, Approve())
     await decide(database, ids[1], LURAH, REJECT)
     revised = make_revised(ids[1], stream_version=3)
-    await handlers.intake_event_handler(database, POLICY)(revised)
+    await handlers.intake_event_handler(database, POLICY, SetAside(database.views))(revised)
     for official in (LURAH, CAMAT, PEMKOT):
         await decide(database, ids[2], official, Approve())
 
@@ -201,7 +205,7 @@ async def test_views_rebuilt_from_the_event_store_equal_the_live_ones(
         )
 
     live = await snapshot()
-    assert await views.rebuild(database, POLICY) == 4
+    assert await views.rebuild(database, POLICY, SetAside(database.views)) == 4
     assert await snapshot() == live
     statuses = {d["report_id"]: d["status"] for d in live[0]}
     assert statuses == {
@@ -216,7 +220,7 @@ async def test_a_late_redelivery_does_not_move_a_view_back(database: Database) -
     submitted = await submit(database)
     report_id = report_of(submitted)
     await decide(database, report_id, LURAH, Approve())
-    await handlers.intake_event_handler(database, POLICY)(submitted)
+    await handlers.intake_event_handler(database, POLICY, SetAside(database.views))(submitted)
     await views.refresh(database, submitted.stream_id, POLICY)
     doc = await database.views.get(views.REPORTS, str(report_id))
     assert doc is not None and doc["status"] == "awaiting_kecamatan"
@@ -235,9 +239,27 @@ async def test_a_passed_deadline_is_flagged_once(database: Database) -> None:
     report_id = report_of(await submit(database))
     due = MONDAY.replace(day=5, hour=17)
     flag = handlers.flag_overdue
-    assert await flag(database, database.events.append, POLICY, due - timedelta(seconds=1)) == 0
-    assert await flag(database, database.events.append, POLICY, due) == 1
-    assert await flag(database, database.events.append, POLICY, due + timedelta(days=9)) == 0
+    assert (
+        await flag(
+            database,
+            database.events.append,
+            POLICY,
+            SetAside(database.views),
+            due - timedelta(seconds=1),
+        )
+        == 0
+    )
+    assert await flag(database, database.events.append, POLICY, SetAside(database.views), due) == 1
+    assert (
+        await flag(
+            database,
+            database.events.append,
+            POLICY,
+            SetAside(database.views),
+            due + timedelta(days=9),
+        )
+        == 0
+    )
     [notice] = await overdue_events(database, report_id)
     assert notice.routing_key == "report.overdue.kelurahan"
     assert notice.correlation_id == "req-submit"  # the chain the submission started
@@ -252,8 +274,8 @@ async def test_two_schedulers_on_one_store_flag_a_deadline_once(
     ids = [report_of(await submit(first)) for _ in range(5)]
     late = MONDAY + timedelta(days=10)
     counts = await asyncio.gather(
-        handlers.flag_overdue(first, first.events.append, POLICY, late),
-        handlers.flag_overdue(second, second.events.append, POLICY, late),
+        handlers.flag_overdue(first, first.events.append, POLICY, SetAside(first.views), late),
+        handlers.flag_overdue(second, second.events.append, POLICY, SetAside(second.views), late),
     )
     assert sum(counts) == 5
     for report_id in ids:
@@ -271,13 +293,19 @@ async def test_a_deadline_that_passed_while_down_is_flagged_after_a_restart(
 
     after = await database_factory()
     late = MONDAY + timedelta(days=10)
-    assert await views.catch_up(after, POLICY) == 1
-    assert await handlers.flag_overdue(after, after.events.append, POLICY, late) == 1
+    assert await views.catch_up(after, POLICY, SetAside(after.views)) == 1
+    assert (
+        await handlers.flag_overdue(after, after.events.append, POLICY, SetAside(after.views), late)
+        == 1
+    )
     await after.close()
 
     again = await database_factory()
-    await views.catch_up(again, POLICY)
-    assert await handlers.flag_overdue(again, again.events.append, POLICY, late) == 0
+    await views.catch_up(again, POLICY, SetAside(again.views))
+    assert (
+        await handlers.flag_overdue(again, again.events.append, POLICY, SetAside(again.views), late)
+        == 0
+    )
     assert len(await overdue_events(again, report_of(submitted))) == 1
 
 
@@ -286,7 +314,7 @@ async def test_a_long_catch_up_lets_the_event_loop_serve_others(database: Databa
     for _ in range(3 * views._CATCH_UP_BATCH):
         await database.events.append([make_submitted()], publish=False)
     turns = 0
-    catching_up = asyncio.create_task(views.catch_up(database, POLICY))
+    catching_up = asyncio.create_task(views.catch_up(database, POLICY, SetAside(database.views)))
 
     while not catching_up.done():
         turns += 1

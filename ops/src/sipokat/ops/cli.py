@@ -4,6 +4,7 @@ sipokat run                      start the four services (SQLite stores), print 
 sipokat token --role lurah --wilayah 16.73.02.1019    mint a development token
 sipokat schemas --out docs/events                     write the events' JSON Schemas
 sipokat demo --rate 2 --duration 300                  simulate a city against a running platform
+sipokat set-aside list analytics                      events a service's readers set aside
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from sipokat.ops.demo import DemoConfig, DemoSummary, run_demo
 from sipokat.ops.demo.console import ProgressBar, format_summary
 from sipokat.ops.launcher import SERVICES, run_platform
 from sipokat.ops.rebuild import REBUILD_PATHS, rebuild
+from sipokat.ops.setaside import list_set_aside, retry_set_aside
 from sipokat.ops.status import print_status
 from sipokat.runtime.auth import mint_token
 from sipokat.runtime.settings import ServiceSettings
@@ -111,6 +113,12 @@ def _inspect(letters: list[DeadLetter], args: argparse.Namespace) -> int:
     for message_id in sorted(missing):
         print(f"no dead letter {message_id} among the first {args.limit}", file=sys.stderr)
     return 1 if missing else 0
+
+
+def _set_aside(args: argparse.Namespace) -> int:
+    if args.action == "list":
+        return list_set_aside(args.service, ServiceSettings(), args.reader, args.limit, args.body)
+    return retry_set_aside(args.service, ServiceSettings(), args.reader, args.key)
 
 
 def _rebuild(args: argparse.Namespace) -> int:
@@ -207,6 +215,17 @@ def main(argv: list[str] | None = None) -> int:
         help="inspect: these; replay: only these (repeatable)",
     )
     dlq.set_defaults(func=_dlq)
+
+    set_aside = commands.add_parser(
+        "set-aside", help="list or retry the events a service's readers could not apply"
+    )
+    set_aside.add_argument("action", choices=["list", "retry"])
+    set_aside.add_argument("service", choices=SERVICES)
+    set_aside.add_argument("--reader", help="only this reader's (e.g. analytics.rebuild)")
+    set_aside.add_argument("--key", help="retry: only this event (its id)")
+    set_aside.add_argument("--limit", type=int, default=100, help="list at most this many")
+    set_aside.add_argument("--body", action="store_true", help="list: show the events' bodies")
+    set_aside.set_defaults(func=_set_aside)
 
     rebuild_views = commands.add_parser("rebuild", help="rebuild a running service's views")
     rebuild_views.add_argument("service", choices=sorted(REBUILD_PATHS))

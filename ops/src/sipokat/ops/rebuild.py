@@ -1,7 +1,8 @@
 """`sipokat rebuild SERVICE`: ask a running service, through the gateway, to rebuild its views.
 
-The services rebuild in-process (verification refolds from its event store; analytics replays the
-event log while answering 503), so the CLI only starts the job and, for analytics, follows it.
+The services rebuild in-process (verification refolds from its event store; analytics and
+notification replay the event log while answering 503), so the CLI only starts the job and, for
+those that run it in the background, follows it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sipokat.runtime.settings import DEFAULT_PORTS, ServiceSettings
 REBUILD_PATHS = {
     "verification": "/v1/verification/rebuild",
     "analytics": "/v1/analytics/rebuild",
+    "notification": "/v1/notifications/rebuild",
 }
 
 
@@ -33,7 +35,7 @@ def rebuild(service: str, settings: ServiceSettings, gateway: str | None = None)
         print(f"{service}: {started.json()}")
         if started.status_code != 202:
             return 0
-        while True:  # analytics rebuilds in the background: follow it
+        while True:  # rebuilding in the background: follow it
             time.sleep(1)
             status = client.get(path).json().get("status") or {}
             print(f"{service}: {status}")

@@ -1,5 +1,8 @@
 """`sipokat status`: every service's readiness, and the depth of its queue and dead letters.
 
+A check that does not pass is shown with its output: `readers:set_aside` (warn) names the
+readers that set events aside and how many (then `sipokat set-aside list SERVICE`).
+
 Each service is asked at `SIPOKAT_<SERVICE>_URL` when set (the variables the gateway routes
 with, e.g. SIPOKAT_VERIFICATION_URL), else on 127.0.0.1 at its default port.
 """
@@ -32,6 +35,9 @@ def print_status(settings: ServiceSettings) -> int:
                 for name, entries in body.get("checks", {}).items()
             )
             print(f"{service:13} {body['status']:5} {checks}")
+            for name, entries in body.get("checks", {}).items():
+                if entries[0]["status"] != "pass" and entries[0].get("output"):
+                    print(f"{'':19} {name}: {entries[0]['output']}")
             healthy &= body["status"] != "fail"
         except (httpx.HTTPError, ValueError) as exc:
             print(f"{service:13} down  ({exc.__class__.__name__}: {exc})")

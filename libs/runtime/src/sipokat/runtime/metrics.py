@@ -37,6 +37,14 @@ RELAY_LAG = Gauge("sipokat_relay_lag_events", "Stored events not yet published",
 CONSUMER_LAG = Gauge(
     "sipokat_consumer_lag_messages", "Messages waiting in the service queue", ["service"]
 )
+EVENTS_SET_ASIDE = Counter(
+    "sipokat_events_set_aside_total",
+    "Events a reader could not apply and set aside",
+    ["service", "reader"],
+)
+SET_ASIDE = Gauge(
+    "sipokat_set_aside_events", "Events set aside now, awaiting a retry", ["service", "reader"]
+)
 BROKER_CONNECTED = Gauge("sipokat_broker_connected", "1 while connected to RabbitMQ", ["link"])
 
 

@@ -21,7 +21,8 @@ from sipokat.events.broker.connection import BrokerLink
 from sipokat.events.broker.consumer import BatchHandler, Consumer, Handler
 from sipokat.events.broker.relay import Relay
 from sipokat.events.envelope import Envelope
-from sipokat.events.store import Database, open_database
+from sipokat.events.setaside import Retry, SetAside, parsed
+from sipokat.events.store import Database, SetAsideEvent, open_database
 from sipokat.runtime import metrics
 from sipokat.runtime.auth import TokenVerifier
 from sipokat.runtime.health import Check, CheckResult, health_router
@@ -34,6 +35,7 @@ from sipokat.runtime.limits import (
 from sipokat.runtime.logging import configure_logging
 from sipokat.runtime.middleware import RequestContextMiddleware
 from sipokat.runtime.problems import document_validation_problems, install_problem_handlers
+from sipokat.runtime.setaside import set_aside_check, set_aside_router
 from sipokat.runtime.settings import ServiceSettings
 from sipokat.wilayah import configured_directory
 
@@ -75,6 +77,29 @@ class ServiceRuntime:
         self.consumer: Consumer | None = None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._set_aside: SetAside | None = None
+        # Each reader's way to re-apply an event it set aside (see `sipokat.events.setaside`).
+        self.retries: dict[str, Retry] = {}
+
+    @property
+    def consumer_reader(self) -> str:
+        """The reader name under which the live consumer sets events aside."""
+        return f"{self.name}.consumer"
+
+    @property
+    def set_aside(self) -> SetAside:
+        if self._set_aside is None:
+            raise RuntimeError(f"{self.name} is not started")
+        return self._set_aside
+
+    def add_reader(self, name: str, retry: Retry) -> None:
+        self.retries[name] = retry
+
+    async def update_set_aside_gauge(self) -> dict[str, int]:
+        counts = await self.database.views.set_aside_counts()
+        for reader in {*self.retries, *counts}:
+            metrics.SET_ASIDE.labels(self.name, reader).set(counts.get(reader, 0))
+        return counts
 
     @property
     def database(self) -> Database:
@@ -86,6 +111,10 @@ class ServiceRuntime:
         s = self.settings
         self._database = await open_database(
             s.store_backend, service=self.name, data_dir=s.data_dir, mongodb_url=s.mongodb_url
+        )
+        counted = metrics.EVENTS_SET_ASIDE
+        self._set_aside = SetAside(
+            self._database.views, lambda reader: counted.labels(self.name, reader).inc()
         )
         if self.publishes:
             self.relay = Relay(
@@ -100,15 +129,23 @@ class ServiceRuntime:
         if self.subscription is not None:
             consumed = metrics.EVENTS_CONSUMED
             batch_handler = self.subscription.batch_handler
+            handler = self.subscription.handler(self._database)
+            set_aside, reader = self.set_aside, self.consumer_reader
+
+            async def apply_again(event: SetAsideEvent) -> None:
+                await handler(parsed(event))
+
+            self.add_reader(reader, apply_again)
             self.consumer = Consumer(
                 s.rabbitmq_url,
                 s.topology,
                 self.name,
                 self.subscription.bindings,
-                self.subscription.handler(self._database),
+                handler,
                 on_outcome=lambda outcome: consumed.labels(self.name, outcome).inc(),
                 batch_handler=batch_handler(self._database) if batch_handler else None,
                 on_handled=metrics.event_delay_observer(self.name),
+                set_aside=lambda envelope, exc: set_aside.keep_envelope(reader, envelope, exc),
             )
             self._spawn(self.consumer.run(self._stop))
         for job in self.background:
@@ -177,6 +214,7 @@ class ServiceRuntime:
         checks: dict[str, Check] = {
             "store:reachable": self.check_store,
             "broker:connection": self.check_broker,
+            "readers:set_aside": lambda: set_aside_check(self),
         }
         if self.publishes:
             checks["relay:lag"] = self.check_relay_lag
@@ -236,7 +274,11 @@ def create_service_app(
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics() -> Response:
+        with contextlib.suppress(Exception):  # the store's answer is the gauge's, when it has one
+            await runtime.update_set_aside_gauge()
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    app.include_router(set_aside_router(runtime))
 
     for router in routers:
         app.include_router(router)

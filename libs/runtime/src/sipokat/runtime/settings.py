@@ -34,6 +34,9 @@ class ServiceSettings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("RABBITMQ_STREAM_URL", "SIPOKAT_RABBITMQ_STREAM_URL"),
     )
+    # A replay of the event log over AMQP 0-9-1 (a view rebuild) ends once no event arrived for
+    # this long (the native reader stops at the log's last entry instead).
+    rebuild_idle_seconds: float = Field(default=2.0, gt=0)
 
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"

@@ -10,8 +10,15 @@ from fastapi import FastAPI
 
 from sipokat.analytics.entrypoints import api, open311, pages, public
 from sipokat.analytics.queries import Reader
-from sipokat.analytics.rebuild import Rebuilds, live_batch_handler, live_handler
+from sipokat.analytics.rebuild import (
+    VIEW,
+    Rebuilds,
+    apply_set_aside,
+    live_batch_handler,
+    live_handler,
+)
 from sipokat.analytics.settings import AnalyticsSettings
+from sipokat.events.store import SetAsideEvent
 from sipokat.runtime.service import ServiceRuntime, Subscription, create_service_app
 from sipokat.wilayah import load_default_directory
 
@@ -23,6 +30,11 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(
         "analytics", settings, subscription=Subscription(BINDINGS, live_handler, live_batch_handler)
     )
+
+    async def apply_again(event: SetAsideEvent) -> None:
+        await apply_set_aside(runtime.database, event)
+
+    runtime.add_reader(VIEW.reader, apply_again)
     app = create_service_app(
         runtime,
         [api.router, public.router, open311.router, pages.router],
@@ -40,10 +52,12 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
             )
             app.state.analytics_rebuilds = Rebuilds(
                 database,
+                VIEW,
                 settings.rabbitmq_url,
                 settings.topology,
                 settings.rebuild_idle_seconds,
                 stream_url=settings.rabbitmq_stream_url,
+                set_aside=runtime.set_aside,
             )
             yield
 

@@ -11,14 +11,16 @@ from fastapi import FastAPI
 
 from sipokat.events.broker.broadcast import Broadcast
 from sipokat.events.broker.connection import BrokerLink
-from sipokat.events.store import Document, open_database
+from sipokat.events.logrebuild import Rebuilds, apply_set_aside
+from sipokat.events.store import Document, SetAsideEvent, open_database
 from sipokat.notification.delivery import Deliverer, run_worker
 from sipokat.notification.digest import run_daily, send_digests
-from sipokat.notification.entrypoints import inbox, subscriptions
+from sipokat.notification.entrypoints import inbox, rebuild, subscriptions
 from sipokat.notification.handlers import Notifier
 from sipokat.notification.ledger import Ledger
 from sipokat.notification.live import Hub, deliver_encoded, encode
 from sipokat.notification.settings import NotificationSettings
+from sipokat.notification.views import VIEW
 from sipokat.runtime.health import Check, CheckResult
 from sipokat.runtime.service import ServiceRuntime, Subscription, create_service_app
 
@@ -45,6 +47,7 @@ class NotificationRuntime(ServiceRuntime):
         self.hub.send = lambda recipient, item: self.live.send(encode(recipient, item))
         self.wake = asyncio.Event()  # set when a delivery is planned
         self._ledger: Ledger | None = None
+        self._rebuilds: Rebuilds | None = None
         super().__init__(
             "notification",
             settings,
@@ -56,6 +59,17 @@ class NotificationRuntime(ServiceRuntime):
             background=[share_live_items, deliver]
             + ([daily_digest] if settings.digest_enabled else []),
         )
+
+        async def fold_again(event: SetAsideEvent) -> None:  # a retry only folds, like a rebuild
+            await apply_set_aside(self.database, VIEW, event)
+
+        self.add_reader(VIEW.reader, fold_again)
+
+    @property
+    def rebuilds(self) -> Rebuilds:
+        if self._rebuilds is None:
+            raise RuntimeError("notification is not started")
+        return self._rebuilds
 
     @property
     def ledger(self) -> Ledger:
@@ -85,6 +99,15 @@ class NotificationRuntime(ServiceRuntime):
         except BaseException:
             await self._close_ledger()
             raise
+        self._rebuilds = Rebuilds(
+            self.database,
+            VIEW,
+            s.rabbitmq_url,
+            s.topology,
+            s.rebuild_idle_seconds,
+            stream_url=s.rabbitmq_stream_url,
+            set_aside=self.set_aside,
+        )
 
     async def stop(self) -> None:
         try:
@@ -134,5 +157,7 @@ async def daily_digest(runtime: ServiceRuntime, stop: asyncio.Event) -> None:
 def create_app(settings: NotificationSettings | None = None) -> FastAPI:
     runtime = NotificationRuntime(settings or NotificationSettings())
     return create_service_app(
-        runtime, [inbox.router, subscriptions.router], title="Sipokat notification"
+        runtime,
+        [inbox.router, subscriptions.router, rebuild.router],
+        title="Sipokat notification",
     )

@@ -13,13 +13,14 @@ from typing import Any
 from uuid import UUID
 
 from sipokat.events.envelope import Envelope, utc_now
-from sipokat.events.store import Document, ViewStore, ViewTransaction
+from sipokat.events.logrebuild import apply_live
+from sipokat.events.store import Document, ViewStore
 from sipokat.notification import ledger as L
 from sipokat.notification.domain import Notice, facts, notices, topic_matches
 from sipokat.notification.ledger import Ledger
 from sipokat.notification.live import Hub
 from sipokat.notification.settings import NotificationSettings
-from sipokat.notification.views import delivery_key, inbox_items, project
+from sipokat.notification.views import VIEW, delivery_key, inbox_items
 
 
 def _each_once(envelopes: Sequence[Envelope]) -> list[Envelope]:
@@ -45,18 +46,10 @@ class Notifier:
         await self.handle_many([envelope])
 
     async def handle_many(self, envelopes: Sequence[Envelope]) -> None:
-        """Fold the events into the views in one transaction, each once; then plan each event's
-        deliveries and push its new inbox items to live listeners."""
-        applied: frozenset[UUID] = frozenset()
-
-        async def effect(tx: ViewTransaction, new: frozenset[UUID]) -> None:
-            nonlocal applied
-            applied = new
-            for envelope in _each_once(envelopes):
-                if envelope.event_id in new:
-                    await project(envelope, tx)
-
-        await self.views.apply_each_once([e.event_id for e in envelopes], effect)
+        """Fold the events into the views in one transaction, each once (waiting while a
+        rebuild runs); then plan each event's deliveries and push its new inbox items to live
+        listeners."""
+        applied: frozenset[UUID] = await apply_live(self.views, VIEW, envelopes)
         planned = 0
         for envelope in _each_once(envelopes):
             planned += await self.plan(envelope)

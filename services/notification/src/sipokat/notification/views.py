@@ -2,18 +2,26 @@
 
 An inbox item's key is `<event_id>|<recipient>|inbox`, the (event, recipient, channel) of the
 delivery, so a redelivery or a replay writes the same item again, never a second one.
+
+`VIEW` is what the shared log rebuild (`sipokat.events.logrebuild`) needs: the views are dropped
+and refolded from the event log, the ledger (deliveries, read marks) is not touched, and nothing
+is planned or pushed for a replayed event. It records every replayed event as applied, so the
+live consumer takes one the replay applied as a duplicate and pushes nothing for it either.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sipokat.events.envelope import Envelope
+from sipokat.events.logrebuild import LogView
 from sipokat.events.store.base import ViewTransaction
 from sipokat.notification.domain import facts, inbox_message, notices, waiting_after
 
 INBOX = "inbox"
 WAITING = "waiting"  # report id → the tier and office it waits at (for the daily digest)
+META = "notification_meta"  # the rebuild's marker
 
 
 def delivery_key(event_id: str, recipient: str, channel: str) -> str:
@@ -49,3 +57,12 @@ async def project(envelope: Envelope, tx: ViewTransaction) -> None:
     folded = waiting_after(current, envelope)
     if folded is not None:
         await tx.put(WAITING, str(report_id), folded)
+
+
+async def project_batch(envelopes: Sequence[Envelope], tx: ViewTransaction) -> int:
+    for envelope in envelopes:
+        await project(envelope, tx)
+    return len(envelopes)
+
+
+VIEW = LogView("notification", project_batch, META, record_events=True)

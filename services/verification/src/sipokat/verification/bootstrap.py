@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from sipokat.events.envelope import utc_now
+from sipokat.events.store import SetAsideEvent
 from sipokat.runtime.service import ServiceRuntime, Subscription, create_service_app
-from sipokat.verification import handlers
+from sipokat.verification import handlers, views
 from sipokat.verification.entrypoints import queue, reports
 from sipokat.verification.entrypoints.context import Verification
 from sipokat.verification.jobs import Clock, deadline_scheduler
@@ -25,11 +26,16 @@ def create_app(settings: VerificationSettings | None = None, *, clock: Clock = u
         publishes=True,
         subscription=Subscription(
             BINDINGS,
-            lambda db: handlers.intake_event_handler(db, policy),
+            lambda db: handlers.intake_event_handler(db, policy, runtime.set_aside),
             lambda db: handlers.intake_events_batch_handler(db, policy),
         ),
         background=[deadline_scheduler(policy, clock, settings.scan_interval)],
     )
+
+    async def refresh_again(event: SetAsideEvent) -> None:
+        await views.refresh_set_aside(runtime.database, event, policy)
+
+    runtime.add_reader(views.READER, refresh_again)
     app = create_service_app(
         runtime,
         [reports.router, queue.router],

@@ -2,7 +2,8 @@
 
 Each loads the report's stream from verification's own event store, lets the domain decide,
 appends at the next version (optimistic concurrency: a stale writer gets `ConcurrencyConflict`)
-and brings the views up to the stream.
+and brings the views up to the stream. Once an event is recorded, a view that cannot be written
+sets it aside (`views.refresh_or_set_aside`): the input is still answered for what happened.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import structlog
 from sipokat.events.broker.consumer import BatchHandler, Handler
 from sipokat.events.catalogue import ReportRevised, ReportSubmitted
 from sipokat.events.envelope import Actor, Envelope, EventData, Role
+from sipokat.events.setaside import SetAside
 from sipokat.events.store.base import ConcurrencyConflict, Database
 from sipokat.verification import domain, views
 from sipokat.verification.domain import Command, Decider, NotYourTurn, Policy, Report
@@ -47,7 +49,7 @@ class DecisionConflict(Exception):
         self.current = current
 
 
-def intake_event_handler(database: Database, policy: Policy) -> Handler:
+def intake_event_handler(database: Database, policy: Policy, set_aside: SetAside) -> Handler:
     """Record intake's ReportSubmitted / ReportRevised in the report's stream: the aggregate's
     input. Idempotent by event_id, so a redelivery changes nothing."""
 
@@ -55,9 +57,9 @@ def intake_event_handler(database: Database, policy: Policy) -> Handler:
         if not isinstance(envelope.data, ReportSubmitted | ReportRevised):
             return
         # A version clash here means intake wrote on a state verification never had: retrying
-        # cannot fix it, the consumer dead-letters it with this error for an operator.
+        # cannot fix it, the consumer sets it aside with this error for an operator.
         await database.events.append([envelope], publish=False)
-        await views.refresh(database, envelope.stream_id, policy)
+        await views.refresh_or_set_aside(database, set_aside, envelope.stream_id, policy, envelope)
 
     return handle
 
@@ -121,6 +123,7 @@ async def decide(
     database: Database,
     append: Append,
     policy: Policy,
+    set_aside: SetAside,
     report_id: UUID,
     decider: Decider,
     command: Command,
@@ -150,16 +153,22 @@ async def decide(
         await append(envelopes)
     except ConcurrencyConflict as exc:
         current = await _load(database, report_id, policy)
-        await views.refresh(database, stream_of(report_id), policy)
+        await views.refresh_or_set_aside(
+            database, set_aside, stream_of(report_id), policy, envelopes[-1]
+        )
         raise DecisionConflict(
             "concurrent", f"another decision was recorded first ({exc})", current
         ) from exc
-    after = await views.refresh(database, stream_of(report_id), policy)
-    assert after is not None
-    return after
+    after = await views.refresh_or_set_aside(
+        database, set_aside, stream_of(report_id), policy, envelopes[-1]
+    )
+    # The decision is recorded even when its view could not be written (then set aside).
+    return after if after is not None else await _load(database, report_id, policy)
 
 
-async def flag_overdue(database: Database, append: Append, policy: Policy, now: datetime) -> int:
+async def flag_overdue(
+    database: Database, append: Append, policy: Policy, set_aside: SetAside, now: datetime
+) -> int:
     """Append VerificationOverdue for every tier whose due time has passed; returns how many.
 
     The worklist (ordered by due time) says where to look; the stream decides. The fold knows
@@ -173,7 +182,8 @@ async def flag_overdue(database: Database, append: Append, policy: Policy, now: 
         for entry in batch:
             if entry["due_key"] > views.sortable(now):
                 break  # the worklist is ordered by due time: nothing later is due either
-            flagged_now += await _flag(database, append, policy, UUID(entry["report_id"]), now)
+            report_id = UUID(entry["report_id"])
+            flagged_now += await _flag(database, append, policy, set_aside, report_id, now)
         flagged += flagged_now
         # A full batch may hide more due tiers behind it; those flagged just now left the
         # not-overdue set, so the next batch starts further on.
@@ -182,13 +192,21 @@ async def flag_overdue(database: Database, append: Append, policy: Policy, now: 
 
 
 async def _flag(
-    database: Database, append: Append, policy: Policy, report_id: UUID, now: datetime
+    database: Database,
+    append: Append,
+    policy: Policy,
+    set_aside: SetAside,
+    report_id: UUID,
+    now: datetime,
 ) -> int:
     stream_id = stream_of(report_id)
     events = await database.events.read_stream(stream_id)
     state = domain.fold(events, policy)
     notice = domain.overdue(state, now) if state is not None else None
     flagged = 0
+    if not events:
+        return 0
+    cause = events[-1]
     if state is not None and notice is not None:
         opened = next(e for e in events if e.event_id == state.opened_by)
         envelopes = _envelopes(
@@ -201,10 +219,10 @@ async def _flag(
         )
         try:
             await append(envelopes)
-            flagged = 1
+            flagged, cause = 1, envelopes[-1]
         except ConcurrencyConflict:
             # Someone wrote first (a decision, another replica's notice): the refresh below
             # shows what stands now, and the next scan looks again.
             log.info("overdue.conflict", stream_id=stream_id)
-    await views.refresh(database, stream_id, policy)
+    await views.refresh_or_set_aside(database, set_aside, stream_id, policy, cause)
     return flagged

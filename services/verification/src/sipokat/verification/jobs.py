@@ -1,7 +1,8 @@
 """The background job: keep the views up to the event store, then flag passed deadlines.
 
 Catching up first matters after a restart: the worklist the scheduler reads is then complete,
-so no deadline that passed while the service was down is missed.
+so no deadline that passed while the service was down is missed. The two are tried apart: a
+catch-up that fails (the store is away) never keeps the scan from the reports already listed.
 """
 
 from __future__ import annotations
@@ -24,16 +25,19 @@ log = structlog.get_logger(__name__)
 def deadline_scheduler(policy: Policy, clock: Clock, interval: float) -> BackgroundJob:
     async def run(runtime: ServiceRuntime, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            # A store hiccup must not end the job: the next round tries again.
             try:
-                await views.catch_up(runtime.database, policy)
+                await views.catch_up(runtime.database, policy, runtime.set_aside)
+            except Exception:
+                log.exception("scheduler.catch_up_failed")
+            try:
                 flagged = await handlers.flag_overdue(
-                    runtime.database, runtime.append, policy, clock()
+                    runtime.database, runtime.append, policy, runtime.set_aside, clock()
                 )
                 if flagged:
                     log.info("overdue.flagged", count=flagged)
             except Exception:
-                # A store hiccup must not end the job: the next round tries again.
-                log.exception("scheduler.failed")
+                log.exception("scheduler.scan_failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)
 

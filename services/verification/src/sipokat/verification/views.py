@@ -6,6 +6,10 @@ keyed by the stream's last event. A document only moves forward (a refresh that 
 version than the one stored changes nothing), so refreshes from the consumer, a decision and the
 scheduler can run in any order, any number of times. `catch_up` follows the store's global
 position, so a refresh lost to a crash is made up after a restart, and `rebuild` replays it all.
+
+A report whose documents cannot be written (a value the store cannot hold, an event that no
+longer parses) never stops the others: its refresh sets the event aside (reader `READER`, see
+`sipokat.events.setaside`) and the catch-up, rebuild, consumer or decision goes on.
 """
 
 from __future__ import annotations
@@ -18,12 +22,20 @@ from uuid import UUID
 
 from sipokat.events.catalogue import ReportRevised, ReportSubmitted
 from sipokat.events.envelope import Envelope
-from sipokat.events.store.base import Database, Document, ViewTransaction
+from sipokat.events.setaside import SetAside, is_event_fault
+from sipokat.events.store.base import (
+    Database,
+    Document,
+    RecordedEvent,
+    SetAsideEvent,
+    ViewTransaction,
+)
 from sipokat.verification.domain import Policy, Report, area_of, fold
 
 REPORTS = "reports"
 QUEUE = "queue"
 CHECKPOINT = "verification.views"
+READER = "verification.views"  # the name its set-aside events carry
 _CATCH_UP_BATCH = 500
 
 
@@ -139,14 +151,58 @@ async def _write_documents(tx: ViewTransaction, state: Report, events: list[Enve
     await tx.put(REPORTS, key, doc)
 
 
-async def catch_up(database: Database, policy: Policy) -> int:
-    """Refresh every report whose stream changed since the last catch-up; returns how many."""
+async def refresh_or_set_aside(
+    database: Database,
+    set_aside: SetAside,
+    stream_id: str,
+    policy: Policy,
+    cause: Envelope | RecordedEvent,
+) -> Report | None:
+    """`refresh`; when the report's documents cannot be written, set `cause` aside (the event
+    that asked for the refresh) and answer None. Store outages are raised, not set aside."""
+    try:
+        return await refresh(database, stream_id, policy)
+    except Exception as exc:
+        if not is_event_fault(exc):
+            raise
+        if isinstance(cause, Envelope):
+            await set_aside.keep_envelope(READER, cause, exc)
+        else:
+            await set_aside.keep(
+                READER,
+                cause.body,
+                exc,
+                routing_key=cause.routing_key,
+                stream_id=cause.stream_id,
+                key=str(cause.event_id),
+            )
+        return None
+
+
+async def refresh_set_aside(database: Database, event: SetAsideEvent, policy: Policy) -> None:
+    """The retry of a set-aside event: refresh its report, raising while it still fails."""
+    if not event.stream_id:
+        raise ValueError("the event names no report stream")
+    await refresh(database, event.stream_id, policy)
+
+
+async def catch_up(database: Database, policy: Policy, set_aside: SetAside) -> int:
+    """Refresh every report whose stream changed since the last catch-up; returns how many.
+
+    A batch's reports are refreshed in one transaction; when that fails, one by one, and a
+    report that still fails has its latest event of the batch set aside."""
     position = await database.events.load_checkpoint(CHECKPOINT)
     refreshed = 0
     while batch := await database.events.read_from(position, _CATCH_UP_BATCH):
-        streams = dict.fromkeys(e.stream_id for e in batch if e.stream_id.startswith("report-"))
-        await refresh_many(database, streams, policy)
-        refreshed += len(streams)
+        latest = {e.stream_id: e for e in batch if e.stream_id.startswith("report-")}
+        try:
+            await refresh_many(database, latest, policy)
+        except Exception as exc:
+            if not is_event_fault(exc):
+                raise
+            for stream_id, event in latest.items():
+                await refresh_or_set_aside(database, set_aside, stream_id, policy, event)
+        refreshed += len(latest)
         position = batch[-1].position
         await database.events.save_checkpoint(CHECKPOINT, position)
         # SQLite's reads and writes run on the loop's thread and need not yield: a catch-up of a
@@ -155,11 +211,21 @@ async def catch_up(database: Database, policy: Policy) -> int:
     return refreshed
 
 
-async def rebuild(database: Database, policy: Policy) -> int:
-    """Drop the views and fold them again from the event store."""
+async def rebuild(database: Database, policy: Policy, set_aside: SetAside) -> int:
+    """Drop the views and fold them again from the event store. What this reader had set aside
+    is let go first: the refold sets aside again whatever still cannot be written."""
     await database.views.reset()
+    await database.views.release(READER)
     await database.events.save_checkpoint(CHECKPOINT, 0)
-    return await catch_up(database, policy)
+    return await catch_up(database, policy, set_aside)
+
+
+async def folded_status(database: Database, stream_id: str, policy: Policy) -> Document | None:
+    """A report's status document folded from its stream now, without writing it: the answer
+    to a decision whose view could not be written."""
+    events = await database.events.read_stream(stream_id)
+    state = fold(events, policy)
+    return status_document(state, events) if state is not None else None
 
 
 def public_status(doc: Document) -> dict[str, Any]:

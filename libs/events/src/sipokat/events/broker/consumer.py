@@ -4,9 +4,12 @@ A message is acked only after its handler has stored the effect. Acks go out tog
 `multiple` ack for the messages handled while more were waiting in the prefetch buffer (a
 socket write each cost more than a simple handler); a crash before it redelivers them, and
 handlers drop what they have already seen. A handler that fails is retried with exponential
-backoff a bounded number of times; then, like a message that cannot be parsed, it is published
-to the dead-letter exchange with the reason in its headers, and acked. Nothing a message does
-stops the consumer; a lost connection is re-established by the `BrokerLink`.
+backoff a bounded number of times; then it is set aside (`set_aside`: kept in the service's store
+with the reason, listed, retryable; see `sipokat.events.setaside`) and acked. A message that
+cannot be parsed (it is no event a reader could apply), or one that cannot be set aside (the
+store is down, or the service keeps no set-aside list), is published to the dead-letter exchange
+with the reason in its headers, and acked. Nothing a message does stops the consumer; a lost
+connection is re-established by the `BrokerLink`.
 
 A service that can fold many events in one transaction also gives a `BatchHandler`: the messages
 waiting in the prefetch buffer then go to it together, up to `batch_size` (one transaction
@@ -39,6 +42,8 @@ log = structlog.get_logger(__name__)
 
 Handler = Callable[[Envelope], Awaitable[None]]
 BatchHandler = Callable[[Sequence[Envelope]], Awaitable[None]]
+# Keeps an event the handler could not apply, with the error (see `SetAside.keep_envelope`).
+SetAsideHook = Callable[[Envelope, BaseException], Awaitable[object]]
 
 # Header names put on a dead-lettered message; the ops CLI reads them back.
 DEAD_LETTER_REASON = "x-sipokat-reason"
@@ -86,6 +91,7 @@ class ConsumerStats:
     consumed: int = 0
     duplicates: int = 0
     retried: int = 0
+    set_aside: int = 0
     dead_lettered: dict[str, int] = field(default_factory=dict)
 
 
@@ -115,6 +121,7 @@ class Consumer:
         batch_handler: BatchHandler | None = None,
         batch_size: int = 32,
         on_handled: Callable[[Sequence[Envelope]], None] | None = None,
+        set_aside: SetAsideHook | None = None,
     ) -> None:
         self.topology = topology
         self.service = service
@@ -131,6 +138,7 @@ class Consumer:
         self.stats = ConsumerStats()
         self._on_outcome = on_outcome
         self._on_handled = on_handled
+        self._set_aside = set_aside
         self._queue: aio_pika.abc.AbstractQueue | None = None
         self.link = BrokerLink(url, f"{topology.prefix}.{service}.consumer", self._session)
 
@@ -247,6 +255,8 @@ class Consumer:
                         error=repr(exc),
                     )
                     if attempt == self.retry.attempts:
+                        if await self._kept_aside(message, envelope, exc):
+                            return
                         detail = "".join(traceback.format_exception_only(exc)).strip()
                         await self._dead_letter(message, dlx, "handler_failed", detail, attempt)
                         return
@@ -262,6 +272,23 @@ class Consumer:
                     return
         finally:
             structlog.contextvars.unbind_contextvars("correlation_id", "event_id")
+
+    async def _kept_aside(
+        self, message: AbstractIncomingMessage, envelope: Envelope, error: BaseException
+    ) -> bool:
+        """Set the event aside and count it handled; False when there is nowhere to keep it."""
+        if self._set_aside is None:
+            return False
+        try:
+            await self._set_aside(envelope, error)
+        except Exception as exc:
+            log.warning("consumer.set_aside_failed", service=self.service, error=repr(exc))
+            return False
+        self._handled = message
+        await self._ack_handled()
+        self.stats.set_aside += 1
+        self._count("set_aside")
+        return True
 
     async def _dead_letter(
         self,

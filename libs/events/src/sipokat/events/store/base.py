@@ -6,13 +6,16 @@ Two halves, one database per service:
   optimistic concurrency; unique event_id makes a retried append a no-op; a global position orders
   every event for the relay, which records how far it got as a checkpoint.
 - `ViewStore`: documents of a read model. `apply_once` runs an event's effect and records the
-  event as applied in one transaction, so a redelivered or replayed event changes nothing.
+  event as applied in one transaction, so a redelivered or replayed event changes nothing. Beside
+  the documents, the events its readers set aside (`SetAsideEvent`): one event a reader cannot
+  apply is kept there with the reason, and the reader goes on with the rest.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 from typing import Any, Protocol
 from uuid import UUID
@@ -53,6 +56,24 @@ class RecordedEvent:
     @cached_property
     def envelope(self) -> Envelope:
         return Envelope.from_json(self.body)
+
+
+@dataclass(frozen=True)
+class SetAsideEvent:
+    """An event a reader could not apply, kept as it came, with why and when.
+
+    `key` is the event's id, or for a body that does not parse as an event, a digest of it.
+    Setting aside the same (reader, key) again updates the reason and time and counts it.
+    """
+
+    reader: str
+    key: str
+    body: bytes
+    reason: str
+    set_aside_at: datetime
+    routing_key: str = ""
+    stream_id: str = ""
+    failures: int = 1
 
 
 @dataclass(frozen=True)
@@ -192,7 +213,28 @@ class ViewStore(Protocol):
     async def applied_count(self) -> int: ...
 
     async def reset(self) -> None:
-        """Drop every view document and applied-event record: the start of a rebuild."""
+        """Drop every view document and applied-event record: the start of a rebuild. The
+        set-aside events stay (a rebuilding reader releases its own with `release`)."""
+        ...
+
+    async def set_aside(self, event: SetAsideEvent) -> None:
+        """Keep an event a reader could not apply. Again for the same (reader, key): the
+        reason, time and body are replaced and `failures` counts one more."""
+        ...
+
+    async def set_aside_events(
+        self, reader: str | None = None, *, limit: int = 100
+    ) -> list[SetAsideEvent]:
+        """The set-aside events (of one reader), oldest first."""
+        ...
+
+    async def set_aside_counts(self) -> dict[str, int]:
+        """How many events each reader has set aside (readers with none are left out)."""
+        ...
+
+    async def release(self, reader: str, key: str | None = None) -> int:
+        """Forget one set-aside event of `reader` (every one with `key` None); returns how
+        many were dropped."""
         ...
 
 

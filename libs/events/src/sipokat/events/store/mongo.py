@@ -26,6 +26,7 @@ from sipokat.events.store.base import (
     Document,
     Effect,
     RecordedEvent,
+    SetAsideEvent,
     StoreUnavailable,
     as_batch_effect,
     check_batch,
@@ -58,6 +59,9 @@ class MongoDatabase:
         )
         await self.db["view_documents"].create_index(
             [("collection", ASCENDING), ("key", ASCENDING)], unique=True
+        )
+        await self.db["set_aside"].create_index(
+            [("reader", ASCENDING), ("set_aside_at", ASCENDING)]
         )
 
     async def ping(self) -> None:
@@ -290,3 +294,58 @@ class MongoViewStore:
     async def reset(self) -> None:
         await self._db["view_documents"].delete_many({})
         await self._db["applied_events"].delete_many({})
+
+    async def set_aside(self, event: SetAsideEvent) -> None:
+        await self._db["set_aside"].update_one(
+            {"_id": _set_aside_id(event.reader, event.key)},
+            {
+                "$set": {
+                    "reader": event.reader,
+                    "key": event.key,
+                    "body": event.body,
+                    "reason": event.reason,
+                    "set_aside_at": event.set_aside_at,
+                    "routing_key": event.routing_key,
+                    "stream_id": event.stream_id,
+                },
+                "$inc": {"failures": event.failures},
+            },
+            upsert=True,
+        )
+
+    async def set_aside_events(
+        self, reader: str | None = None, *, limit: int = 100
+    ) -> list[SetAsideEvent]:
+        query = {} if reader is None else {"reader": reader}
+        cursor = (
+            self._db["set_aside"]
+            .find(query)
+            .sort([("set_aside_at", ASCENDING), ("reader", ASCENDING), ("key", ASCENDING)])
+        )
+        return [
+            SetAsideEvent(
+                reader=d["reader"],
+                key=d["key"],
+                body=bytes(d["body"]),
+                reason=d["reason"],
+                set_aside_at=d["set_aside_at"],
+                routing_key=d["routing_key"],
+                stream_id=d["stream_id"],
+                failures=int(d["failures"]),
+            )
+            async for d in cursor.limit(limit)
+        ]
+
+    async def set_aside_counts(self) -> dict[str, int]:
+        pipeline: list[dict[str, Any]] = [{"$group": {"_id": "$reader", "count": {"$sum": 1}}}]
+        cursor = await self._db["set_aside"].aggregate(pipeline)
+        return {d["_id"]: int(d["count"]) async for d in cursor}
+
+    async def release(self, reader: str, key: str | None = None) -> int:
+        query = {"reader": reader} if key is None else {"_id": _set_aside_id(reader, key)}
+        result = await self._db["set_aside"].delete_many(query)
+        return result.deleted_count
+
+
+def _set_aside_id(reader: str, key: str) -> str:
+    return f"{reader}|{key}"

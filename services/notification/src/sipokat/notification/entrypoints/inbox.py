@@ -15,10 +15,11 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from sipokat.events.envelope import Role
+from sipokat.events.logrebuild import RUNNING, rebuild_status
 from sipokat.events.store import Document, ViewTransaction
 from sipokat.notification import ledger as L
 from sipokat.notification.entrypoints.common import inbox_of, notification_runtime
-from sipokat.notification.views import INBOX
+from sipokat.notification.views import INBOX, VIEW
 from sipokat.runtime.auth import CurrentPrincipal, Principal, require_roles
 from sipokat.runtime.problems import AUTHENTICATED, Problem, problem_responses
 
@@ -28,8 +29,17 @@ _MAX_INBOX = 100_000  # items read per request to sort and count; see docs/notif
 
 
 async def _items(request: Request, owner: str) -> list[Document]:
-    """Inbox items of an office, newest first, each with `read`."""
+    """Inbox items of an office, newest first, each with `read`; 503 while a rebuild refolds
+    them (a half-replayed inbox would show wrong unread counts)."""
     runtime = notification_runtime(request)
+    status = await rebuild_status(runtime.database.views, VIEW)
+    if runtime.rebuilds.running or (status is not None and status["state"] == RUNNING):
+        raise Problem(
+            503,
+            "Rebuilding",
+            "the inbox is being rebuilt from the event log; retry shortly",
+            headers={"Retry-After": "5"},
+        )
     events = await runtime.database.views.find(INBOX, {"recipient": owner}, limit=_MAX_INBOX)
     digests = await runtime.ledger.find(L.DIGESTS, {"recipient": owner}, limit=_MAX_INBOX)
     reads = {

@@ -59,5 +59,6 @@ async def rebuild_views(request: Request, principal: CurrentPrincipal) -> dict[s
     """Drop the status and worklist views and fold them again from the event store (admins)."""
     if principal.role is not Role.ADMIN:
         raise Problem(403, "Forbidden", "only an admin may rebuild the views")
-    refreshed = await rebuild(runtime_of(request).database, verification_of(request).policy)
+    runtime = runtime_of(request)
+    refreshed = await rebuild(runtime.database, verification_of(request).policy, runtime.set_aside)
     return {"reports_refolded": refreshed}

@@ -114,10 +114,11 @@ async def decide(
     command = command_of(body)
     decider = Decider(principal.subject, principal.role, principal.wilayah, principal.name)
     try:
-        await handlers.decide(
+        after = await handlers.decide(
             runtime.database,
             runtime.append,
             context.policy,
+            runtime.set_aside,
             report_id,
             decider,
             command,
@@ -139,5 +140,10 @@ async def decide(
             current=_current(exc.current),
         ) from exc
     doc = await runtime.database.views.get(views.REPORTS, str(report_id))
+    if doc is None or doc["version"] < after.version:
+        # The decision is recorded; its view could not be written and was set aside.
+        doc = await views.folded_status(
+            runtime.database, handlers.stream_of(report_id), context.policy
+        )
     assert doc is not None
     return views.public_status(doc)

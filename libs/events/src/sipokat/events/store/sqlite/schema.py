@@ -33,4 +33,15 @@ CREATE TABLE IF NOT EXISTS view_documents (
 CREATE TABLE IF NOT EXISTS applied_events (
     event_id TEXT PRIMARY KEY
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS set_aside (
+    reader       TEXT NOT NULL,
+    key          TEXT NOT NULL,
+    body         BLOB NOT NULL,
+    reason       TEXT NOT NULL,
+    set_aside_at TEXT NOT NULL,
+    routing_key  TEXT NOT NULL,
+    stream_id    TEXT NOT NULL,
+    failures     INTEGER NOT NULL,
+    PRIMARY KEY (reader, key)
+) WITHOUT ROWID;
 """

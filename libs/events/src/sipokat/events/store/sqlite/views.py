@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -13,6 +14,7 @@ from sipokat.events.store.base import (
     BatchEffect,
     Document,
     Effect,
+    SetAsideEvent,
     as_batch_effect,
 )
 from sipokat.events.store.sqlite.connections import (
@@ -202,3 +204,64 @@ class SqliteViewStore:
             conn.execute("DELETE FROM applied_events")
 
         await self._writer.transaction(clear)
+
+    async def set_aside(self, event: SetAsideEvent) -> None:
+        row = (
+            event.reader,
+            event.key,
+            event.body,
+            event.reason,
+            event.set_aside_at.isoformat(),
+            event.routing_key,
+            event.stream_id,
+            event.failures,
+        )
+
+        def keep(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO set_aside (reader, key, body, reason, set_aside_at, routing_key, "
+                "stream_id, failures) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (reader, key) DO UPDATE SET body = excluded.body, "
+                "reason = excluded.reason, set_aside_at = excluded.set_aside_at, "
+                "routing_key = excluded.routing_key, stream_id = excluded.stream_id, "
+                "failures = set_aside.failures + excluded.failures",
+                row,
+            )
+
+        await self._writer.transaction(keep)
+
+    async def set_aside_events(
+        self, reader: str | None = None, *, limit: int = 100
+    ) -> list[SetAsideEvent]:
+        where, params = ("WHERE reader = ? ", [reader]) if reader is not None else ("", [])
+        rows = await self._reader.query(
+            "SELECT reader, key, body, reason, set_aside_at, routing_key, stream_id, failures "
+            f"FROM set_aside {where}ORDER BY set_aside_at, reader, key LIMIT ?",
+            [*params, limit],
+        )
+        return [
+            SetAsideEvent(
+                reader=r,
+                key=k,
+                body=bytes(b),
+                reason=why,
+                set_aside_at=datetime.fromisoformat(at),
+                routing_key=rk,
+                stream_id=sid,
+                failures=n,
+            )
+            for r, k, b, why, at, rk, sid, n in rows
+        ]
+
+    async def set_aside_counts(self) -> dict[str, int]:
+        rows = await self._reader.query("SELECT reader, count(*) FROM set_aside GROUP BY reader")
+        return {reader: int(count) for reader, count in rows}
+
+    async def release(self, reader: str, key: str | None = None) -> int:
+        def drop(conn: sqlite3.Connection) -> int:
+            if key is None:
+                return conn.execute("DELETE FROM set_aside WHERE reader = ?", (reader,)).rowcount
+            query = "DELETE FROM set_aside WHERE reader = ? AND key = ?"
+            return conn.execute(query, (reader, key)).rowcount
+
+        return await self._writer.transaction(drop)
