@@ -1,5 +1,5 @@
 # The two commands: `make run` starts the platform, `make test` runs the whole suite.
-.PHONY: install broker browser run test test-fast lint format schemas bench bench-quick chaos soak clean
+.PHONY: install broker browser asyncapi-parser run test test-fast lint format schemas bench bench-quick chaos soak clean
 
 UV := python3 -m uv
 
@@ -12,14 +12,18 @@ broker:
 browser:
 	@bash scripts/install-chromium.sh
 
+# The official AsyncAPI parser (Node.js, tests/asyncapi) that checks docs/asyncapi.yaml.
+asyncapi-parser:
+	@bash scripts/ensure-asyncapi-parser.sh
+
 run: install broker
 	$(UV) run sipokat run
 
-test: install broker browser
+test: install broker browser asyncapi-parser
 	$(UV) run pytest
 
 # Everything but the end-to-end and broker-restart tests.
-test-fast: install broker
+test-fast: install broker asyncapi-parser
 	$(UV) run pytest -m "not e2e and not disruptive"
 
 lint: install

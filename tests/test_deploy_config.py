@@ -1,12 +1,18 @@
-"""docker-compose.yml, the Kubernetes manifests and the RabbitMQ definitions agree with the code:
-every service, image, port, env var, probe path, queue argument and binding they name exists."""
+"""docker-compose.yml, the Kubernetes manifests, the RabbitMQ definitions and deploy/README.md's
+topology table agree with the code: every service, image, port, env var, probe path, queue
+argument and binding they name exists, and the broker names are exactly what the services
+declare."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import importlib
 import json
 import re
+from dataclasses import dataclass
 from functools import cache
+from itertools import takewhile
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +21,12 @@ import yaml
 from fastapi import FastAPI
 from pydantic_settings import BaseSettings
 
-from sipokat.events.broker.topology import QUORUM_DELIVERY_LIMIT, Topology
+from sipokat.events.broker.topology import (
+    Topology,
+    declare_dead_letters,
+    declare_event_log,
+    declare_service_queue,
+)
 from sipokat.runtime.settings import DEFAULT_PORTS, ServiceSettings
 
 ROOT = Path(__file__).parents[1]
@@ -133,34 +144,116 @@ def test_the_image_runs_the_service_entry_point() -> None:
     importlib.import_module("sipokat.runtime.serve")
 
 
+@dataclass
+class Declared:
+    """What the topology code declares, as a broker would record it: exchanges by name (type),
+    queues by name (arguments), bindings as (exchange, queue, routing key)."""
+
+    exchanges: dict[str, str] = dataclasses.field(default_factory=dict)
+    queues: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    bindings: set[tuple[str, str, str]] = dataclasses.field(default_factory=set)
+
+
+@dataclass
+class _Exchange:
+    name: str
+
+
+@dataclass
+class _Queue:
+    name: str
+    declared: Declared
+
+    async def bind(self, exchange: _Exchange, routing_key: str) -> None:
+        self.declared.bindings.add((exchange.name, self.name, routing_key))
+
+
+@dataclass
+class _RecordingChannel:
+    """Takes the declarations of `sipokat.events.broker.topology` in place of a broker channel:
+    only the names and arguments matter here (the broker tests declare them for real)."""
+
+    declared: Declared
+
+    async def declare_exchange(self, name: str, kind: Any, *, durable: bool) -> _Exchange:
+        assert durable, name
+        self.declared.exchanges[name] = str(kind.value)
+        return _Exchange(name)
+
+    async def declare_queue(self, name: str, *, durable: bool, arguments: dict[str, Any]) -> _Queue:
+        assert durable, name
+        self.declared.queues[name] = dict(arguments)
+        return _Queue(name, self.declared)
+
+
+@cache
+def declared_topology() -> Declared:
+    """Everything the four services declare under the default prefix: the relay's event log and
+    exchange, and each consuming service's queue and dead letters (as `Consumer` does)."""
+    topology, declared = Topology(), Declared()
+    channel: Any = _RecordingChannel(declared)
+
+    async def declare_all() -> None:
+        await declare_event_log(channel, topology)
+        for service in SERVICES:
+            subscription = app_of(service).state.runtime.subscription
+            if subscription is not None:
+                await declare_service_queue(channel, topology, service, subscription.bindings)
+                await declare_dead_letters(channel, topology, service)
+
+    asyncio.run(declare_all())
+    return declared
+
+
 def test_rabbitmq_definitions_match_what_the_services_declare() -> None:
     definitions = json.loads((ROOT / "deploy" / "rabbitmq" / "definitions.json").read_text())
-    topology = Topology()
-    queues = {q["name"]: q["arguments"] for q in definitions["queues"]}
-    bindings: dict[str, set[str]] = {}
-    for binding in definitions["bindings"]:
-        if binding["source"] == topology.exchange:
-            bindings.setdefault(binding["destination"], set()).add(binding["routing_key"])
-    assert queues[topology.event_log] == {"x-queue-type": "stream"}
-    assert bindings[topology.event_log] == {"#"}
-    for service in SERVICES:
-        subscription = app_of(service).state.runtime.subscription
-        name = topology.service_queue(service)
-        if subscription is None:
-            assert name not in queues
+    found = Declared(
+        exchanges={e["name"]: e["type"] for e in definitions["exchanges"]},
+        queues={q["name"]: q["arguments"] for q in definitions["queues"]},
+        bindings={
+            (b["source"], b["destination"], b["routing_key"]) for b in definitions["bindings"]
+        },
+    )
+    assert all(item["durable"] for item in definitions["exchanges"] + definitions["queues"])
+    assert found == declared_topology()
+
+
+_ARGUMENT = re.compile(r"`([\w-]+)`: (`[^`]*`|\d+|true|false)")
+
+
+def _value(text: str) -> Any:
+    if text.startswith("`"):
+        return text.strip("`")
+    return {"true": True, "false": False}.get(text, int(text) if text.isdigit() else text)
+
+
+def readme_topology() -> Declared:
+    """deploy/README.md's topology table, row by row."""
+    readme = (ROOT / "deploy" / "README.md").read_text()
+    section = readme[readme.index("## RabbitMQ topology") :].splitlines()
+    first = next(i for i, line in enumerate(section) if line.startswith("| "))
+    header, rule, *body = takewhile(lambda line: line.startswith("| "), section[first:])
+    assert header.startswith("| kind | name | type | arguments | bound to"), header
+    assert set(rule) <= set("|- "), rule
+    found = Declared()
+    for row in body:
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        kind, name, type_, arguments, bound = cells
+        name = name.strip("`")
+        if kind == "exchange":
+            found.exchanges[name] = type_
+            assert not arguments and not bound, row
             continue
-        assert queues[name] == {
-            "x-queue-type": "quorum",
-            "x-dead-letter-exchange": topology.dead_letter_exchange,
-            "x-dead-letter-routing-key": topology.dead_letter_queue(service),
-            "x-delivery-limit": QUORUM_DELIVERY_LIMIT,
-            "x-single-active-consumer": True,
-        }
-        assert bindings[name] == set(subscription.bindings)
-        dead_letters = topology.dead_letter_queue(service)
-        assert queues[dead_letters] == {"x-queue-type": "quorum"}
-        assert {
-            (b["source"], b["routing_key"])
-            for b in definitions["bindings"]
-            if b["destination"] == dead_letters
-        } == {(topology.dead_letter_exchange, dead_letters)}
+        assert kind == "queue", row
+        parsed = {key: _value(value) for key, value in _ARGUMENT.findall(arguments)}
+        assert len(parsed) == arguments.count("`: "), f"unreadable arguments in {row}"
+        found.queues[name] = {"x-queue-type": type_, **parsed}
+        if bound:
+            exchange, _, keys = bound.partition(": ")
+            for key in re.findall(r"`([^`]+)`", keys):
+                found.bindings.add((exchange.strip("`"), name, key))
+    return found
+
+
+def test_the_readme_topology_table_is_what_the_services_declare() -> None:
+    assert readme_topology() == declared_topology()

@@ -83,3 +83,35 @@ async def test_an_upstream_that_is_down_is_a_502_problem(platform: Platform) -> 
         answer = await gateway.get("/v1/analytics/summary", headers=auth("pemkot", "16.73"))
     assert answer.status_code == 502
     assert answer.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_wrong_method_is_405_with_allow_on_every_services_paths(
+    platform: Platform,
+) -> None:
+    """Through the gateway: its own paths, and each upstream's (answered by the real service),
+    in English and Indonesian."""
+    report = uuid.uuid4()
+    cases = [
+        ("GET", "/v1/reports", "POST"),  # the gateway's own
+        ("GET", f"/v1/reports/{report}/revisions", "POST"),
+        ("POST", "/v1/wilayah", "GET"),
+        ("DELETE", f"/v1/reports/{report}", "GET"),  # verification
+        ("PUT", f"/v1/reports/{report}/decisions", "POST"),
+        ("DELETE", "/v1/verification/queue", "GET"),
+        ("POST", "/v1/analytics/summary", "GET"),  # analytics
+        ("POST", "/dashboard", "GET"),
+        ("DELETE", "/open311/v2/services.json", "GET, HEAD"),
+        ("PATCH", "/v1/notifications/preferences", "GET, PUT"),  # notification
+        ("OPTIONS", "/v1/webhooks/subscriptions", "GET, POST"),
+    ]
+    token = auth("lurah", KELURAHAN)
+    async with httpx.AsyncClient(base_url=platform.url(), timeout=20) as gateway:
+        for language, title in (("en", "Method not allowed"), ("id", "Metode tidak diizinkan")):
+            for method, path, allow in cases:
+                answer = await gateway.request(
+                    method, path, headers={**token, "Accept-Language": language}
+                )
+                seen = (method, path, answer.status_code, answer.headers.get("allow"))
+                assert seen == (method, path, 405, allow), answer.text
+                assert answer.headers["content-type"] == "application/problem+json"
+                assert answer.json()["title"] == title, (method, path)

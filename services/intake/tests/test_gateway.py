@@ -67,6 +67,10 @@ class Upstream:
 
             return StreamingResponse(events(), media_type="text/event-stream")
 
+        @app.get("/v1/analytics/areas")
+        async def areas() -> dict[str, str]:
+            return {"only": "GET"}
+
         @app.api_route("/{path:path}", methods=["GET", "POST", "DELETE"])
         async def echo(request: Request, path: str) -> dict[str, Any]:
             return {
@@ -113,7 +117,6 @@ LURAH = bearer("lurah", "16.73.02.1019")
     [
         ("GET", "/v1/reports/0193b6a4-2c1e-7c55-9f0a-1d2e3f405162"),
         ("POST", "/v1/reports/0193b6a4-2c1e-7c55-9f0a-1d2e3f405162/decisions"),
-        ("GET", "/v1/reports"),
         ("GET", "/v1/verification/queue"),
         ("GET", "/v1/analytics/summary"),
         ("GET", "/dashboard"),
@@ -155,6 +158,47 @@ async def test_an_unknown_route_is_404_and_a_huge_page_400(gateway: httpx.AsyncC
     huge = await gateway.get("/v1/verification/queue?limit=5000", headers=LURAH)
     assert huge.status_code == 400
     assert huge.json()["errors"][0]["pointer"] == "/query/limit"
+
+
+REPORT = "0193b6a4-2c1e-7c55-9f0a-1d2e3f405162"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("GET", "/v1/reports", "POST"),
+        ("DELETE", "/v1/reports", "POST"),
+        ("GET", f"/v1/reports/{REPORT}/revisions", "POST"),
+        ("GET", "/v1/attachments", "POST"),
+        ("DELETE", "/v1/attachments/" + "a" * 64, "GET"),
+        ("POST", "/v1/wilayah", "GET"),
+        ("PUT", "/v1/wilayah/16.73.02.1019", "GET"),
+        ("OPTIONS", "/v1/asyncapi.json", "GET"),
+    ],
+)
+async def test_the_gateways_own_paths_answer_a_wrong_method_405_with_allow(
+    gateway: httpx.AsyncClient, method: str, path: str, allow: str
+) -> None:
+    """Never forwarded (the stand-in upstream would take GET, POST and DELETE of anything)."""
+    english = await gateway.request(method, path, headers=LURAH)
+    assert english.status_code == 405, english.text
+    assert english.headers["allow"] == allow
+    assert english.headers["content-type"] == "application/problem+json"
+    assert english.json()["title"] == "Method not allowed"
+    indonesian = await gateway.request(method, path, headers={**LURAH, "Accept-Language": "id"})
+    assert indonesian.status_code == 405
+    assert indonesian.headers["allow"] == allow
+    assert indonesian.json()["title"] == "Metode tidak diizinkan"
+
+
+async def test_an_upstreams_405_keeps_its_allow_in_the_clients_language(
+    gateway: httpx.AsyncClient,
+) -> None:
+    answer = await gateway.put("/v1/analytics/areas", headers={**LURAH, "Accept-Language": "id"})
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == "GET"
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["title"] == "Metode tidak diizinkan"
 
 
 async def test_a_slow_upstream_is_a_504_not_a_hang(gateway: httpx.AsyncClient) -> None:

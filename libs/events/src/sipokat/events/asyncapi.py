@@ -1,8 +1,11 @@
 """The AsyncAPI 3.0 document of the events, generated from the pydantic models.
 
-One channel per routing key on the `sipokat.events` topic exchange, one message per event type,
-and the payload schemas (the whole envelope, `data` typed) in `components.schemas`.
-docs/asyncapi.yaml is this document written out; a test fails when the two drift apart.
+One channel per routing key on the events topic exchange (`sipokat.events` under the default
+prefix: the document names the exchange and queues of the topology it is given), one message per
+event type, and the payload schemas (the whole envelope, `data` typed) in `components.schemas`.
+docs/asyncapi.yaml is this document written out for the default prefix; a test fails when the two
+drift apart, and the official parser (@asyncapi/parser, tests/asyncapi) validates both it and the
+document the gateway serves.
 """
 
 from __future__ import annotations
@@ -16,6 +19,10 @@ from sipokat.events.catalogue import EVENT_TYPES, ROUTING_KEYS
 from sipokat.events.envelope import pinned_envelope
 
 ASYNCAPI_VERSION = "3.0.0"
+# The AMQP bindings (github.com/asyncapi/bindings, amqp/) the document is written against. In it,
+# what a publisher sets on each message (delivery mode, mandatory) is an operation binding; the
+# message binding holds only contentEncoding and messageType.
+AMQP_BINDING_VERSION = "0.3.0"
 REF = "#/components/schemas/{model}"
 
 _DESCRIPTIONS = {
@@ -60,12 +67,26 @@ def asyncapi_document(topology: Topology | None = None) -> dict[str, Any]:
                 "address": routing_key,
                 "title": routing_key,
                 "messages": {event_type: {"$ref": f"#/components/messages/{event_type}"}},
-                "bindings": {"amqp": {"is": "routingKey", "exchange": dict(exchange)}},
+                "bindings": {
+                    "amqp": {
+                        "is": "routingKey",
+                        "exchange": dict(exchange),
+                        "bindingVersion": AMQP_BINDING_VERSION,
+                    }
+                },
             }
             operations[f"publish_{channel_id}"] = {
                 "action": "send",
                 "channel": {"$ref": f"#/channels/{channel_id}"},
                 "messages": [{"$ref": f"#/channels/{channel_id}/messages/{event_type}"}],
+                # As the relay publishes: persistent, and returned if no queue is bound.
+                "bindings": {
+                    "amqp": {
+                        "deliveryMode": 2,
+                        "mandatory": True,
+                        "bindingVersion": AMQP_BINDING_VERSION,
+                    }
+                },
             }
     messages = {
         event_type: {
@@ -78,7 +99,6 @@ def asyncapi_document(topology: Topology | None = None) -> dict[str, Any]:
                 "description": "The request that started the chain",
                 "location": "$message.payload#/correlation_id",
             },
-            "bindings": {"amqp": {"deliveryMode": 2, "bindingVersion": "0.3.0"}},
         }
         for event_type in EVENT_TYPES
     }

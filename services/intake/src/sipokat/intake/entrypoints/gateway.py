@@ -3,6 +3,8 @@
 Each upstream verifies the bearer token itself; the gateway forwards it with the correlation id.
 Answers stream through as they come (server-sent events included, unbuffered); an upstream that
 cannot be reached is a 502, one that does not answer in time a 504, both as problem details.
+A known path asked with a method it does not take is a 405 with `Allow`, in the client's
+language, whether the path is the gateway's own or an upstream's.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from starlette.background import BackgroundTask
 from starlette.responses import StreamingResponse
 
 from sipokat.intake.settings import IntakeSettings
-from sipokat.runtime.problems import Problem
+from sipokat.runtime.problems import Problem, allowed_methods
 
 router = APIRouter(include_in_schema=False)
 
@@ -93,7 +95,12 @@ async def settings_of(request: Request) -> IntakeSettings:
 
 
 Settings = Annotated[IntakeSettings, Depends(settings_of)]
-METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+# Every method is forwarded (or refused here), so that the upstream's 405 names its own methods.
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def method_not_allowed(allow: str) -> Problem:
+    return Problem(405, "Method not allowed", headers={"Allow": allow})
 
 
 @router.api_route("/v1/{rest:path}", methods=METHODS)
@@ -102,6 +109,10 @@ METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 @router.api_route("/open311{rest:path}", methods=METHODS)
 async def forward(request: Request, rest: str, settings: Settings) -> Response:
     path = request.url.path
+    # A path of the gateway's own (no upstream shares one) asked with a method it does not take:
+    # the catch-all matched it, so Starlette's own 405 never came.
+    if (own := allowed_methods(request)) is not None:
+        raise method_not_allowed(own)
     upstream = upstream_for(path, settings)
     if upstream is None:
         raise Problem(404, "Not found", f"no route for {path}")
@@ -137,6 +148,11 @@ async def forward(request: Request, rest: str, settings: Settings) -> Response:
         raise Problem(
             502, "Bad gateway", f"{upstream} could not be reached ({type(exc).__name__})"
         ) from exc
+    if answer.status_code == 405:
+        # Answered here, in the client's language like the gateway's own, with the methods the
+        # upstream takes at this path.
+        await answer.aclose()
+        raise method_not_allowed(answer.headers.get("allow", ""))
     returned = {k: v for k, v in answer.headers.items() if k in _RETURNED}
     if is_event_stream(request):
         returned["x-accel-buffering"] = "no"  # tell proxies in front not to buffer either
