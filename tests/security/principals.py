@@ -112,6 +112,13 @@ def bad_authorizations() -> dict[str, str | None]:
             f"Bearer {_signed(_claims(role='ketua_rt', wilayah='16.73.02.1019/999'))}"
         ),
         "a lurah of a whole kota": f"Bearer {_signed(_claims(wilayah=KOTA))}",
+        # Claims no event could carry (sipokat.events.bounds): each was a 500 where one is made.
+        "empty sub": f"Bearer {_signed(_claims(sub=''))}",
+        "sub of 201 characters": f"Bearer {_signed(_claims(sub='x' * 201))}",
+        "sub with a control character": f"Bearer {_signed(_claims(sub='lurah' + chr(27)))}",
+        "RT wilayah with a trailing newline": (
+            f"Bearer {_signed(_claims(role='ketua_rt', wilayah='16.73.02.1019/007' + chr(10)))}"
+        ),
         "garbage": "Bearer this-is.not-a.jwt",
         "not bearer": "Basic Z3Vlc3Q6Z3Vlc3Q=",
     }

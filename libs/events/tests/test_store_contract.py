@@ -13,12 +13,14 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from sipokat.events import Envelope
+from sipokat.events import BidangDana, Envelope, FundProgress, ReportKind
+from sipokat.events.bounds import MAX_RUPIAH
 from sipokat.events.store import ConcurrencyConflict, Database, ViewTransaction
 from sipokat.events.store.base import AppendResult, SetAsideEvent
 from sipokat.events.testing import (
     DatabaseFactory,
     make_approved,
+    make_content,
     make_rejected,
     make_stream,
     make_submitted,
@@ -39,6 +41,24 @@ async def test_append_and_read_stream(database: Database) -> None:
     assert await database.events.stream_version(events[0].stream_id) == len(events)
     assert await database.events.stream_version("report-nobody") == 0
     assert await database.events.read_stream("report-nobody") == []
+
+
+async def test_every_value_at_its_bound_is_held(database: Database) -> None:
+    """The contract's bounds are what every backend holds (SQLite's document encoding, BSON)."""
+    content = make_content(
+        ReportKind.PROGRES_DANA,
+        title="T" * 200,
+        description=("baris\tdengan tab dan 🧹\n" * 300)[:5000],
+        fund=FundProgress(
+            programme="P" * 200,
+            amount_rupiah=MAX_RUPIAH,
+            progress_percent=100,
+            bidang_dana=BidangDana.EKONOMI,
+        ),
+    )
+    event = make_submitted(content=content)
+    await database.events.append([event])
+    assert await database.events.read_stream(event.stream_id) == [event]
 
 
 async def test_stale_stream_version_conflicts_and_overwrites_nothing(database: Database) -> None:

@@ -64,6 +64,40 @@ def test_bad_tokens_are_refused_with_401(token: str, why: str) -> None:
     assert refused.value.headers == {"WWW-Authenticate": 'Bearer realm="sipokat"'}
 
 
+# Claims no event could carry (sipokat.events.bounds). Each was a 500 where the event is made
+# (submit, decide) before the principal was bounded; every service now refuses them with 401.
+OUT_OF_CONTRACT = {
+    "empty sub": claims(sub=""),
+    "sub of 201 characters": claims(sub="x" * 201),
+    "sub with a newline": claims(sub="lurah\n1"),
+    "sub with NUL": claims(sub="lurah\x001"),
+    "name of 201 characters": claims(name="n" * 201),
+    "name with a control character": claims(name="Bu Lurah\x1b[31m"),
+    "wilayah with a trailing newline": claims(wilayah="16.73.02.1019\n"),
+    "wilayah in Arabic-Indic digits": claims(
+        wilayah="\u0661\u0666.\u0667\u0663.\u0660\u0662.\u0661\u0660\u0661\u0669"
+    ),
+    "RT wilayah with a trailing newline": claims(role="ketua_rt", wilayah="16.73.02.1019/007\n"),
+}
+
+
+@pytest.mark.parametrize("payload", OUT_OF_CONTRACT.values(), ids=OUT_OF_CONTRACT.keys())
+def test_claims_outside_the_event_contract_are_refused_with_401(payload: dict[str, Any]) -> None:
+    with pytest.raises(Problem) as refused:
+        TokenVerifier(SETTINGS).verify(signed(payload))
+    assert refused.value.status == 401
+    assert refused.value.headers == {"WWW-Authenticate": 'Bearer realm="sipokat"'}
+
+
+def test_the_longest_subject_and_name_an_event_carries_are_taken() -> None:
+    principal = TokenVerifier(SETTINGS).verify(signed(claims(sub="s" * 200, name="n" * 200)))
+    assert principal.as_actor().subject == "s" * 200 and principal.name == "n" * 200
+
+
+def test_an_empty_name_is_no_name() -> None:
+    assert TokenVerifier(SETTINGS).verify(signed(claims(name=""))).name is None
+
+
 # ---------------------------------------------------------------- remembered tokens
 
 

@@ -185,6 +185,28 @@ async def test_public_activity_needs_no_token_and_names_nobody(client: httpx.Asy
     assert bad.status_code == 422
 
 
+@pytest.mark.parametrize(
+    "wilayah",
+    ["16.73.02.1019/007\n", "16.73.02.1019\n", "16.73\n", "\u0661\u0666.\u0667\u0663"],
+)
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [
+        ("/v1/public/activity", {}),
+        ("/public", {}),
+        ("/v1/analytics/summary", bearer("admin", None)),
+        ("/v1/analytics/rt-performance", bearer("pemkot", "16.73")),
+    ],
+)
+async def test_a_wilayah_that_is_no_code_is_422_not_500(
+    client: httpx.AsyncClient, path: str, headers: dict[str, str], wilayah: str
+) -> None:
+    answer = await client.get(path, params={"wilayah": wilayah}, headers=headers)
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert [e["pointer"] for e in answer.json()["errors"]] == ["/query/wilayah"]
+
+
 async def test_only_an_admin_may_rebuild(client: httpx.AsyncClient) -> None:
     answer = await client.post("/v1/analytics/rebuild", headers=bearer("pemkot", "16.73"))
     assert answer.status_code == 403

@@ -313,12 +313,27 @@ def test_absorption_is_realised_spending_over_the_pro_rata_allocation() -> None:
 def test_periods_and_areas_are_checked() -> None:
     assert parse_period("2026-01", "2026-03") == Period("2026-01", "2026-03")
     assert months_between("2025-11", "2026-02") == 4
-    for first, last in (("2026-13", None), ("2026-1", None), ("2026-04", "2026-03")):
+    for first, last in (
+        ("2026-13", None),
+        ("2026-1", None),
+        ("2026-04", "2026-03"),
+        ("2026-01\n", None),  # Python's `$` matches before a trailing newline
+        ("\u0662\u0660\u0662\u0666-01", None),  # `\d` takes Arabic-Indic digits
+    ):
         with pytest.raises(ValueError):
             parse_period(first, last)
     directory = load_default_directory()
     assert parse_area("16.73.02.1019/007", directory) == Area("rt", "16.73.02.1019/007")
-    for bad in ("16.73.99", "16.73.02.1019/999", "pelita jaya"):
+    # With a trailing newline the RT code was a 500 (the WilayahPath refused what `$` took).
+    for bad in (
+        "16.73.99",
+        "16.73.02.1019/999",
+        "pelita jaya",
+        "16.73.02.1019/007\n",
+        "16.73.02.1019\n",
+        "16.73\n",
+        "16.73.02.1019/\u0660\u0660\u0667",
+    ):
         with pytest.raises(BadArea):
             parse_area(bad, directory)
 

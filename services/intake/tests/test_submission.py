@@ -10,10 +10,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from sipokat.events.bounds import MAX_RUPIAH
 from sipokat.events.broker.topology import declare_exchange
 from sipokat.events.testing import TrackedTopology, eventually
 from sipokat.intake.bootstrap import create_app
 from sipokat.intake.settings import IntakeSettings
+from sipokat.runtime.auth import mint_token
+from sipokat.runtime.settings import ServiceSettings
 from sipokat.runtime.testing import bearer, runtime_of_app, service_client
 
 pytestmark = pytest.mark.broker
@@ -57,6 +60,19 @@ async def test_an_accepted_report_is_stored_then_published(
             assert json.loads(message.body)["event_id"] == str(stored[0].event_id)
 
 
+def fund_progress(**fund: object) -> dict[str, object]:
+    return {
+        "kind": "progres_dana",
+        "fund": {
+            "programme": "Prodamas 2026",
+            "amount_rupiah": 45_000_000,
+            "progress_percent": 50,
+            "bidang_dana": "infrastruktur",
+            **fund,
+        },
+    }
+
+
 @pytest.mark.parametrize(
     ("changes", "pointer"),
     [
@@ -78,6 +94,16 @@ async def test_an_accepted_report_is_stored_then_published(
             },
             "/body/fund/amount_rupiah",
         ),
+        # Outside the event contract (sipokat.events.bounds): each was accepted with 202, and
+        # 10^30 then stopped verification and analytics for good.
+        (fund_progress(amount_rupiah=10**30), "/body/fund/amount_rupiah"),
+        (fund_progress(amount_rupiah=MAX_RUPIAH + 1), "/body/fund/amount_rupiah"),
+        (fund_progress(programme="Prodamas\x1b[2J"), "/body/fund/programme"),
+        ({"title": "Rapat\x00warga"}, "/body/title"),
+        ({"title": "Rapat warga\x0b"}, "/body/title"),
+        ({"title": "Rapat\nwarga"}, "/body/title"),  # one line: a title is a line of a list
+        ({"description": "Musyawarah\x07"}, "/body/description"),
+        ({"description": "Musyawarah\r\n"}, "/body/description"),
     ],
 )
 async def test_bad_reports_are_refused_with_the_field_named(
@@ -127,6 +153,39 @@ async def test_every_wrong_field_is_named_in_indonesian_when_asked(
     assert details["/body/extra"] == "kolom ini tidak boleh dikirim"
     assert details["/body/activity_date"].startswith("harus berupa tanggal")
     assert details["/body/kind"].startswith("harus salah satu dari")
+
+
+async def test_values_outside_the_contract_are_named_in_indonesian_and_english(
+    client: httpx.AsyncClient,
+) -> None:
+    wrong = body(title="Rapat\x00", description="baris\x1b", **fund_progress(amount_rupiah=10**30))
+    for language, expected in [
+        (
+            "id",
+            {
+                "/body/title": "harus satu baris tanpa karakter kendali",
+                "/body/description": (
+                    "tidak boleh berisi karakter kendali selain baris baru dan tab"
+                ),
+                "/body/fund/amount_rupiah": f"harus lebih kecil atau sama dengan {MAX_RUPIAH}",
+            },
+        ),
+        (
+            "en",
+            {
+                "/body/title": "must be one line without control characters",
+                "/body/description": "must not hold control characters other than newline and tab",
+                "/body/fund/amount_rupiah": f"Input should be less than or equal to {MAX_RUPIAH}",
+            },
+        ),
+    ]:
+        answer = await client.post(
+            "/v1/reports",
+            json=wrong,
+            headers={**bearer("ketua_rt", RT), "Accept-Language": language},
+        )
+        assert answer.status_code == 422, answer.text
+        assert {e["pointer"]: e["detail"] for e in answer.json()["errors"]} == expected
 
 
 async def test_english_is_the_default(client: httpx.AsyncClient) -> None:
@@ -224,6 +283,19 @@ async def test_a_missing_or_bad_token_is_401(client: httpx.AsyncClient) -> None:
     forged = {"Authorization": "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."}
     answer = await client.post("/v1/reports", json=body(), headers=forged)
     assert answer.status_code == 401
+    assert answer.headers["www-authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize("subject", ["", "x" * 201], ids=["empty", "201 characters"])
+async def test_a_token_whose_subject_no_event_could_carry_is_401(
+    client: httpx.AsyncClient, subject: str
+) -> None:
+    token = mint_token(ServiceSettings(), subject=subject, role="ketua_rt", wilayah=RT)
+    answer = await client.post(
+        "/v1/reports", json=body(), headers={"Authorization": f"Bearer {token}"}
+    )
+    assert answer.status_code == 401, answer.text  # was a 500: the event's actor refused it
+    assert answer.headers["content-type"] == "application/problem+json"
     assert answer.headers["www-authenticate"].startswith("Bearer")
 
 

@@ -3,6 +3,7 @@ rebuild, and one item per (event, recipient) whatever is redelivered."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -10,6 +11,7 @@ import pytest
 
 from sipokat.events.catalogue import Tier
 from sipokat.events.testing import make_approved, make_rejected, make_submitted
+from sipokat.notification.domain import digest_day
 from sipokat.notification.testing import Service
 from sipokat.runtime.testing import bearer
 
@@ -148,3 +150,40 @@ async def test_bad_input_is_answered_with_problem_details(service: Service) -> N
     assert saved.status_code == 200
     got = await service.client.get("/v1/notifications/preferences", headers=LURAH)
     assert got.json() == {"email": "l@kota.test", "language": "en"}
+
+
+# ---------------------------------------------------------------- digests on demand
+
+ADMIN = bearer("admin", None)
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        "9999-12-31T23:59:59+00:00",  # no date in WIB: was a 500 (OverflowError)
+        "0001-01-01T00:00:00+14:00",
+        "0001-01-01T00:00:00Z",  # a digest item for year 1 in every office's inbox
+        "2999-01-01T00:00:00Z",
+    ],
+)
+async def test_a_digest_far_from_now_is_refused_and_fills_no_inbox(
+    service: Service, at: str
+) -> None:
+    await service.runtime.notifier().handle(make_submitted(uuid4()))
+    answer = await service.client.post("/v1/notifications/digests", json={"at": at}, headers=ADMIN)
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert [e["pointer"] for e in answer.json()["errors"]] == ["/body/at"]
+    assert [i["kind"] for i in (await inbox(service, LURAH))["items"]] == ["awaiting_verification"]
+
+
+async def test_a_digest_of_a_missed_day_this_week_is_sent(service: Service) -> None:
+    await service.runtime.notifier().handle(make_submitted(uuid4()))
+    at = datetime.now(UTC) - timedelta(days=3)
+    answer = await service.client.post(
+        "/v1/notifications/digests", json={"at": at.isoformat()}, headers=ADMIN
+    )
+    assert answer.status_code == 200, answer.text
+    [digest] = answer.json()["digests"]
+    assert digest["day"] == digest_day(at).isoformat()
+    assert "digest" in [i["kind"] for i in (await inbox(service, LURAH))["items"]]

@@ -20,6 +20,8 @@ from sipokat.events.broker.topology import declare_exchange
 from sipokat.events.catalogue import Bidang, ReportKind
 from sipokat.events.envelope import Envelope
 from sipokat.events.testing import TrackedTopology, eventually, make_content, make_submitted
+from sipokat.runtime.auth import mint_token
+from sipokat.runtime.settings import ServiceSettings
 from sipokat.runtime.testing import bearer, runtime_of_app, service_client
 from sipokat.verification import handlers
 from sipokat.verification.bootstrap import create_app
@@ -196,6 +198,40 @@ async def test_bad_decisions_answer_problem_details(service: Service) -> None:
         assert await pointers({**APPROVE, "verifier": "me"}) == ["/body/verifier"]
         missing = await client.post(f"/v1/reports/{uuid4()}/decisions", json=APPROVE, headers=LURAH)
         assert missing.status_code == 404
+
+
+@pytest.mark.parametrize("subject", ["", "x" * 201], ids=["empty", "201 characters"])
+async def test_a_token_whose_subject_no_event_could_carry_is_401(
+    service: Service, subject: str
+) -> None:
+    async with service() as (client, record):
+        event = submitted()
+        await record(event)
+        token = mint_token(ServiceSettings(), subject=subject, role="lurah", wilayah=KELURAHAN)
+        answer = await client.post(
+            f"/v1/reports/{report_id(event)}/decisions",
+            json=APPROVE,
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert answer.status_code == 401, answer.text  # was a 500, the decision unrecorded
+        assert answer.headers["content-type"] == "application/problem+json"
+        status = await client.get(f"/v1/reports/{report_id(event)}", headers=LURAH)
+        assert status.json()["status"] == "awaiting_kelurahan"
+
+
+async def test_a_note_with_control_characters_is_422_naming_it(service: Service) -> None:
+    async with service() as (client, record):
+        event = submitted()
+        await record(event)
+        answer = await client.post(
+            f"/v1/reports/{report_id(event)}/decisions",
+            json={"decision": "reject", "reason_code": "other", "note": "Foto\x00buram"},
+            headers=LURAH,
+        )
+        assert answer.status_code == 422, answer.text
+        [error] = answer.json()["errors"]
+        assert error["pointer"] == "/body/note"
+        assert "control characters" in error["detail"]
 
 
 async def test_wrong_tier_stale_and_closed_answer_409_with_the_current_state(

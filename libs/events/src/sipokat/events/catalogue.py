@@ -14,6 +14,21 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails
 
+from sipokat.events.bounds import (
+    AreaName,
+    Description,
+    KecamatanCode,
+    KelurahanCode,
+    KotaCode,
+    Note,
+    OptionalNote,
+    PersonName,
+    Programme,
+    RTCode,
+    Rupiah,
+    Subject,
+    Title,
+)
 from sipokat.events.envelope import EventData
 
 # ---------------------------------------------------------------- vocabulary
@@ -65,13 +80,13 @@ class _Part(BaseModel):
 class WilayahPath(_Part):
     """The full path of an RT, so no reader has to call back to the directory."""
 
-    kota_code: str = Field(examples=["16.73"])
-    kota_name: str
-    kecamatan_code: str = Field(examples=["16.73.02"])
-    kecamatan_name: str
-    kelurahan_code: str = Field(examples=["16.73.02.1019"])
-    kelurahan_name: str
-    rt_code: str = Field(examples=["16.73.02.1019/007"], pattern=r"^[0-9.]+/\d{3}$")
+    kota_code: KotaCode = Field(examples=["16.73"])
+    kota_name: AreaName
+    kecamatan_code: KecamatanCode = Field(examples=["16.73.02"])
+    kecamatan_name: AreaName
+    kelurahan_code: KelurahanCode = Field(examples=["16.73.02.1019"])
+    kelurahan_name: AreaName
+    rt_code: RTCode = Field(examples=["16.73.02.1019/007"])
 
 
 class GeoPoint(_Part):
@@ -87,8 +102,8 @@ class PhotoRef(_Part):
 
 
 class FundProgress(_Part):
-    programme: str = Field(min_length=1, max_length=200, examples=["Prodamas 2026"])
-    amount_rupiah: int = Field(ge=0)
+    programme: Programme = Field(examples=["Prodamas 2026"])
+    amount_rupiah: Rupiah
     progress_percent: Literal[0, 50, 100]
     bidang_dana: BidangDana
 
@@ -98,8 +113,8 @@ class ReportContent(_Part):
 
     kind: ReportKind
     bidang: Bidang
-    title: str = Field(min_length=3, max_length=200)
-    description: str = Field(min_length=1, max_length=5000)
+    title: Title
+    description: Description
     activity_date: date
     location: GeoPoint | None = None
     photos: Annotated[list[PhotoRef], Field(max_length=10)] = []
@@ -115,8 +130,8 @@ class ReportContent(_Part):
 
 
 class Verifier(_Part):
-    subject: str
-    name: str | None = None
+    subject: Subject
+    name: PersonName | None = None
 
 
 # ---------------------------------------------------------------- events
@@ -159,7 +174,7 @@ class ReportApproved(_ReportEvent):
 
     tier: Tier
     verifier: Verifier
-    note: str | None = Field(default=None, max_length=2000)
+    note: OptionalNote | None = None
     counts_for_performance: bool | None = None
     decided_at: AwareDatetime
     next_tier: Tier | None = Field(description="None when this was the last tier")
@@ -175,7 +190,7 @@ class ReportRejected(_ReportEvent):
     tier: Tier
     verifier: Verifier
     reason_code: RejectionReason
-    note: str = Field(min_length=1, max_length=2000)
+    note: Note
     decided_at: AwareDatetime
 
     def routing_key(self) -> str:

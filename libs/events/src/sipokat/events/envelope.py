@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cache
@@ -20,6 +21,9 @@ from pydantic import (
     create_model,
     model_validator,
 )
+
+from sipokat.events.bounds import AreaCode, ServiceName, Subject, Token
+from sipokat.events.repair import mend_stored
 
 _set_attribute = object.__setattr__  # as `BaseModel.model_construct` sets them on a frozen model
 
@@ -49,9 +53,9 @@ class Actor(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    subject: str = Field(min_length=1, max_length=200)
+    subject: Subject
     role: Role
-    wilayah: str | None = Field(default=None, max_length=40)
+    wilayah: AreaCode | None = None
 
 
 class EventData(BaseModel):
@@ -77,11 +81,11 @@ class EnvelopeFields(BaseModel):
     event_id: UUID = Field(default_factory=new_event_id)
     type: str
     schema_version: int = Field(ge=1)
-    stream_id: str = Field(min_length=1, max_length=200)
+    stream_id: Token
     stream_version: int = Field(ge=1)
     occurred_at: AwareDatetime = Field(default_factory=utc_now)
-    source: str = Field(min_length=1, max_length=60)
-    correlation_id: str = Field(min_length=1, max_length=200)
+    source: ServiceName
+    correlation_id: Token
     causation_id: UUID | None = None
     actor: Actor
     data: SerializeAsAny[EventData]
@@ -148,7 +152,7 @@ class Envelope(EnvelopeFields):
         try:
             pinned = _pinned_envelopes().validate_json(raw)
         except ValidationError:
-            return cls.model_validate_json(raw)
+            return cls._parse_stored(raw)
         data = pinned.data
         from sipokat.events.catalogue import EVENT_TYPES
 
@@ -157,7 +161,7 @@ class Envelope(EnvelopeFields):
             or pinned.schema_version != data.schema_version
             or pinned.stream_id != data.stream_id()
         ):
-            return cls.model_validate_json(raw)
+            return cls._parse_stored(raw)
         # `model_construct` without its per-field loop (a third of the parse): the pinned
         # envelope's fields are exactly this class's, validated and complete.
         envelope = cls.__new__(cls)
@@ -166,6 +170,22 @@ class Envelope(EnvelopeFields):
         _set_attribute(envelope, "__pydantic_extra__", None)
         _set_attribute(envelope, "__pydantic_private__", None)
         return envelope
+
+    @classmethod
+    def _parse_stored(cls, raw: bytes | str) -> Envelope:
+        """`model_validate_json`, and for an event stored before its fields were bounded, the
+        same event with what a reader can mend mended (`sipokat.events.repair`)."""
+        try:
+            return cls.model_validate_json(raw)
+        except ValidationError as exc:
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                raise exc from None
+            mended = mend_stored(body, cls.model_validate, exc.errors())
+            if mended is None:
+                raise
+            return mended
 
     @classmethod
     def wrap(

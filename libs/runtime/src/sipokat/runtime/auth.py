@@ -17,6 +17,7 @@ import jwt
 from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
 
+from sipokat.events.bounds import AreaCode, PersonName, Subject
 from sipokat.events.envelope import Actor, Role
 from sipokat.runtime.problems import Problem
 from sipokat.runtime.settings import ServiceSettings
@@ -27,12 +28,17 @@ BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="sipokat"'}
 
 
 class Principal(BaseModel):
-    """The authenticated caller: who, in which role, answering for which wilayah."""
+    """The authenticated caller: who, in which role, answering for which wilayah.
 
-    subject: str
+    Its fields are bounded as the events it ends up in (`sipokat.events.bounds`): a token whose
+    `sub`, `name` or `wilayah` no event could carry is refused here with 401, at every service,
+    rather than failing later where an event is made.
+    """
+
+    subject: Subject
     role: Role
-    wilayah: str | None = None
-    name: str | None = None
+    wilayah: AreaCode | None = None
+    name: PersonName | None = None
 
     def as_actor(self) -> Actor:
         return Actor(subject=self.subject, role=self.role, wilayah=self.wilayah)
@@ -113,7 +119,7 @@ class TokenVerifier:
                 subject=claims["sub"],
                 role=claims.get("role"),
                 wilayah=claims.get("wilayah"),
-                name=claims.get("name"),
+                name=claims.get("name") or None,  # an empty name is no name
             )
             self._check_wilayah(principal)
             return principal, float(claims["exp"])

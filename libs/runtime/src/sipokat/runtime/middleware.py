@@ -19,7 +19,7 @@ from sipokat.runtime.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 HEADER = b"x-correlation-id"
 # A client-supplied id is only taken if it is short and plain: it ends up in logs and events.
-_ACCEPTABLE = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+_ACCEPTABLE = re.compile(r"[A-Za-z0-9._:-]{1,100}")  # fullmatch: `$` takes a trailing newline
 log = structlog.get_logger("sipokat.http")
 
 
@@ -27,7 +27,7 @@ def correlation_id_of(scope: Scope) -> str:
     for name, value in scope.get("headers", []):
         if name == HEADER:
             candidate: str = value.decode("latin-1")
-            if _ACCEPTABLE.match(candidate):
+            if _ACCEPTABLE.fullmatch(candidate):
                 return candidate
     return str(uuid.uuid4())
 

@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
+from sipokat.events.bounds import PATTERN_MESSAGES
+
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://sipokat.id/problems/"
 
@@ -157,6 +159,14 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def _message(error: Mapping[str, Any]) -> str:
+    # A control-character pattern said in words, not as the regular expression pydantic names.
+    pattern = (error.get("ctx") or {}).get("pattern")
+    if error.get("type") == "string_pattern_mismatch" and pattern in PATTERN_MESSAGES:
+        return PATTERN_MESSAGES[pattern][0]
+    return str(error.get("msg", "invalid"))
+
+
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     errors = []
     for error in exc.errors():
@@ -165,7 +175,7 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
             {
                 # JSON pointer into the request part that is wrong, e.g. /body/content/title
                 "pointer": "/" + "/".join(location),
-                "detail": error.get("msg", "invalid"),
+                "detail": _message(error),
                 "code": error.get("type", "invalid"),
             }
         )

@@ -4,6 +4,7 @@ The default data (Kota Lubuklinggau and Kota Kediri) ships with the package; ano
 directory loads from a file of the same shape.
 """
 
+from sipokat.events.bounds import code_level
 from sipokat.wilayah.directory import (
     City,
     Directory,
@@ -22,6 +23,7 @@ __all__ = [
     "Kecamatan",
     "Kelurahan",
     "UnknownWilayah",
+    "code_level",
     "configured_directory",
     "load_default_directory",
     "load_directory",

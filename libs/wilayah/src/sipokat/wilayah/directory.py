@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sipokat.events.bounds import AreaName, KecamatanCode, KelurahanCode, KotaCode, code_level
 from sipokat.events.catalogue import WilayahPath
-
-_RT_CODE = re.compile(r"^(?P<kelurahan>\d{2}\.\d{2}\.\d{2}\.\d{4})/(?P<rt>\d{3})$")
 
 
 class UnknownWilayah(LookupError):
@@ -21,22 +19,27 @@ class UnknownWilayah(LookupError):
 class _Area(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
+    # Bounded as the events that carry them (bounds.py): a directory file cannot bring in an
+    # area no event could name.
     code: str
-    name: str
+    name: AreaName
 
 
 class Kelurahan(_Area):
-    rt_count: int = Field(ge=0)
+    code: KelurahanCode
+    rt_count: int = Field(ge=0, le=999)  # RT numbers have three digits
 
     def rt_codes(self) -> list[str]:
         return [rt_code(self.code, number) for number in range(1, self.rt_count + 1)]
 
 
 class Kecamatan(_Area):
+    code: KecamatanCode
     kelurahan: list[Kelurahan]
 
 
 class City(_Area):
+    code: KotaCode
     kecamatan: list[Kecamatan]
 
 
@@ -89,14 +92,14 @@ class Directory:
         return path
 
     def _build_rt_path(self, code: str) -> WilayahPath:
-        match = _RT_CODE.match(code)
-        if not match:
+        if code_level(code) != "rt":
             raise UnknownWilayah(f"{code!r} is not an RT code like 16.73.02.1019/007")
-        found = self._kelurahan.get(match["kelurahan"])
+        kelurahan_code, rt = code.split("/")
+        found = self._kelurahan.get(kelurahan_code)
         if found is None:
-            raise UnknownWilayah(f"no kelurahan {match['kelurahan']!r}")
+            raise UnknownWilayah(f"no kelurahan {kelurahan_code!r}")
         city, kecamatan, kelurahan = found
-        number = int(match["rt"])
+        number = int(rt)
         if not 1 <= number <= kelurahan.rt_count:
             raise UnknownWilayah(
                 f"kelurahan {kelurahan.name} has RT 001 to {kelurahan.rt_count:03d}, "

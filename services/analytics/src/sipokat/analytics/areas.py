@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import StringConstraints
 
 from sipokat.events.envelope import Role
-from sipokat.wilayah import Directory, UnknownWilayah
+from sipokat.wilayah import Directory, UnknownWilayah, code_level
 
-_PATTERNS = (
-    ("rt", re.compile(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}/\d{3}$")),
-    ("kelurahan", re.compile(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")),
-    ("kecamatan", re.compile(r"^\d{2}\.\d{2}\.\d{2}$")),
-    ("kota", re.compile(r"^\d{2}\.\d{2}$")),
-)
 CHILD_LEVEL = {None: "kota", "kota": "kecamatan", "kecamatan": "kelurahan", "kelurahan": "rt"}
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_MONTH = r"[0-9]{4}-(0[1-9]|1[0-2])"
+# A query's month, as the OpenAPI document states it (Rust's `$` is the end of the text).
+Month = Annotated[str, StringConstraints(pattern=f"^{_MONTH}$")]
 
 # The area each leader answers for, as the token's wilayah claim names it.
 _LEADER_LEVEL = {Role.PEMKOT: "kota", Role.CAMAT: "kecamatan", Role.LURAH: "kelurahan"}
@@ -52,19 +51,21 @@ class Area:
 
 def parse_area(code: str, directory: Directory) -> Area:
     """An area code the directory knows; `BadArea` otherwise."""
-    for level, pattern in _PATTERNS:
-        if pattern.match(code):
-            try:
-                {
-                    "rt": directory.rt_path,
-                    "kelurahan": directory.kelurahan,
-                    "kecamatan": directory.kecamatan,
-                    "kota": directory.city,
-                }[level](code)
-            except UnknownWilayah as exc:
-                raise BadArea(str(exc)) from None
-            return Area(level, code)
-    raise BadArea(f"{code!r} is not a wilayah code like 16.73, 16.73.02, 16.73.02.1019 or an RT")
+    level = code_level(code)
+    if level is None:
+        raise BadArea(
+            f"{code!r} is not a wilayah code like 16.73, 16.73.02, 16.73.02.1019 or an RT"
+        )
+    try:
+        {
+            "rt": directory.rt_path,
+            "kelurahan": directory.kelurahan,
+            "kecamatan": directory.kecamatan,
+            "kota": directory.city,
+        }[level](code)
+    except UnknownWilayah as exc:
+        raise BadArea(str(exc)) from None
+    return Area(level, code)
 
 
 def jurisdiction(role: Role, wilayah: str | None) -> Area | None:
@@ -122,7 +123,7 @@ class Period:
 
 def parse_period(first: str | None, last: str | None) -> Period:
     for name, value in (("from", first), ("to", last)):
-        if value is not None and not _MONTH.match(value):
+        if value is not None and not re.fullmatch(_MONTH, value):
             raise ValueError(f"`{name}` must be a month like 2026-03, not {value!r}")
     if first and last and first > last:
         raise ValueError(f"`from` ({first}) is after `to` ({last})")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from sipokat.events.bounds import PATTERN_MESSAGES
+
 Language = Literal["en", "id"]
 DEFAULT_LANGUAGE: Language = "en"
 
@@ -138,11 +140,13 @@ VALUE_ERRORS_ID = {
 
 
 def validation_message(error: dict[str, Any], language: Language) -> str:
+    code = str(error.get("type", ""))
+    ctx = {k: str(v) for k, v in (error.get("ctx") or {}).items()}
+    if code == "string_pattern_mismatch" and ctx.get("pattern") in PATTERN_MESSAGES:
+        return PATTERN_MESSAGES[ctx["pattern"]][0 if language == "en" else 1]
     english = str(error.get("msg", "invalid"))
     if language == "en":
         return english
-    code = str(error.get("type", ""))
-    ctx = {k: str(v) for k, v in (error.get("ctx") or {}).items()}
     if code == "value_error" and str(ctx.get("error", "")) in VALUE_ERRORS_ID:
         return VALUE_ERRORS_ID[ctx["error"]]
     template = VALIDATION_ID.get(code)

@@ -203,6 +203,36 @@ def _past(moment: str | None, now: datetime) -> bool:
     return moment is not None and datetime.fromisoformat(moment) <= now
 
 
+# An admin may send the digest of a moment other than now (`POST /v1/notifications/digests`)
+# within the past week: to catch up on a day the job missed. Any other moment would put an item
+# in every office's inbox for a day nobody reviews (year 1), or is not a date at all in WIB
+# (year 9999, last hours). A minute ahead is a clock's skew, not a future day.
+DIGEST_CATCH_UP = timedelta(days=7)
+DIGEST_CLOCK_SKEW = timedelta(minutes=1)
+
+
+def digest_moment_refused(at: datetime, now: datetime) -> str | None:
+    """Why a digest cannot be sent for `at` (a code of `DIGEST_REFUSALS`), None when it can."""
+    if at > now + DIGEST_CLOCK_SKEW:
+        return "digest_in_future"
+    if at < now - DIGEST_CATCH_UP:
+        return "digest_too_old"
+    return None
+
+
+# (English, Indonesian), formatted with `days`.
+DIGEST_REFUSALS = {
+    "digest_in_future": (
+        "a digest is sent for now or a moment of the past {days} days, not the future",
+        "ringkasan dikirim untuk saat ini atau {days} hari terakhir, bukan masa depan",
+    ),
+    "digest_too_old": (
+        "a digest can be sent again for the past {days} days only",
+        "ringkasan hanya dapat dikirim ulang untuk {days} hari terakhir",
+    ),
+}
+
+
 def digest_day(now: datetime) -> date:
     return now.astimezone(WIB).date()
 

@@ -11,9 +11,18 @@ from typing import Annotated, Any
 from fastapi import Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from sipokat.analytics.areas import Area, BadArea, Period, jurisdiction, parse_area, parse_period
+from sipokat.analytics.areas import (
+    Area,
+    BadArea,
+    Month,
+    Period,
+    jurisdiction,
+    parse_area,
+    parse_period,
+)
 from sipokat.analytics.queries import Reader, Result
 from sipokat.analytics.rebuild import RUNNING, Rebuilds, rebuild_status
+from sipokat.events.bounds import AreaCode
 from sipokat.events.envelope import Role
 from sipokat.runtime.auth import Principal, require_roles
 from sipokat.runtime.problems import Problem
@@ -23,14 +32,14 @@ LEADERS = require_roles(Role.PEMKOT, Role.ADMIN, Role.CAMAT, Role.LURAH)
 RETRY_AFTER_SECONDS = 5
 
 WilayahParam = Annotated[
-    str | None,
+    AreaCode | None,
     Query(
         description="A kota, kecamatan, kelurahan or RT code; default: the caller's own area",
         examples=["16.73.02.1019"],
     ),
 ]
-FromParam = Annotated[str | None, Query(alias="from", description="First month, e.g. 2026-01")]
-ToParam = Annotated[str | None, Query(description="Last month, inclusive, e.g. 2026-06")]
+FromParam = Annotated[Month | None, Query(alias="from", description="First month, e.g. 2026-01")]
+ToParam = Annotated[Month | None, Query(description="Last month, inclusive, e.g. 2026-06")]
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,11 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from sipokat.events.envelope import Role
+from sipokat.events.envelope import Role, utc_now
 from sipokat.events.logrebuild import RUNNING, rebuild_status
 from sipokat.events.store import Document, ViewTransaction
 from sipokat.notification import ledger as L
+from sipokat.notification.domain import DIGEST_CATCH_UP, DIGEST_REFUSALS, digest_moment_refused
 from sipokat.notification.entrypoints.common import inbox_of, notification_runtime
 from sipokat.notification.views import INBOX, VIEW
 from sipokat.runtime.auth import CurrentPrincipal, Principal, require_roles
@@ -220,11 +221,24 @@ class DigestRequest(BaseModel):
 Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 
 
-@router.post("/digests")
+@router.post(
+    "/digests",
+    responses=problem_responses({422: "`at` in the future or more than 7 days ago"}),
+)
 async def run_digest(
     request: Request, _: Admin, body: DigestRequest | None = None
 ) -> dict[str, Any]:
-    """Send today's digests now (admins; tests). Idempotent per (office, day): `new` is false
-    for a digest that had been sent already."""
-    digests = await notification_runtime(request).send_digests((body or DigestRequest()).at)
+    """Send today's digests now (admins; tests), or those of a moment of the past 7 days.
+    Idempotent per (office, day): `new` is false for a digest that had been sent already."""
+    at = (body or DigestRequest()).at
+    if at is not None and (refused := digest_moment_refused(at, utc_now())):
+        detail = DIGEST_REFUSALS[refused][0].format(days=DIGEST_CATCH_UP.days)
+        raise Problem(
+            422,
+            "Invalid request",
+            detail,
+            kind="validation",
+            errors=[{"pointer": "/body/at", "detail": detail, "code": refused}],
+        )
+    digests = await notification_runtime(request).send_digests(at)
     return {"digests": digests}

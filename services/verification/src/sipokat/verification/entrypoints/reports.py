@@ -13,6 +13,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from sipokat.events.bounds import OptionalNote
 from sipokat.events.catalogue import RejectionReason, WilayahPath
 from sipokat.runtime.auth import CurrentPrincipal
 from sipokat.runtime.jurisdiction import covers
@@ -36,7 +37,8 @@ router = APIRouter(
     responses={**AUTHENTICATED, **problem_responses({404: "No such report that you may see"})},
 )
 
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+# The note's bounds are the events' (a rejection's note must be non-empty: `command_of`).
+Note = Annotated[OptionalNote, StringConstraints(strip_whitespace=True)]
 
 
 class DecisionBody(BaseModel):
