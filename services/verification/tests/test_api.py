@@ -121,6 +121,14 @@ async def test_who_sees_and_who_decides(service: Service) -> None:
             f"/v1/reports/{report_id(event)}", headers=bearer("lurah", "16.73.02.1018")
         )
         assert unknown.json()["title"] == hidden.json()["title"] == "Not found"
+        # A role that never decides is refused whatever the id: 403 does not tell which exist.
+        for role, wilayah, _, decides in matrix:
+            if decides == 403:
+                none = await client.post(
+                    f"/v1/reports/{uuid4()}/decisions", json=APPROVE, headers=bearer(role, wilayah)
+                )
+                if none.status_code != 403:
+                    wrong.append((role, wilayah, "unknown report", none.status_code))
     assert wrong == [], "(role, wilayah, GET, POST decision) not as the matrix says"
 
 
