@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from sipokat.intake.attachments import open_attachment_store
 from sipokat.intake.entrypoints import attachments, contracts, errors, gateway, reports, wilayah
-from sipokat.intake.handlers import Intake, record_decisions
+from sipokat.intake.handlers import Intake, made_by, record_decisions
 from sipokat.intake.idempotency import IdempotencyKeys
 from sipokat.intake.settings import IntakeSettings
 from sipokat.runtime.service import ServiceRuntime, Subscription, create_service_app
@@ -75,6 +75,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
                 database.views,
                 ttl_seconds=settings.idempotency_ttl_seconds,
                 lease_seconds=settings.idempotency_lease_seconds,
+                owns=made_by(database),
             )
             yield
 

@@ -9,12 +9,12 @@ from uuid import UUID
 
 from sipokat.events.broker.consumer import Handler
 from sipokat.events.catalogue import ReportContent, ReportRevised, WilayahPath
-from sipokat.events.envelope import Envelope, EventData
+from sipokat.events.envelope import Actor, Envelope, EventData
 from sipokat.events.store import Database
 from sipokat.intake import domain, views
 from sipokat.intake.attachments import AttachmentStore
 from sipokat.intake.domain import FieldError, Rules
-from sipokat.intake.idempotency import ClaimedIds
+from sipokat.intake.idempotency import ClaimedIds, Owns
 from sipokat.intake.images import CleanPhoto, clean
 from sipokat.intake.settings import IntakeSettings
 from sipokat.runtime.auth import Principal
@@ -157,6 +157,16 @@ async def fetch_photo(intake: Intake, principal: Principal, sha256: str) -> tupl
     if data is None:
         raise NotFound(f"photo {sha256} is recorded but its bytes are missing")
     return data, str(doc["content_type"])
+
+
+def made_by(database: Database) -> Owns:
+    """Whether an actor submitted or revised a report, by intake's own copy of its stream."""
+
+    async def owns(actor: Actor, report_id: UUID) -> bool:
+        stream = await database.events.read_stream(f"report-{report_id}")
+        return any(e.source == SOURCE and e.actor == actor for e in stream)
+
+    return owns
 
 
 def record_decisions(database: Database) -> Handler:
