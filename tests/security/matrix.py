@@ -160,6 +160,15 @@ ROWS: tuple[Row, ...] = (
     ),
     Row(
         "verification",
+        "GET",
+        "/v1/reports/{report_id}/events",
+        statuses(404, (COVER, 200)),
+        _on_report("/events"),
+        "the report's stream (what intake catches up from)",
+        missing=lambda world: Call(f"/v1/reports/{NO_REPORT}/events"),
+    ),
+    Row(
+        "verification",
         "POST",
         "/v1/reports/{report_id}/decisions",
         statuses(

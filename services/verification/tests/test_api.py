@@ -176,6 +176,32 @@ async def test_a_report_goes_through_three_tiers_and_shows_its_timeline(
         assert "queue_key" not in status
 
 
+async def test_the_stream_after_a_version_is_served_to_who_may_see_the_report(
+    service: Service,
+) -> None:
+    async with service() as (client, record):
+        event = submitted()
+        await record(event)
+        path = f"/v1/reports/{report_id(event)}"
+        rejected = await client.post(
+            f"{path}/decisions",
+            json={"decision": "reject", "reason_code": "incomplete", "note": "Lengkapi"},
+            headers=LURAH,
+        )
+        assert rejected.status_code == 200, rejected.text
+        rt = bearer("ketua_rt", RT)
+        answer = await client.get(f"{path}/events", params={"after": 1}, headers=rt)
+        assert answer.status_code == 200, answer.text
+        events = [Envelope.model_validate(e) for e in answer.json()["events"]]
+        assert [(e.type, e.stream_version) for e in events] == [("ReportRejected", 2)]
+        assert answer.json()["version"] == 2
+        everything = await client.get(f"{path}/events", headers=rt)
+        ids = [e["event_id"] for e in everything.json()["events"]]
+        assert ids == [str(event.event_id), str(events[0].event_id)]
+        neighbour = await client.get(f"{path}/events", headers=bearer("ketua_rt", RT[:-1] + "6"))
+        assert neighbour.status_code == 404
+
+
 async def test_bad_decisions_answer_problem_details(service: Service) -> None:
     async with service() as (client, record):
         event = submitted()

@@ -55,6 +55,7 @@ TITLES_ID = {
     "Request in progress": "Permintaan sedang diproses",
     "Bad gateway": "Gateway gagal",
     "Gateway timeout": "Gateway kehabisan waktu",
+    "Service unavailable": "Layanan tidak tersedia",
     "Page too large": "Halaman terlalu besar",
 }
 

@@ -20,6 +20,7 @@ from sipokat.intake.handlers import NotFound, UnknownRT
 from sipokat.intake.idempotency import InvalidKey
 from sipokat.intake.images import PhotoRefused
 from sipokat.intake.messages import Language, negotiate, title, validation_message
+from sipokat.intake.upstream import VerificationUnavailable
 from sipokat.runtime.problems import Problem, problem_response
 from sipokat.wilayah import UnknownWilayah
 
@@ -118,8 +119,18 @@ def install(app: FastAPI) -> None:
             request,
             409,
             "Not awaiting revision",
-            f"only a rejected report takes a revision; this one is {exc.status}",
+            f"only a report awaiting_revision takes a revision; this one is {exc.status}",
             report_status=str(exc.status),
+        )
+
+    async def unconfirmed(request: Request, exc: Exception) -> JSONResponse:
+        return localized(
+            request,
+            503,
+            "Service unavailable",
+            f"the report's status could not be confirmed, retry shortly: {exc}",
+            kind="verification-unavailable",
+            headers={"Retry-After": "2"},
         )
 
     async def conflict(request: Request, exc: Exception) -> JSONResponse:
@@ -158,6 +169,7 @@ def install(app: FastAPI) -> None:
         NotFound: not_found,
         NotAwaitingRevision: not_rejected,
         ConcurrencyConflict: conflict,
+        VerificationUnavailable: unconfirmed,
         InvalidKey: bad_key,
         PhotoRefused: bad_photo,
         UnknownWilayah: not_found,

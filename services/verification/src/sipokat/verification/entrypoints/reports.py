@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from sipokat.events.catalogue import RejectionReason, WilayahPath
@@ -100,6 +100,27 @@ async def report_status(report_id: UUID, request: Request, principal: CurrentPri
     if doc is None or not covers(principal, WilayahPath.model_validate(doc["wilayah"])):
         raise _not_found(report_id)
     return views.public_status(doc)
+
+
+@router.get("/reports/{report_id}/events")
+async def report_events(
+    report_id: UUID,
+    request: Request,
+    principal: CurrentPrincipal,
+    after: Annotated[int, Query(ge=0, le=1_000_000, description="a stream version")] = 0,
+) -> Response:
+    """The report's stream after version `after`, as stored here: the envelopes the timeline
+    is folded from, for whoever may see the report. Intake asks for them when a client revises
+    a rejection it has not heard of yet through the broker (docs/decisions.md)."""
+    database = runtime_of(request).database
+    doc = await database.views.get(views.REPORTS, str(report_id))
+    if doc is None or not covers(principal, WilayahPath.model_validate(doc["wilayah"])):
+        raise _not_found(report_id)
+    stream = await database.events.read_stream(handlers.stream_of(report_id))
+    events = ",".join(e.to_json().decode() for e in stream if e.stream_version > after)
+    version = stream[-1].stream_version if stream else 0
+    body = f'{{"report_id":"{report_id}","version":{version},"events":[{events}]}}'
+    return Response(body, media_type="application/json")
 
 
 @router.post(
