@@ -168,3 +168,22 @@ async def test_the_dashboard_page_and_its_scripts_are_served(client: httpx.Async
     assert page.status_code == 200 and "Dasbor Sipokat" in page.text
     for asset in ("charts.js", "dashboard.js", "sipokat.css"):
         assert (await client.get(f"/dashboard/static/{asset}")).status_code == 200
+
+
+async def test_problems_answer_in_indonesian_when_asked(client: httpx.AsyncClient) -> None:
+    indonesian = {"Accept-Language": "id"}
+    outside = await client.get(
+        "/v1/analytics/summary",
+        params={"wilayah": "35.71"},
+        headers={**bearer("lurah", "16.73.02.1019"), **indonesian},
+    )
+    assert (outside.status_code, outside.json()["title"]) == (403, "Akses ditolak")
+    assert outside.json()["detail"].startswith("wilayah 35.71 di luar wilayah Anda")
+    bad = await client.get(
+        "/v1/analytics/summary",
+        params={"wilayah": "16.73.99", "from": "2026-13"},
+        headers={**bearer("admin", None), **indonesian},
+    )
+    assert (bad.status_code, bad.json()["title"]) == (422, "Permintaan tidak valid")
+    assert bad.json()["errors"][0]["detail"].startswith("`from` harus bulan")
+    assert bad.headers["content-language"] == "id"

@@ -204,3 +204,27 @@ async def test_a_retry_after_a_crash_between_storing_and_answering_makes_no_seco
     again = await client.post("/v1/reports", json=body(), headers=with_key("k-crash"))
     assert again.headers["idempotent-replayed"] == "true"
     assert again.json() == retry.json()
+
+
+async def test_idempotency_problems_answer_in_indonesian_when_asked(
+    client: httpx.AsyncClient,
+) -> None:
+    await client.post("/v1/reports", json=body(), headers=with_key("k-id"))
+    other = await client.post(
+        "/v1/reports", json=body("Lain"), headers={**with_key("k-id"), "Accept-Language": "id"}
+    )
+    assert (other.status_code, other.json()["title"]) == (422, "Idempotency-Key dipakai ulang")
+    assert other.json()["detail"].startswith("Idempotency-Key ini sudah dipakai")
+    bad = await client.post(
+        "/v1/reports",
+        json=body(),
+        headers={**bearer("ketua_rt", RT), "Idempotency-Key": "a b", "Accept-Language": "id"},
+    )
+    assert bad.json()["errors"][0]["detail"].startswith("Idempotency-Key harus 1 sampai 255")
+    enum = await client.post(
+        "/v1/reports",
+        json={**body(), "bidang": "olahraga"},
+        headers={**bearer("ketua_rt", RT), "Accept-Language": "id"},
+    )
+    detail = enum.json()["errors"][0]["detail"]
+    assert detail.startswith("harus salah satu dari") and detail.endswith("atau 'ekonomi'")

@@ -397,3 +397,32 @@ async def test_an_admin_rebuilds_the_views_from_the_event_store(service: Service
 
         after = (await client.get(path, headers=LURAH)).json()
         assert after == before
+
+
+async def test_decision_problems_answer_in_indonesian_when_asked(service: Service) -> None:
+    indonesian = {"Accept-Language": "id"}
+    async with service() as (client, record):
+        event = submitted()
+        await record(event)
+        path = f"/v1/reports/{report_id(event)}/decisions"
+        invalid = await client.post(
+            path, json={"decision": "reject"}, headers={**LURAH, **indonesian}
+        )
+        assert (invalid.status_code, invalid.json()["title"]) == (422, "Keputusan tidak valid")
+        assert invalid.json()["errors"][0]["detail"] == "penolakan wajib memakai kode alasan"
+        assert invalid.headers["content-language"] == "id"
+        rt = await client.post(path, json=APPROVE, headers={**bearer("ketua_rt", RT), **indonesian})
+        assert (rt.status_code, rt.json()["detail"]) == (
+            403,
+            "peran ketua_rt tidak memverifikasi laporan",
+        )
+        early = await client.post(path, json=APPROVE, headers={**CAMAT, **indonesian})
+        assert (early.status_code, early.json()["title"]) == (409, "Konflik")
+        assert early.json()["detail"] == "laporan menunggu tingkat kelurahan, bukan tingkat Anda"
+        gone = await client.post(
+            f"/v1/reports/{uuid4()}/decisions", json=APPROVE, headers={**LURAH, **indonesian}
+        )
+        assert gone.json()["title"] == "Tidak ditemukan"
+        assert gone.json()["detail"].startswith("tidak ada laporan")
+        english = await client.post(path, json={"decision": "reject"}, headers=LURAH)
+        assert english.json()["title"] == "Invalid decision"

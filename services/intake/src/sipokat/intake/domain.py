@@ -40,6 +40,9 @@ class FieldError:
     def message(self, language: messages.Language = "en") -> str:
         return messages.rule(self.code, language, dict(self.params))
 
+    def text(self) -> messages.Text:
+        return messages.rule_text(self.code, dict(self.params))
+
 
 class SubmissionRefused(ValueError):
     """The content breaks rules of intake; every broken rule is listed, not only the first."""

@@ -19,6 +19,7 @@ from sipokat.intake.idempotency import (
     parse_key,
 )
 from sipokat.runtime.auth import Principal
+from sipokat.runtime.messages import text
 from sipokat.runtime.problems import Problem
 
 # Dates of activities are judged by the calendar in Indonesia's western time zone (WIB).
@@ -82,13 +83,19 @@ async def idempotently(
         raise Problem(
             422,
             "Idempotency key reused",
-            "this Idempotency-Key was used for a different request; use a new key",
+            text(
+                "this Idempotency-Key was used for a different request; use a new key",
+                "Idempotency-Key ini sudah dipakai untuk permintaan lain; pakai kunci baru",
+            ),
         )
     if claim.decision is Decision.IN_FLIGHT:
         raise Problem(
             409,
             "Request in progress",
-            "the first request with this Idempotency-Key is still running; retry later",
+            text(
+                "the first request with this Idempotency-Key is still running; retry later",
+                "permintaan pertama dengan Idempotency-Key ini masih diproses; coba lagi nanti",
+            ),
             headers={"Retry-After": "1"},
         )
     assert claim.ids is not None
