@@ -122,6 +122,54 @@ async def test_a_rejection_reaches_the_rt_with_its_reason(platform: Platform) ->
         assert report_id not in [item["report_id"] for item in lurah_queue["items"]]
 
 
+TRIES = 20
+
+
+async def test_a_revision_right_after_the_rejection_is_seen_is_taken_every_time(
+    platform: Platform,
+) -> None:
+    """Intake learns of a rejection through the broker, later than verification shows it: a
+    client that revises the moment it sees `awaiting_revision` must not be refused for it."""
+    rt = auth("ketua_rt", RT)
+    async with httpx.AsyncClient(base_url=platform.url(), timeout=10) as gateway:
+        report_ids = [await submit_and_wait_for_the_lurah(gateway) for _ in range(TRIES)]
+        early = await gateway.post(
+            f"/v1/reports/{report_ids[0]}/revisions", json=report_body("Terlalu cepat"), headers=rt
+        )
+        assert early.status_code == 409, early.text
+        # The status the status API shows, never an internal name; nothing to retry.
+        assert early.json()["report_status"] == "awaiting_kelurahan"
+        assert "retry-after" not in early.headers
+        refused: list[str] = []
+        for report_id in report_ids:
+            rejected = await gateway.post(
+                f"/v1/reports/{report_id}/decisions",
+                json={"decision": "reject", "reason_code": "no_evidence", "note": "Tambah foto"},
+                headers=LURAH,
+            )
+            assert rejected.status_code == 200, rejected.text
+            seen = await gateway.get(f"/v1/reports/{report_id}", headers=rt)
+            assert seen.json()["status"] == "awaiting_revision"
+            revised = await gateway.post(
+                f"/v1/reports/{report_id}/revisions",
+                json=report_body("Kerja bakti (dengan foto)"),
+                headers=rt,
+            )
+            if revised.status_code != 202:
+                refused.append(f"{revised.status_code} {revised.text[:200]}")
+                continue
+            assert revised.json()["revision"] == 1
+
+            async def back_with_the_lurah(report_id: str = report_id) -> bool:
+                status = (await gateway.get(f"/v1/reports/{report_id}", headers=rt)).json()
+                return status["status"] == "awaiting_kelurahan" and status["round"] == 2
+
+            await eventually(
+                back_with_the_lurah, timeout=60, message="the revision reaches the lurah"
+            )
+        assert refused == [], f"{len(refused)} of {TRIES} revisions refused"
+
+
 async def test_two_lurah_decisions_at_once_one_wins(platform: Platform) -> None:
     async with httpx.AsyncClient(base_url=platform.url(), timeout=10) as gateway:
         report_id = await submit_and_wait_for_the_lurah(gateway)

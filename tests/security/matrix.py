@@ -52,10 +52,18 @@ class Row:
     expect: Mapping[str, int]  # caller name -> status
     call: Callable[[World], Call] = field(compare=False)
     object: str = "-"  # what the call acts on, for the document
+    # The same call on an object that does not exist, for the operations on one object.
+    missing: Callable[[World], Call] | None = field(default=None, compare=False)
 
     @property
     def operation(self) -> str:
         return f"{self.method} {self.path}"
+
+    def expect_missing(self) -> dict[str, int]:
+        """Existence does not leak: a caller refused the real object (403: the role may not do
+        this; 404: not theirs to see) gets the same answer for one that does not exist, and
+        everyone else 404."""
+        return {name: 403 if status == 403 else 404 for name, status in self.expect.items()}
 
 
 EVERYONE = [caller.name for caller in CALLERS]
@@ -85,6 +93,13 @@ def _on_report(suffix: str = "") -> Callable[[World], Call]:
     return lambda world: Call(f"/v1/reports/{world.report_id}{suffix}")
 
 
+# Objects that do not exist, well-formed (a malformed id is a 422 whoever asks).
+NO_REPORT = "0190f0c4-7a4e-7c2e-8d6a-4b1f3e2d1c0b"
+NO_PHOTO = "f" * 64
+NO_ITEM = "no-such-item"
+NO_SUBSCRIPTION = "0190f0c4-7a4e-7c2e-8d6a-4b1f3e2d1c0c"
+
+
 AREA = {"wilayah": KELURAHAN}
 FIGURES = ("summary", "ranking", "active-rts", "verification", "rt-performance", "funds")
 FIGURES += ("timeseries",)
@@ -110,6 +125,9 @@ ROWS: tuple[Row, ...] = (
             f"/v1/reports/{world.report_id}/revisions", json=_report_body("Matrix: revisi")
         ),
         "the report (not rejected: 409 for its RT)",
+        missing=lambda world: Call(
+            f"/v1/reports/{NO_REPORT}/revisions", json=_report_body("Matrix: revisi")
+        ),
     ),
     Row(
         "intake",
@@ -128,6 +146,7 @@ ROWS: tuple[Row, ...] = (
         statuses(404, (COVER, 200)),
         lambda world: Call(f"/v1/attachments/{world.photo_sha256}"),
         "the report's photo",
+        missing=lambda world: Call(f"/v1/attachments/{NO_PHOTO}"),
     ),
     # verification
     Row(
@@ -137,6 +156,16 @@ ROWS: tuple[Row, ...] = (
         statuses(404, (COVER, 200)),
         _on_report(),
         "the report",
+        missing=lambda world: Call(f"/v1/reports/{NO_REPORT}"),
+    ),
+    Row(
+        "verification",
+        "GET",
+        "/v1/reports/{report_id}/events",
+        statuses(404, (COVER, 200)),
+        _on_report("/events"),
+        "the report's stream (what intake catches up from)",
+        missing=lambda world: Call(f"/v1/reports/{NO_REPORT}/events"),
     ),
     Row(
         "verification",
@@ -154,6 +183,10 @@ ROWS: tuple[Row, ...] = (
             json={"decision": "approve", "expected_version": 1},
         ),
         "the report (a stale decision: 409 in the area)",
+        missing=lambda world: Call(
+            f"/v1/reports/{NO_REPORT}/decisions",
+            json={"decision": "approve", "expected_version": 1},
+        ),
     ),
     Row(
         "verification",
@@ -228,6 +261,7 @@ ROWS: tuple[Row, ...] = (
         statuses(404, (["lurah"], 204)),
         lambda world: Call(f"/v1/notifications/inbox/{world.inbox_item}/read"),
         "an item of the lurah's inbox",
+        missing=lambda world: Call(f"/v1/notifications/inbox/{NO_ITEM}/read"),
     ),
     Row(
         "notification",
@@ -291,6 +325,7 @@ ROWS: tuple[Row, ...] = (
         statuses(403, (SUBSCRIPTION_OWNERS, 200), (["integrator_other"], 404)),
         lambda world: Call(f"/v1/webhooks/subscriptions/{world.subscription_id}"),
         "the integrator's subscription",
+        missing=lambda world: Call(f"/v1/webhooks/subscriptions/{NO_SUBSCRIPTION}"),
     ),
     Row(
         "notification",
@@ -299,6 +334,7 @@ ROWS: tuple[Row, ...] = (
         statuses(403, (SUBSCRIPTION_OWNERS, 204), (["integrator_other"], 404)),
         lambda world: Call(f"/v1/webhooks/subscriptions/{world.fresh_subscription()}"),
         "a fresh subscription of the integrator, one per cell",
+        missing=lambda world: Call(f"/v1/webhooks/subscriptions/{NO_SUBSCRIPTION}"),
     ),
     Row(
         "notification",
@@ -307,6 +343,7 @@ ROWS: tuple[Row, ...] = (
         statuses(403, (SUBSCRIPTION_OWNERS, 200), (["integrator_other"], 404)),
         lambda world: Call(f"/v1/webhooks/subscriptions/{world.subscription_id}/resume"),
         "the integrator's subscription",
+        missing=lambda world: Call(f"/v1/webhooks/subscriptions/{NO_SUBSCRIPTION}/resume"),
     ),
     Row(
         "notification",
@@ -315,6 +352,7 @@ ROWS: tuple[Row, ...] = (
         statuses(403, (SUBSCRIPTION_OWNERS, 200), (["integrator_other"], 404)),
         lambda world: Call(f"/v1/webhooks/subscriptions/{world.subscription_id}/deliveries"),
         "the integrator's subscription",
+        missing=lambda world: Call(f"/v1/webhooks/subscriptions/{NO_SUBSCRIPTION}/deliveries"),
     ),
 )
 

@@ -116,6 +116,39 @@ def test_every_role_in_and_outside_its_jurisdiction(secured: Platform, world: Re
     assert not failures, f"{len(failures)} cells wrong:\n" + "\n".join(failures)
 
 
+def test_an_object_that_does_not_exist_answers_as_one_not_yours(
+    secured: Platform, world: RealWorld
+) -> None:
+    """Existence does not leak: for every operation on one object, the answer for an object that
+    does not exist is the answer for one the caller may not see (403 for a role that may never
+    do this, whatever the id; 404 otherwise), directly and through the gateway."""
+    failures: list[str] = []
+    with httpx.Client(timeout=30) as client:
+        for row in ROWS:
+            if row.missing is None:
+                continue
+            call = row.missing(world)
+            extra: dict[str, Any] = {
+                k: v for k, v in (("json", call.json), ("params", call.params)) if v is not None
+            }
+            expect = row.expect_missing()
+            for how, base in routes(secured, row.service):
+                url = base + call.path
+
+                def cell(
+                    caller: Caller, method: str = row.method, url: str = url, extra: Any = extra
+                ) -> tuple[str, Answer]:
+                    return caller.name, send(client, method, url, headers=caller.headers(), **extra)
+
+                for name, answer in in_parallel(cell, CALLERS):
+                    if answer.status != expect[name]:
+                        failures.append(
+                            f"{row.operation} ({how}) on a missing object as {name}: "
+                            f"{answer.status}, expected {expect[name]}: {answer.text[:160]}"
+                        )
+    assert not failures, f"{len(failures)} cells wrong:\n" + "\n".join(failures)
+
+
 def print_matrix(seen: dict[tuple[str, str], dict[str, int]]) -> None:
     """The statuses observed (pytest -s shows them)."""
     width = max(len(f"{op} ({how})") for op, how in seen)

@@ -66,7 +66,7 @@ async def test_a_valid_request_is_served_directly_and_an_invalid_one_as_fastapi_
     assert (ok.status_code, ok.text) == (201, "abab")
     assert served == ["direct", "plain"]  # the invalid ones never reached an endpoint
     for refused in (wrong, extra, broken, text):
-        assert refused.status_code == 422, refused.text
+        assert refused.status_code == (400 if refused is broken else 422), refused.text
         assert refused.headers["content-type"] == "application/problem+json"
     pointers = [e["pointer"] for e in wrong.json()["errors"]]
     assert pointers == ["/body/times"]

@@ -328,3 +328,22 @@ async def test_a_period_counts_the_work_by_its_activity_date(service: Service) -
         "2026-01": ("0", "1"),
         "2026-02": ("0", "0"),
     }
+
+
+async def test_problems_answer_in_indonesian_when_asked(client: httpx.AsyncClient) -> None:
+    indonesian = {"Accept-Language": "id"}
+    outside = await client.get(
+        "/v1/analytics/summary",
+        params={"wilayah": "35.71"},
+        headers={**bearer("lurah", "16.73.02.1019"), **indonesian},
+    )
+    assert (outside.status_code, outside.json()["title"]) == (403, "Akses ditolak")
+    assert outside.json()["detail"].startswith("wilayah 35.71 di luar wilayah Anda")
+    bad = await client.get(
+        "/v1/analytics/summary",
+        params={"wilayah": "16.73.99", "from": "2026-13"},
+        headers={**bearer("admin", None), **indonesian},
+    )
+    assert (bad.status_code, bad.json()["title"]) == (422, "Permintaan tidak valid")
+    assert bad.json()["errors"][0]["detail"].startswith("`from` harus bulan")
+    assert bad.headers["content-language"] == "id"

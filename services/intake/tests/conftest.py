@@ -12,14 +12,18 @@ from fastapi import FastAPI
 from sipokat.events.testing import TrackedTopology
 from sipokat.intake.bootstrap import create_app
 from sipokat.intake.settings import IntakeSettings
-from sipokat.runtime.testing import service_client
+from sipokat.runtime.testing import free_port, service_client
 
 
 @pytest.fixture
 def settings(tmp_path: Path, rabbitmq_url: str, topology: TrackedTopology) -> IntakeSettings:
     topology.service_queue("intake")  # so that teardown deletes the queue intake declares
     return IntakeSettings(
-        data_dir=tmp_path, rabbitmq_url=rabbitmq_url, broker_prefix=topology.prefix
+        data_dir=tmp_path,
+        rabbitmq_url=rabbitmq_url,
+        broker_prefix=topology.prefix,
+        # No verification runs beside these tests: nothing listens there (tests/e2e has one).
+        verification_url=f"http://127.0.0.1:{free_port()}",
     )
 
 

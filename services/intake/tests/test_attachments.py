@@ -175,3 +175,16 @@ async def test_a_report_may_show_only_photos_its_rt_uploaded(client: httpx.Async
     error = answer.json()["errors"][0]
     assert error["pointer"] == "/body/photos/0/sha256"
     assert error["detail"].startswith(f"foto {photo['sha256']} belum diunggah oleh RT {RT}")
+
+
+async def test_a_refused_photo_is_explained_in_indonesian_when_asked(
+    client: httpx.AsyncClient,
+) -> None:
+    answer = await client.post(
+        "/v1/attachments",
+        files={"file": ("foto.jpg", b"%PDF-1.7 pretending", "application/octet-stream")},
+        headers={**bearer("ketua_rt", RT), "Accept-Language": "id"},
+    )
+    assert (answer.status_code, answer.json()["title"]) == (415, "Jenis berkas tidak didukung")
+    assert answer.json()["detail"] == "berkas bukan gambar JPEG, PNG, atau WebP"
+    assert answer.headers["content-language"] == "id"

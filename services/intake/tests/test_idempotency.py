@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import time
 from datetime import date
+from uuid import uuid4
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from sipokat.events.catalogue import ReportContent
+from sipokat.events.envelope import Actor, Role
+from sipokat.events.store import ViewTransaction
 from sipokat.intake.bootstrap import create_app
-from sipokat.intake.idempotency import IdempotencyKeys, fingerprint
+from sipokat.intake.idempotency import KEYS, IdempotencyKeys, doc_key, fingerprint, legacy_key
 from sipokat.intake.settings import IntakeSettings
+from sipokat.runtime.auth import mint_token
+from sipokat.runtime.settings import ServiceSettings
 from sipokat.runtime.testing import bearer, runtime_of_app, service_client
 
 pytestmark = pytest.mark.broker
@@ -71,13 +76,74 @@ async def test_keys_are_scoped_per_client(client: httpx.AsyncClient, app: FastAP
     assert await stored_reports(app) == 2
 
 
+def shared_subject(rt: str, key: str) -> dict[str, str]:
+    """An RT's token whose `sub` another RT's token carries too (an identity provider that
+    reuses subjects, or a forged pair): the principal is subject, role and wilayah together."""
+    token = mint_token(ServiceSettings(), subject="rt-shared", role="ketua_rt", wilayah=rt)
+    return {"Authorization": f"Bearer {token}", "Idempotency-Key": f'"{key}"'}
+
+
+async def test_keys_are_scoped_per_principal_not_per_subject(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    other_rt = "16.73.02.1019/003"
+    mine = await client.post("/v1/reports", json=body(), headers=shared_subject(RT, "k-sub"))
+    theirs = await client.post(
+        "/v1/reports", json=body(), headers=shared_subject(other_rt, "k-sub")
+    )
+    assert mine.status_code == theirs.status_code == 202, theirs.text
+    assert "idempotent-replayed" not in theirs.headers
+    assert theirs.json()["report_id"] != mine.json()["report_id"]
+    assert await stored_reports(app) == 2
+    stored = await runtime_of_app(app).database.events.read_from(0, 10)
+    owners = {
+        str(e.envelope.data.report_id): e.envelope.data.wilayah.rt_code  # type: ignore[attr-defined]
+        for e in stored
+    }
+    assert owners == {mine.json()["report_id"]: RT, theirs.json()["report_id"]: other_rt}
+    # Each still replays its own answer.
+    again = await client.post("/v1/reports", json=body(), headers=shared_subject(other_rt, "k-sub"))
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == theirs.json()
+
+
+async def test_a_record_of_the_old_keying_is_replayed_to_its_principal_only(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    first = await client.post("/v1/reports", json=body(), headers=shared_subject(RT, "k-old"))
+    # Make it a record of the version before: keyed by (subject, key), no principal in it.
+    views = runtime_of_app(app).database.views
+    rt = Actor(subject="rt-shared", role=Role.KETUA_RT, wilayah=RT)
+    record = await views.get(KEYS, doc_key(rt, "k-old"))
+    assert record is not None
+    record.pop("principal")
+
+    async def downgrade(tx: ViewTransaction) -> None:
+        await tx.delete(KEYS, doc_key(rt, "k-old"))
+        await tx.put(KEYS, legacy_key("rt-shared", "k-old"), record)
+
+    await views.apply_once(uuid4(), downgrade)
+
+    retry = await client.post("/v1/reports", json=body(), headers=shared_subject(RT, "k-old"))
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert retry.json() == first.json()
+    other = await client.post(
+        "/v1/reports", json=body(), headers=shared_subject("16.73.02.1019/003", "k-old")
+    )
+    assert other.status_code == 202
+    assert "idempotent-replayed" not in other.headers
+    assert other.json()["report_id"] != first.json()["report_id"]
+    assert await stored_reports(app) == 2
+
+
 async def test_a_retry_while_the_first_is_in_flight_is_409(
     client: httpx.AsyncClient, app: FastAPI
 ) -> None:
     keys: IdempotencyKeys = app.state.idempotency_keys
     content_json = ReportContent.model_validate(body()).model_dump_json()
     # The first request has claimed the key and is still running (here: we hold the claim).
-    await keys.claim(f"ketua_rt-{RT}", "k-3", fingerprint("POST /v1/reports", content_json))
+    rt = Actor(subject=f"ketua_rt-{RT}", role=Role.KETUA_RT, wilayah=RT)
+    await keys.claim(rt, "k-3", fingerprint("POST /v1/reports", content_json))
     retry = await client.post("/v1/reports", json=body(), headers=with_key("k-3"))
     assert retry.status_code == 409, retry.text
     assert retry.headers["retry-after"] == "1"
@@ -138,3 +204,27 @@ async def test_a_retry_after_a_crash_between_storing_and_answering_makes_no_seco
     again = await client.post("/v1/reports", json=body(), headers=with_key("k-crash"))
     assert again.headers["idempotent-replayed"] == "true"
     assert again.json() == retry.json()
+
+
+async def test_idempotency_problems_answer_in_indonesian_when_asked(
+    client: httpx.AsyncClient,
+) -> None:
+    await client.post("/v1/reports", json=body(), headers=with_key("k-id"))
+    other = await client.post(
+        "/v1/reports", json=body("Lain"), headers={**with_key("k-id"), "Accept-Language": "id"}
+    )
+    assert (other.status_code, other.json()["title"]) == (422, "Idempotency-Key dipakai ulang")
+    assert other.json()["detail"].startswith("Idempotency-Key ini sudah dipakai")
+    bad = await client.post(
+        "/v1/reports",
+        json=body(),
+        headers={**bearer("ketua_rt", RT), "Idempotency-Key": "a b", "Accept-Language": "id"},
+    )
+    assert bad.json()["errors"][0]["detail"].startswith("Idempotency-Key harus 1 sampai 255")
+    enum = await client.post(
+        "/v1/reports",
+        json={**body(), "bidang": "olahraga"},
+        headers={**bearer("ketua_rt", RT), "Accept-Language": "id"},
+    )
+    detail = enum.json()["errors"][0]["detail"]
+    assert detail.startswith("harus salah satu dari") and detail.endswith("atau 'ekonomi'")

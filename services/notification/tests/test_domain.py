@@ -85,6 +85,26 @@ def test_inbox_messages_say_what_happened_in_indonesian() -> None:
     assert inbox_message(NoticeKind.ESCALATION, facts(overdue)).startswith("Eskalasi")
 
 
+@pytest.mark.parametrize("kind", list(NoticeKind))
+@pytest.mark.parametrize("event_type", ["ReportSubmitted", "ReportRevised", "ReportApproved"])
+def test_inbox_texts_never_change_the_case_of_what_they_quote(
+    kind: NoticeKind, event_type: str
+) -> None:
+    said = {
+        "event_type": event_type,
+        "rt_code": "16.73.02.1019/007",
+        "title": "Perbaikan jalan RT 7 (Jl. Pelita, PRODAMAS)",
+        "tier": "kelurahan",
+        "note": "Tambahkan foto RAB",
+    }
+    text = inbox_message(kind, said)
+    assert text[0].isupper(), text
+    assert "RT 16.73.02.1019/007" in text, text
+    assert "Perbaikan jalan RT 7 (Jl. Pelita, PRODAMAS)" in text, text
+    if kind is NoticeKind.REJECTED:
+        assert "Tambahkan foto RAB" in text
+
+
 def test_a_report_waits_at_each_tier_in_turn_and_leaves_the_queues_when_done() -> None:
     rid = uuid4()
     state = waiting_after(None, make_submitted(rid))

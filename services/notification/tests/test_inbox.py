@@ -187,3 +187,26 @@ async def test_a_digest_of_a_missed_day_this_week_is_sent(service: Service) -> N
     [digest] = answer.json()["digests"]
     assert digest["day"] == digest_day(at).isoformat()
     assert "digest" in [i["kind"] for i in (await inbox(service, LURAH))["items"]]
+
+
+async def test_problems_answer_in_indonesian_when_asked(service: Service) -> None:
+    indonesian = {"Accept-Language": "id"}
+    item = await service.client.post(
+        "/v1/notifications/inbox/no-such-item/read", headers={**LURAH, **indonesian}
+    )
+    assert (item.status_code, item.json()["title"]) == (404, "Tidak ditemukan")
+    assert item.json()["detail"] == "tidak ada butir ini di kotak masuk Anda"
+    assert item.headers["content-language"] == "id"
+    hook = await service.client.post(
+        "/v1/webhooks/subscriptions",
+        json={"url": "ftp://93.184.215.14/hook", "patterns": ["report.verified"]},
+        headers={**bearer("integrator", None), **indonesian},
+    )
+    assert (hook.status_code, hook.json()["title"]) == (422, "URL webhook ditolak")
+    assert hook.json()["errors"][0]["detail"] == "URL harus http atau https"
+    prefs = await service.client.put(
+        "/v1/notifications/preferences", json={"language": "fr"}, headers={**LURAH, **indonesian}
+    )
+    assert prefs.json()["errors"][0]["detail"] == "harus salah satu dari 'id' atau 'en'"
+    english = await service.client.post("/v1/notifications/inbox/no-such-item/read", headers=LURAH)
+    assert english.json()["detail"] == "no such item in your inbox"

@@ -125,6 +125,14 @@ async def test_who_sees_and_who_decides(service: Service) -> None:
             f"/v1/reports/{report_id(event)}", headers=bearer("lurah", "16.73.02.1018")
         )
         assert unknown.json()["title"] == hidden.json()["title"] == "Not found"
+        # A role that never decides is refused whatever the id: 403 does not tell which exist.
+        for role, wilayah, _, decides in matrix:
+            if decides == 403:
+                none = await client.post(
+                    f"/v1/reports/{uuid4()}/decisions", json=APPROVE, headers=bearer(role, wilayah)
+                )
+                if none.status_code != 403:
+                    wrong.append((role, wilayah, "unknown report", none.status_code))
     assert wrong == [], "(role, wilayah, GET, POST decision) not as the matrix says"
 
 
@@ -170,6 +178,32 @@ async def test_a_report_goes_through_three_tiers_and_shows_its_timeline(
         }
         assert lurah_step["next_tier"] == "kecamatan"
         assert "queue_key" not in status
+
+
+async def test_the_stream_after_a_version_is_served_to_who_may_see_the_report(
+    service: Service,
+) -> None:
+    async with service() as (client, record):
+        event = submitted()
+        await record(event)
+        path = f"/v1/reports/{report_id(event)}"
+        rejected = await client.post(
+            f"{path}/decisions",
+            json={"decision": "reject", "reason_code": "incomplete", "note": "Lengkapi"},
+            headers=LURAH,
+        )
+        assert rejected.status_code == 200, rejected.text
+        rt = bearer("ketua_rt", RT)
+        answer = await client.get(f"{path}/events", params={"after": 1}, headers=rt)
+        assert answer.status_code == 200, answer.text
+        events = [Envelope.model_validate(e) for e in answer.json()["events"]]
+        assert [(e.type, e.stream_version) for e in events] == [("ReportRejected", 2)]
+        assert answer.json()["version"] == 2
+        everything = await client.get(f"{path}/events", headers=rt)
+        ids = [e["event_id"] for e in everything.json()["events"]]
+        assert ids == [str(event.event_id), str(events[0].event_id)]
+        neighbour = await client.get(f"{path}/events", headers=bearer("ketua_rt", RT[:-1] + "6"))
+        assert neighbour.status_code == 404
 
 
 async def test_bad_decisions_answer_problem_details(service: Service) -> None:
@@ -401,3 +435,32 @@ async def test_an_admin_rebuilds_the_views_from_the_event_store(service: Service
 
         after = (await client.get(path, headers=LURAH)).json()
         assert after == before
+
+
+async def test_decision_problems_answer_in_indonesian_when_asked(service: Service) -> None:
+    indonesian = {"Accept-Language": "id"}
+    async with service() as (client, record):
+        event = submitted()
+        await record(event)
+        path = f"/v1/reports/{report_id(event)}/decisions"
+        invalid = await client.post(
+            path, json={"decision": "reject"}, headers={**LURAH, **indonesian}
+        )
+        assert (invalid.status_code, invalid.json()["title"]) == (422, "Keputusan tidak valid")
+        assert invalid.json()["errors"][0]["detail"] == "penolakan wajib memakai kode alasan"
+        assert invalid.headers["content-language"] == "id"
+        rt = await client.post(path, json=APPROVE, headers={**bearer("ketua_rt", RT), **indonesian})
+        assert (rt.status_code, rt.json()["detail"]) == (
+            403,
+            "peran ketua_rt tidak memverifikasi laporan",
+        )
+        early = await client.post(path, json=APPROVE, headers={**CAMAT, **indonesian})
+        assert (early.status_code, early.json()["title"]) == (409, "Konflik")
+        assert early.json()["detail"] == "laporan menunggu tingkat kelurahan, bukan tingkat Anda"
+        gone = await client.post(
+            f"/v1/reports/{uuid4()}/decisions", json=APPROVE, headers={**LURAH, **indonesian}
+        )
+        assert gone.json()["title"] == "Tidak ditemukan"
+        assert gone.json()["detail"].startswith("tidak ada laporan")
+        english = await client.post(path, json={"decision": "reject"}, headers=LURAH)
+        assert english.json()["title"] == "Invalid decision"

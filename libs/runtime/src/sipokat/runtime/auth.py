@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from sipokat.events.bounds import AreaCode, PersonName, Subject
 from sipokat.events.envelope import Actor, Role
+from sipokat.runtime.messages import text
 from sipokat.runtime.problems import Problem
 from sipokat.runtime.settings import ServiceSettings
 
@@ -125,7 +126,10 @@ class TokenVerifier:
             return principal, float(claims["exp"])
         except (jwt.PyJWTError, ValidationError) as exc:
             raise Problem(
-                401, "Unauthorized", f"invalid token: {exc}", headers=BEARER_CHALLENGE
+                401,
+                "Unauthorized",
+                text("invalid token: {reason}", "token tidak valid: {alasan}", **_why(exc)),
+                headers=BEARER_CHALLENGE,
             ) from exc
 
     def _check_wilayah(self, principal: Principal) -> None:
@@ -137,10 +141,35 @@ class TokenVerifier:
             raise Problem(
                 401,
                 "Unauthorized",
-                f"invalid token: wilayah {principal.wilayah!r} is no "
-                f"{expected or 'area'} of the directory",
+                text(
+                    "invalid token: wilayah {wilayah!r} is no {level} of the directory",
+                    "token tidak valid: wilayah {wilayah!r} bukan {level} dalam direktori",
+                    wilayah=principal.wilayah,
+                    level=expected or "area",
+                ),
                 headers=BEARER_CHALLENGE,
             )
+
+
+# Why PyJWT (or the claims' model) refused a token, in Indonesian; the English is PyJWT's own.
+_WHY_ID: tuple[tuple[type[Exception], str], ...] = (
+    (jwt.ExpiredSignatureError, "masa berlakunya habis"),
+    (jwt.ImmatureSignatureError, "belum berlaku"),
+    (jwt.InvalidAudienceError, "audience tidak sesuai"),
+    (jwt.InvalidIssuerError, "penerbit tidak sesuai"),
+    (jwt.MissingRequiredClaimError, "klaim wajib tidak ada"),
+    (jwt.InvalidAlgorithmError, "algoritme tidak diizinkan"),
+    (jwt.InvalidSignatureError, "tanda tangan tidak sah"),
+    (jwt.DecodeError, "tidak dapat dibaca"),
+    (ValidationError, "klaim tidak valid (peran atau wilayah)"),
+)
+
+
+def _why(exc: Exception) -> dict[str, str]:
+    indonesian = next((id_ for kind, id_ in _WHY_ID if isinstance(exc, kind)), "ditolak")
+    if isinstance(exc, jwt.MissingRequiredClaimError):
+        indonesian = f"{indonesian}: {exc.claim}"
+    return {"reason": str(exc), "alasan": indonesian}
 
 
 def mint_token(
@@ -177,7 +206,12 @@ async def authenticate(request: Request) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise Problem(401, "Unauthorized", "a bearer token is required", headers=BEARER_CHALLENGE)
+        raise Problem(
+            401,
+            "Unauthorized",
+            text("a bearer token is required", "token bearer wajib dikirim"),
+            headers=BEARER_CHALLENGE,
+        )
     verifier: TokenVerifier = request.app.state.token_verifier
     return verifier.verify(token.strip())
 
@@ -196,7 +230,12 @@ def require_roles(*roles: Role) -> Callable[[Request], Awaitable[Principal]]:
             raise Problem(
                 403,
                 "Forbidden",
-                f"role {principal.role} may not do this; allowed: {', '.join(allowed)}",
+                text(
+                    "role {role} may not do this; allowed: {allowed}",
+                    "peran {role} tidak boleh melakukan ini; yang boleh: {allowed}",
+                    role=principal.role,
+                    allowed=", ".join(allowed),
+                ),
             )
         return principal
 

@@ -18,7 +18,16 @@ from dataclasses import dataclass
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sipokat.runtime.auth import VERIFIED_PRINCIPAL, CurrentPrincipal, Principal, TokenVerifier
+from sipokat.runtime.messages import Text, negotiate, problem_kind, render, text
+from sipokat.runtime.messages import title as translated_title
 from sipokat.runtime.problems import PROBLEM_BASE, PROBLEM_JSON, Problem
+
+
+def _accept_language(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"accept-language":
+            return str(value.decode("latin-1"))
+    return None
 
 
 async def send_problem(
@@ -26,15 +35,17 @@ async def send_problem(
     scope: Scope,
     status: int,
     title: str,
-    detail: str,
+    detail: Text | str,
     headers: Sequence[tuple[bytes, bytes]] = (),
 ) -> None:
+    """A problem answered before the app sees the request, in the language it asks for."""
+    language = negotiate(_accept_language(scope))
     body = json.dumps(
         {
-            "type": PROBLEM_BASE + title.lower().replace(" ", "-"),
-            "title": title,
+            "type": PROBLEM_BASE + problem_kind(title),
+            "title": translated_title(title, language),
             "status": status,
-            "detail": detail,
+            "detail": render(detail, language),
             "instance": scope.get("path", ""),
         }
     ).encode()
@@ -45,6 +56,8 @@ async def send_problem(
             "headers": [
                 (b"content-type", PROBLEM_JSON.encode()),
                 (b"content-length", str(len(body)).encode()),
+                (b"content-language", language.encode()),
+                (b"vary", b"Accept-Language"),
                 *headers,
             ],
         }
@@ -57,9 +70,12 @@ class BodyTooLarge(Problem):
     handler answers it when the app was reading the body; the middleware answers otherwise."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(
-            413, "Content too large", f"the request body may have at most {limit} bytes"
+        self.text = text(
+            "the request body may have at most {limit} bytes",
+            "isi permintaan paling banyak {limit} byte",
+            limit=limit,
         )
+        super().__init__(413, "Content too large", self.text)
 
 
 class BodySizeLimitMiddleware:
@@ -94,7 +110,7 @@ class BodySizeLimitMiddleware:
         too_large = BodyTooLarge(limit)
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > limit:
-                await send_problem(send, scope, 413, too_large.title, str(too_large))
+                await send_problem(send, scope, 413, too_large.title, too_large.text)
                 return
         received = 0
         started = exceeded = False
@@ -116,7 +132,7 @@ class BodySizeLimitMiddleware:
                 # the body": whatever the app answers to a body cut off here, the answer is 413.
                 if message["type"] == "http.response.start" and not started:
                     started = True
-                    await send_problem(send, scope, 413, too_large.title, str(too_large))
+                    await send_problem(send, scope, 413, too_large.title, too_large.text)
                 return
             if message["type"] == "http.response.start":
                 started = True
@@ -127,7 +143,7 @@ class BodySizeLimitMiddleware:
         except BodyTooLarge:
             if started:  # the app already answered; nothing sensible is left to say
                 raise
-            await send_problem(send, scope, 413, too_large.title, str(too_large))
+            await send_problem(send, scope, 413, too_large.title, too_large.text)
 
 
 @dataclass
@@ -228,7 +244,12 @@ def rate_limit(
             raise Problem(
                 429,
                 "Too many requests",
-                f"slow down: the next {scope_name} is allowed in {wait:.1f} s",
+                text(
+                    "slow down: the next {what} is allowed in {wait} s",
+                    "terlalu cepat: {what} berikutnya boleh dikirim dalam {wait} detik",
+                    what=scope_name,
+                    wait=f"{wait:.1f}",
+                ),
                 headers={"Retry-After": retry_after(wait)},
             )
         return principal
@@ -254,7 +275,11 @@ class RateLimitMiddleware:
                     scope,
                     429,
                     "Too many requests",
-                    f"slow down: the next request is allowed in {wait:.1f} s",
+                    text(
+                        "slow down: the next request is allowed in {wait} s",
+                        "terlalu cepat: permintaan berikutnya boleh dikirim dalam {wait} detik",
+                        wait=f"{wait:.1f}",
+                    ),
                     [(b"retry-after", retry_after(wait).encode())],
                 )
                 return

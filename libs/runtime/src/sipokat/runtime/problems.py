@@ -1,9 +1,10 @@
-"""RFC 9457 problem details for every error a service answers."""
+"""RFC 9457 problem details for every error a service answers, in English or Indonesian as the
+request's Accept-Language asks (messages.py)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,7 +13,16 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
-from sipokat.events.bounds import PATTERN_MESSAGES
+from sipokat.runtime.messages import (
+    Language,
+    Text,
+    negotiate,
+    problem_kind,
+    render,
+    text,
+    validation_message,
+)
+from sipokat.runtime.messages import title as translated_title
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://sipokat.id/problems/"
@@ -116,107 +126,147 @@ def allowed_methods(request: Request) -> str | None:
 
 
 class Problem(Exception):
-    """An error to answer as problem details; raise it from any handler."""
+    """An error to answer as problem details; raise it from any handler.
+
+    `title` is English and must be in `messages.TITLES_ID`; `detail` is a `Text` (both
+    languages) — a plain string is shown as it is in either language, so give a `Text`.
+    `Text` values in the extensions (e.g. `errors[].detail`) are rendered too."""
 
     def __init__(
         self,
         status: int,
         title: str,
-        detail: str | None = None,
+        detail: Text | str | None = None,
         *,
         kind: str | None = None,
         headers: dict[str, str] | None = None,
         **extensions: Any,
     ) -> None:
-        super().__init__(detail or title)
+        super().__init__(str(detail or title))
         self.status = status
         self.title = title
         self.detail = detail
-        self.kind = kind or title.lower().replace(" ", "-")
+        self.kind = kind or problem_kind(title)
         self.headers = headers
         self.extensions = extensions
+
+
+def language_of(request: Request) -> Language:
+    return negotiate(request.headers.get("accept-language"))
 
 
 def problem_response(
     request: Request,
     status: int,
     title: str,
-    detail: str | None = None,
+    detail: Text | str | None = None,
     *,
     kind: str | None = None,
     headers: dict[str, str] | None = None,
     **extensions: Any,
 ) -> JSONResponse:
+    """The problem in the language the client asked for (`Content-Language`)."""
+    language = language_of(request)
     body: dict[str, Any] = {
-        "type": PROBLEM_BASE + (kind or title.lower().replace(" ", "-")),
-        "title": title,
+        "type": PROBLEM_BASE + (kind or problem_kind(title)),
+        "title": translated_title(title, language),
         "status": status,
         "instance": request.url.path,
     }
     if detail:
-        body["detail"] = detail
-    body.update(extensions)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+        body["detail"] = render(detail, language)
+    body.update(render(extensions, language))
+    response = JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    response.headers["Content-Language"] = language
+    response.headers.append("Vary", "Accept-Language")
+    return response
 
 
-def _message(error: Mapping[str, Any]) -> str:
-    # A control-character pattern said in words, not as the regular expression pydantic names.
-    pattern = (error.get("ctx") or {}).get("pattern")
-    if error.get("type") == "string_pattern_mismatch" and pattern in PATTERN_MESSAGES:
-        return PATTERN_MESSAGES[pattern][0]
-    return str(error.get("msg", "invalid"))
+def problem_answer(request: Request, problem: Problem) -> JSONResponse:
+    return problem_response(
+        request,
+        problem.status,
+        problem.title,
+        problem.detail,
+        kind=problem.kind,
+        headers=problem.headers,
+        **problem.extensions,
+    )
+
+
+def joined(parts: Sequence[Text | str], separator: str = "; ") -> Text:
+    """One text of several, each in the same language."""
+    return Text(
+        separator.join(str(render(part, "en")) for part in parts),
+        separator.join(str(render(part, "id")) for part in parts),
+    )
+
+
+def field_problem(
+    title: str, errors: Sequence[Mapping[str, Any]], *, status: int = 422, kind: str = "validation"
+) -> Problem:
+    """A problem naming each wrong field: `errors` of `{"pointer", "detail", "code"?}`, the
+    detail a `Text`; the problem's own detail lists them all."""
+    listed = [dict(error) for error in errors]
+    detail = joined([joined([error["pointer"], error["detail"]], ": ") for error in listed])
+    return Problem(status, title, detail, kind=kind, errors=listed)
+
+
+def validation_text(error: Mapping[str, Any]) -> Text:
+    """A pydantic error's message in both languages."""
+    return Text(validation_message(error, "en"), validation_message(error, "id"))
 
 
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    errors = []
-    for error in exc.errors():
-        location = [str(part) for part in error.get("loc", ())]
-        errors.append(
-            {
-                # JSON pointer into the request part that is wrong, e.g. /body/content/title
-                "pointer": "/" + "/".join(location),
-                "detail": _message(error),
-                "code": error.get("type", "invalid"),
-            }
-        )
-    return errors
+    return [
+        {
+            # JSON pointer into the request part that is wrong, e.g. /body/content/title
+            "pointer": "/" + "/".join(str(part) for part in error.get("loc", ())),
+            "detail": validation_text(error),
+            "code": error.get("type", "invalid"),
+        }
+        for error in exc.errors()
+    ]
+
+
+# Starlette's own details are the status's reason phrase: the title says as much.
+_REASON_PHRASES = {"Not Found", "Method Not Allowed", "Unauthorized", "Bad Request"}
+_HTTP_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    404: "Not found",
+    405: "Method not allowed",
+}
+BODY_UNREADABLE = text("the body could not be parsed", "isi permintaan tidak dapat dibaca")
+
+
+def _http_detail(status: int, detail: Any) -> Text | str | None:
+    if not isinstance(detail, str) or detail in _REASON_PHRASES:
+        return None
+    if status == 400:
+        return BODY_UNREADABLE  # FastAPI's "There was an error parsing the body"
+    return detail
 
 
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        return problem_response(
-            request,
-            exc.status,
-            exc.title,
-            exc.detail,
-            kind=exc.kind,
-            headers=exc.headers,
-            **exc.extensions,
-        )
+        return problem_answer(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = _field_errors(exc)
-        return problem_response(
-            request,
-            422,
-            "Invalid request",
-            "; ".join(f"{e['pointer']}: {e['detail']}" for e in errors),
-            kind="validation",
-            errors=errors,
-        )
+        if any(e["code"] == "json_invalid" for e in errors):
+            problem = field_problem("Malformed JSON", errors, status=400, kind="malformed-json")
+        else:
+            problem = field_problem("Invalid request", errors)
+        return problem_answer(request, problem)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        detail = exc.detail if isinstance(exc.detail, str) else None
-        title = {
-            400: "Bad request",
-            401: "Unauthorized",
-            404: "Not found",
-            405: "Method not allowed",
-        }.get(exc.status_code, detail or "Error")
+        title = _HTTP_TITLES.get(exc.status_code, "Error")
         headers = dict(getattr(exc, "headers", None) or {})
         if exc.status_code == 405 and (allow := allowed_methods(request)):
             headers["Allow"] = allow
+        detail = _http_detail(exc.status_code, exc.detail)
         return problem_response(request, exc.status_code, title, detail, headers=headers or None)

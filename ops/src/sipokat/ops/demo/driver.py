@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from sipokat.events.catalogue import PhotoRef, RejectionReason, ReportContent, Tier
-from sipokat.ops.demo.gateway import Gateway
+from sipokat.ops.demo.gateway import Gateway, retry_after_seconds
 from sipokat.ops.demo.mix import CityMix, PlannedReport
 from sipokat.ops.demo.model import DemoConfig, DemoSummary, Tally
 from sipokat.ops.demo.offices import Office, area_of
@@ -25,7 +25,9 @@ from sipokat.ops.demo.policy import Decision
 from sipokat.wilayah import load_default_directory
 
 WIB = ZoneInfo("Asia/Jakarta")  # activity dates are judged in WIB
-REVISION_TRIES = 15  # intake learns of a rejection through RabbitMQ: 409 until it has
+# A revision is taken as soon as the rejection shows (intake asks verification for what the
+# broker has not brought yet); 503 with Retry-After when verification cannot be asked.
+REVISION_TRIES = 15
 
 Observer = Callable[[Tally, str], None]
 
@@ -128,9 +130,9 @@ class Demo:
                 self.gateway.auth("ketua_rt", report.rt_code),
                 json=content.model_dump(mode="json", exclude_none=True),
             )
-            if answer is None or answer.status_code != 409:
+            if answer is None or answer.status_code != 503:
                 break
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(retry_after_seconds(answer))
         if answer is None or answer.status_code != 202:
             return
         self.tally.revised += 1

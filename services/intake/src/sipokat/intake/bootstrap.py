@@ -10,9 +10,10 @@ from fastapi import FastAPI
 
 from sipokat.intake.attachments import open_attachment_store
 from sipokat.intake.entrypoints import attachments, contracts, errors, gateway, reports, wilayah
-from sipokat.intake.handlers import Intake, record_decisions
+from sipokat.intake.handlers import Intake, made_by, record_decisions
 from sipokat.intake.idempotency import IdempotencyKeys
 from sipokat.intake.settings import IntakeSettings
+from sipokat.intake.upstream import VerificationEvents
 from sipokat.runtime.service import ServiceRuntime, Subscription, create_service_app
 
 # Verification's events of a report; intake's own (submitted, revised) it has already.
@@ -67,6 +68,14 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with httpx.AsyncClient() as client, service_lifespan(app):
             app.state.upstream_client = client
+            app.state.verification_events = VerificationEvents(
+                client,
+                settings.verification_url,
+                httpx.Timeout(
+                    settings.upstream_timeout_seconds,
+                    connect=settings.upstream_connect_timeout_seconds,
+                ),
+            )
             database = runtime.database
             app.state.intake = Intake(
                 runtime, settings, directory, open_attachment_store(settings, database)
@@ -75,6 +84,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
                 database.views,
                 ttl_seconds=settings.idempotency_ttl_seconds,
                 lease_seconds=settings.idempotency_lease_seconds,
+                owns=made_by(database),
             )
             yield
 

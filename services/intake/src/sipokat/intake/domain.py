@@ -40,6 +40,9 @@ class FieldError:
     def message(self, language: messages.Language = "en") -> str:
         return messages.rule(self.code, language, dict(self.params))
 
+    def text(self) -> messages.Text:
+        return messages.rule_text(self.code, dict(self.params))
+
 
 class SubmissionRefused(ValueError):
     """The content breaks rules of intake; every broken rule is listed, not only the first."""
@@ -50,10 +53,11 @@ class SubmissionRefused(ValueError):
 
 
 class NotAwaitingRevision(Exception):
-    """Only a report whose last decision was a rejection takes a revision."""
+    """Only a report whose last decision was a rejection takes a revision. `status` is named
+    as the status API (verification's GET /v1/reports/{id}) names it."""
 
-    def __init__(self, status: ReportStatus) -> None:
-        super().__init__(f"the report is {status}, not rejected")
+    def __init__(self, status: str) -> None:
+        super().__init__(f"the report is {status}, not awaiting_revision")
         self.status = status
 
 
@@ -131,6 +135,15 @@ class ReportState(BaseModel):
     photos: list[str]
 
 
+def status_shown(state: ReportState) -> str:
+    """The state's name in the status API (`awaiting_kelurahan`, `awaiting_revision`, ...)."""
+    if state.status is ReportStatus.REJECTED:
+        return "awaiting_revision"
+    if state.status is ReportStatus.VERIFIED or state.awaiting_tier is None:
+        return "verified"
+    return f"awaiting_{state.awaiting_tier}"
+
+
 def evolve(state: ReportState | None, event: EventData, version: int) -> ReportState | None:
     """The state after one event of the report's stream (`version` is its stream_version)."""
     if isinstance(event, ReportSubmitted):
@@ -174,7 +187,7 @@ def fold(events: Iterable[tuple[EventData, int]]) -> ReportState | None:
 def revision(state: ReportState, content: ReportContent, rules: Rules) -> tuple[ReportRevised, int]:
     """The ReportRevised for a rejected report, and the stream version to append it at."""
     if state.status is not ReportStatus.REJECTED:
-        raise NotAwaitingRevision(state.status)
+        raise NotAwaitingRevision(status_shown(state))
     check_content(content, state.wilayah, rules)
     event = ReportRevised(
         report_id=state.report_id,

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
 from sipokat.events.broker.consumer import Handler
 from sipokat.events.catalogue import ReportContent, ReportRevised, WilayahPath
-from sipokat.events.envelope import Envelope, EventData
-from sipokat.events.store import Database
+from sipokat.events.envelope import Actor, Envelope, EventData
+from sipokat.events.store import ConcurrencyConflict, Database
 from sipokat.intake import domain, views
 from sipokat.intake.attachments import AttachmentStore
 from sipokat.intake.domain import FieldError, Rules
-from sipokat.intake.idempotency import ClaimedIds
+from sipokat.intake.idempotency import ClaimedIds, Owns
 from sipokat.intake.images import CleanPhoto, clean
 from sipokat.intake.settings import IntakeSettings
 from sipokat.runtime.auth import Principal
@@ -22,6 +24,13 @@ from sipokat.runtime.service import ServiceRuntime
 from sipokat.wilayah import Directory, UnknownWilayah
 
 SOURCE = "intake"
+
+
+# Verification's events of a report after a version (upstream.VerificationEvents, bound to the
+# caller's credentials).
+CatchUp = Callable[[UUID, int], Awaitable[Sequence[Envelope]]]
+# The consumer may record the same events at the same moment; each attempt gets further.
+_CATCH_UP_ATTEMPTS = 3
 
 
 class UnknownRT(Exception):
@@ -114,6 +123,7 @@ async def revise_report(
     cid: str,
     today: date,
     ids: ClaimedIds | None = None,
+    catch_up: CatchUp | None = None,
 ) -> int:
     """Store ReportRevised for the owner's rejected report; returns the revision number.
 
@@ -121,6 +131,11 @@ async def revise_report(
     decisions it recorded from verification), and the event is appended at the version after
     the one that state was folded from: a decision recorded in between makes it a conflict.
     A retry with the `ids` of a revision already stored gets that revision's number back.
+
+    Intake hears of a rejection through the broker, after verification shows it: when its copy
+    says the report is still in review, `catch_up` brings the events verification holds beyond
+    it first, so a client that revises what it was just shown `awaiting_revision` is not refused
+    for intake's lag (read your own writes; docs/decisions.md).
     """
     stream = await intake.database.events.read_stream(f"report-{report_id}")
     state = domain.fold((e.data, e.stream_version) for e in stream)
@@ -130,6 +145,8 @@ async def revise_report(
         for stored in stream:
             if stored.event_id == ids.event_id and isinstance(stored.data, ReportRevised):
                 return stored.data.revision
+    if state.status is domain.ReportStatus.AWAITING_VERIFICATION and catch_up is not None:
+        state = await _caught_up(intake.database, state, await catch_up(report_id, state.version))
     rules = await intake.rules(content, state.wilayah.rt_code, today)
     event, version = domain.revision(state, content, rules)
     shas = [photo.sha256 for photo in content.photos]
@@ -138,6 +155,28 @@ async def revise_report(
     )
     await intake.store(event, version, principal, cid, event_id=ids.event_id if ids else None)
     return event.revision
+
+
+async def _caught_up(
+    database: Database, state: domain.ReportState, newer: Sequence[Envelope]
+) -> domain.ReportState:
+    """The state after recording `newer` (verification's events beyond `state`) in intake's
+    copy of the stream, as the consumer records them when the broker brings them: with
+    publish=False, idempotent by event_id, at their own versions, so the revision is appended
+    after the last of them and optimistic concurrency holds as before."""
+    stream_id = f"report-{state.report_id}"
+    for _ in range(_CATCH_UP_ATTEMPTS):
+        missing = [e for e in newer if e.stream_version > state.version]
+        if not missing:
+            break
+        # A conflict: the consumer recorded some of them meanwhile; fold, then append the rest.
+        with contextlib.suppress(ConcurrencyConflict):
+            await database.events.append(missing, publish=False)
+        stream = await database.events.read_stream(stream_id)
+        folded = domain.fold((e.data, e.stream_version) for e in stream)
+        assert folded is not None
+        state = folded
+    return state
 
 
 async def upload_photo(intake: Intake, principal: Principal, data: bytes) -> CleanPhoto:
@@ -157,6 +196,16 @@ async def fetch_photo(intake: Intake, principal: Principal, sha256: str) -> tupl
     if data is None:
         raise NotFound(f"photo {sha256} is recorded but its bytes are missing")
     return data, str(doc["content_type"])
+
+
+def made_by(database: Database) -> Owns:
+    """Whether an actor submitted or revised a report, by intake's own copy of its stream."""
+
+    async def owns(actor: Actor, report_id: UUID) -> bool:
+        stream = await database.events.read_stream(f"report-{report_id}")
+        return any(e.source == SOURCE and e.actor == actor for e in stream)
+
+    return owns
 
 
 def record_decisions(database: Database) -> Handler:

@@ -1,11 +1,12 @@
 """Idempotency-Key (draft-ietf-httpapi-idempotency-key-header), kept in intake's own database.
 
 A phone on a bad network sends a report, loses the answer, and sends it again with the same key:
-it must get the first answer, not a second report. Keys are scoped per client (the token's
-subject) and kept for a configured time; they survive a restart because they live in the
-service's views store, beside everything else intake keeps.
+it must get the first answer, not a second report. Keys are scoped per principal (the token's
+subject, role and wilayah together: two tokens sharing a subject are two clients) and kept for a
+configured time; they survive a restart because they live in the service's views store, beside
+everything else intake keeps.
 
-One document per (subject, key): the request's fingerprint, whether it is still in flight, and
+One document per (principal, key): the request's fingerprint, whether it is still in flight, and
 once done, the response to replay. Claiming a key is one `apply_once` transaction that reads and
 writes the document, so two concurrent requests with one key cannot both proceed. Only
 successful answers are kept: a refused request releases its key, since running it again gives the
@@ -15,20 +16,27 @@ A claim also holds the ids its request will use (`ClaimedIds`), made at the firs
 when a retry takes over a claim whose process died: if that process had stored the report before
 dying, the retry stores the same event again — a no-op — and answers with the same report id,
 instead of making a second report.
+
+Records written before keys named the whole principal are keyed by (subject, key) alone
+(`legacy_key`). For one TTL after the upgrade such a record is still honoured, but only for the
+principal that made the report it names (`Owns`, from intake's event store): a retry across the
+upgrade gets its first answer, and another principal with the same subject never does. Once every
+deployment has run one TTL with this version, the legacy lookup finds nothing and can go.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from sipokat.events.envelope import new_event_id
+from sipokat.events.envelope import Actor, new_event_id
 from sipokat.events.store import Document, ViewStore, ViewTransaction
 
 KEYS = "intake_idempotency"
@@ -120,6 +128,33 @@ class _Decided(Exception):
         self.doc = doc
 
 
+# Whether the principal made (submitted or revised) the report: for records of the old keying.
+Owns = Callable[[Actor, UUID], Awaitable[bool]]
+
+
+def _principal(actor: Actor) -> dict[str, str | None]:
+    return {"subject": actor.subject, "role": str(actor.role), "wilayah": actor.wilayah}
+
+
+def doc_key(actor: Actor, key: str) -> str:
+    return fingerprint("principal", actor.subject, str(actor.role), actor.wilayah or "", key)
+
+
+def legacy_key(subject: str, key: str) -> str:
+    """The key of a record made before keys named the whole principal."""
+    return fingerprint(subject, key)
+
+
+def _report_named(doc: Document) -> UUID | None:
+    """The report a record's request made or revised: its answer's, or its claimed ids'."""
+    try:
+        if doc["state"] == "done":
+            return UUID(json.loads(doc["response"]["body"])["report_id"])
+        return UUID(doc["ids"]["report_id"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 class IdempotencyKeys:
     def __init__(
         self,
@@ -127,24 +162,38 @@ class IdempotencyKeys:
         *,
         ttl_seconds: float,
         lease_seconds: float,
+        owns: Owns | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.views = views
         self.ttl = ttl_seconds
         self.lease = lease_seconds
+        self.owns = owns
         self.clock = clock
 
-    @staticmethod
-    def _doc_key(subject: str, key: str) -> str:
-        return fingerprint(subject, key)
+    async def _legacy(self, actor: Actor, key: str, now: float) -> Document | None:
+        """A live record of the old keying whose report this principal made, else None."""
+        if self.owns is None:
+            return None
+        doc = await self.views.get(KEYS, legacy_key(actor.subject, key))
+        if doc is None or doc["expires_at"] <= now:
+            return None
+        report_id = _report_named(doc)
+        if report_id is None or not await self.owns(actor, report_id):
+            return None
+        return doc
 
-    async def claim(self, subject: str, key: str, request_fingerprint: str) -> Claim:
-        doc_key = self._doc_key(subject, key)
+    async def claim(self, actor: Actor, key: str, request_fingerprint: str) -> Claim:
+        own_key = doc_key(actor, key)
+        principal = _principal(actor)
         now = self.clock()
         claimed: list[ClaimedIds] = []
+        legacy = await self._legacy(actor, key, now)
 
         async def effect(tx: ViewTransaction) -> None:
-            doc = await tx.get(KEYS, doc_key)
+            doc = await tx.get(KEYS, own_key) or legacy
+            if doc is not None and doc.get("principal", principal) != principal:
+                doc = None  # another principal's record (a hash collision): never theirs to see
             decision = decide(doc, request_fingerprint, now)
             if decision is not Decision.PROCEED:
                 assert doc is not None
@@ -154,9 +203,10 @@ class IdempotencyKeys:
             claimed.append(ids)
             await tx.put(
                 KEYS,
-                doc_key,
+                own_key,
                 {
                     "state": "in_flight",
+                    "principal": principal,
                     "fingerprint": request_fingerprint,
                     "lease_until": now + self.lease,
                     "expires_at": now + self.ttl,
@@ -172,11 +222,12 @@ class IdempotencyKeys:
         return Claim(Decision.PROCEED, ids=claimed[-1])
 
     async def complete(
-        self, subject: str, key: str, request_fingerprint: str, response: StoredResponse
+        self, actor: Actor, key: str, request_fingerprint: str, response: StoredResponse
     ) -> None:
         now = self.clock()
         doc: dict[str, Any] = {
             "state": "done",
+            "principal": _principal(actor),
             "fingerprint": request_fingerprint,
             "lease_until": now,
             "expires_at": now + self.ttl,
@@ -188,12 +239,12 @@ class IdempotencyKeys:
         }
 
         async def effect(tx: ViewTransaction) -> None:
-            await tx.put(KEYS, self._doc_key(subject, key), doc)
+            await tx.put(KEYS, doc_key(actor, key), doc)
 
         await self.views.apply_once(new_event_id(), effect)
 
-    async def release(self, subject: str, key: str) -> None:
+    async def release(self, actor: Actor, key: str) -> None:
         async def effect(tx: ViewTransaction) -> None:
-            await tx.delete(KEYS, self._doc_key(subject, key))
+            await tx.delete(KEYS, doc_key(actor, key))
 
         await self.views.apply_once(new_event_id(), effect)

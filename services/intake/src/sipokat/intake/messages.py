@@ -1,68 +1,41 @@
-"""What intake says to people, in English and Indonesian, chosen by Accept-Language.
+"""Intake's own rule messages in English and Indonesian; the mechanism (Accept-Language
+negotiation, problem titles, pydantic's messages) is shared by every service and lives in
+`sipokat.runtime.messages`, re-exported here for intake's modules and older imports.
 
-English is the default: it is what the other services answer and what an API client gets when
-it asks for nothing. A phone app set to Indonesian sends `Accept-Language: id` and gets every
-title and field message of intake's own checks in Indonesian.
+New problem titles and validation texts go into the runtime's catalogue (`TITLES_ID`,
+`VALIDATION_ID`, `VALUE_ERRORS_ID` there are the very dicts named here).
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from sipokat.events.bounds import PATTERN_MESSAGES
+from sipokat.runtime.messages import (
+    DEFAULT_LANGUAGE,
+    TITLES_ID,
+    VALIDATION_ID,
+    VALUE_ERRORS_ID,
+    Language,
+    Text,
+    negotiate,
+    title,
+    validation_message,
+)
 
-Language = Literal["en", "id"]
-DEFAULT_LANGUAGE: Language = "en"
-
-
-def negotiate(accept_language: str | None) -> Language:
-    """The best of en/id for an Accept-Language header (RFC 9110 §12.5.4), by q-value."""
-    best: tuple[float, Language] = (0.0, DEFAULT_LANGUAGE)
-    for part in (accept_language or "").split(","):
-        tag, _, params = part.strip().partition(";")
-        primary = tag.strip().lower().split("-")[0]
-        if primary not in ("en", "id", "in"):  # "in" is the retired code for Indonesian
-            continue
-        quality = 1.0
-        for param in params.split(";"):
-            name, _, value = param.strip().partition("=")
-            if name == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        language: Language = "en" if primary == "en" else "id"
-        if quality > best[0]:
-            best = (quality, language)
-    return best[1]
-
-
-# Problem titles, by the English title every Problem is raised with.
-TITLES_ID = {
-    "Invalid report": "Laporan tidak valid",
-    "Invalid request": "Permintaan tidak valid",
-    "Malformed JSON": "JSON rusak",
-    "Forbidden": "Akses ditolak",
-    "Unauthorized": "Tidak terautentikasi",
-    "Not found": "Tidak ditemukan",
-    "Method not allowed": "Metode tidak diizinkan",
-    "Conflict": "Konflik",
-    "Not awaiting revision": "Laporan tidak menunggu perbaikan",
-    "Invalid photo": "Foto tidak valid",
-    "Photo too large": "Foto terlalu besar",
-    "Unsupported media type": "Jenis berkas tidak didukung",
-    "Content too large": "Isi permintaan terlalu besar",
-    "Too many requests": "Terlalu banyak permintaan",
-    "Idempotency key reused": "Idempotency-Key dipakai ulang",
-    "Request in progress": "Permintaan sedang diproses",
-    "Bad gateway": "Gateway gagal",
-    "Gateway timeout": "Gateway kehabisan waktu",
-    "Page too large": "Halaman terlalu besar",
-}
-
-
-def title(english: str, language: Language) -> str:
-    return TITLES_ID.get(english, english) if language == "id" else english
+__all__ = [
+    "DEFAULT_LANGUAGE",
+    "RULES",
+    "TITLES_ID",
+    "VALIDATION_ID",
+    "VALUE_ERRORS_ID",
+    "Language",
+    "Text",
+    "negotiate",
+    "rule",
+    "rule_text",
+    "title",
+    "validation_message",
+]
 
 
 # Intake's own rule messages, by code: (English, Indonesian), formatted with the rule's params.
@@ -99,60 +72,6 @@ def rule(code: str, language: Language, params: dict[str, Any]) -> str:
     return (indonesian if language == "id" else english).format(**params)
 
 
-# pydantic's error types, in Indonesian; the English is pydantic's own message.
-VALIDATION_ID: dict[str, str] = {
-    "missing": "wajib diisi",
-    "extra_forbidden": "kolom ini tidak boleh dikirim",
-    "string_type": "harus berupa teks",
-    "string_too_short": "minimal {min_length} karakter",
-    "string_too_long": "maksimal {max_length} karakter",
-    "string_pattern_mismatch": "format tidak sesuai",
-    "int_type": "harus berupa bilangan bulat",
-    "int_parsing": "harus berupa bilangan bulat",
-    "int_from_float": "harus berupa bilangan bulat",
-    "float_type": "harus berupa angka",
-    "float_parsing": "harus berupa angka",
-    "bool_type": "harus berupa true atau false",
-    "greater_than_equal": "harus lebih besar atau sama dengan {ge}",
-    "less_than_equal": "harus lebih kecil atau sama dengan {le}",
-    "enum": "harus salah satu dari {expected}",
-    "literal_error": "harus salah satu dari {expected}",
-    "date_type": "harus berupa tanggal (YYYY-MM-DD)",
-    "date_parsing": "harus berupa tanggal (YYYY-MM-DD)",
-    "date_from_datetime_parsing": "harus berupa tanggal (YYYY-MM-DD)",
-    "date_from_datetime_inexact": "harus berupa tanggal tanpa jam",
-    "list_type": "harus berupa daftar",
-    "too_long": "maksimal {max_length} isian",
-    "model_attributes_type": "harus berupa objek JSON",
-    "dict_type": "harus berupa objek JSON",
-    "model_type": "harus berupa objek JSON",
-    "uuid_parsing": "harus berupa UUID",
-    "uuid_type": "harus berupa UUID",
-    "json_invalid": "JSON rusak: {error}",
-    "value_error": "nilai tidak valid: {error}",
-}
-
-# Messages of ReportContent's own model validator, which pydantic reports as `value_error`.
-VALUE_ERRORS_ID = {
-    "a progres_dana report needs `fund`": "laporan progres_dana wajib berisi `fund`",
-    "`fund` belongs only to progres_dana reports": "`fund` hanya untuk laporan progres_dana",
-}
-
-
-def validation_message(error: dict[str, Any], language: Language) -> str:
-    code = str(error.get("type", ""))
-    ctx = {k: str(v) for k, v in (error.get("ctx") or {}).items()}
-    if code == "string_pattern_mismatch" and ctx.get("pattern") in PATTERN_MESSAGES:
-        return PATTERN_MESSAGES[ctx["pattern"]][0 if language == "en" else 1]
-    english = str(error.get("msg", "invalid"))
-    if language == "en":
-        return english
-    if code == "value_error" and str(ctx.get("error", "")) in VALUE_ERRORS_ID:
-        return VALUE_ERRORS_ID[ctx["error"]]
-    template = VALIDATION_ID.get(code)
-    if template is None:
-        return english
-    try:
-        return template.format(**ctx)
-    except KeyError:
-        return english
+def rule_text(code: str, params: dict[str, Any]) -> Text:
+    english, indonesian = RULES[code]
+    return Text(english, indonesian, params)

@@ -108,18 +108,21 @@ def facts(envelope: Envelope) -> dict[str, Any]:
 
 
 def inbox_message(kind: NoticeKind, f: dict[str, Any]) -> str:
-    """The one-line inbox text, in Indonesian (the language of the apps)."""
-    what = f"laporan RT {f['rt_code']}" + (f": {f['title']}" if f.get("title") else "")
+    """The one-line inbox text, in Indonesian (the language of the apps). What it quotes (the
+    RT's code, the report's title, the verifier's note) keeps its case: only our own words are
+    written to start a sentence."""
+    quoted = f"RT {f['rt_code']}" + (f": {f['title']}" if f.get("title") else "")
+    what, opening = f"laporan {quoted}", f"Laporan {quoted}"
     if kind is NoticeKind.AWAITING:
         if f["event_type"] == "ReportRevised":
             return f"Revisi {what} menunggu verifikasi"
         if f["event_type"] == "ReportApproved":
-            return f"{what.capitalize()} disetujui tingkat {f['tier']}, menunggu verifikasi Anda"
+            return f"{opening} disetujui tingkat {f['tier']}, menunggu verifikasi Anda"
         return f"Laporan baru dari RT {f['rt_code']} menunggu verifikasi: {f.get('title')}"
     if kind is NoticeKind.REJECTED:
-        return f"{what.capitalize()} ditolak di tingkat {f['tier']}: {f.get('note')}"
+        return f"{opening} ditolak di tingkat {f['tier']}: {f.get('note')}"
     if kind is NoticeKind.VERIFIED:
-        return f"{what.capitalize()} telah terverifikasi"
+        return f"{opening} telah terverifikasi"
     if kind is NoticeKind.REMINDER:
         return f"Pengingat: verifikasi {what} di tingkat {f['tier']} melewati batas waktu"
     return f"Eskalasi: verifikasi {what} di tingkat {f['tier']} terlambat"

@@ -25,9 +25,16 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from sipokat.runtime.messages import Text
+
 
 class UnsafeTarget(ValueError):
-    """The URL is not one the service may call: bad scheme, no host, or a refused address."""
+    """The URL is not one the service may call: bad scheme, no host, or a refused address.
+    Said in English and Indonesian (the client that registers it is told why)."""
+
+    def __init__(self, english: str, indonesian: str) -> None:
+        super().__init__(english)
+        self.text = Text(english, indonesian)
 
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -79,15 +86,18 @@ def check_url_shape(url: str) -> tuple[str, str, int]:
     """(scheme, host, port) of an http(s) URL without credentials; else `UnsafeTarget`."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
-        raise UnsafeTarget("the URL must be http or https")
+        raise UnsafeTarget("the URL must be http or https", "URL harus http atau https")
     if not parts.hostname:
-        raise UnsafeTarget("the URL has no host")
+        raise UnsafeTarget("the URL has no host", "URL tidak punya host")
     if parts.username or parts.password:
-        raise UnsafeTarget("credentials in the URL are not accepted; sign with the secret")
+        raise UnsafeTarget(
+            "credentials in the URL are not accepted; sign with the secret",
+            "kredensial di URL tidak diterima; tanda tangani dengan secret",
+        )
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as exc:
-        raise UnsafeTarget(f"bad port: {exc}") from exc
+        raise UnsafeTarget(f"bad port: {exc}", "port tidak valid") from exc
     return parts.scheme, parts.hostname, port
 
 
@@ -108,15 +118,22 @@ async def resolve_safe(url: str, *, allow_private: bool) -> IpAddress:
                 host, port, type=socket.SOCK_STREAM
             )
         except OSError as exc:
-            raise UnsafeTarget(f"cannot resolve {host}: {exc}") from exc
+            raise UnsafeTarget(
+                f"cannot resolve {host}: {exc}", f"{host} tidak dapat di-resolve"
+            ) from exc
         addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
         if not addresses:
-            raise UnsafeTarget(f"{host} resolves to no address")
+            raise UnsafeTarget(
+                f"{host} resolves to no address", f"{host} tidak mengarah ke alamat apa pun"
+            )
     if not allow_private:
         for address in addresses:
             reason = refused_reason(address)
             if reason is not None:
-                raise UnsafeTarget(f"{host} resolves to {address}, a {reason} address")
+                raise UnsafeTarget(
+                    f"{host} resolves to {address}, a {reason} address",
+                    f"{host} mengarah ke {address}, alamat {reason} yang tidak boleh dituju",
+                )
     return addresses[0]
 
 

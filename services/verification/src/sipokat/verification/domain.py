@@ -221,6 +221,15 @@ class NotYourTurn(DecisionRefused):
         self.reason = reason
 
 
+def tier_of(decider: Decider) -> Tier:
+    """The tier the caller decides for, whatever the report; a role that never decides is
+    refused before any report is looked at, so the answer does not tell which reports exist."""
+    tier = ROLE_TIER.get(decider.role)
+    if tier is None:
+        raise NotAVerifier(f"role {decider.role} does not verify reports")
+    return tier
+
+
 def decide(
     state: Report,
     decider: Decider,
@@ -231,9 +240,7 @@ def decide(
     expected_version: int | None = None,
 ) -> list[EventData]:
     """The events a verifier's decision adds to the stream, or why it is refused."""
-    tier = ROLE_TIER.get(decider.role)
-    if tier is None:
-        raise NotAVerifier(f"role {decider.role} does not verify reports")
+    tier = tier_of(decider)
     if decider.wilayah != area_of(tier, state.wilayah):
         raise OutsideJurisdiction(f"the report is not in {decider.wilayah}")
     if expected_version is not None and expected_version != state.version:

@@ -133,6 +133,7 @@ async def decide(
     expected_version: int | None = None,
 ) -> Report:
     """Record a verifier's decision; returns the report as it stands after it."""
+    domain.tier_of(decider)  # the role first: its refusal must not depend on the report
     state = await _load(database, report_id, policy)
     try:
         payloads = domain.decide(

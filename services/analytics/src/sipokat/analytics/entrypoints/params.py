@@ -25,7 +25,8 @@ from sipokat.analytics.rebuild import RUNNING, Rebuilds, rebuild_status
 from sipokat.events.bounds import AreaCode
 from sipokat.events.envelope import Role
 from sipokat.runtime.auth import Principal, require_roles
-from sipokat.runtime.problems import Problem
+from sipokat.runtime.messages import Text, text
+from sipokat.runtime.problems import Problem, field_problem
 from sipokat.runtime.service import runtime_of
 
 LEADERS = require_roles(Role.PEMKOT, Role.ADMIN, Role.CAMAT, Role.LURAH)
@@ -54,13 +55,18 @@ def reader_of(request: Request) -> Reader:
     return reader
 
 
+# What a refused query parameter says in Indonesian; the English names the value.
+INVALID_ID = {
+    "wilayah": "bukan kode wilayah yang dikenal (mis. 16.73, 16.73.02, 16.73.02.1019, atau RT)",
+    "from": "`from` harus bulan seperti 2026-03, dan tidak setelah `to`",
+    "to": "`to` harus bulan seperti 2026-06, dan tidak sebelum `from`",
+}
+
+
 def _invalid(name: str, detail: str) -> Problem:
-    return Problem(
-        422,
-        "Invalid request",
-        detail,
-        kind="validation",
-        errors=[{"pointer": f"/query/{name}", "detail": detail, "code": "value_error"}],
+    said = Text(detail, INVALID_ID[name])
+    return field_problem(
+        "Invalid request", [{"pointer": f"/query/{name}", "detail": said, "code": "value_error"}]
     )
 
 
@@ -73,9 +79,16 @@ async def _not_rebuilding(request: Request) -> None:
         raise Problem(
             503,
             "Rebuilding",
-            "the analytics views are being rebuilt from the event log"
+            text(
+                "the analytics views are being rebuilt from the event log",
+                "tampilan analitik sedang dibangun ulang dari log peristiwa",
+            )
             if status["state"] == RUNNING
-            else f"the last rebuild failed ({status.get('error')}); run it again",
+            else text(
+                "the last rebuild failed ({error}); run it again",
+                "pembangunan ulang terakhir gagal ({error}); jalankan lagi",
+                error=status.get("error"),
+            ),
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             rebuild=status,
         )
@@ -95,7 +108,16 @@ def resolve(
     except BadArea as exc:
         raise _invalid("wilayah", str(exc)) from None
     if not allowed.contains(area):
-        raise Problem(403, "Forbidden", f"wilayah {wilayah} is outside your area ({allowed.code})")
+        raise Problem(
+            403,
+            "Forbidden",
+            text(
+                "wilayah {wilayah} is outside your area ({area})",
+                "wilayah {wilayah} di luar wilayah Anda ({area})",
+                wilayah=wilayah,
+                area=allowed.code,
+            ),
+        )
     return area, period
 
 
@@ -109,7 +131,15 @@ async def leader_scope(
     """The area (within the caller's jurisdiction) and period of a leader's query."""
     allowed = jurisdiction(principal.role, principal.wilayah)
     if allowed is None:
-        raise Problem(403, "Forbidden", f"a {principal.role} token without a wilayah sees nothing")
+        raise Problem(
+            403,
+            "Forbidden",
+            text(
+                "a {role} token without a wilayah sees nothing",
+                "token {role} tanpa wilayah tidak dapat melihat apa pun",
+                role=principal.role,
+            ),
+        )
     await _not_rebuilding(request)
     reader = reader_of(request)
     area, period = resolve(reader, wilayah, first, to, allowed)

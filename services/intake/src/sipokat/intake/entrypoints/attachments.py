@@ -14,6 +14,7 @@ from sipokat.intake.entrypoints.deps import PROBLEM, CurrentIntake
 from sipokat.intake.settings import IntakeSettings
 from sipokat.runtime.auth import CurrentPrincipal, Principal, require_roles
 from sipokat.runtime.limits import TokenBuckets, rate_limit
+from sipokat.runtime.messages import text
 from sipokat.runtime.problems import Problem
 
 
@@ -59,7 +60,11 @@ def router_for(settings: IntakeSettings) -> APIRouter:
             raise Problem(
                 413,
                 "Photo too large",
-                f"a photo may have at most {settings.max_photo_bytes} bytes",
+                text(
+                    "a photo may have at most {most} bytes",
+                    "foto paling besar {most} byte",
+                    most=settings.max_photo_bytes,
+                ),
             )
         photo = await handlers.upload_photo(intake, principal, data)
         url = f"/v1/attachments/{photo.sha256}"

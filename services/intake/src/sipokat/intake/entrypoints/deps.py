@@ -19,6 +19,7 @@ from sipokat.intake.idempotency import (
     parse_key,
 )
 from sipokat.runtime.auth import Principal
+from sipokat.runtime.messages import text
 from sipokat.runtime.problems import Problem
 
 # Dates of activities are judged by the calendar in Indonesia's western time zone (WIB).
@@ -60,7 +61,7 @@ async def idempotently(
     request_fingerprint: str,
     run: Callable[[ClaimedIds], Awaitable[JSONResponse]],
 ) -> Response:
-    """Run `run` once per (client, key): a retry gets the stored answer (draft-ietf-httpapi-
+    """Run `run` once per (principal, key): a retry gets the stored answer (draft-ietf-httpapi-
     idempotency-key-header); another body under the same key 422; a retry while the first is
     still running 409. `run` writes with the ids it is given: a retry that takes over from a
     process that died mid-request gets the same ones, so it cannot store a second report."""
@@ -68,7 +69,8 @@ async def idempotently(
         return await run(ClaimedIds.fresh())
     key = parse_key(key_header)
     keys: IdempotencyKeys = request.app.state.idempotency_keys
-    claim = await keys.claim(principal.subject, key, request_fingerprint)
+    actor = principal.as_actor()
+    claim = await keys.claim(actor, key, request_fingerprint)
     if claim.decision is Decision.REPLAY:
         assert claim.response is not None
         stored = claim.response
@@ -81,13 +83,19 @@ async def idempotently(
         raise Problem(
             422,
             "Idempotency key reused",
-            "this Idempotency-Key was used for a different request; use a new key",
+            text(
+                "this Idempotency-Key was used for a different request; use a new key",
+                "Idempotency-Key ini sudah dipakai untuk permintaan lain; pakai kunci baru",
+            ),
         )
     if claim.decision is Decision.IN_FLIGHT:
         raise Problem(
             409,
             "Request in progress",
-            "the first request with this Idempotency-Key is still running; retry later",
+            text(
+                "the first request with this Idempotency-Key is still running; retry later",
+                "permintaan pertama dengan Idempotency-Key ini masih diproses; coba lagi nanti",
+            ),
             headers={"Retry-After": "1"},
         )
     assert claim.ids is not None
@@ -97,12 +105,12 @@ async def idempotently(
         # Refused (a 4xx): nothing was stored, and the client may fix the body and reuse the
         # key. A cancelled request keeps its claim instead: it may have stored the report, and
         # the retry that takes the claim over once its lease lapses writes with the same ids.
-        await keys.release(principal.subject, key)
+        await keys.release(actor, key)
         raise
     headers = {k: v for k, v in response.headers.items() if k in _REPLAYED}
     body = bytes(response.body).decode()
     await keys.complete(
-        principal.subject,
+        actor,
         key,
         request_fingerprint,
         StoredResponse(response.status_code, body, headers),

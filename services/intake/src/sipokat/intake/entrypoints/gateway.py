@@ -17,6 +17,7 @@ from starlette.background import BackgroundTask
 from starlette.responses import StreamingResponse
 
 from sipokat.intake.settings import IntakeSettings
+from sipokat.runtime.messages import text
 from sipokat.runtime.problems import Problem, allowed_methods
 
 router = APIRouter(include_in_schema=False)
@@ -79,12 +80,21 @@ def check_page_size(request: Request, settings: IntakeSettings) -> None:
     for name in _PAGE_PARAMETERS:
         value = request.query_params.get(name)
         if value is not None and value.isdigit() and int(value) > settings.max_page_size:
+            most = settings.max_page_size
             raise Problem(
                 400,
                 "Page too large",
-                f"{name} may be at most {settings.max_page_size}",
+                text(
+                    "{name} may be at most {most}",
+                    "{name} paling banyak {most}",
+                    name=name,
+                    most=most,
+                ),
                 errors=[
-                    {"pointer": f"/query/{name}", "detail": f"at most {settings.max_page_size}"}
+                    {
+                        "pointer": f"/query/{name}",
+                        "detail": text("at most {most}", "paling banyak {most}", most=most),
+                    }
                 ],
             )
 
@@ -115,7 +125,9 @@ async def forward(request: Request, rest: str, settings: Settings) -> Response:
         raise method_not_allowed(own)
     upstream = upstream_for(path, settings)
     if upstream is None:
-        raise Problem(404, "Not found", f"no route for {path}")
+        raise Problem(
+            404, "Not found", text("no route for {path}", "tidak ada rute {path}", path=path)
+        )
     check_page_size(request, settings)
     headers = {k: v for k, v in request.headers.items() if k in _FORWARDED}
     headers.setdefault("accept-encoding", "identity")  # bytes pass through as the client takes them
@@ -142,11 +154,25 @@ async def forward(request: Request, rest: str, settings: Settings) -> Response:
         answer = await client.send(outgoing, stream=True)
     except httpx.TimeoutException as exc:
         raise Problem(
-            504, "Gateway timeout", f"{upstream} did not answer in time ({type(exc).__name__})"
+            504,
+            "Gateway timeout",
+            text(
+                "{upstream} did not answer in time ({error})",
+                "{upstream} tidak menjawab tepat waktu ({error})",
+                upstream=upstream,
+                error=type(exc).__name__,
+            ),
         ) from exc
     except httpx.HTTPError as exc:
         raise Problem(
-            502, "Bad gateway", f"{upstream} could not be reached ({type(exc).__name__})"
+            502,
+            "Bad gateway",
+            text(
+                "{upstream} could not be reached ({error})",
+                "{upstream} tidak dapat dihubungi ({error})",
+                upstream=upstream,
+                error=type(exc).__name__,
+            ),
         ) from exc
     if answer.status_code == 405:
         # Answered here, in the client's language like the gateway's own, with the methods the

@@ -7,6 +7,7 @@ through FastAPI as documented by the endpoints' signatures, with the same answer
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -26,6 +27,7 @@ from sipokat.intake.entrypoints.deps import (
 )
 from sipokat.intake.handlers import Intake
 from sipokat.intake.idempotency import ClaimedIds, fingerprint
+from sipokat.intake.upstream import VerificationEvents
 from sipokat.runtime.auth import Principal, require_roles
 from sipokat.runtime.direct import DirectRoute, FastPath, is_json, served_directly
 
@@ -128,6 +130,13 @@ async def _revise(
     content: ReportContent,
     idempotency_key: str | None,
 ) -> Response:
+    verification: VerificationEvents = request.app.state.verification_events
+    catch_up = functools.partial(
+        verification.after,
+        authorization=request.headers.get("authorization", ""),
+        correlation_id=request.state.correlation_id,
+    )
+
     async def run(ids: ClaimedIds) -> JSONResponse:
         revision = await handlers.revise_report(
             intake,
@@ -137,6 +146,7 @@ async def _revise(
             request.state.correlation_id,
             today_in_wib(),
             ids,
+            catch_up,
         )
         return accepted(report_id, revision=revision)
 
@@ -205,7 +215,15 @@ async def submit_report(
     responses={
         **ERRORS,
         404: {"description": "No such report of the caller's RT", **PROBLEM},
-        409: {"description": "The report is not rejected, or changed meanwhile", **PROBLEM},
+        409: {
+            "description": "The report is not awaiting revision (`report_status` names its "
+            "status as the status API does), or changed meanwhile",
+            **PROBLEM,
+        },
+        503: {
+            "description": "Verification could not confirm the rejection; see Retry-After",
+            **PROBLEM,
+        },
     },
     summary="Send corrected content for the caller's rejected report",
 )
@@ -220,5 +238,6 @@ async def revise_report(
 ) -> Response:
     """Emits ReportRevised; the report goes back to the lurah. Only the RT that owns the report,
     and only while its last decision is a rejection (as intake learns from verification's
-    events)."""
+    events, asking verification for those it has not heard of yet: a revision sent the moment
+    the status shows `awaiting_revision` is taken)."""
     return await _revise(request, principal, intake, report_id, content, idempotency_key)

@@ -22,6 +22,7 @@ from sipokat.notification.domain import DIGEST_CATCH_UP, DIGEST_REFUSALS, digest
 from sipokat.notification.entrypoints.common import inbox_of, notification_runtime
 from sipokat.notification.views import INBOX, VIEW
 from sipokat.runtime.auth import CurrentPrincipal, Principal, require_roles
+from sipokat.runtime.messages import text
 from sipokat.runtime.problems import AUTHENTICATED, Problem, problem_responses
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"], responses=AUTHENTICATED)
@@ -38,7 +39,10 @@ async def _items(request: Request, owner: str) -> list[Document]:
         raise Problem(
             503,
             "Rebuilding",
-            "the inbox is being rebuilt from the event log; retry shortly",
+            text(
+                "the inbox is being rebuilt from the event log; retry shortly",
+                "kotak masuk sedang dibangun ulang dari log peristiwa; coba lagi sebentar lagi",
+            ),
             headers={"Retry-After": "5"},
         )
     events = await runtime.database.views.find(INBOX, {"recipient": owner}, limit=_MAX_INBOX)
@@ -64,8 +68,16 @@ def _after(cursor: str) -> tuple[str, str]:
         raise Problem(
             400,
             "Invalid cursor",
-            "`cursor` must be a `next_cursor` from a previous page",
-            errors=[{"pointer": "/query/cursor", "detail": "not a cursor from this API"}],
+            text(
+                "`cursor` must be a `next_cursor` from a previous page",
+                "`cursor` harus `next_cursor` dari halaman sebelumnya",
+            ),
+            errors=[
+                {
+                    "pointer": "/query/cursor",
+                    "detail": text("not a cursor from this API", "bukan kursor dari API ini"),
+                }
+            ],
         ) from exc
 
 
@@ -127,7 +139,11 @@ async def mark_read(request: Request, principal: CurrentPrincipal, item_id: str)
     )
     # An item of another inbox answers as one that does not exist: nothing leaks.
     if item is None or item["recipient"] != owner:
-        raise Problem(404, "Not found", "no such item in your inbox")
+        raise Problem(
+            404,
+            "Not found",
+            text("no such item in your inbox", "tidak ada butir ini di kotak masuk Anda"),
+        )
     await _mark_read(request, owner, [item_id])
     return Response(status_code=204)
 
@@ -201,7 +217,15 @@ async def put_preferences(
     """Where the office's email goes and in which language (`id` or `en`)."""
     owner = inbox_of(principal)
     if principal.role not in (Role.KETUA_RT, Role.LURAH, Role.CAMAT, Role.PEMKOT):
-        raise Problem(403, "Forbidden", f"role {principal.role} has no notification inbox")
+        raise Problem(
+            403,
+            "Forbidden",
+            text(
+                "role {role} has no notification inbox",
+                "peran {role} tidak punya kotak masuk notifikasi",
+                role=principal.role,
+            ),
+        )
 
     async def effect(tx: ViewTransaction) -> None:
         await tx.put(L.PREFERENCES, owner, body.model_dump() | {"recipient": owner})

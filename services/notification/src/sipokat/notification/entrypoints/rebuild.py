@@ -17,6 +17,7 @@ from sipokat.events.logrebuild import rebuild_status
 from sipokat.notification.entrypoints.common import notification_runtime
 from sipokat.notification.views import VIEW
 from sipokat.runtime.auth import Principal, require_roles
+from sipokat.runtime.messages import text
 from sipokat.runtime.problems import AUTHENTICATED, Problem, problem_responses
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"], responses=AUTHENTICATED)
@@ -32,7 +33,14 @@ async def start_rebuild(request: Request, _: Admin) -> JSONResponse:
     """Drop the inbox and waiting views and replay the event log (admin). Inbox reads answer
     503 until it is done; nothing is sent again."""
     if not notification_runtime(request).rebuilds.start():
-        raise Problem(409, "Rebuild running", "a rebuild is already running; wait for it")
+        raise Problem(
+            409,
+            "Rebuild running",
+            text(
+                "a rebuild is already running; wait for it",
+                "pembangunan ulang sedang berjalan; tunggu sampai selesai",
+            ),
+        )
     return JSONResponse({"started": True, "status_url": "/v1/notifications/rebuild"}, 202)
 
 

@@ -18,6 +18,7 @@ from sipokat.notification.domain import TOPIC_PATTERN
 from sipokat.notification.entrypoints.common import notification_runtime
 from sipokat.notification.webhooks import UnsafeTarget, new_secret, resolve_safe
 from sipokat.runtime.auth import Principal, require_roles
+from sipokat.runtime.messages import text
 from sipokat.runtime.problems import AUTHENTICATED, Problem, problem_responses
 
 router = APIRouter(
@@ -56,7 +57,15 @@ async def _owned(request: Request, principal: Principal, subscription_id: str) -
         or found["status"] == "deleted"
         or (principal.role is not Role.ADMIN and found["owner"] != principal.subject)
     ):
-        raise Problem(404, "Not found", f"no webhook subscription {subscription_id}")
+        raise Problem(
+            404,
+            "Not found",
+            text(
+                "no webhook subscription {id}",
+                "tidak ada langganan webhook {id}",
+                id=subscription_id,
+            ),
+        )
     return found
 
 
@@ -72,14 +81,20 @@ async def create(
         raise Problem(
             422,
             "Webhook URL refused",
-            str(exc),
+            exc.text,
             kind="webhook-url-refused",
-            errors=[{"pointer": "/body/url", "detail": str(exc), "code": "unsafe_target"}],
+            errors=[{"pointer": "/body/url", "detail": exc.text, "code": "unsafe_target"}],
         ) from exc
     mine = await runtime.ledger.find(L.SUBSCRIPTIONS, {"owner": principal.subject})
     if sum(1 for s in mine if s["status"] != "deleted") >= MAX_SUBSCRIPTIONS_PER_OWNER:
         raise Problem(
-            409, "Too many subscriptions", f"at most {MAX_SUBSCRIPTIONS_PER_OWNER} per owner"
+            409,
+            "Too many subscriptions",
+            text(
+                "at most {most} per owner",
+                "paling banyak {most} per pemilik",
+                most=MAX_SUBSCRIPTIONS_PER_OWNER,
+            ),
         )
     subscription_id = str(new_event_id())
     subscription = {

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query, Request
 from sipokat.events.catalogue import Bidang, ReportKind
 from sipokat.events.envelope import Role
 from sipokat.runtime.auth import CurrentPrincipal
-from sipokat.runtime.problems import AUTHENTICATED, Problem
+from sipokat.runtime.messages import Text, text
+from sipokat.runtime.problems import AUTHENTICATED, Problem, field_problem
 from sipokat.runtime.service import runtime_of
 from sipokat.verification.domain import ROLE_TIER
 from sipokat.verification.entrypoints.context import verification_of
@@ -31,9 +32,24 @@ async def queue(
 ) -> Any:
     tier = ROLE_TIER.get(principal.role)
     if tier is None:
-        raise Problem(403, "Forbidden", f"role {principal.role} has no verification queue")
+        raise Problem(
+            403,
+            "Forbidden",
+            text(
+                "role {role} has no verification queue",
+                "peran {role} tidak punya antrean verifikasi",
+                role=principal.role,
+            ),
+        )
     if not principal.wilayah:
-        raise Problem(403, "Forbidden", "the token names no wilayah to verify for")
+        raise Problem(
+            403,
+            "Forbidden",
+            text(
+                "the token names no wilayah to verify for",
+                "token tidak menyebut wilayah yang diverifikasi",
+            ),
+        )
     filters = QueueFilter(kind=kind, bidang=bidang, overdue=overdue)
     try:
         page = await queue_page(
@@ -44,12 +60,9 @@ async def queue(
             limit=limit,
         )
     except BadCursor as exc:
-        raise Problem(
-            422,
-            "Invalid request",
-            f"/query/cursor: {exc}",
-            kind="validation",
-            errors=[{"pointer": "/query/cursor", "detail": str(exc)}],
+        detail = Text(str(exc), "kursor tidak valid: pakai `next_cursor` dari halaman sebelumnya")
+        raise field_problem(
+            "Invalid request", [{"pointer": "/query/cursor", "detail": detail}]
         ) from exc
     return {"tier": str(tier), "wilayah": principal.wilayah, **page}
 
@@ -58,7 +71,14 @@ async def queue(
 async def rebuild_views(request: Request, principal: CurrentPrincipal) -> dict[str, int]:
     """Drop the status and worklist views and fold them again from the event store (admins)."""
     if principal.role is not Role.ADMIN:
-        raise Problem(403, "Forbidden", "only an admin may rebuild the views")
+        raise Problem(
+            403,
+            "Forbidden",
+            text(
+                "only an admin may rebuild the views",
+                "hanya admin yang boleh membangun ulang tampilan",
+            ),
+        )
     runtime = runtime_of(request)
     refreshed = await rebuild(runtime.database, verification_of(request).policy, runtime.set_aside)
     return {"reports_refolded": refreshed}

@@ -10,14 +10,15 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from sipokat.events.bounds import OptionalNote
 from sipokat.events.catalogue import RejectionReason, WilayahPath
 from sipokat.runtime.auth import CurrentPrincipal
 from sipokat.runtime.jurisdiction import covers
-from sipokat.runtime.problems import AUTHENTICATED, Problem, problem_responses
+from sipokat.runtime.messages import Text, text
+from sipokat.runtime.problems import AUTHENTICATED, Problem, field_problem, problem_responses
 from sipokat.runtime.service import runtime_of
 from sipokat.verification import handlers, views
 from sipokat.verification.domain import (
@@ -55,28 +56,37 @@ class DecisionBody(BaseModel):
     )
 
 
-def _invalid(*errors: tuple[str, str]) -> Problem:
-    return Problem(
-        422,
-        "Invalid decision",
-        "; ".join(f"/body/{field}: {detail}" for field, detail in errors),
-        kind="validation",
-        errors=[{"pointer": f"/body/{field}", "detail": detail} for field, detail in errors],
-    )
+def _invalid(*errors: tuple[str, Text]) -> Problem:
+    listed = [{"pointer": f"/body/{field}", "detail": detail} for field, detail in errors]
+    return field_problem("Invalid decision", listed)
+
+
+NO_REASON_ON_APPROVAL = text(
+    "an approval has no reason code", "persetujuan tidak memakai kode alasan"
+)
+REASON_NEEDED = text("a rejection needs a reason code", "penolakan wajib memakai kode alasan")
+NOTE_NEEDED = text(
+    "a rejection needs a note telling the RT what to fix",
+    "penolakan wajib berisi catatan apa yang harus diperbaiki RT",
+)
+COUNTS_ON_APPROVAL_ONLY = text(
+    "only an approval says whether work counts",
+    "hanya persetujuan yang menyatakan apakah kegiatan dihitung",
+)
 
 
 def command_of(body: DecisionBody) -> Command:
     if body.decision == "approve":
         if body.reason_code is not None:
-            raise _invalid(("reason_code", "an approval has no reason code"))
+            raise _invalid(("reason_code", NO_REASON_ON_APPROVAL))
         return Approve(note=body.note or None, counts_for_performance=body.counts_for_performance)
     errors = []
     if body.reason_code is None:
-        errors.append(("reason_code", "a rejection needs a reason code"))
+        errors.append(("reason_code", REASON_NEEDED))
     if not body.note:
-        errors.append(("note", "a rejection needs a note telling the RT what to fix"))
+        errors.append(("note", NOTE_NEEDED))
     if body.counts_for_performance is not None:
-        errors.append(("counts_for_performance", "only an approval says whether work counts"))
+        errors.append(("counts_for_performance", COUNTS_ON_APPROVAL_ONLY))
     if errors:
         raise _invalid(*errors)
     assert body.reason_code is not None and body.note
@@ -84,7 +94,34 @@ def command_of(body: DecisionBody) -> Command:
 
 
 def _not_found(report_id: UUID) -> Problem:
-    return Problem(404, "Not found", f"no report {report_id} that you may see")
+    return Problem(
+        404,
+        "Not found",
+        text(
+            "no report {report_id} that you may see",
+            "tidak ada laporan {report_id} yang boleh Anda lihat",
+            report_id=report_id,
+        ),
+    )
+
+
+# Why a decision does not fit the report as it stands, in Indonesian (the English is the
+# domain's own message), by `DecisionConflict.reason`.
+CONFLICT_ID = {
+    "stale": "laporan sudah di versi {version}, bukan versi yang Anda lihat",
+    "closed": "laporan berstatus {status}: tidak ada tingkat yang memutuskan sekarang",
+    "wrong_tier": "laporan menunggu tingkat {tier}, bukan tingkat Anda",
+    "concurrent": "keputusan lain sudah tercatat lebih dulu",
+}
+
+
+def _conflict_text(exc: handlers.DecisionConflict) -> Text:
+    current = exc.current
+    indonesian = CONFLICT_ID.get(exc.reason, "keputusan tidak sesuai dengan keadaan laporan")
+    return Text(
+        str(exc),
+        indonesian.format(version=current.version, status=current.status, tier=current.tier),
+    )
 
 
 def _current(state: Report) -> dict[str, Any]:
@@ -102,6 +139,27 @@ async def report_status(report_id: UUID, request: Request, principal: CurrentPri
     if doc is None or not covers(principal, WilayahPath.model_validate(doc["wilayah"])):
         raise _not_found(report_id)
     return views.public_status(doc)
+
+
+@router.get("/reports/{report_id}/events")
+async def report_events(
+    report_id: UUID,
+    request: Request,
+    principal: CurrentPrincipal,
+    after: Annotated[int, Query(ge=0, le=1_000_000, description="a stream version")] = 0,
+) -> Response:
+    """The report's stream after version `after`, as stored here: the envelopes the timeline
+    is folded from, for whoever may see the report. Intake asks for them when a client revises
+    a rejection it has not heard of yet through the broker (docs/decisions.md)."""
+    database = runtime_of(request).database
+    doc = await database.views.get(views.REPORTS, str(report_id))
+    if doc is None or not covers(principal, WilayahPath.model_validate(doc["wilayah"])):
+        raise _not_found(report_id)
+    stream = await database.events.read_stream(handlers.stream_of(report_id))
+    events = ",".join(e.to_json().decode() for e in stream if e.stream_version > after)
+    version = stream[-1].stream_version if stream else 0
+    body = f'{{"report_id":"{report_id}","version":{version},"events":[{events}]}}'
+    return Response(body, media_type="application/json")
 
 
 @router.post(
@@ -129,14 +187,22 @@ async def decide(
             expected_version=body.expected_version,
         )
     except NotAVerifier as exc:
-        raise Problem(403, "Forbidden", str(exc)) from exc
+        raise Problem(
+            403,
+            "Forbidden",
+            text(
+                "role {role} does not verify reports",
+                "peran {role} tidak memverifikasi laporan",
+                role=principal.role,
+            ),
+        ) from exc
     except (handlers.ReportNotFound, OutsideJurisdiction) as exc:
         raise _not_found(report_id) from exc
     except handlers.DecisionConflict as exc:
         raise Problem(
             409,
             "Conflict",
-            str(exc),
+            _conflict_text(exc),
             kind="decision-conflict",
             reason=exc.reason,
             current=_current(exc.current),
