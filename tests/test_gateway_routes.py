@@ -19,7 +19,9 @@ UPSTREAMS = ("verification", "analytics", "notification")
 
 def documented_paths(service: str) -> list[str]:
     app: FastAPI = importlib.import_module(f"sipokat.{service}.bootstrap").create_app()
-    return [path for path in app.openapi()["paths"] if not path.startswith("/health")]
+    # Health and operations (/ops/set-aside) answer at each service's own root, not through
+    # the gateway: operators reach every process, clients none of them.
+    return [path for path in app.openapi()["paths"] if not path.startswith(("/health", "/ops/"))]
 
 
 def sample(template: str) -> str:

@@ -345,5 +345,5 @@ async def test_problems_answer_in_indonesian_when_asked(client: httpx.AsyncClien
         headers={**bearer("admin", None), **indonesian},
     )
     assert (bad.status_code, bad.json()["title"]) == (422, "Permintaan tidak valid")
-    assert bad.json()["errors"][0]["detail"].startswith("`from` harus bulan")
+    assert bad.json()["errors"][0]["detail"] == "harus bulan seperti 2026-03"
     assert bad.headers["content-language"] == "id"

@@ -29,19 +29,6 @@ SINGLE_LINE: Final = r"^[^\x00-\x1f]*$"
 # clients send "\n"; a lone CR breaks CSV readers and XML normalises it away).
 MULTI_LINE: Final = r"^[^\x00-\x08\x0b-\x1f]*$"
 
-# What a client is told about each pattern, in English and Indonesian, beside pydantic's own
-# "String should match pattern …", which names a regular expression no person can read.
-PATTERN_MESSAGES: Final[dict[str, tuple[str, str]]] = {
-    SINGLE_LINE: (
-        "must be one line without control characters",
-        "harus satu baris tanpa karakter kendali",
-    ),
-    MULTI_LINE: (
-        "must not hold control characters other than newline and tab",
-        "tidak boleh berisi karakter kendali selain baris baru dan tab",
-    ),
-}
-
 
 def _text(min_length: int, max_length: int, pattern: str) -> StringConstraints:
     return StringConstraints(min_length=min_length, max_length=max_length, pattern=pattern)
@@ -74,6 +61,8 @@ KECAMATAN_CODE: Final = KOTA_CODE + r"\.[0-9]{2}"
 KELURAHAN_CODE: Final = KECAMATAN_CODE + r"\.[0-9]{4}"
 RT_CODE: Final = KELURAHAN_CODE + r"/[0-9]{3}"
 AREA_CODE: Final = f"{KOTA_CODE}(?:\\.[0-9]{{2}}(?:\\.[0-9]{{4}}(?:/[0-9]{{3}})?)?)?"
+# A month of the calendar, as queries name one: 2026-03.
+MONTH: Final = r"[0-9]{4}-(0[1-9]|1[0-2])"
 
 _LEVELS: Final = (
     ("rt", re.compile(RT_CODE)),
@@ -96,12 +85,31 @@ def code_level(code: str) -> str | None:
     return None
 
 
+# What a client is told about each pattern, in English and Indonesian, beside pydantic's own
+# "String should match pattern …", which names a regular expression no person can read.
+PATTERN_MESSAGES: Final[dict[str, tuple[str, str]]] = {
+    SINGLE_LINE: (
+        "must be one line without control characters",
+        "harus satu baris tanpa karakter kendali",
+    ),
+    MULTI_LINE: (
+        "must not hold control characters other than newline and tab",
+        "tidak boleh berisi karakter kendali selain baris baru dan tab",
+    ),
+    anchored(AREA_CODE): (
+        "must be a wilayah code such as 16.73, 16.73.02, 16.73.02.1019 or 16.73.02.1019/007",
+        "harus kode wilayah seperti 16.73, 16.73.02, 16.73.02.1019 atau 16.73.02.1019/007",
+    ),
+    anchored(MONTH): ("must be a month such as 2026-03", "harus bulan seperti 2026-03"),
+}
+
 KotaCode = Annotated[str, StringConstraints(pattern=anchored(KOTA_CODE))]
 KecamatanCode = Annotated[str, StringConstraints(pattern=anchored(KECAMATAN_CODE))]
 KelurahanCode = Annotated[str, StringConstraints(pattern=anchored(KELURAHAN_CODE))]
 RTCode = Annotated[str, StringConstraints(pattern=anchored(RT_CODE))]
 # Any level: a token's wilayah claim, an actor's area, a query's `wilayah`.
 AreaCode = Annotated[str, StringConstraints(max_length=17, pattern=anchored(AREA_CODE))]
+Month = Annotated[str, StringConstraints(pattern=anchored(MONTH))]
 
 # ---------------------------------------------------------------- amounts
 

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated
 
-from pydantic import StringConstraints
-
+from sipokat.events.bounds import MONTH
 from sipokat.events.envelope import Role
 from sipokat.wilayah import Directory, UnknownWilayah, code_level
 
 CHILD_LEVEL = {None: "kota", "kota": "kecamatan", "kecamatan": "kelurahan", "kelurahan": "rt"}
-_MONTH = r"[0-9]{4}-(0[1-9]|1[0-2])"
-# A query's month, as the OpenAPI document states it (Rust's `$` is the end of the text).
-Month = Annotated[str, StringConstraints(pattern=f"^{_MONTH}$")]
 
 # The area each leader answers for, as the token's wilayah claim names it.
 _LEADER_LEVEL = {Role.PEMKOT: "kota", Role.CAMAT: "kecamatan", Role.LURAH: "kelurahan"}
@@ -123,7 +118,7 @@ class Period:
 
 def parse_period(first: str | None, last: str | None) -> Period:
     for name, value in (("from", first), ("to", last)):
-        if value is not None and not re.fullmatch(_MONTH, value):
+        if value is not None and not re.fullmatch(MONTH, value):
             raise ValueError(f"`{name}` must be a month like 2026-03, not {value!r}")
     if first and last and first > last:
         raise ValueError(f"`from` ({first}) is after `to` ({last})")

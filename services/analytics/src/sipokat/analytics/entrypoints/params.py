@@ -14,7 +14,6 @@ from fastapi.responses import JSONResponse, Response
 from sipokat.analytics.areas import (
     Area,
     BadArea,
-    Month,
     Period,
     jurisdiction,
     parse_area,
@@ -22,7 +21,7 @@ from sipokat.analytics.areas import (
 )
 from sipokat.analytics.queries import Reader, Result
 from sipokat.analytics.rebuild import RUNNING, Rebuilds, rebuild_status
-from sipokat.events.bounds import AreaCode
+from sipokat.events.bounds import AreaCode, Month
 from sipokat.events.envelope import Role
 from sipokat.runtime.auth import Principal, require_roles
 from sipokat.runtime.messages import Text, text
