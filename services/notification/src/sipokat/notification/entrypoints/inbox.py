@@ -33,7 +33,7 @@ async def _items(request: Request, owner: str) -> list[Document]:
     them (a half-replayed inbox would show wrong unread counts)."""
     runtime = notification_runtime(request)
     status = await rebuild_status(runtime.database.views, VIEW)
-    if runtime.rebuilds.running or (status is not None and status["state"] == RUNNING):
+    if runtime.views_rebuild.running or (status is not None and status["state"] == RUNNING):
         raise Problem(
             503,
             "Rebuilding",

@@ -31,7 +31,7 @@ Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 async def start_rebuild(request: Request, _: Admin) -> JSONResponse:
     """Drop the inbox and waiting views and replay the event log (admin). Inbox reads answer
     503 until it is done; nothing is sent again."""
-    if not notification_runtime(request).rebuilds.start():
+    if not notification_runtime(request).views_rebuild.start():
         raise Problem(409, "Rebuild running", "a rebuild is already running; wait for it")
     return JSONResponse({"started": True, "status_url": "/v1/notifications/rebuild"}, 202)
 

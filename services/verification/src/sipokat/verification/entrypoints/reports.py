@@ -28,7 +28,7 @@ from sipokat.verification.domain import (
     Reject,
     Report,
 )
-from sipokat.verification.entrypoints.context import verification_of
+from sipokat.verification.entrypoints.context import not_rebuilding, verification_of
 
 router = APIRouter(
     prefix="/v1",
@@ -96,6 +96,7 @@ def _current(state: Report) -> dict[str, Any]:
 
 @router.get("/reports/{report_id}")
 async def report_status(report_id: UUID, request: Request, principal: CurrentPrincipal) -> Any:
+    not_rebuilding(request)
     doc = await runtime_of(request).database.views.get(views.REPORTS, str(report_id))
     if doc is None or not covers(principal, WilayahPath.model_validate(doc["wilayah"])):
         raise _not_found(report_id)
