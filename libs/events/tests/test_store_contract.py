@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from sipokat.events import Envelope
-from sipokat.events.store import ConcurrencyConflict, Database, ViewTransaction
+from sipokat.events.store import ConcurrencyConflict, Database, UnreadableEvent, ViewTransaction
 from sipokat.events.store.base import AppendResult, SetAsideEvent
 from sipokat.events.testing import (
     DatabaseFactory,
@@ -39,6 +39,27 @@ async def test_append_and_read_stream(database: Database) -> None:
     assert await database.events.stream_version(events[0].stream_id) == len(events)
     assert await database.events.stream_version("report-nobody") == 0
     assert await database.events.read_stream("report-nobody") == []
+
+
+async def test_a_stream_with_an_event_that_does_not_parse_says_what_it_could_read(
+    database: Database,
+) -> None:
+    first = make_submitted()
+    # A type this code does not know, as a newer producer may have written.
+    unknown = first.model_copy(
+        update={"event_id": uuid4(), "stream_version": 2, "type": "ReportExploded"}
+    )
+    await database.events.append([first])
+    await database.events.append([unknown], publish=False)
+    with pytest.raises(UnreadableEvent) as caught:
+        await database.events.read_stream(first.stream_id)
+    assert caught.value.stream_id == first.stream_id
+    assert caught.value.event_id == str(unknown.event_id)
+    assert caught.value.readable == [first]
+    assert b"ReportExploded" in caught.value.body
+    assert await database.events.stream_version(first.stream_id) == 2
+    stored = await database.events.read_from(0, 10)
+    assert [e.event_id for e in stored] == [first.event_id, unknown.event_id]
 
 
 async def test_stale_stream_version_conflicts_and_overwrites_nothing(database: Database) -> None:
