@@ -15,7 +15,7 @@ import pytest
 
 from sipokat.events import BidangDana, Envelope, FundProgress, ReportKind
 from sipokat.events.bounds import MAX_RUPIAH
-from sipokat.events.store import ConcurrencyConflict, Database, ViewTransaction
+from sipokat.events.store import ConcurrencyConflict, Database, UnreadableEvent, ViewTransaction
 from sipokat.events.store.base import AppendResult, SetAsideEvent
 from sipokat.events.testing import (
     DatabaseFactory,
@@ -59,6 +59,27 @@ async def test_every_value_at_its_bound_is_held(database: Database) -> None:
     event = make_submitted(content=content)
     await database.events.append([event])
     assert await database.events.read_stream(event.stream_id) == [event]
+
+
+async def test_a_stream_with_an_event_that_does_not_parse_says_what_it_could_read(
+    database: Database,
+) -> None:
+    first = make_submitted()
+    # A type this code does not know, as a newer producer may have written.
+    unknown = first.model_copy(
+        update={"event_id": uuid4(), "stream_version": 2, "type": "ReportExploded"}
+    )
+    await database.events.append([first])
+    await database.events.append([unknown], publish=False)
+    with pytest.raises(UnreadableEvent) as caught:
+        await database.events.read_stream(first.stream_id)
+    assert caught.value.stream_id == first.stream_id
+    assert caught.value.event_id == str(unknown.event_id)
+    assert caught.value.readable == [first]
+    assert b"ReportExploded" in caught.value.body
+    assert await database.events.stream_version(first.stream_id) == 2
+    stored = await database.events.read_from(0, 10)
+    assert [e.event_id for e in stored] == [first.event_id, unknown.event_id]
 
 
 async def test_stale_stream_version_conflicts_and_overwrites_nothing(database: Database) -> None:

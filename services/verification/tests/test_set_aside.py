@@ -175,7 +175,11 @@ async def test_a_decision_whose_view_cannot_be_written_answers_and_is_retried_af
             answer = await client.post(f"{path}/decisions", json=APPROVE, headers=headers)
             assert answer.status_code == 200, answer.text
             assert answer.json()["status"] == status
-        assert (await client.get(path, headers=LURAH)).status_code == 404
+        # The status read does not pretend the report is missing: it is folded from the store.
+        status = await client.get(path, headers=LURAH)
+        assert status.status_code == 200, status.text
+        assert status.json()["status"] == "verified" and len(status.json()["timeline"]) == 5
+        assert (await client.get(path, headers=bearer("lurah", "16.73.01.1001"))).status_code == 404
         listed = await set_aside(client)
         assert listed["counts"] == {"verification.views": 4}
         assert all(
@@ -197,6 +201,58 @@ async def test_a_decision_whose_view_cannot_be_written_answers_and_is_retried_af
         assert (await set_aside(client))["counts"] == {}
         ready = await client.get("/health/ready")
         assert ready.json()["checks"]["readers:set_aside"][0]["status"] == "pass"
+
+
+def later_unknown_event(report_id: UUID) -> bytes:
+    """An event of a type this code does not know, as version 2 of the report's stream."""
+    body = json.loads(unknown_type(report_id))
+    body["stream_version"] = 2
+    return json.dumps(body).encode()
+
+
+async def test_a_report_holding_an_unreadable_event_answers_503_to_decisions_and_status(
+    service: Started,
+) -> None:
+    async with service() as (client, app):
+        good = submitted()
+        await recorder(app)(good)
+        report_id = good.data.report_id  # type: ignore[attr-defined]
+        path = f"/v1/reports/{report_id}"
+        database = runtime_of_app(app).database
+        assert isinstance(database, SqliteDatabase)
+        bad = later_unknown_event(report_id)
+        await store_raw(database, bad)
+        bad_id = json.loads(bad)["event_id"]
+
+        decided = await client.post(f"{path}/decisions", json=APPROVE, headers=LURAH)
+        assert decided.status_code == 503, decided.text
+        problem = decided.json()
+        assert problem["type"].endswith("/report-set-aside")
+        assert bad_id in problem["detail"] and "cannot be decided" in problem["detail"]
+        assert problem["set_aside"] == {"reader": "verification.views", "key": bad_id}
+        assert bad_id in {item["key"] for item in (await set_aside(client))["items"]}
+        # Nothing was written: the stream still ends at the unreadable event.
+        assert await database.events.stream_version(good.stream_id) == 2
+
+        status = await client.get(path, headers=LURAH)
+        assert status.status_code == 503, status.text
+        assert status.json()["type"].endswith("/report-set-aside")
+        assert "cannot be shown" in status.json()["detail"]
+
+        # Who may not see the report learns nothing of it.
+        other = bearer("lurah", "16.73.01.1001")
+        assert (
+            await client.post(f"{path}/decisions", json=APPROVE, headers=other)
+        ).status_code == 404
+        assert (await client.get(path, headers=other)).status_code == 404
+        # A report whose only event cannot be read cannot be placed: 404 for everyone.
+        alone = unknown_type()
+        await store_raw(database, alone)
+        alone_path = f"/v1/reports/{_id(alone)}"
+        assert (await client.get(alone_path, headers=LURAH)).status_code == 404
+        assert (
+            await client.post(f"{alone_path}/decisions", json=APPROVE, headers=LURAH)
+        ).status_code == 404
 
 
 async def test_only_admins_see_and_retry_set_aside_events(service: Started) -> None:

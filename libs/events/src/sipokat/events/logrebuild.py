@@ -8,6 +8,9 @@ before the replay reaches its earlier ones would make the replay skip them. Afte
 live queue resumes; what the replay already applied is dropped (by the fold's own guard, e.g. the
 stream version of a report's document, or by the applied-event records with `record_events`).
 
+When the replay is done, the views record the fold's version (`sipokat.events.foldversion`):
+a service that starts with views of another version rebuilds them itself.
+
 The replay reads in batches and applies each batch in one transaction, so memory stays bounded
 by the batch size, not the log; the next batch is read and parsed while the previous one is
 written. It reads over the native stream protocol when the broker's stream port answers (it then
@@ -28,7 +31,6 @@ import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any
 from uuid import UUID
 
 import structlog
@@ -37,6 +39,7 @@ from sipokat.events.broker.consumer import BatchHandler, Handler
 from sipokat.events.broker.eventlog import LogEntry, pick_reader
 from sipokat.events.broker.topology import Topology
 from sipokat.events.envelope import Envelope, new_event_id
+from sipokat.events.foldversion import BackgroundRebuild, record_version
 from sipokat.events.setaside import SetAside, is_event_fault, parsed
 from sipokat.events.store.base import (
     Database,
@@ -61,7 +64,8 @@ class LogView:
 
     name: str  # the service: names the set-aside reader and the log reader
     fold: BatchFold
-    meta: str  # the collection that holds the rebuild's marker
+    meta: str  # the collection that holds the rebuild's marker and the fold version
+    version: int  # the fold's version (`sipokat.events.foldversion`): bump it with the fold
     # Record every replayed event as applied (not only the batch): the live consumer then
     # takes an event the replay applied as a duplicate, for a fold with effects beyond the
     # views on first application (notification's live pushes).
@@ -282,6 +286,7 @@ async def _replay(
         report.state, report.error = "failed", f"{type(exc).__name__}: {exc}"
         await _finish(views, view, report, started, last_event)
         raise
+    await record_version(views, view)
     report.state = "done"
     await _finish(views, view, report, started, last_event)
     return report
@@ -299,7 +304,7 @@ async def _finish(
     log.info(f"{view.name}.rebuild", **asdict(report))
 
 
-class Rebuilds:
+class Rebuilds(BackgroundRebuild):
     """A service's rebuild of one view: at most one at a time, run in the background."""
 
     def __init__(
@@ -312,39 +317,20 @@ class Rebuilds:
         stream_url: str | None = None,
         set_aside: SetAside | None = None,
     ):
+        super().__init__(
+            view.name,
+            lambda: rebuild(
+                database,
+                view,
+                rabbitmq_url,
+                topology,
+                set_aside=set_aside,
+                idle=idle,
+                stream_url=stream_url,
+            ),
+        )
         self.database = database
         self.view = view
-        self.rabbitmq_url = rabbitmq_url
-        self.topology = topology
-        self.idle = idle
-        self.stream_url = stream_url
-        self.set_aside = set_aside
-        self.task: asyncio.Task[RebuildReport] | None = None
-
-    @property
-    def running(self) -> bool:
-        return self.task is not None and not self.task.done()
-
-    def start(self) -> bool:
-        if self.running:
-            return False
-        self.task = asyncio.create_task(
-            rebuild(
-                self.database,
-                self.view,
-                self.rabbitmq_url,
-                self.topology,
-                set_aside=self.set_aside,
-                idle=self.idle,
-                stream_url=self.stream_url,
-            )
-        )
-        self.task.add_done_callback(self._log_failure)
-        return True
-
-    def _log_failure(self, task: asyncio.Task[Any]) -> None:
-        if not task.cancelled() and task.exception() is not None:
-            log.error(f"{self.view.name}.rebuild_failed", error=repr(task.exception()))
 
 
 class _Rebuilding(Exception):

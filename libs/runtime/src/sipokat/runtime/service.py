@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import structlog
@@ -21,10 +22,13 @@ from sipokat.events.broker.connection import BrokerLink
 from sipokat.events.broker.consumer import BatchHandler, Consumer, Handler
 from sipokat.events.broker.relay import Relay
 from sipokat.events.envelope import Envelope
+from sipokat.events.foldversion import BackgroundRebuild, Versioned, keep_current, outdated
+from sipokat.events.logrebuild import LogView, Rebuilds, apply_set_aside
 from sipokat.events.setaside import Retry, SetAside, parsed
 from sipokat.events.store import Database, SetAsideEvent, open_database
 from sipokat.runtime import metrics
 from sipokat.runtime.auth import TokenVerifier
+from sipokat.runtime.foldversion import fold_version_check
 from sipokat.runtime.health import Check, CheckResult, health_router
 from sipokat.runtime.limits import (
     BodySizeLimitMiddleware,
@@ -80,6 +84,9 @@ class ServiceRuntime:
         self._set_aside: SetAside | None = None
         # Each reader's way to re-apply an event it set aside (see `sipokat.events.setaside`).
         self.retries: dict[str, Retry] = {}
+        self._folds: list[tuple[Versioned, Callable[[Database], BackgroundRebuild]]] = []
+        # Each read model's rebuild, by its name, once started.
+        self.rebuilds: dict[str, BackgroundRebuild] = {}
 
     @property
     def consumer_reader(self) -> str:
@@ -94,6 +101,34 @@ class ServiceRuntime:
 
     def add_reader(self, name: str, retry: Retry) -> None:
         self.retries[name] = retry
+
+    def add_views(
+        self, folded: Versioned, rebuild: Callable[[Database], BackgroundRebuild]
+    ) -> None:
+        """A read model with a fold version: rebuilt at start-up when its views were folded by
+        another version (`sipokat.events.foldversion`); `rebuilds[folded.name]` once started."""
+        self._folds.append((folded, rebuild))
+
+    def add_log_view(self, view: LogView) -> None:
+        """`add_views` for a fold of the event log, with its rebuild's set-aside retried."""
+        s = self.settings
+
+        def rebuilds(database: Database) -> BackgroundRebuild:
+            return Rebuilds(
+                database,
+                view,
+                s.rabbitmq_url,
+                s.topology,
+                s.rebuild_idle_seconds,
+                stream_url=s.rabbitmq_stream_url,
+                set_aside=self.set_aside,
+            )
+
+        async def fold_again(event: SetAsideEvent) -> None:  # a retry only folds, like a rebuild
+            await apply_set_aside(self.database, view, event)
+
+        self.add_views(view, rebuilds)
+        self.add_reader(view.reader, fold_again)
 
     async def update_set_aside_gauge(self) -> dict[str, int]:
         counts = await self.database.views.set_aside_counts()
@@ -116,6 +151,7 @@ class ServiceRuntime:
         self._set_aside = SetAside(
             self._database.views, lambda reader: counted.labels(self.name, reader).inc()
         )
+        await self._keep_folds_current()
         if self.publishes:
             self.relay = Relay(
                 self._database.events,
@@ -151,6 +187,17 @@ class ServiceRuntime:
         for job in self.background:
             self._spawn(job(self, self._stop))
         log.info("service.started", backend=s.store_backend, prefix=s.broker_prefix)
+
+    async def _keep_folds_current(self) -> None:
+        """Before the live consumer writes anything: views of another fold version start
+        rebuilding now (queries see it running from the first request); a fresh store records
+        the version."""
+        views = self.database.views
+        for folded, make in self._folds:
+            rebuild = self.rebuilds[folded.name] = make(self.database)
+            if await outdated(views, folded):
+                rebuild.start()
+                self._spawn(keep_current(views, folded, rebuild, self._stop))
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         self._tasks.append(asyncio.create_task(work))
@@ -216,6 +263,11 @@ class ServiceRuntime:
             "broker:connection": self.check_broker,
             "readers:set_aside": lambda: set_aside_check(self),
         }
+        for folded, _ in self._folds:
+            name = "views:fold_version"
+            checks[name if folded.name == self.name else f"{name}:{folded.name}"] = partial(
+                fold_version_check, self, folded
+            )
         if self.publishes:
             checks["relay:lag"] = self.check_relay_lag
         if self.subscription is not None:

@@ -10,15 +10,8 @@ from fastapi import FastAPI
 
 from sipokat.analytics.entrypoints import api, open311, pages, public
 from sipokat.analytics.queries import Reader
-from sipokat.analytics.rebuild import (
-    VIEW,
-    Rebuilds,
-    apply_set_aside,
-    live_batch_handler,
-    live_handler,
-)
+from sipokat.analytics.rebuild import VIEW, live_batch_handler, live_handler
 from sipokat.analytics.settings import AnalyticsSettings
-from sipokat.events.store import SetAsideEvent
 from sipokat.runtime.service import ServiceRuntime, Subscription, create_service_app
 from sipokat.wilayah import load_default_directory
 
@@ -30,11 +23,7 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(
         "analytics", settings, subscription=Subscription(BINDINGS, live_handler, live_batch_handler)
     )
-
-    async def apply_again(event: SetAsideEvent) -> None:
-        await apply_set_aside(runtime.database, event)
-
-    runtime.add_reader(VIEW.reader, apply_again)
+    runtime.add_log_view(VIEW)
     app = create_service_app(
         runtime,
         [api.router, public.router, open311.router, pages.router],
@@ -50,15 +39,7 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
             app.state.analytics_reader = Reader(
                 database.views, load_default_directory(), settings.fund_allocation_per_rt_year
             )
-            app.state.analytics_rebuilds = Rebuilds(
-                database,
-                VIEW,
-                settings.rabbitmq_url,
-                settings.topology,
-                settings.rebuild_idle_seconds,
-                stream_url=settings.rabbitmq_stream_url,
-                set_aside=runtime.set_aside,
-            )
+            app.state.analytics_rebuilds = runtime.rebuilds[VIEW.name]
             yield
 
     app.router.lifespan_context = lifespan

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sipokat.analytics.views import META, project_batch
+from sipokat.analytics.views import FOLD_VERSION, META, project_batch
 from sipokat.events import logrebuild
 from sipokat.events.broker.consumer import BatchHandler, Handler
 from sipokat.events.broker.topology import Topology
@@ -27,7 +27,7 @@ from sipokat.events.logrebuild import (
 from sipokat.events.setaside import SetAside
 from sipokat.events.store.base import Database, Document, SetAsideEvent, ViewStore
 
-VIEW = LogView("analytics", project_batch, META)
+VIEW = LogView("analytics", project_batch, META, FOLD_VERSION)
 
 
 async def rebuild_status(views: ViewStore) -> Document | None:

@@ -41,6 +41,10 @@ FACTS = "analytics_reports"
 PROGRAMMES = "analytics_programmes"
 OPEN311 = "analytics_open311"
 META = "analytics_meta"
+# The version of this fold (`sipokat.events.foldversion`): bump it with any change to what the
+# fold writes, and every deployment's views are rebuilt when it starts. 2: months by activity
+# date, fund progress only forward (issue 19).
+FOLD_VERSION = 2
 
 
 def aggregate_collection(level: str) -> str:

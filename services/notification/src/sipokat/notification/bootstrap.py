@@ -11,8 +11,8 @@ from fastapi import FastAPI
 
 from sipokat.events.broker.broadcast import Broadcast
 from sipokat.events.broker.connection import BrokerLink
-from sipokat.events.logrebuild import Rebuilds, apply_set_aside
-from sipokat.events.store import Document, SetAsideEvent, open_database
+from sipokat.events.foldversion import BackgroundRebuild
+from sipokat.events.store import Document, open_database
 from sipokat.notification.delivery import Deliverer, run_worker
 from sipokat.notification.digest import run_daily, send_digests
 from sipokat.notification.entrypoints import inbox, rebuild, subscriptions
@@ -47,7 +47,6 @@ class NotificationRuntime(ServiceRuntime):
         self.hub.send = lambda recipient, item: self.live.send(encode(recipient, item))
         self.wake = asyncio.Event()  # set when a delivery is planned
         self._ledger: Ledger | None = None
-        self._rebuilds: Rebuilds | None = None
         super().__init__(
             "notification",
             settings,
@@ -59,17 +58,11 @@ class NotificationRuntime(ServiceRuntime):
             background=[share_live_items, deliver]
             + ([daily_digest] if settings.digest_enabled else []),
         )
-
-        async def fold_again(event: SetAsideEvent) -> None:  # a retry only folds, like a rebuild
-            await apply_set_aside(self.database, VIEW, event)
-
-        self.add_reader(VIEW.reader, fold_again)
+        self.add_log_view(VIEW)
 
     @property
-    def rebuilds(self) -> Rebuilds:
-        if self._rebuilds is None:
-            raise RuntimeError("notification is not started")
-        return self._rebuilds
+    def views_rebuild(self) -> BackgroundRebuild:
+        return self.rebuilds[VIEW.name]
 
     @property
     def ledger(self) -> Ledger:
@@ -99,15 +92,6 @@ class NotificationRuntime(ServiceRuntime):
         except BaseException:
             await self._close_ledger()
             raise
-        self._rebuilds = Rebuilds(
-            self.database,
-            VIEW,
-            s.rabbitmq_url,
-            s.topology,
-            s.rebuild_idle_seconds,
-            stream_url=s.rabbitmq_stream_url,
-            set_aside=self.set_aside,
-        )
 
     async def stop(self) -> None:
         try:

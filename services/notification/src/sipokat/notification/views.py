@@ -21,7 +21,10 @@ from sipokat.notification.domain import facts, inbox_message, notices, waiting_a
 
 INBOX = "inbox"
 WAITING = "waiting"  # report id → the tier and office it waits at (for the daily digest)
-META = "notification_meta"  # the rebuild's marker
+META = "notification_meta"  # the rebuild's marker and the fold version
+# The version of this fold (`sipokat.events.foldversion`): bump it with any change to what the
+# fold writes (inbox items, waiting), and every deployment's views are rebuilt when it starts.
+FOLD_VERSION = 1
 
 
 def delivery_key(event_id: str, recipient: str, channel: str) -> str:
@@ -65,4 +68,4 @@ async def project_batch(envelopes: Sequence[Envelope], tx: ViewTransaction) -> i
     return len(envelopes)
 
 
-VIEW = LogView("notification", project_batch, META, record_events=True)
+VIEW = LogView("notification", project_batch, META, FOLD_VERSION, record_events=True)

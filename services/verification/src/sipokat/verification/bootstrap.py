@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from sipokat.events.envelope import utc_now
+from sipokat.events.foldversion import BackgroundRebuild
 from sipokat.events.store import SetAsideEvent
 from sipokat.runtime.service import ServiceRuntime, Subscription, create_service_app
 from sipokat.verification import handlers, views
@@ -36,6 +37,12 @@ def create_app(settings: VerificationSettings | None = None, *, clock: Clock = u
         await views.refresh_set_aside(runtime.database, event, policy)
 
     runtime.add_reader(views.READER, refresh_again)
+    runtime.add_views(
+        views.FOLDED,
+        lambda db: BackgroundRebuild(
+            "verification", lambda: views.rebuild(db, policy, runtime.set_aside)
+        ),
+    )
     app = create_service_app(
         runtime,
         [reports.router, queue.router],

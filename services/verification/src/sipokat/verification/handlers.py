@@ -16,10 +16,10 @@ from uuid import UUID
 import structlog
 
 from sipokat.events.broker.consumer import BatchHandler, Handler
-from sipokat.events.catalogue import ReportRevised, ReportSubmitted
+from sipokat.events.catalogue import ReportRevised, ReportSubmitted, WilayahPath
 from sipokat.events.envelope import Actor, Envelope, EventData, Role
 from sipokat.events.setaside import SetAside
-from sipokat.events.store.base import ConcurrencyConflict, Database
+from sipokat.events.store.base import ConcurrencyConflict, Database, UnreadableEvent
 from sipokat.verification import domain, views
 from sipokat.verification.domain import Command, Decider, NotYourTurn, Policy, Report
 
@@ -38,6 +38,25 @@ def stream_of(report_id: UUID) -> str:
 
 class ReportNotFound(Exception):
     pass
+
+
+class ReportUnreadable(Exception):
+    """The report's stream holds an event this code cannot read (set aside for an operator):
+    the report cannot be decided until that is dealt with."""
+
+    def __init__(self, unreadable: UnreadableEvent) -> None:
+        super().__init__(str(unreadable))
+        self.event_id = unreadable.event_id
+        self.wilayah = placed(unreadable)
+
+
+def placed(unreadable: UnreadableEvent) -> WilayahPath | None:
+    """Where the report lies, from its events before the unreadable one (each carries it)."""
+    for envelope in unreadable.readable:
+        wilayah = getattr(envelope.data, "wilayah", None)
+        if isinstance(wilayah, WilayahPath):
+            return wilayah
+    return None
 
 
 class DecisionConflict(Exception):
@@ -134,7 +153,14 @@ async def decide(
 ) -> Report:
     """Record a verifier's decision; returns the report as it stands after it."""
     domain.tier_of(decider)  # the role first: its refusal must not depend on the report
-    state = await _load(database, report_id, policy)
+    try:
+        state = await _load(database, report_id, policy)
+    except UnreadableEvent as exc:
+        # Kept where operators look (and retried with the report's refresh after a fix).
+        await set_aside.keep(
+            views.READER, exc.body, exc.error, stream_id=exc.stream_id, key=exc.event_id
+        )
+        raise ReportUnreadable(exc) from exc
     try:
         payloads = domain.decide(
             state, decider, command, policy, now, expected_version=expected_version

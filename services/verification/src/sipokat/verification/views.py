@@ -22,6 +22,7 @@ from uuid import UUID
 
 from sipokat.events.catalogue import ReportRevised, ReportSubmitted
 from sipokat.events.envelope import Envelope
+from sipokat.events.foldversion import FoldedViews, record_version
 from sipokat.events.setaside import SetAside, is_event_fault
 from sipokat.events.store.base import (
     Database,
@@ -34,8 +35,13 @@ from sipokat.verification.domain import Policy, Report, area_of, fold
 
 REPORTS = "reports"
 QUEUE = "queue"
+META = "verification_meta"  # the fold version
 CHECKPOINT = "verification.views"
 READER = "verification.views"  # the name its set-aside events carry
+# The version of this fold (`sipokat.events.foldversion`): bump it with any change to what the
+# documents hold, and every deployment's views are rebuilt when it starts.
+FOLD_VERSION = 1
+FOLDED = FoldedViews("verification", META, FOLD_VERSION)
 _CATCH_UP_BATCH = 500
 
 
@@ -213,11 +219,14 @@ async def catch_up(database: Database, policy: Policy, set_aside: SetAside) -> i
 
 async def rebuild(database: Database, policy: Policy, set_aside: SetAside) -> int:
     """Drop the views and fold them again from the event store. What this reader had set aside
-    is let go first: the refold sets aside again whatever still cannot be written."""
+    is let go first: the refold sets aside again whatever still cannot be written. When done,
+    the views record the fold's version."""
     await database.views.reset()
     await database.views.release(READER)
     await database.events.save_checkpoint(CHECKPOINT, 0)
-    return await catch_up(database, policy, set_aside)
+    refolded = await catch_up(database, policy, set_aside)
+    await record_version(database.views, FOLDED)
+    return refolded
 
 
 async def folded_status(database: Database, stream_id: str, policy: Policy) -> Document | None:

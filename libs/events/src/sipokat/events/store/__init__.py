@@ -14,6 +14,7 @@ from sipokat.events.store.base import (
     RecordedEvent,
     SetAsideEvent,
     StoreUnavailable,
+    UnreadableEvent,
     ViewStore,
     ViewTransaction,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "RecordedEvent",
     "SetAsideEvent",
     "StoreUnavailable",
+    "UnreadableEvent",
     "ViewStore",
     "ViewTransaction",
     "open_database",

@@ -42,6 +42,35 @@ class StoreUnavailable(Exception):
     """The database cannot be reached; the caller may retry."""
 
 
+class UnreadableEvent(ValueError):
+    """A stored event of a stream does not parse (a type or shape this code does not know).
+
+    Carries what could be read, so a reader can still say whose the stream is: the stream's
+    events before it (`readable`), and the event itself as stored."""
+
+    def __init__(
+        self, stream_id: str, event_id: str, body: bytes, readable: list[Envelope], error: Exception
+    ) -> None:
+        super().__init__(f"event {event_id} of {stream_id} does not parse: {error}")
+        self.stream_id = stream_id
+        self.event_id = event_id
+        self.body = body
+        self.readable = readable
+        self.error = error
+
+
+def parse_stream(stream_id: str, stored: Iterable[tuple[str, bytes]]) -> list[Envelope]:
+    """The events of a stream from their (event id, body) in version order; `UnreadableEvent`
+    at the first that does not parse."""
+    events: list[Envelope] = []
+    for event_id, body in stored:
+        try:
+            events.append(Envelope.from_json(body))
+        except Exception as exc:
+            raise UnreadableEvent(stream_id, event_id, body, events, exc) from exc
+    return events
+
+
 @dataclass(frozen=True)
 class RecordedEvent:
     """An event as the store holds it: its global position and the exact bytes to publish."""
@@ -112,7 +141,9 @@ class EventStore(Protocol):
         """
         ...
 
-    async def read_stream(self, stream_id: str) -> list[Envelope]: ...
+    async def read_stream(self, stream_id: str) -> list[Envelope]:
+        """The stream's events in version order; `UnreadableEvent` when one does not parse."""
+        ...
 
     async def stream_version(self, stream_id: str) -> int:
         """The stream's current version; 0 for a stream that has no events."""

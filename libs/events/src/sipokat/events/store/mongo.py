@@ -30,6 +30,7 @@ from sipokat.events.store.base import (
     StoreUnavailable,
     as_batch_effect,
     check_batch,
+    parse_stream,
 )
 
 Mongo = AsyncDatabase[dict[str, Any]]
@@ -132,7 +133,8 @@ class MongoEventStore:
 
     async def read_stream(self, stream_id: str) -> list[Envelope]:
         cursor = self._db["events"].find({"stream_id": stream_id}).sort("stream_version", 1)
-        return [Envelope.from_json(d["body"]) async for d in cursor]
+        stored = [(str(d["event_id"]), bytes(d["body"])) async for d in cursor]
+        return parse_stream(stream_id, stored)
 
     async def stream_version(self, stream_id: str) -> int:
         last = await self._db["events"].find_one(

@@ -12,8 +12,8 @@ from sipokat.analytics.entrypoints.params import LEADERS, LeaderScope, reader_of
 from sipokat.analytics.rebuild import Rebuilds, rebuild_status
 from sipokat.events.envelope import Role
 from sipokat.runtime.auth import Principal, require_roles
-from sipokat.runtime.messages import text
-from sipokat.runtime.problems import AUTHENTICATED, Problem, problem_responses
+from sipokat.runtime.foldversion import rebuild_running
+from sipokat.runtime.problems import AUTHENTICATED, problem_responses
 from sipokat.runtime.service import runtime_of
 
 router = APIRouter(prefix="/v1/analytics", tags=["analytics"], responses=AUTHENTICATED)
@@ -104,14 +104,7 @@ async def start_rebuild(request: Request) -> JSONResponse:
     """Drop the views and replay the event log (admin). Queries answer 503 until it is done."""
     rebuilds: Rebuilds = request.app.state.analytics_rebuilds
     if not rebuilds.start():
-        raise Problem(
-            409,
-            "Rebuild running",
-            text(
-                "a rebuild is already running; wait for it",
-                "pembangunan ulang sedang berjalan; tunggu sampai selesai",
-            ),
-        )
+        raise rebuild_running()
     return JSONResponse({"started": True, "status_url": "/v1/analytics/rebuild"}, 202)
 
 

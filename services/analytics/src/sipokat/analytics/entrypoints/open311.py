@@ -18,10 +18,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from sipokat.analytics import open311
-from sipokat.analytics.entrypoints.params import RETRY_AFTER_SECONDS, reader_of
+from sipokat.analytics.entrypoints.params import reader_of
 from sipokat.analytics.open311 import Open311Error
 from sipokat.analytics.open311_queries import find_requests, get_request
 from sipokat.analytics.rebuild import RUNNING, Rebuilds, rebuild_status
+from sipokat.runtime.foldversion import RETRY_AFTER_SECONDS
 from sipokat.runtime.service import runtime_of
 
 router = APIRouter(prefix="/open311", tags=["open311"])

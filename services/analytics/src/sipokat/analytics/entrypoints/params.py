@@ -24,12 +24,12 @@ from sipokat.analytics.rebuild import RUNNING, Rebuilds, rebuild_status
 from sipokat.events.bounds import AreaCode, Month
 from sipokat.events.envelope import Role
 from sipokat.runtime.auth import Principal, require_roles
+from sipokat.runtime.foldversion import rebuilding
 from sipokat.runtime.messages import Text, text
 from sipokat.runtime.problems import Problem, field_problem
 from sipokat.runtime.service import runtime_of
 
 LEADERS = require_roles(Role.PEMKOT, Role.ADMIN, Role.CAMAT, Role.LURAH)
-RETRY_AFTER_SECONDS = 5
 
 WilayahParam = Annotated[
     AreaCode | None,
@@ -75,9 +75,7 @@ async def _not_rebuilding(request: Request) -> None:
     if rebuilds.running:  # started here: its marker may not be stored yet
         status = {**(status or {}), "state": RUNNING}
     if status is not None and status["state"] in (RUNNING, "failed"):
-        raise Problem(
-            503,
-            "Rebuilding",
+        raise rebuilding(
             text(
                 "the analytics views are being rebuilt from the event log",
                 "tampilan analitik sedang dibangun ulang dari log peristiwa",
@@ -88,7 +86,6 @@ async def _not_rebuilding(request: Request) -> None:
                 "pembangunan ulang terakhir gagal ({error}); jalankan lagi",
                 error=status.get("error"),
             ),
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             rebuild=status,
         )
 

@@ -22,6 +22,7 @@ from sipokat.notification.domain import DIGEST_CATCH_UP, DIGEST_REFUSALS, digest
 from sipokat.notification.entrypoints.common import inbox_of, notification_runtime
 from sipokat.notification.views import INBOX, VIEW
 from sipokat.runtime.auth import CurrentPrincipal, Principal, require_roles
+from sipokat.runtime.foldversion import rebuilding
 from sipokat.runtime.messages import text
 from sipokat.runtime.problems import AUTHENTICATED, Problem, problem_responses
 
@@ -35,15 +36,12 @@ async def _items(request: Request, owner: str) -> list[Document]:
     them (a half-replayed inbox would show wrong unread counts)."""
     runtime = notification_runtime(request)
     status = await rebuild_status(runtime.database.views, VIEW)
-    if runtime.rebuilds.running or (status is not None and status["state"] == RUNNING):
-        raise Problem(
-            503,
-            "Rebuilding",
+    if runtime.views_rebuild.running or (status is not None and status["state"] == RUNNING):
+        raise rebuilding(
             text(
                 "the inbox is being rebuilt from the event log; retry shortly",
                 "kotak masuk sedang dibangun ulang dari log peristiwa; coba lagi sebentar lagi",
-            ),
-            headers={"Retry-After": "5"},
+            )
         )
     events = await runtime.database.views.find(INBOX, {"recipient": owner}, limit=_MAX_INBOX)
     digests = await runtime.ledger.find(L.DIGESTS, {"recipient": owner}, limit=_MAX_INBOX)

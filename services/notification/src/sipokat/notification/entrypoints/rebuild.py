@@ -17,8 +17,8 @@ from sipokat.events.logrebuild import rebuild_status
 from sipokat.notification.entrypoints.common import notification_runtime
 from sipokat.notification.views import VIEW
 from sipokat.runtime.auth import Principal, require_roles
-from sipokat.runtime.messages import text
-from sipokat.runtime.problems import AUTHENTICATED, Problem, problem_responses
+from sipokat.runtime.foldversion import rebuild_running
+from sipokat.runtime.problems import AUTHENTICATED, problem_responses
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"], responses=AUTHENTICATED)
 Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
@@ -32,15 +32,8 @@ Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 async def start_rebuild(request: Request, _: Admin) -> JSONResponse:
     """Drop the inbox and waiting views and replay the event log (admin). Inbox reads answer
     503 until it is done; nothing is sent again."""
-    if not notification_runtime(request).rebuilds.start():
-        raise Problem(
-            409,
-            "Rebuild running",
-            text(
-                "a rebuild is already running; wait for it",
-                "pembangunan ulang sedang berjalan; tunggu sampai selesai",
-            ),
-        )
+    if not notification_runtime(request).views_rebuild.start():
+        raise rebuild_running()
     return JSONResponse({"started": True, "status_url": "/v1/notifications/rebuild"}, 202)
 
 

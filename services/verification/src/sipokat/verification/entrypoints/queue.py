@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -9,12 +10,13 @@ from fastapi import APIRouter, Query, Request
 from sipokat.events.catalogue import Bidang, ReportKind
 from sipokat.events.envelope import Role
 from sipokat.runtime.auth import CurrentPrincipal
+from sipokat.runtime.foldversion import rebuild_running
 from sipokat.runtime.messages import Text, text
-from sipokat.runtime.problems import AUTHENTICATED, Problem, field_problem
+from sipokat.runtime.problems import AUTHENTICATED, Problem, field_problem, problem_responses
 from sipokat.runtime.service import runtime_of
 from sipokat.verification.domain import ROLE_TIER
-from sipokat.verification.entrypoints.context import verification_of
-from sipokat.verification.views import queue_scope, rebuild
+from sipokat.verification.entrypoints.context import not_rebuilding, views_rebuild
+from sipokat.verification.views import queue_scope
 from sipokat.verification.worklist import BadCursor, QueueFilter, queue_page
 
 router = APIRouter(prefix="/v1/verification", tags=["verification"], responses=AUTHENTICATED)
@@ -50,6 +52,7 @@ async def queue(
                 "token tidak menyebut wilayah yang diverifikasi",
             ),
         )
+    not_rebuilding(request)
     filters = QueueFilter(kind=kind, bidang=bidang, overdue=overdue)
     try:
         page = await queue_page(
@@ -67,9 +70,10 @@ async def queue(
     return {"tier": str(tier), "wilayah": principal.wilayah, **page}
 
 
-@router.post("/rebuild")
+@router.post("/rebuild", responses=problem_responses({409: "A rebuild is already running"}))
 async def rebuild_views(request: Request, principal: CurrentPrincipal) -> dict[str, int]:
-    """Drop the status and worklist views and fold them again from the event store (admins)."""
+    """Drop the status and worklist views and fold them again from the event store (admins);
+    meanwhile status and queue reads answer 503."""
     if principal.role is not Role.ADMIN:
         raise Problem(
             403,
@@ -79,6 +83,10 @@ async def rebuild_views(request: Request, principal: CurrentPrincipal) -> dict[s
                 "hanya admin yang boleh membangun ulang tampilan",
             ),
         )
-    runtime = runtime_of(request)
-    refreshed = await rebuild(runtime.database, verification_of(request).policy, runtime.set_aside)
+    rebuild = views_rebuild(request)
+    if not rebuild.start():
+        raise rebuild_running()
+    assert rebuild.task is not None
+    # Shielded: a client that goes away does not cancel the rebuild.
+    refreshed: int = await asyncio.shield(rebuild.task)
     return {"reports_refolded": refreshed}

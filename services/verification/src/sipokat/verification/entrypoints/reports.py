@@ -3,6 +3,11 @@
 Object-level authorization: a report the caller may not see answers 404, exactly like a report
 that does not exist, so the API does not reveal which reports exist (docs/decisions.md). 403 is
 only for a role that may never decide.
+
+A report whose stream holds an event this code cannot read (set aside for an operator) answers
+503 `report-set-aside` to whoever may see it, for its status and a decision alike: it exists,
+and it is not the client's doing (docs/decisions.md). Whom it may be shown to is judged by the
+events before the unreadable one; a report that cannot be placed at all answers 404.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from sipokat.events.bounds import OptionalNote
 from sipokat.events.catalogue import RejectionReason, WilayahPath
-from sipokat.runtime.auth import CurrentPrincipal
+from sipokat.events.store import UnreadableEvent
+from sipokat.runtime.auth import CurrentPrincipal, Principal
 from sipokat.runtime.jurisdiction import covers
 from sipokat.runtime.messages import Text, text
 from sipokat.runtime.problems import AUTHENTICATED, Problem, field_problem, problem_responses
@@ -30,12 +36,20 @@ from sipokat.verification.domain import (
     Reject,
     Report,
 )
-from sipokat.verification.entrypoints.context import verification_of
+from sipokat.verification.entrypoints.context import not_rebuilding, verification_of
 
 router = APIRouter(
     prefix="/v1",
     tags=["reports"],
-    responses={**AUTHENTICATED, **problem_responses({404: "No such report that you may see"})},
+    responses={
+        **AUTHENTICATED,
+        **problem_responses(
+            {
+                404: "No such report that you may see",
+                503: "The report holds an event set aside, or the views are being rebuilt",
+            }
+        ),
+    },
 )
 
 # The note's bounds are the events' (a rejection's note must be non-empty: `command_of`).
@@ -124,6 +138,34 @@ def _conflict_text(exc: handlers.DecisionConflict) -> Text:
     )
 
 
+DECIDED = text("decided", "diputuskan")
+SHOWN = text("shown", "ditampilkan")
+
+
+def _set_aside(
+    report_id: UUID, event_id: str, where: WilayahPath | None, principal: Principal, what: Text
+) -> Problem:
+    """503 for a report that holds an unreadable event, to whoever may see it; 404 otherwise."""
+    if where is None or not covers(principal, where):
+        return _not_found(report_id)
+    return Problem(
+        503,
+        "Report set aside",
+        text(
+            "report {report_id} holds an event this service cannot read ({event_id}); it is set "
+            "aside for an operator, and the report cannot be {what} until that is dealt with",
+            "laporan {report_id} memuat event yang tidak dapat dibaca layanan ini ({event_id}); "
+            "event itu disisihkan untuk operator, dan laporan belum dapat {what} sampai hal "
+            "itu diselesaikan",
+            report_id=report_id,
+            event_id=event_id,
+            what=what,
+        ),
+        kind="report-set-aside",
+        set_aside={"reader": views.READER, "key": event_id},
+    )
+
+
 def _current(state: Report) -> dict[str, Any]:
     return {
         "status": str(state.status),
@@ -135,9 +177,22 @@ def _current(state: Report) -> dict[str, Any]:
 
 @router.get("/reports/{report_id}")
 async def report_status(report_id: UUID, request: Request, principal: CurrentPrincipal) -> Any:
-    doc = await runtime_of(request).database.views.get(views.REPORTS, str(report_id))
-    if doc is None or not covers(principal, WilayahPath.model_validate(doc["wilayah"])):
+    not_rebuilding(request)
+    database = runtime_of(request).database
+    doc = await database.views.get(views.REPORTS, str(report_id))
+    where = WilayahPath.model_validate(doc["wilayah"]) if doc is not None else None
+    if where is not None and not covers(principal, where):
         raise _not_found(report_id)
+    stream_id = handlers.stream_of(report_id)
+    if doc is None or doc["version"] < await database.events.stream_version(stream_id):
+        # The view is behind the store: its write was set aside (or is a moment away).
+        try:
+            doc = await views.folded_status(database, stream_id, verification_of(request).policy)
+        except UnreadableEvent as exc:
+            place = where or handlers.placed(exc)
+            raise _set_aside(report_id, exc.event_id, place, principal, SHOWN) from exc
+        if doc is None or not covers(principal, WilayahPath.model_validate(doc["wilayah"])):
+            raise _not_found(report_id)
     return views.public_status(doc)
 
 
@@ -198,6 +253,8 @@ async def decide(
         ) from exc
     except (handlers.ReportNotFound, OutsideJurisdiction) as exc:
         raise _not_found(report_id) from exc
+    except handlers.ReportUnreadable as exc:
+        raise _set_aside(report_id, exc.event_id, exc.wilayah, principal, DECIDED) from exc
     except handlers.DecisionConflict as exc:
         raise Problem(
             409,

@@ -16,6 +16,7 @@ from sipokat.events.store.base import (
     ConcurrencyConflict,
     RecordedEvent,
     check_batch,
+    parse_stream,
 )
 from sipokat.events.store.sqlite.connections import (
     InlineWriter,
@@ -106,9 +107,10 @@ class SqliteEventStore:
 
     async def read_stream(self, stream_id: str) -> list[Envelope]:
         rows = self._point.query(
-            "SELECT body FROM events WHERE stream_id = ? ORDER BY stream_version", (stream_id,)
+            "SELECT event_id, body FROM events WHERE stream_id = ? ORDER BY stream_version",
+            (stream_id,),
         )
-        return [Envelope.from_json(body) for (body,) in rows]
+        return parse_stream(stream_id, ((event_id, bytes(body)) for event_id, body in rows))
 
     async def stream_version(self, stream_id: str) -> int:
         return _stream_version(self._point.conn, stream_id)
