@@ -12,7 +12,14 @@ from PIL import Image
 
 from sipokat.intake.bootstrap import create_app
 from sipokat.intake.settings import IntakeSettings
-from sipokat.intake.testing import SECRET_COMMENT, gif, huge_png, jpeg_with_gps, png
+from sipokat.intake.testing import (
+    SECRET_COMMENT,
+    gif,
+    hostile_photos,
+    huge_png,
+    jpeg_with_gps,
+    png,
+)
 from sipokat.runtime.testing import bearer, runtime_of_app, service_client
 
 pytestmark = pytest.mark.broker
@@ -85,6 +92,36 @@ async def test_files_that_are_not_acceptable_photos_are_refused(
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.json()["type"].endswith(kind)
     assert answer.json()["errors"][0]["pointer"] == "/body/file"
+    assert not (settings.data_dir / "attachments").exists()
+
+
+@pytest.mark.parametrize(("data", "code"), hostile_photos().values(), ids=hostile_photos().keys())
+async def test_files_pillow_refuses_are_4xx_problems_in_the_callers_language(
+    client: httpx.AsyncClient, settings: IntakeSettings, data: bytes, code: str
+) -> None:
+    """Never a 500: what Pillow cannot read (a zTXt chunk inflating past its limit, a file cut
+    off, ...) is one problem, in Indonesian when asked, and nothing is stored."""
+    answers = {
+        language: await client.post(
+            "/v1/attachments",
+            files={"file": ("foto.png", data, "image/png")},
+            headers={**bearer("ketua_rt", RT), "Accept-Language": language},
+        )
+        for language in ("id", "en")
+    }
+    for answer in answers.values():
+        assert answer.status_code == 422, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert answer.json()["type"].endswith("photo-" + code.replace("_", "-"))
+        assert answer.json()["errors"][0] == {
+            "pointer": "/body/file",
+            "detail": answer.json()["detail"],
+            "code": code,
+        }
+    indonesian, english = answers["id"].json(), answers["en"].json()
+    assert (indonesian["title"], english["title"]) == ("Foto tidak valid", "Invalid photo")
+    assert indonesian["detail"].startswith("gambar ")
+    assert english["detail"].startswith("the image ")
     assert not (settings.data_dir / "attachments").exists()
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
+import structlog
+
 from sipokat.events.broker.consumer import Handler
 from sipokat.events.catalogue import ReportContent, ReportRevised, WilayahPath
 from sipokat.events.envelope import Envelope, EventData
@@ -15,13 +17,14 @@ from sipokat.intake import domain, views
 from sipokat.intake.attachments import AttachmentStore
 from sipokat.intake.domain import FieldError, Rules
 from sipokat.intake.idempotency import ClaimedIds
-from sipokat.intake.images import CleanPhoto, clean
+from sipokat.intake.images import CleanPhoto, PhotoRefused, clean
 from sipokat.intake.settings import IntakeSettings
 from sipokat.runtime.auth import Principal
 from sipokat.runtime.service import ServiceRuntime
 from sipokat.wilayah import Directory, UnknownWilayah
 
 SOURCE = "intake"
+log = structlog.get_logger(__name__)
 
 
 class UnknownRT(Exception):
@@ -143,7 +146,12 @@ async def revise_report(
 async def upload_photo(intake: Intake, principal: Principal, data: bytes) -> CleanPhoto:
     wilayah = own_rt(intake, principal)
     # Decoding and encoding take real CPU time; off the event loop, other requests go on.
-    photo = await asyncio.to_thread(clean, data, intake.settings.max_photo_pixels)
+    try:
+        photo = await asyncio.to_thread(clean, data, intake.settings.max_photo_pixels)
+    except PhotoRefused as refused:
+        # What Pillow said is for the operator; the client gets the refusal's own words.
+        log.info("photo.refused", code=refused.code, reason=refused.reason)
+        raise
     await intake.photos.put(photo.sha256, photo.data, photo.content_type)
     await views.record_upload(intake.database.views, photo, wilayah.rt_code)
     return photo

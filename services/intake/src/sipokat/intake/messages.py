@@ -97,6 +97,32 @@ def rule(code: str, language: Language, params: dict[str, Any]) -> str:
     return (indonesian if language == "id" else english).format(**params)
 
 
+# Why a photo is refused (images.PhotoRefused), by message key: (English, Indonesian).
+PHOTOS: dict[str, tuple[str, str]] = {
+    "not_an_image": (
+        "the file is not a JPEG, PNG or WebP image",
+        "berkas ini bukan gambar JPEG, PNG, atau WebP",
+    ),
+    "too_many_pixels": (
+        "the image has {width}x{height} pixels; at most {max_pixels} are accepted",
+        "gambar berukuran {width}x{height} piksel; paling banyak {max_pixels} piksel diterima",
+    ),
+    "bomb": (
+        "the image has more than {max_pixels} pixels",
+        "gambar memiliki lebih dari {max_pixels} piksel",
+    ),
+    "broken_image": (
+        "the image cannot be read: its data is broken or cut off, or its metadata is too large",
+        "gambar tidak dapat dibaca: datanya rusak atau terpotong, atau metadatanya terlalu besar",
+    ),
+}
+
+
+def photo(key: str, language: Language, params: dict[str, Any]) -> str:
+    english, indonesian = PHOTOS[key]
+    return (indonesian if language == "id" else english).format(**params)
+
+
 # pydantic's error types, in Indonesian; the English is pydantic's own message.
 VALIDATION_ID: dict[str, str] = {
     "missing": "wajib diisi",

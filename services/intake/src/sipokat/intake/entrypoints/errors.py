@@ -140,13 +140,14 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, PhotoRefused)
         status = 415 if exc.code == "not_an_image" else 422
         english = "Unsupported media type" if status == 415 else "Invalid photo"
+        detail = exc.message(language_of(request))
         return localized(
             request,
             status,
             english,
-            str(exc),
+            detail,
             kind=f"photo-{exc.code.replace('_', '-')}",
-            errors=[{"pointer": "/body/file", "detail": str(exc), "code": exc.code}],
+            errors=[{"pointer": "/body/file", "detail": detail, "code": exc.code}],
         )
 
     handlers: dict[type[Exception], Any] = {
