@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import threading
+import time
 from datetime import date
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from PIL import Image
+from PIL import Image, ImageFile
 
 from sipokat.intake.bootstrap import create_app
+from sipokat.intake.images import decode_cost
 from sipokat.intake.settings import IntakeSettings
 from sipokat.intake.testing import (
     SECRET_COMMENT,
@@ -123,6 +128,58 @@ async def test_files_pillow_refuses_are_4xx_problems_in_the_callers_language(
     assert indonesian["detail"].startswith("gambar ")
     assert english["detail"].startswith("the image ")
     assert not (settings.data_dir / "attachments").exists()
+
+
+class DecodesInFlight:
+    """Counts the photos decoded at once: a decode is in flight on its thread from Pillow's first
+    `load` (the pixels are decoded) to the end of `save` (the re-encoded copy is written, the
+    pixels can go). Each decode lingers a little at its start, so decodes that may overlap do."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.threads: set[int] = set()
+        self.most = 0
+        self.lock = threading.Lock()
+        load, save = ImageFile.ImageFile.load, Image.Image.save
+
+        def counted_load(image: ImageFile.ImageFile) -> Any:
+            with self.lock:
+                starting = threading.get_ident() not in self.threads
+                self.threads.add(threading.get_ident())
+                self.most = max(self.most, len(self.threads))
+            if starting:
+                time.sleep(0.2)
+            return load(image)
+
+        def counted_save(image: Image.Image, *args: Any, **kwargs: Any) -> None:
+            try:
+                save(image, *args, **kwargs)
+            finally:
+                with self.lock:
+                    self.threads.discard(threading.get_ident())
+
+        monkeypatch.setattr(ImageFile.ImageFile, "load", counted_load)
+        monkeypatch.setattr(Image.Image, "save", counted_save)
+
+
+@pytest.mark.parametrize(("photos_in_budget", "at_once"), [(1, 1), (5, 2)])
+async def test_concurrent_uploads_decode_within_the_memory_budget(
+    settings: IntakeSettings,
+    monkeypatch: pytest.MonkeyPatch,
+    photos_in_budget: int,
+    at_once: int,
+) -> None:
+    """Five uploads at once: with room in the budget for one decode, one at a time; with room
+    for five, as many as there are decode threads (two)."""
+    photos = [png(size=(600, 400), shade=n) for n in range(5)]
+    cost = decode_cost(photos[0], settings.max_photo_pixels)
+    budgeted = settings.model_copy(
+        update={"photo_decode_budget_bytes": cost * photos_in_budget, "photo_decode_threads": 2}
+    )
+    async with service_client(create_app(budgeted)) as client:
+        in_flight = DecodesInFlight(monkeypatch)
+        answers = await asyncio.gather(*(upload(client, photo) for photo in photos))
+    assert [a.status_code for a in answers] == [201] * 5
+    assert in_flight.most == at_once
 
 
 async def test_a_photo_over_the_size_limit_is_413(settings: IntakeSettings) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
@@ -15,9 +14,10 @@ from sipokat.events.envelope import Envelope, EventData
 from sipokat.events.store import Database
 from sipokat.intake import domain, views
 from sipokat.intake.attachments import AttachmentStore
+from sipokat.intake.decoding import PhotoDecoding
 from sipokat.intake.domain import FieldError, Rules
 from sipokat.intake.idempotency import ClaimedIds
-from sipokat.intake.images import CleanPhoto, PhotoRefused, clean
+from sipokat.intake.images import CleanPhoto, PhotoRefused
 from sipokat.intake.settings import IntakeSettings
 from sipokat.runtime.auth import Principal
 from sipokat.runtime.service import ServiceRuntime
@@ -47,6 +47,7 @@ class Intake:
     settings: IntakeSettings
     directory: Directory
     photos: AttachmentStore
+    decoding: PhotoDecoding
 
     @property
     def database(self) -> Database:
@@ -145,9 +146,10 @@ async def revise_report(
 
 async def upload_photo(intake: Intake, principal: Principal, data: bytes) -> CleanPhoto:
     wilayah = own_rt(intake, principal)
-    # Decoding and encoding take real CPU time; off the event loop, other requests go on.
+    # Decoding and encoding take real CPU time and memory: off the event loop, within the
+    # process's budget (concurrent uploads wait for each other rather than hold gigabytes).
     try:
-        photo = await asyncio.to_thread(clean, data, intake.settings.max_photo_pixels)
+        photo = await intake.decoding.clean(data, intake.settings.max_photo_pixels)
     except PhotoRefused as refused:
         # What Pillow said is for the operator; the client gets the refusal's own words.
         log.info("photo.refused", code=refused.code, reason=refused.reason)

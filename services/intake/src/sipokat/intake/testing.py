@@ -29,14 +29,14 @@ def jpeg_with_gps(size: tuple[int, int] = (64, 48), orientation: int = 1) -> byt
     return out.getvalue()
 
 
-def png(size: tuple[int, int] = (32, 32), text: str | None = None) -> bytes:
+def png(size: tuple[int, int] = (32, 32), text: str | None = None, shade: int = 10) -> bytes:
     from PIL.PngImagePlugin import PngInfo
 
     info = PngInfo()
     if text:
         info.add_text("Comment", text)
     out = io.BytesIO()
-    Image.new("RGBA", size, (10, 200, 10, 128)).save(out, "PNG", pnginfo=info)
+    Image.new("RGBA", size, (10, 200, shade, 128)).save(out, "PNG", pnginfo=info)
     return out.getvalue()
 
 
