@@ -36,6 +36,8 @@ BENCHMARKS: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
     # The issue's million events: about 35 of `make bench`'s 60 minutes on two cores, most of it
     # the four services consuming them as they are published.
     "memory": ("memory", {"events": 1_000_000}, {"events": 10_000}),
+    # Issue 19: six 40-megapixel PNGs uploaded at once, intake's peak RSS.
+    "photo-memory": ("photo_memory", {"uploads": 6, "rounds": 2}, {"uploads": 6, "rounds": 1}),
 }
 
 

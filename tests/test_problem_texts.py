@@ -19,8 +19,7 @@ import pytest
 from sipokat.analytics.bootstrap import create_app as create_analytics
 from sipokat.analytics.settings import AnalyticsSettings
 from sipokat.intake.bootstrap import create_app as create_intake
-from sipokat.intake.entrypoints.errors import PHOTO_ID
-from sipokat.intake.messages import RULES
+from sipokat.intake.messages import PHOTOS, RULES
 from sipokat.intake.settings import IntakeSettings
 from sipokat.notification.bootstrap import create_app as create_notification
 from sipokat.notification.settings import NotificationSettings
@@ -118,7 +117,7 @@ def test_the_catalogues_of_domain_refusals_are_complete() -> None:
     assert reasons and reasons <= set(CONFLICT_ID), reasons - set(CONFLICT_ID)
     images = [ROOT / "services/intake/src/sipokat/intake/images.py"]
     codes = _first_arguments(images, "PhotoRefused")
-    assert codes and codes <= set(PHOTO_ID), codes - set(PHOTO_ID)
+    assert codes and codes <= set(PHOTOS), codes - set(PHOTOS)
     assert all(english and indonesian for english, indonesian in RULES.values())
 
 

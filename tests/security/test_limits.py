@@ -17,6 +17,7 @@ from security.conftest import PHOTO_LIMIT, RealWorld, png, start_platform, stop_
 from security.principals import BY_NAME, RT
 
 from harness import Platform, report_body
+from sipokat.intake.testing import hostile_photos
 
 pytestmark = [pytest.mark.e2e, pytest.mark.broker]
 
@@ -68,6 +69,22 @@ def test_a_photo_too_large_is_413_and_not_an_image_is_415(secured: Platform) -> 
     assert refused_with(large, 413), large.text
     assert refused_with(text, 415), text.text
     assert fine.status == 201, fine.text
+
+
+@pytest.mark.parametrize(("data", "code"), hostile_photos().values(), ids=hostile_photos().keys())
+def test_a_photo_pillow_refuses_is_a_4xx_problem_never_a_500(
+    secured: Platform, data: bytes, code: str
+) -> None:
+    """Text chunks that inflate past Pillow's limits, files cut off, headers past its bomb
+    guard: through the gateway, one photo problem in the caller's language."""
+    headers = {**RT_HEADERS, "Accept-Language": "id"}
+    with httpx.Client(base_url=secured.url(), timeout=30) as gateway:
+        files = {"file": ("foto.png", data, "image/png")}
+        answer = send(gateway, "POST", "/v1/attachments", headers=headers, files=files)
+    assert refused_with(answer, 422), answer.text
+    problem = json.loads(answer.body)
+    assert problem["errors"][0]["code"] == code
+    assert problem["title"] == "Foto tidak valid"
 
 
 @pytest.mark.parametrize(

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import threading
+import time
 from datetime import date
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from PIL import Image
+from PIL import Image, ImageFile
 
 from sipokat.intake.bootstrap import create_app
+from sipokat.intake.images import decode_cost
 from sipokat.intake.settings import IntakeSettings
-from sipokat.intake.testing import SECRET_COMMENT, gif, huge_png, jpeg_with_gps, png
+from sipokat.intake.testing import (
+    SECRET_COMMENT,
+    gif,
+    hostile_photos,
+    huge_png,
+    jpeg_with_gps,
+    png,
+)
 from sipokat.runtime.testing import bearer, runtime_of_app, service_client
 
 pytestmark = pytest.mark.broker
@@ -86,6 +98,88 @@ async def test_files_that_are_not_acceptable_photos_are_refused(
     assert answer.json()["type"].endswith(kind)
     assert answer.json()["errors"][0]["pointer"] == "/body/file"
     assert not (settings.data_dir / "attachments").exists()
+
+
+@pytest.mark.parametrize(("data", "code"), hostile_photos().values(), ids=hostile_photos().keys())
+async def test_files_pillow_refuses_are_4xx_problems_in_the_callers_language(
+    client: httpx.AsyncClient, settings: IntakeSettings, data: bytes, code: str
+) -> None:
+    """Never a 500: what Pillow cannot read (a zTXt chunk inflating past its limit, a file cut
+    off, ...) is one problem, in Indonesian when asked, and nothing is stored."""
+    answers = {
+        language: await client.post(
+            "/v1/attachments",
+            files={"file": ("foto.png", data, "image/png")},
+            headers={**bearer("ketua_rt", RT), "Accept-Language": language},
+        )
+        for language in ("id", "en")
+    }
+    for answer in answers.values():
+        assert answer.status_code == 422, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert answer.json()["type"].endswith("photo-" + code.replace("_", "-"))
+        assert answer.json()["errors"][0] == {
+            "pointer": "/body/file",
+            "detail": answer.json()["detail"],
+            "code": code,
+        }
+    indonesian, english = answers["id"].json(), answers["en"].json()
+    assert (indonesian["title"], english["title"]) == ("Foto tidak valid", "Invalid photo")
+    assert indonesian["detail"].startswith("gambar ")
+    assert english["detail"].startswith("the image ")
+    assert not (settings.data_dir / "attachments").exists()
+
+
+class DecodesInFlight:
+    """Counts the photos decoded at once: a decode is in flight on its thread from Pillow's first
+    `load` (the pixels are decoded) to the end of `save` (the re-encoded copy is written, the
+    pixels can go). Each decode lingers a little at its start, so decodes that may overlap do."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.threads: set[int] = set()
+        self.most = 0
+        self.lock = threading.Lock()
+        load, save = ImageFile.ImageFile.load, Image.Image.save
+
+        def counted_load(image: ImageFile.ImageFile) -> Any:
+            with self.lock:
+                starting = threading.get_ident() not in self.threads
+                self.threads.add(threading.get_ident())
+                self.most = max(self.most, len(self.threads))
+            if starting:
+                time.sleep(0.2)
+            return load(image)
+
+        def counted_save(image: Image.Image, *args: Any, **kwargs: Any) -> None:
+            try:
+                save(image, *args, **kwargs)
+            finally:
+                with self.lock:
+                    self.threads.discard(threading.get_ident())
+
+        monkeypatch.setattr(ImageFile.ImageFile, "load", counted_load)
+        monkeypatch.setattr(Image.Image, "save", counted_save)
+
+
+@pytest.mark.parametrize(("photos_in_budget", "at_once"), [(1, 1), (5, 2)])
+async def test_concurrent_uploads_decode_within_the_memory_budget(
+    settings: IntakeSettings,
+    monkeypatch: pytest.MonkeyPatch,
+    photos_in_budget: int,
+    at_once: int,
+) -> None:
+    """Five uploads at once: with room in the budget for one decode, one at a time; with room
+    for five, as many as there are decode threads (two)."""
+    photos = [png(size=(600, 400), shade=n) for n in range(5)]
+    cost = decode_cost(photos[0], settings.max_photo_pixels)
+    budgeted = settings.model_copy(
+        update={"photo_decode_budget_bytes": cost * photos_in_budget, "photo_decode_threads": 2}
+    )
+    async with service_client(create_app(budgeted)) as client:
+        in_flight = DecodesInFlight(monkeypatch)
+        answers = await asyncio.gather(*(upload(client, photo) for photo in photos))
+    assert [a.status_code for a in answers] == [201] * 5
+    assert in_flight.most == at_once
 
 
 async def test_a_photo_over_the_size_limit_is_413(settings: IntakeSettings) -> None:
@@ -186,5 +280,5 @@ async def test_a_refused_photo_is_explained_in_indonesian_when_asked(
         headers={**bearer("ketua_rt", RT), "Accept-Language": "id"},
     )
     assert (answer.status_code, answer.json()["title"]) == (415, "Jenis berkas tidak didukung")
-    assert answer.json()["detail"] == "berkas bukan gambar JPEG, PNG, atau WebP"
+    assert answer.json()["detail"] == "berkas ini bukan gambar JPEG, PNG, atau WebP"
     assert answer.headers["content-language"] == "id"

@@ -9,7 +9,17 @@ import pytest
 from PIL import Image
 
 from sipokat.intake.images import PhotoRefused, clean
-from sipokat.intake.testing import SECRET_COMMENT, gif, huge_png, jpeg_with_gps, png, webp
+from sipokat.intake.testing import (
+    SECRET_COMMENT,
+    gif,
+    hostile_photos,
+    huge_png,
+    jpeg_with_gps,
+    png,
+    png_with_chunks,
+    text_chunk,
+    webp,
+)
 
 LIMIT = 40_000_000
 
@@ -76,3 +86,20 @@ def test_the_configured_pixel_limit_holds() -> None:
     with pytest.raises(PhotoRefused):
         clean(png(size=(101, 100)), max_pixels=10_000)
     assert clean(png(size=(100, 100)), max_pixels=10_000).width == 100
+
+
+@pytest.mark.parametrize(("data", "code"), hostile_photos().values(), ids=hostile_photos().keys())
+def test_every_way_pillow_refuses_a_file_is_one_photo_refusal(data: bytes, code: str) -> None:
+    """Text and ICC chunks that inflate past Pillow's limits, too much text in all, files cut
+    off in any format, headers past Pillow's own bomb guard: a PhotoRefused, nothing else."""
+    with pytest.raises(PhotoRefused) as refused:
+        clean(data, LIMIT)
+    assert refused.value.code == code
+    said = refused.value.text()
+    assert said.render("id") != said.render("en")
+
+
+def test_a_phone_photo_with_ordinary_metadata_text_is_kept() -> None:
+    """The text limit is far above what a phone writes (a few kilobytes)."""
+    photo = clean(png_with_chunks(*[text_chunk(f"XMP{n}", 200_000) for n in range(3)]), LIMIT)
+    assert (photo.width, photo.height) == (8, 8)

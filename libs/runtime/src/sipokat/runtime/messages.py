@@ -102,6 +102,8 @@ TITLES_ID = {
     "Service unavailable": "Layanan tidak tersedia",
     "Page too large": "Halaman terlalu besar",
     "Rebuilding": "Sedang dibangun ulang",
+    "Report set aside": "Laporan disisihkan",
+    "Request header fields too large": "Header permintaan terlalu besar",
     "Rebuild running": "Pembangunan ulang sedang berjalan",
     "Webhook URL refused": "URL webhook ditolak",
     "Too many subscriptions": "Terlalu banyak langganan",

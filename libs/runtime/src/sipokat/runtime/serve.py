@@ -7,6 +7,7 @@ import importlib
 
 import uvicorn
 
+from sipokat.runtime.header_limit import BoundedHttpToolsProtocol
 from sipokat.runtime.settings import DEFAULT_PORTS, ServiceSettings
 
 
@@ -23,6 +24,9 @@ def main(argv: list[str] | None = None) -> None:
         host=settings.http_host,
         port=args.port or settings.port_for(args.service),
         log_config=None,  # structlog owns logging
+        # Request heads bounded while they arrive (header_limit.py): 431 past the limit.
+        http=BoundedHttpToolsProtocol,
+        h11_max_incomplete_event_size=settings.max_header_bytes,
         access_log=False,
         timeout_graceful_shutdown=10,
     )

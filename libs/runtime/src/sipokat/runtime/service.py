@@ -29,6 +29,7 @@ from sipokat.events.store import Database, SetAsideEvent, open_database
 from sipokat.runtime import metrics
 from sipokat.runtime.auth import TokenVerifier
 from sipokat.runtime.foldversion import fold_version_check
+from sipokat.runtime.header_limit import HeaderSizeLimitMiddleware
 from sipokat.runtime.health import Check, CheckResult, health_router
 from sipokat.runtime.limits import (
     BodySizeLimitMiddleware,
@@ -290,7 +291,8 @@ def create_service_app(
 ) -> FastAPI:
     """The app of a service: health, metrics, problem details, and at its edge, for every
     service alike (each is reachable on its own, not only through the gateway): the correlation
-    id and access log, then the per-client rate limit, then the body size limit —
+    id and access log, then the size of the request's head (431), then the per-client rate
+    limit, then the body size limit —
     `settings.max_body_bytes`, or per path prefix from `body_limits`. Tokens are checked
     against the configured directory of areas, kept as `app.state.directory`."""
     settings = runtime.settings
@@ -321,6 +323,9 @@ def create_service_app(
         buckets=TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst),
         identify=bearer_subject_or_address(app.state.token_verifier),
     )
+    # The server bounds a request's head as it arrives (serve.py); this answers the same 431
+    # under any other server, before the rate limiter verifies a token of any size.
+    app.add_middleware(HeaderSizeLimitMiddleware, max_bytes=settings.max_header_bytes)
     app.add_middleware(RequestContextMiddleware, service=runtime.name)
     app.include_router(health_router(runtime.name, runtime.checks()))
 

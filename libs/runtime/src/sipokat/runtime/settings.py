@@ -57,6 +57,8 @@ class ServiceSettings(BaseSettings):
 
     # Limits at every service's edge. JSON bodies are small (intake allows more for photos).
     max_body_bytes: int = 256 * 1024
+    # The request line and header fields together (431 beyond): a bearer token is a few KiB.
+    max_header_bytes: int = Field(default=32 * 1024, ge=1024)
     # Per client (the verified token's subject, else the address; behind the gateway, the
     # address it forwards from an allowed proxy — uvicorn's FORWARDED_ALLOW_IPS), every route.
     rate_limit_per_second: float = 20.0

@@ -9,6 +9,7 @@ import httpx
 from fastapi import FastAPI
 
 from sipokat.intake.attachments import open_attachment_store
+from sipokat.intake.decoding import PhotoDecoding
 from sipokat.intake.entrypoints import attachments, contracts, errors, gateway, reports, wilayah
 from sipokat.intake.handlers import Intake, made_by, record_decisions
 from sipokat.intake.idempotency import IdempotencyKeys
@@ -66,7 +67,12 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with httpx.AsyncClient() as client, service_lifespan(app):
+        decoding = PhotoDecoding(settings.photo_decode_budget_bytes, settings.photo_decode_threads)
+        async with (
+            httpx.AsyncClient() as client,
+            service_lifespan(app),
+            contextlib.aclosing(decoding),
+        ):
             app.state.upstream_client = client
             app.state.verification_events = VerificationEvents(
                 client,
@@ -78,7 +84,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             )
             database = runtime.database
             app.state.intake = Intake(
-                runtime, settings, directory, open_attachment_store(settings, database)
+                runtime, settings, directory, open_attachment_store(settings, database), decoding
             )
             app.state.idempotency_keys = IdempotencyKeys(
                 database.views,

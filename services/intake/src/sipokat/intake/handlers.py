@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
+
+import structlog
 
 from sipokat.events.broker.consumer import Handler
 from sipokat.events.catalogue import ReportContent, ReportRevised, WilayahPath
@@ -15,15 +16,17 @@ from sipokat.events.envelope import Actor, Envelope, EventData
 from sipokat.events.store import ConcurrencyConflict, Database
 from sipokat.intake import domain, views
 from sipokat.intake.attachments import AttachmentStore
+from sipokat.intake.decoding import PhotoDecoding
 from sipokat.intake.domain import FieldError, Rules
 from sipokat.intake.idempotency import ClaimedIds, Owns
-from sipokat.intake.images import CleanPhoto, clean
+from sipokat.intake.images import CleanPhoto, PhotoRefused
 from sipokat.intake.settings import IntakeSettings
 from sipokat.runtime.auth import Principal
 from sipokat.runtime.service import ServiceRuntime
 from sipokat.wilayah import Directory, UnknownWilayah
 
 SOURCE = "intake"
+log = structlog.get_logger(__name__)
 
 
 # Verification's events of a report after a version (upstream.VerificationEvents, bound to the
@@ -53,6 +56,7 @@ class Intake:
     settings: IntakeSettings
     directory: Directory
     photos: AttachmentStore
+    decoding: PhotoDecoding
 
     @property
     def database(self) -> Database:
@@ -181,8 +185,14 @@ async def _caught_up(
 
 async def upload_photo(intake: Intake, principal: Principal, data: bytes) -> CleanPhoto:
     wilayah = own_rt(intake, principal)
-    # Decoding and encoding take real CPU time; off the event loop, other requests go on.
-    photo = await asyncio.to_thread(clean, data, intake.settings.max_photo_pixels)
+    # Decoding and encoding take real CPU time and memory: off the event loop, within the
+    # process's budget (concurrent uploads wait for each other rather than hold gigabytes).
+    try:
+        photo = await intake.decoding.clean(data, intake.settings.max_photo_pixels)
+    except PhotoRefused as refused:
+        # What Pillow said is for the operator; the client gets the refusal's own words.
+        log.info("photo.refused", code=refused.code, reason=refused.reason)
+        raise
     await intake.photos.put(photo.sha256, photo.data, photo.content_type)
     await views.record_upload(intake.database.views, photo, wilayah.rt_code)
     return photo

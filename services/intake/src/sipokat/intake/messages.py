@@ -31,6 +31,7 @@ __all__ = [
     "Language",
     "Text",
     "negotiate",
+    "photo_text",
     "rule",
     "rule_text",
     "title",
@@ -74,4 +75,30 @@ def rule(code: str, language: Language, params: dict[str, Any]) -> str:
 
 def rule_text(code: str, params: dict[str, Any]) -> Text:
     english, indonesian = RULES[code]
+    return Text(english, indonesian, params)
+
+
+# Why a photo is refused (images.PhotoRefused), by message key: (English, Indonesian).
+PHOTOS: dict[str, tuple[str, str]] = {
+    "not_an_image": (
+        "the file is not a JPEG, PNG or WebP image",
+        "berkas ini bukan gambar JPEG, PNG, atau WebP",
+    ),
+    "too_many_pixels": (
+        "the image has {width}x{height} pixels; at most {max_pixels} are accepted",
+        "gambar berukuran {width}x{height} piksel; paling banyak {max_pixels} piksel diterima",
+    ),
+    "bomb": (
+        "the image has more than {max_pixels} pixels",
+        "gambar memiliki lebih dari {max_pixels} piksel",
+    ),
+    "broken_image": (
+        "the image cannot be read: its data is broken or cut off, or its metadata is too large",
+        "gambar tidak dapat dibaca: datanya rusak atau terpotong, atau metadatanya terlalu besar",
+    ),
+}
+
+
+def photo_text(key: str, params: dict[str, Any]) -> Text:
+    english, indonesian = PHOTOS[key]
     return Text(english, indonesian, params)

@@ -43,6 +43,11 @@ class IntakeSettings(ServiceSettings):
     # one photo plus multipart framing.
     max_photo_bytes: int = 10 * 1024 * 1024
     max_photo_pixels: int = 40_000_000
+    # The bytes photo decodes may hold at once in one process (images.decode_cost of each):
+    # two 12 MP phone photos side by side, one 40 MP photo alone; uploads beyond it wait. The
+    # decodes run on threads of their own, one a core (decoding.py).
+    photo_decode_budget_bytes: int = Field(default=320 * 1024 * 1024, ge=1)
+    photo_decode_threads: int = Field(default=2, ge=1)
     max_page_size: int = 100
     # Uploads are the expensive requests (decode and re-encode): a separate, tighter budget.
     upload_rate_per_second: float = 1.0

@@ -22,18 +22,6 @@ from sipokat.runtime.messages import Text, text
 from sipokat.runtime.problems import Problem, field_problem, problem_answer
 from sipokat.wilayah import UnknownWilayah
 
-# What each refusal of a photo says in Indonesian; the English detail names the numbers.
-PHOTO_ID = {
-    "not_an_image": "berkas bukan gambar JPEG, PNG, atau WebP",
-    "unsupported_format": "format gambar tidak didukung; kirim JPEG, PNG, atau WebP",
-    "too_many_pixels": "gambar terlalu banyak pikselnya",
-    "broken_image": "gambar rusak dan tidak dapat dibaca",
-}
-
-
-def photo_text(exc: PhotoRefused) -> Text:
-    return Text(str(exc), PHOTO_ID.get(exc.code, f"foto ditolak ({exc.code})"))
-
 
 def field_errors(errors: list[FieldError], prefix: str = "/body") -> Problem:
     listed = [
@@ -101,9 +89,9 @@ def problem_of(exc: Exception) -> Problem:
         return Problem(
             status,
             "Unsupported media type" if status == 415 else "Invalid photo",
-            photo_text(exc),
+            exc.text(),
             kind=f"photo-{exc.code.replace('_', '-')}",
-            errors=[{"pointer": "/body/file", "detail": photo_text(exc), "code": exc.code}],
+            errors=[{"pointer": "/body/file", "detail": exc.text(), "code": exc.code}],
         )
     raise TypeError(f"not an error of intake's domain: {exc!r}")
 
