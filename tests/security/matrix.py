@@ -241,6 +241,20 @@ ROWS: tuple[Row, ...] = (
     Row(
         "notification",
         "GET",
+        "/v1/notifications/rebuild",
+        statuses(403, (["admin"], 200)),
+        lambda world: Call("/v1/notifications/rebuild"),
+    ),
+    Row(
+        "notification",
+        "POST",
+        "/v1/notifications/rebuild",
+        statuses(403, (["admin"], 202)),
+        lambda world: Call("/v1/notifications/rebuild"),
+    ),
+    Row(
+        "notification",
+        "GET",
         "/v1/notifications/inbox",
         statuses(200),
         lambda world: Call("/v1/notifications/inbox"),
@@ -354,6 +368,30 @@ ROWS: tuple[Row, ...] = (
         "the integrator's subscription",
         missing=lambda world: Call(f"/v1/webhooks/subscriptions/{NO_SUBSCRIPTION}/deliveries"),
     ),
+)
+
+# Every service's operators' routes (runtime.setaside), asked of each service directly.
+ROWS += tuple(
+    row
+    for service in ("intake", "verification", "analytics", "notification")
+    for row in (
+        Row(
+            service,
+            "GET",
+            "/ops/set-aside",
+            statuses(403, (["admin"], 200)),
+            lambda world: Call("/ops/set-aside"),
+            "the service's set-aside events",
+        ),
+        Row(
+            service,
+            "POST",
+            "/ops/set-aside/retry",
+            statuses(403, (["admin"], 200)),
+            lambda world: Call("/ops/set-aside/retry"),
+            "the service's set-aside events",
+        ),
+    )
 )
 
 # Operations anyone may call without a token, per service, as in its OpenAPI document.

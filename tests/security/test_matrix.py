@@ -52,16 +52,20 @@ def _settle(world: RealWorld, base: str) -> dict[str, Callable[[], None]]:
     """What to wait for or tidy after a row, so the next row meets the same world."""
     admin = {c.name: c for c in CALLERS}["admin"].headers()
 
-    def rebuilt() -> None:
-        def done() -> bool:
-            answer = httpx.get(f"{base}/v1/analytics/rebuild", headers=admin, timeout=10)
-            status = answer.json().get("status") if answer.status_code == 200 else None
-            return status is not None and status["state"] == "done"
+    def rebuilt(service: str) -> Callable[[], None]:
+        def settle() -> None:
+            def done() -> bool:
+                answer = httpx.get(f"{base}/v1/{service}/rebuild", headers=admin, timeout=10)
+                status = answer.json().get("status") if answer.status_code == 200 else None
+                return status is not None and status["state"] == "done"
 
-        poll(done, "the analytics rebuild to end")
+            poll(done, f"the {service} rebuild to end")
+
+        return settle
 
     return {
-        "POST /v1/analytics/rebuild": rebuilt,
+        "POST /v1/analytics/rebuild": rebuilt("analytics"),
+        "POST /v1/notifications/rebuild": rebuilt("notifications"),
         "POST /v1/webhooks/subscriptions": world.forget_subscriptions,
         "DELETE /v1/webhooks/subscriptions/{subscription_id}": world.forget_subscriptions,
     }
@@ -83,7 +87,7 @@ def test_every_role_in_and_outside_its_jurisdiction(secured: Platform, world: Re
     seen: dict[tuple[str, str], dict[str, int]] = {}
     with httpx.Client(timeout=30) as client:
         for row in ROWS:
-            for how, base in routes(secured, row.service):
+            for how, base in routes(secured, row.service, row.path):
 
                 def cell(caller: Caller, row: Row = row, base: str = base) -> tuple[str, Answer]:
                     call = row.call(world)
@@ -132,7 +136,7 @@ def test_an_object_that_does_not_exist_answers_as_one_not_yours(
                 k: v for k, v in (("json", call.json), ("params", call.params)) if v is not None
             }
             expect = row.expect_missing()
-            for how, base in routes(secured, row.service):
+            for how, base in routes(secured, row.service, row.path):
                 url = base + call.path
 
                 def cell(

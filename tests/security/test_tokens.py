@@ -24,10 +24,13 @@ from harness import Platform
 pytestmark = [pytest.mark.e2e, pytest.mark.broker]
 
 
-def routes(platform: Platform, service: str) -> list[tuple[str, str]]:
-    """(how, base URL): the service itself, and the gateway in front of the other three."""
+def routes(platform: Platform, service: str, path: str = "") -> list[tuple[str, str]]:
+    """(how, base URL): the service itself, and the gateway in front of the other three; an
+    operator's route (/ops/…) answers only at its own service, as /health does."""
     direct = [(f"{service} directly", platform.url(service))]
-    return direct if service == "intake" else [*direct, ("via the gateway", platform.url())]
+    if service == "intake" or path.startswith("/ops/"):
+        return direct
+    return [*direct, ("via the gateway", platform.url())]
 
 
 def refused(answer: Answer) -> bool:
@@ -49,7 +52,7 @@ def test_every_operation_is_public_or_refuses_every_bad_token(
         for service, listed in operations.items()
         for operation in listed
         if operation not in PUBLIC[service]
-        for how, base in routes(secured, service)
+        for how, base in routes(secured, service, operation.split(" ", 1)[1])
         for token_name in tokens
     ]
     with httpx.Client(timeout=15) as client:
