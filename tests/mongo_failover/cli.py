@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -216,20 +217,22 @@ async def prove(rs: ReplicaSet, args: argparse.Namespace, report: Report) -> Ver
     watching = asyncio.Event()
     watcher = asyncio.create_task(_watch_primaries(rs, report.primaries, watching))
     load_began = time.monotonic()
+    open_store, drop_store = load.mongodb_store(rs.url, keep=args.keep)
     try:
         outcome = await load.run(
-            rs.url,
+            open_store,
             args.rabbitmq_url,
             writers=args.writers,
             replicas=args.replicas,
             duration=args.duration,
             disrupt=_disruption(rs, args, report),
             drain_seconds=args.drain_timeout,
-            keep=args.keep,
         )
     finally:
         watching.set()
         await watcher
+        with contextlib.suppress(Exception):
+            await drop_store()
     report.add("load ran", f"{time.monotonic() - load_began:.1f} s")
     report.add("append calls", len(outcome.appends))
     report.add("relay reconnects", outcome.relay_reconnects)

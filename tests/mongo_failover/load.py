@@ -27,7 +27,7 @@ from pymongo import AsyncMongoClient
 from sipokat.events.broker.relay import CHECKPOINT, Relay
 from sipokat.events.broker.topology import declare_exchange
 from sipokat.events.envelope import Envelope
-from sipokat.events.store.base import ConcurrencyConflict, EventStore
+from sipokat.events.store.base import ConcurrencyConflict, Database, EventStore
 from sipokat.events.store.mongo import MongoDatabase
 from sipokat.events.testing.broker import delete_topology, new_topology
 from sipokat.events.testing.builders import make_stream
@@ -126,8 +126,31 @@ async def _read_store(store: EventStore, seconds: float = 60.0) -> list[Stored]:
             await asyncio.sleep(1)
 
 
+OpenStore = Callable[[], Awaitable[Database]]
+DropStore = Callable[[], Awaitable[None]]
+
+
+def mongodb_store(url: str, *, keep: bool = False) -> tuple[OpenStore, DropStore]:
+    """Handles on a fresh database of the set at `url`, and how to drop it afterwards."""
+    name = f"failover_{uuid4().hex[:12]}"
+
+    async def open_store() -> Database:
+        return await MongoDatabase.open(url, name)
+
+    async def drop() -> None:
+        if keep:
+            return
+        client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(url)
+        try:
+            await client.drop_database(name)
+        finally:
+            await client.close()
+
+    return open_store, drop
+
+
 async def run(
-    mongodb_url: str,
+    open_store: OpenStore,
     rabbitmq_url: str,
     *,
     writers: int,
@@ -136,15 +159,14 @@ async def run(
     disrupt: Disrupt,
     drain_seconds: float = 120.0,
     patience: float = APPEND_PATIENCE,
-    keep: bool = False,
 ) -> Outcome:
     """Append for `duration` seconds (and until `disrupt(started)` has returned), drain the
-    relays, and return what was acknowledged, delivered and stored."""
+    relays, and return what was acknowledged, delivered and stored. `open_store` opens one
+    handle (a replica's connection) on the store under test, the same store every time."""
     outcome = Outcome()
     topology = new_topology()
     tap_name = topology.test_queue("failover-tap")
-    database = f"failover_{uuid4().hex[:12]}"
-    handles: list[MongoDatabase] = []
+    handles: list[Database] = []
     connection = await aio_pika.connect(rabbitmq_url, timeout=10)
     relay_tasks: list[asyncio.Task[None]] = []
     stop_relays = asyncio.Event()
@@ -168,7 +190,7 @@ async def run(
         await tap.consume(on_message, no_ack=True)
 
         for _ in range(replicas):
-            handles.append(await MongoDatabase.open(mongodb_url, database))
+            handles.append(await open_store())
         relays = [
             Relay(
                 handle.events,
@@ -228,12 +250,5 @@ async def run(
         for handle in handles:
             with contextlib.suppress(Exception):
                 await handle.close()
-        if not keep:
-            with contextlib.suppress(Exception):
-                client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(mongodb_url)
-                try:
-                    await client.drop_database(database)
-                finally:
-                    await client.close()
         await connection.close()
         await delete_topology(rabbitmq_url, topology, queues=[tap_name])
