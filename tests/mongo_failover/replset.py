@@ -154,15 +154,19 @@ class _Started:
         return []
 
     async def _initiate(self) -> None:
+        # Every member must answer first: the initiating one refuses a config whose members do
+        # not all respond ("quorum check failed").
         deadline = time.monotonic() + 60
-        while True:
-            try:
-                await _command(self.members[0], "ping")
-                break
-            except PyMongoError:
-                if time.monotonic() > deadline:
-                    raise
-                await asyncio.sleep(0.5)
+        for name in self.members:
+            while True:
+                try:
+                    await _command(name, "ping")
+                    break
+                except PyMongoError:
+                    self._check_running()
+                    if time.monotonic() > deadline:
+                        raise
+                    await asyncio.sleep(0.5)
         # The first member is the chosen first primary; once it has failed and come back it
         # takes the primary back after catching up (a priority takeover: an orderly step-down
         # under the writers, after the kill's election).
@@ -175,6 +179,9 @@ class _Started:
         }
         await _command(self.members[0], "replSetInitiate", config, timeout_ms=30000)
         await wait_for(self.status, "elect a primary and sync every member", all_healthy, 180)
+
+    def _check_running(self) -> None:
+        """Raise, saying why, when a member has exited instead of starting."""
 
     async def _primary_index(self) -> int:
         states = await wait_for(self.status, "have a primary", lambda s: primary_of(s) is not None)
@@ -217,6 +224,13 @@ class LocalReplicaSet(_Started):
         for i in range(3):
             self._spawn(i)
         await self._initiate()
+
+    def _check_running(self) -> None:
+        for i, process in enumerate(self.processes):
+            if process is not None and process.poll() is not None:
+                log = self.workdir / f"m{i}" / "mongod.log"
+                tail = log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"
+                raise RuntimeError(f"mongod {self.members[i]} exited {process.returncode}: {tail}")
 
     async def fail_primary(self) -> str:
         i = await self._primary_index()

@@ -163,3 +163,31 @@ def test_the_report_lists_the_failures_after_the_verdict() -> None:
     text = report.render(check([], [], []))
     assert text.index("RESULT:") < text.index("FAILED:\n  the relays did not publish")
     assert "primaries seen: a -> b" in text
+
+
+async def test_a_mongod_that_exits_at_start_is_reported_with_its_log(tmp_path: Path) -> None:
+    # A stand-in for mongod that writes its arguments to its log and exits as a mongod whose
+    # port is taken does (48).
+    fake = tmp_path / "mongod"
+    fake.write_text(
+        "#!/bin/sh\n"
+        'flags="$*"\n'
+        'while [ $# -gt 0 ]; do [ "$1" = --logpath ] && log="$2"; shift; done\n'
+        'echo "started with $flags" > "$log"; exit 48\n'
+    )
+    fake.chmod(0o755)
+    members = replset.LocalReplicaSet(str(fake))
+    try:
+        with pytest.raises(
+            RuntimeError, match=r"mongod 127\.0\.0\.1:\d+ exited 48: started with"
+        ) as raised:
+            await members.start()
+    finally:
+        await members.stop()
+    said = str(raised.value)
+    port = int(said.split(":")[1].split()[0])
+    i = members.ports.index(port)
+    assert (
+        f"--replSet rs0 --port {port} --bind_ip 127.0.0.1 --dbpath {members.workdir}/m{i}" in said
+    )
+    assert not members.workdir.exists()  # the temporary dbpaths are gone
