@@ -1,5 +1,5 @@
 # The two commands: `make run` starts the platform, `make test` runs the whole suite.
-.PHONY: install broker browser asyncapi-parser run test test-fast lint format schemas bench bench-quick chaos soak clean
+.PHONY: install broker browser asyncapi-parser run test test-fast lint format schemas bench bench-quick chaos soak mongo-failover clean
 
 UV := python3 -m uv
 
@@ -53,6 +53,11 @@ chaos: install broker
 
 soak: install broker
 	$(UV) run python tests/chaos/report.py --seconds 600
+
+# The MongoDB store through primary failovers on a three-member replica set (local mongod,
+# Docker, or ARGS="--url mongodb://…"); docs/operations.md. About 5 minutes.
+mongo-failover: install broker
+	$(UV) run python scripts/mongo-failover.py $(ARGS)
 
 schemas: install
 	$(UV) run sipokat schemas --out docs/events
