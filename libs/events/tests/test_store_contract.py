@@ -15,10 +15,19 @@ import pytest
 
 from sipokat.events import BidangDana, Envelope, FundProgress, ReportKind
 from sipokat.events.bounds import MAX_RUPIAH
-from sipokat.events.store import ConcurrencyConflict, Database, UnreadableEvent, ViewTransaction
+from sipokat.events.store import (
+    ConcurrencyConflict,
+    Database,
+    Document,
+    UnreadableEvent,
+    ViewTransaction,
+    apply_each_once_returning,
+    apply_once_returning,
+)
 from sipokat.events.store.base import AppendResult, SetAsideEvent
 from sipokat.events.testing import (
     DatabaseFactory,
+    RerunEffects,
     make_approved,
     make_content,
     make_rejected,
@@ -770,6 +779,94 @@ async def test_concurrent_lease_takers_get_one_winner(database_factory: Database
         *(handle.events.hold_lease("relay", holder, ttl=30) for holder, handle in takers)
     )
     assert results.count(True) == 1
+
+
+# ---------------------------------------------------------------- effects run again
+# MongoDB's with_transaction runs an effect again after a TransientTransactionError; the
+# contract says an effect may run more than once. `RerunEffects` does it on every backend.
+
+
+async def _rerun_leaves(database: Database, abort_at: int | None) -> list[Document]:
+    views = RerunEffects(database.views, abort_at=abort_at)
+
+    async def effect(tx: ViewTransaction) -> None:
+        await tx.increment("totals", "kelurahan", {"n": 1})
+        report = await tx.get("reports", "r1") or {"versions": []}
+        await tx.put("reports", "r1", {"versions": [*report["versions"], len(report["versions"])]})
+        await tx.delete("reports", "gone")
+
+    await database.views.apply_once(uuid4(), _put_into("reports", "gone"))
+    for _ in range(2):
+        assert await views.apply_once(uuid4(), effect)
+    assert views.reruns.rehearsed == 2  # each effect did run twice
+    return await database.views.find("totals") + await database.views.find("reports")
+
+
+def _put_into(collection: str, key: str):  # type: ignore[no-untyped-def]
+    async def effect(tx: ViewTransaction) -> None:
+        await tx.put(collection, key, {"key": key})
+
+    return effect
+
+
+@pytest.mark.parametrize("abort_at", [None, 1, 2, 3])
+async def test_an_effect_run_again_leaves_what_one_run_leaves(
+    database: Database, abort_at: int | None
+) -> None:
+    """Aborted after the effect (a commit that failed) or at its n-th call (a write conflict):
+    nothing of the first run is kept."""
+    assert await _rerun_leaves(database, abort_at) == [
+        {"n": 2},
+        {"versions": [0, 1]},
+    ]
+    assert await database.views.applied_count() == 3
+
+
+async def test_the_caller_gets_the_value_of_the_run_that_committed(
+    database_factory: DatabaseFactory,
+) -> None:
+    """Another replica applies the event between the aborted run and the next: the effect's
+    value from the aborted run never reaches the caller (a claim taken twice, a push sent
+    twice)."""
+    here, there = await database_factory(), await database_factory()
+    await here.views.apply_once(uuid4(), _put_into("outbox", "d1"))
+    event_id = uuid4()
+
+    async def take(tx: ViewTransaction) -> Document | None:
+        entry = await tx.get("outbox", "d1")
+        if entry is not None:
+            await tx.delete("outbox", "d1")
+        return entry
+
+    async def other_replica_takes_it() -> None:
+        assert await apply_once_returning(there.views, event_id, take) == {"key": "d1"}
+
+    views = RerunEffects(here.views, between=other_replica_takes_it)
+    assert await apply_once_returning(views, event_id, take) is None
+    assert views.reruns.rehearsed == 1
+    # a run that commits hands its value over; an event applied before hands none
+    assert await apply_once_returning(here.views, uuid4(), take) is None
+    assert await apply_once_returning(RerunEffects(here.views), event_id, take) is None
+
+
+async def test_a_batch_effect_run_again_gets_the_ids_still_new(
+    database_factory: DatabaseFactory,
+) -> None:
+    here, there = await database_factory(), await database_factory()
+    first, second = uuid4(), uuid4()
+
+    async def count(tx: ViewTransaction, new: frozenset[UUID]) -> frozenset[UUID]:
+        await tx.increment("totals", "a", {"n": len(new)})
+        return new
+
+    async def other_replica_applies_the_first() -> None:
+        assert await apply_each_once_returning(there.views, [first], count) == {first}
+
+    views = RerunEffects(here.views, between=other_replica_applies_the_first)
+    assert await apply_each_once_returning(views, [first, second], count) == {second}
+    assert await here.views.get("totals", "a") == {"n": 2}
+    assert await apply_each_once_returning(views, [first, second], count) is None
+    assert views.reruns.rehearsed == 1
 
 
 # ---------------------------------------------------------------- set-aside events

@@ -14,11 +14,12 @@ from analytics_support.scenario import generate
 from sipokat.analytics.areas import Area, Period
 from sipokat.analytics.queries import Reader
 from sipokat.analytics.rebuild import live_batch_handler, live_handler
-from sipokat.analytics.views import aggregate_collection
+from sipokat.analytics.views import FACTS, OPEN311, PROGRAMMES, aggregate_collection
 from sipokat.events.envelope import Envelope
 from sipokat.events.store import Database
 from sipokat.events.store.base import ViewStore
 from sipokat.events.store.sqlite import SqliteDatabase
+from sipokat.events.testing import RerunEffectsDatabase
 from sipokat.wilayah import load_default_directory
 
 DIRECTORY = load_default_directory()
@@ -122,3 +123,30 @@ async def test_ranking_lists_every_area_with_reports_per_rt(
     assert sum(r["reports"] for r in rows) == len({e.stream_id for e in events})
     for row in rows:
         assert row["reports_per_rt"] == round(row["reports"] / row["rt_total"], 3)
+
+
+@pytest.mark.parametrize("abort_at", [None, 1, 2])
+async def test_every_fold_run_again_leaves_the_same_documents(
+    tmp_path: Any, abort_at: int | None
+) -> None:
+    """Each transaction's fold runs once more after an aborted run (MongoDB's with_transaction
+    may), one by one and in batches: the documents are those of folding each event once."""
+    events = generate(seed=13, reports=120)
+    stores = [await SqliteDatabase.open(tmp_path / f"{n}.db") for n in range(3)]
+    once = stores[0]
+    one_by_one = RerunEffectsDatabase(stores[1], abort_at=abort_at)
+    batched = RerunEffectsDatabase(stores[2], abort_at=abort_at)
+    try:
+        await fold_all(once, events)
+        await fold_all(one_by_one, [*events, *events[:30]])
+        await fold_in_batches(batched, events, seed=9)
+        for rerun in (one_by_one, batched):
+            assert rerun.views.reruns.rehearsed > 0
+            assert await documents(rerun.views) == await documents(once.views)
+            for collection in (FACTS, PROGRAMMES, OPEN311):
+                assert await rerun.views.find(collection, limit=10_000) == await once.views.find(
+                    collection, limit=10_000
+                )
+    finally:
+        for store in stores:
+            await store.close()

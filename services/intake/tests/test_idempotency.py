@@ -13,9 +13,18 @@ from fastapi import FastAPI
 
 from sipokat.events.catalogue import ReportContent
 from sipokat.events.envelope import Actor, Role
-from sipokat.events.store import ViewTransaction
+from sipokat.events.store import Database, ViewTransaction
+from sipokat.events.testing import RerunEffects, Reruns
 from sipokat.intake.bootstrap import create_app
-from sipokat.intake.idempotency import KEYS, IdempotencyKeys, doc_key, fingerprint, legacy_key
+from sipokat.intake.idempotency import (
+    KEYS,
+    Claim,
+    Decision,
+    IdempotencyKeys,
+    doc_key,
+    fingerprint,
+    legacy_key,
+)
 from sipokat.intake.settings import IntakeSettings
 from sipokat.runtime.auth import mint_token
 from sipokat.runtime.settings import ServiceSettings
@@ -228,3 +237,43 @@ async def test_idempotency_problems_answer_in_indonesian_when_asked(
     )
     detail = enum.json()["errors"][0]["detail"]
     assert detail.startswith("harus salah satu dari") and detail.endswith("atau 'ekonomi'")
+
+
+async def test_with_every_effect_run_again_a_retry_still_gets_the_first_answer(
+    rerun_effects: Reruns, client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    """Every claim, completion and photo record runs once into an aborted transaction, then for
+    real (MongoDB's with_transaction may): one report, and the retry gets its answer."""
+    first = await client.post("/v1/reports", json=body(), headers=with_key("k-again"))
+    retry = await client.post("/v1/reports", json=body(), headers=with_key("k-again"))
+    assert first.status_code == retry.status_code == 202, first.text
+    assert retry.json() == first.json()
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert await stored_reports(app) == 1
+    assert rerun_effects.rehearsed >= 2
+
+
+async def test_a_claim_run_again_after_another_request_took_the_key_is_in_flight(
+    sqlite_database: Database,
+) -> None:
+    """The claim runs, is aborted, and the same request (a retry on another replica) claims
+    the key before it runs again: the second run sees that claim, and does not proceed."""
+    rt = Actor(subject=f"ketua_rt-{RT}", role=Role.KETUA_RT, wilayah=RT)
+    request = fingerprint("POST /v1/reports", "{}")
+    there = IdempotencyKeys(sqlite_database.views, ttl_seconds=600, lease_seconds=60)
+    claims: list[Claim] = []
+
+    async def other_replica_claims() -> None:
+        if not claims:
+            claims.append(await there.claim(rt, "k-race", request))
+
+    here = IdempotencyKeys(
+        RerunEffects(sqlite_database.views, between=other_replica_claims),
+        ttl_seconds=600,
+        lease_seconds=60,
+    )
+    claim = await here.claim(rt, "k-race", request)
+    assert claims[0].decision is Decision.PROCEED and claims[0].ids is not None
+    assert claim.decision is Decision.IN_FLIGHT
+    stored = await sqlite_database.views.get(KEYS, doc_key(rt, "k-race"))
+    assert stored is not None and stored["ids"] == claims[0].ids.to_doc()

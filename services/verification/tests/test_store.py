@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import timedelta
-from uuid import UUID
+from pathlib import Path
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -14,7 +15,13 @@ from sipokat.events.catalogue import RejectionReason
 from sipokat.events.envelope import Envelope
 from sipokat.events.setaside import SetAside
 from sipokat.events.store import Database
-from sipokat.events.testing import DatabaseFactory, make_revised, make_submitted
+from sipokat.events.store.sqlite import SqliteDatabase
+from sipokat.events.testing import (
+    DatabaseFactory,
+    RerunEffectsDatabase,
+    make_revised,
+    make_submitted,
+)
 from sipokat.verification import handlers, views
 from sipokat.verification.domain import Approve, Command, Decider, Policy, Reject, ReportStatus
 from sipokat.verification.testing import CAMAT, LURAH, MONDAY, PEMKOT
@@ -321,3 +328,38 @@ async def test_a_long_catch_up_lets_the_event_loop_serve_others(database: Databa
         await asyncio.sleep(0)
     assert await catching_up == 3 * views._CATCH_UP_BATCH
     assert turns > 3  # this task ran between the three batches, not only before and after
+
+
+@pytest.mark.parametrize("abort_at", [None, 1, 3])
+async def test_every_view_write_run_again_leaves_the_same_documents(
+    tmp_path: Path, abort_at: int | None
+) -> None:
+    """Each refresh's effect runs once more after an aborted run (MongoDB's with_transaction
+    may): intake's events one by one and in a backlog, decisions, a catch-up and a rebuild
+    leave the documents of running each once."""
+    plain = await SqliteDatabase.open(tmp_path / "plain.db")
+    rerun = RerunEffectsDatabase(
+        await SqliteDatabase.open(tmp_path / "rerun.db"), abort_at=abort_at
+    )
+    report_ids = [uuid4() for _ in range(4)]
+    try:
+        for database in (plain, rerun):
+            backlog = [
+                make_submitted(report_id).model_copy(update={"occurred_at": MONDAY})
+                for report_id in report_ids[1:]
+            ]
+            await submit(database, report_ids[0])
+            await handlers.intake_events_batch_handler(database, POLICY)(backlog)
+            await decide(database, report_ids[1], LURAH, Approve())
+            await decide(database, report_ids[1], CAMAT, Approve())
+            await decide(database, report_ids[2], LURAH, REJECT)
+            await views.catch_up(database, POLICY, SetAside(database.views))
+        for collection in (views.REPORTS, views.QUEUE):
+            assert await rerun.views.find(collection) == await plain.views.find(collection)
+        assert rerun.views.reruns.rehearsed > 0
+        await views.rebuild(rerun, POLICY, SetAside(rerun.views))
+        for collection in (views.REPORTS, views.QUEUE):
+            assert await rerun.views.find(collection) == await plain.views.find(collection)
+    finally:
+        await plain.close()
+        await rerun.close()

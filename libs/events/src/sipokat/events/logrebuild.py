@@ -47,6 +47,8 @@ from sipokat.events.store.base import (
     SetAsideEvent,
     ViewStore,
     ViewTransaction,
+    apply_each_once_returning,
+    apply_once_returning,
 )
 
 log = structlog.get_logger(__name__)
@@ -108,24 +110,20 @@ async def _mark(views: ViewStore, view: LogView, report: RebuildReport) -> None:
 
 
 async def _apply_batch(views: ViewStore, view: LogView, batch: Sequence[Envelope]) -> int:
-    applied = 0
     if view.record_events:
         unique = list({e.event_id: e for e in batch}.values())
 
-        async def each(tx: ViewTransaction, new: frozenset[UUID]) -> None:
-            nonlocal applied
-            applied = await view.fold([e for e in unique if e.event_id in new], tx)
+        async def each(tx: ViewTransaction, new: frozenset[UUID]) -> int:
+            return await view.fold([e for e in unique if e.event_id in new], tx)
 
-        await views.apply_each_once([e.event_id for e in unique], each)
-        return applied
+        ids = [e.event_id for e in unique]
+        return await apply_each_once_returning(views, ids, each) or 0
 
-    async def effect(tx: ViewTransaction) -> None:
-        nonlocal applied
-        applied = await view.fold(batch, tx)
+    async def effect(tx: ViewTransaction) -> int:
+        return await view.fold(batch, tx)
 
     # The batch's own id is recorded as applied; the events are guarded by the fold.
-    await views.apply_once(new_event_id(), effect)
-    return applied
+    return await apply_once_returning(views, new_event_id(), effect) or 0
 
 
 async def _apply(
@@ -352,21 +350,19 @@ async def apply_live(
     poll: float = 0.5,
 ) -> frozenset[UUID]:
     """Fold live events in one transaction, each once, waiting while a rebuild runs; returns
-    the ids of those applied now (not before)."""
-    applied: frozenset[UUID] = frozenset()
+    the ids of those applied now (not before, nor by another replica meanwhile): the caller
+    acts on them once (notification pushes their inbox items)."""
 
-    async def effect(tx: ViewTransaction, new: frozenset[UUID]) -> None:
-        nonlocal applied
+    async def effect(tx: ViewTransaction, new: frozenset[UUID]) -> frozenset[UUID]:
         await hold_if_rebuilding(tx, view)
-        applied = new
         fresh = list({e.event_id: e for e in envelopes if e.event_id in new}.values())
         await view.fold(fresh, tx)
+        return new
 
     event_ids = [e.event_id for e in envelopes]
     while True:
         try:
-            await views.apply_each_once(event_ids, effect)
-            return applied
+            return await apply_each_once_returning(views, event_ids, effect) or frozenset()
         except _Rebuilding:
             await asyncio.sleep(poll)
 

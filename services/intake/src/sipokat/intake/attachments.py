@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import os
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -61,17 +62,92 @@ class DiskAttachmentStore:
 
 
 class GridFSAttachmentStore:
-    """GridFS with the files named by their sha256 (not run here: it needs a MongoDB server)."""
+    """GridFS bucket `attachments`, a photo one file whose `_id` and `filename` are its sha256.
+
+    Written as the GridFS layout (chunks, then the files document) with idempotent writes only,
+    so concurrent puts of one photo and a put retried after a crash converge on one complete
+    file, and no put ever deletes what a complete file uses:
+
+    - whether the photo is there is one indexed `find_one` on the files collection, `_id` only:
+      never a download;
+    - the chunks are upserted by (files_id, n) with `files_id` the sha256; the bytes and the
+      chunk size fix every chunk, so whoever writes one writes the same bytes, and concurrent
+      upserts meet on the bucket's unique (files_id, n) index;
+    - chunks at n beyond the photo's count (an unfinished file chunked otherwise) are deleted:
+      no complete file of these bytes uses them, and readers refuse extra chunks;
+    - the files document is inserted last, so a reader (GridFS finds a file by it) never sees
+      part of a photo; a second one is a duplicate `_id`: the photo is there.
+
+    A crash mid-upload leaves chunks without a files document, which no reader sees; the retried
+    put (the phone uploads again) writes them over and adds the files document. Photos stored by
+    earlier versions (an ObjectId `_id`, the sha256 as filename) are found by name as before.
+    It needs a MongoDB server: `services/intake/tests/test_attachment_store.py` runs it there.
+    """
+
+    BUCKET = "attachments"
+    CHUNK_SIZE = 255 * 1024  # GridFS's default; fixed, as the chunks of one photo must agree
 
     def __init__(self, db: Any) -> None:
         from gridfs import AsyncGridFSBucket
 
-        self.bucket = AsyncGridFSBucket(db, bucket_name="attachments")
+        self.bucket = AsyncGridFSBucket(db, bucket_name=self.BUCKET)
+        self.files = db[f"{self.BUCKET}.files"]
+        self.chunks = db[f"{self.BUCKET}.chunks"]
+        self._indexed = False
+
+    async def _ensure_indexes(self) -> None:
+        # GridFS's own indexes (the driver makes them only on its own uploads): the unique one
+        # on (files_id, n) is what makes two writers of a chunk meet on one document.
+        if not self._indexed:
+            await self.files.create_index([("filename", 1), ("uploadDate", 1)])
+            await self.chunks.create_index([("files_id", 1), ("n", 1)], unique=True)
+            self._indexed = True
+
+    async def exists(self, sha256: str) -> bool:
+        found = await self.files.find_one({"filename": sha256}, projection={"_id": 1})
+        return found is not None
 
     async def put(self, sha256: str, data: bytes, content_type: str) -> None:
-        if await self.get(sha256) is not None:
+        from bson import Binary, Int64
+        from pymongo import UpdateOne
+        from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+        if await self.exists(sha256):
             return
-        await self.bucket.upload_from_stream(sha256, data, metadata={"content_type": content_type})
+        await self._ensure_indexes()
+        size = self.CHUNK_SIZE
+        count = -(-len(data) // size)
+        writes = [
+            UpdateOne(
+                {"files_id": sha256, "n": n},
+                {"$set": {"data": Binary(data[n * size : (n + 1) * size])}},
+                upsert=True,
+            )
+            for n in range(count)
+        ]
+        if writes:
+            try:
+                await self.chunks.bulk_write(writes, ordered=False)
+            except BulkWriteError as exc:
+                # A concurrent put inserted the chunk first: the same bytes are there.
+                if any(e.get("code") != 11000 for e in exc.details["writeErrors"]):
+                    raise
+                if exc.details.get("writeConcernErrors"):
+                    raise
+        await self.chunks.delete_many({"files_id": sha256, "n": {"$gte": count}})
+        try:
+            await self.files.insert_one(
+                {
+                    "_id": sha256,
+                    "filename": sha256,
+                    "length": Int64(len(data)),
+                    "chunkSize": size,
+                    "uploadDate": datetime.now(UTC),
+                    "metadata": {"content_type": content_type},
+                }
+            )
+        except DuplicateKeyError:
+            return  # a concurrent put finished it first
 
     async def get(self, sha256: str) -> bytes | None:
         from gridfs.errors import NoFile

@@ -37,7 +37,7 @@ from typing import Any
 from uuid import UUID
 
 from sipokat.events.envelope import Actor, new_event_id
-from sipokat.events.store import Document, ViewStore, ViewTransaction
+from sipokat.events.store import Document, ViewStore, ViewTransaction, apply_once_returning
 
 KEYS = "intake_idempotency"
 # The draft makes the header a structured-field string ("..."); a bare token is taken too.
@@ -187,10 +187,9 @@ class IdempotencyKeys:
         own_key = doc_key(actor, key)
         principal = _principal(actor)
         now = self.clock()
-        claimed: list[ClaimedIds] = []
         legacy = await self._legacy(actor, key, now)
 
-        async def effect(tx: ViewTransaction) -> None:
+        async def effect(tx: ViewTransaction) -> ClaimedIds:
             doc = await tx.get(KEYS, own_key) or legacy
             if doc is not None and doc.get("principal", principal) != principal:
                 doc = None  # another principal's record (a hash collision): never theirs to see
@@ -200,7 +199,6 @@ class IdempotencyKeys:
                 raise _Decided(decision, doc)
             same_request = doc is not None and doc["expires_at"] > now
             ids = ClaimedIds.of(doc if same_request else None)
-            claimed.append(ids)
             await tx.put(
                 KEYS,
                 own_key,
@@ -213,13 +211,16 @@ class IdempotencyKeys:
                     "ids": ids.to_doc(),
                 },
             )
+            return ids
 
         try:
-            await self.views.apply_once(new_event_id(), effect)
+            # The ids of the run that committed: an aborted run may have made others.
+            ids = await apply_once_returning(self.views, new_event_id(), effect)
         except _Decided as decided:
             response = decided.doc.get("response")
             return Claim(decided.decision, StoredResponse(**response) if response else None)
-        return Claim(Decision.PROCEED, ids=claimed[-1])
+        assert ids is not None  # a new operation id: its effect runs and commits
+        return Claim(Decision.PROCEED, ids=ids)
 
     async def complete(
         self, actor: Actor, key: str, request_fingerprint: str, response: StoredResponse

@@ -9,7 +9,8 @@ rebuild does not touch.
 Every write is one `apply_once` transaction of that database. Writes that must happen once carry a
 deterministic operation id (a UUIDv5 of, e.g., the delivery key), so the applied-operation record
 is the idempotency record: enqueueing delivery (event, recipient, channel) twice, after a
-redelivery or a rebuild, stores it once.
+redelivery or a rebuild, stores it once. A write's effect may run more than once (the store
+contract): what it hands back comes from its committed run (`apply_once_returning`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
-from sipokat.events.store import Database, Document, ViewTransaction
+from sipokat.events.store import Database, Document, ViewTransaction, apply_once_returning
 
 DELIVERIES = "deliveries"  # every delivery ever planned, with its outcome: the delivery log
 OUTBOX = "outbox"  # deliveries still to try, with when
@@ -95,19 +96,21 @@ class Ledger:
 
     async def claim(self, key: str, attempt: int, lease_until: str) -> Document | None:
         """Take attempt number `attempt` of a delivery; None when another worker took it or the
-        delivery is no longer queued. The lease puts it back in reach if this worker dies."""
-        claimed: Document | None = None
+        delivery is no longer queued. The lease puts it back in reach if this worker dies.
 
-        async def effect(tx: ViewTransaction) -> None:
-            nonlocal claimed
+        The delivery comes from the claim's committed run only: a run that was aborted and
+        followed by another worker's claim hands nothing over, so the attempt is sent once."""
+
+        async def effect(tx: ViewTransaction) -> Document | None:
             entry = await tx.get(OUTBOX, key)
             if entry is None or entry["attempts"] + 1 != attempt:
-                return
+                return None
             await tx.put(OUTBOX, key, entry | {"attempts": attempt, "due_at": lease_until})
-            claimed = await tx.get(DELIVERIES, key)
+            return await tx.get(DELIVERIES, key)
 
-        await self.write(effect, once=f"claim|{key}|{attempt}")
-        return claimed
+        return await apply_once_returning(
+            self.views, operation_id(f"claim|{key}|{attempt}"), effect
+        )
 
 
 def queue_entry(delivery: Document) -> Document:

@@ -17,6 +17,8 @@ from sipokat.events.store.base import (
     UnreadableEvent,
     ViewStore,
     ViewTransaction,
+    apply_each_once_returning,
+    apply_once_returning,
 )
 
 Backend = Literal["sqlite", "mongodb"]
@@ -57,5 +59,7 @@ __all__ = [
     "UnreadableEvent",
     "ViewStore",
     "ViewTransaction",
+    "apply_each_once_returning",
+    "apply_once_returning",
     "open_database",
 ]

@@ -9,6 +9,9 @@ Two halves, one database per service:
   event as applied in one transaction, so a redelivered or replayed event changes nothing. Beside
   the documents, the events its readers set aside (`SetAsideEvent`): one event a reader cannot
   apply is kept there with the reason, and the reader goes on with the rest.
+
+An effect may run more than once for one commit (see `ViewStore.apply_once`): it keeps no state
+outside its transaction, and a value it computes reaches the caller through `apply_once_returning`.
 """
 
 from __future__ import annotations
@@ -17,12 +20,13 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from sipokat.events.envelope import Envelope
 
 Document = dict[str, Any]
+T = TypeVar("T")
 
 
 class ConcurrencyConflict(Exception):
@@ -211,18 +215,71 @@ def as_batch_effect(effect: Effect) -> BatchEffect:
     return batch_effect
 
 
+async def apply_once_returning(
+    views: ViewStore, event_id: UUID, effect: Callable[[ViewTransaction], Awaitable[T]]
+) -> T | None:
+    """`views.apply_once(event_id, effect)`, returning what `effect` returned in the run that
+    committed; None when the event was applied before (whatever an aborted run returned)."""
+    outcome: list[T] = []
+
+    async def run(transaction: ViewTransaction) -> None:
+        result = await effect(transaction)
+        outcome[:] = [result]  # replaced, never appended: a run aborted before is forgotten
+
+    return outcome[0] if await views.apply_once(event_id, run) else None
+
+
+async def apply_each_once_returning(
+    views: ViewStore,
+    event_ids: Sequence[UUID],
+    effect: Callable[[ViewTransaction, frozenset[UUID]], Awaitable[T]],
+) -> T | None:
+    """`views.apply_each_once(event_ids, effect)`, returning what `effect` returned in the run
+    that committed; None when every event was applied before."""
+    outcome: list[T] = []
+
+    async def run(transaction: ViewTransaction, new: frozenset[UUID]) -> None:
+        result = await effect(transaction, new)
+        outcome[:] = [result]
+
+    return outcome[0] if await views.apply_each_once(event_ids, run) else None
+
+
 class ViewStore(Protocol):
+    """Read-model documents and the events applied to them.
+
+    An effect may run more than once. A backend may abort a transaction after (or while) the
+    effect ran and run the effect again in a new one: MongoDB's `with_transaction` does so on a
+    TransientTransactionError (a write conflict with another replica, an election), and a
+    replica set is the backend's production shape. What an aborted run wrote to the store is
+    undone; what it did outside the store is not. So an effect:
+
+    - changes nothing but the transaction's documents: it sends, publishes and pushes nothing,
+      and mutates no object that outlives the run (no list appended to, no counter, no
+      `nonlocal` accumulated, no document it did not read or build in this run);
+    - may take a different path in its next run, as another replica may have committed in
+      between (the event may even be applied by then, and the effect then not run again);
+    - hands a value to its caller only through `apply_once_returning` /
+      `apply_each_once_returning`, which return what the committed run returned, or nothing
+      when no run committed. The caller acts on it (sends, pushes) after the commit.
+
+    `sipokat.events.testing.RerunEffects` runs every effect once in a transaction it aborts
+    and then for real, so a test shows an effect is safe when it is run again.
+    """
+
     async def apply_once(self, event_id: UUID, effect: Effect) -> bool:
         """Run `effect` and record `event_id` as applied, atomically.
 
-        Returns False, running nothing, when the event was applied before. If `effect` raises,
-        nothing of it is kept and the event is not recorded.
+        Returns False when the event was applied before: then nothing of `effect` is kept (it
+        may still have run in an attempt that was aborted). If `effect` raises, nothing of it is
+        kept and the event is not recorded. `effect` may run more than once (see the class).
         """
         ...
 
     async def apply_each_once(self, event_ids: Sequence[UUID], effect: BatchEffect) -> int:
         """`apply_once` for many events in one transaction: run `effect` with the ids not
-        applied before and record them; returns how many they were (0: `effect` not run)."""
+        applied before and record them; returns how many they were (0: nothing of `effect`
+        kept). `effect` may run more than once, with other ids each time (see the class)."""
         ...
 
     async def is_applied(self, event_id: UUID) -> bool: ...

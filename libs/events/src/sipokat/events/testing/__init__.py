@@ -13,14 +13,18 @@ Fixtures (function scope unless said):
 - `database_factory`: opens handles on one fresh store of `store_backend` (a SQLite file in
   tmp_path, or a fresh MongoDB database dropped afterwards); every handle is closed on teardown.
 - `database`: the first handle of `database_factory`; `sqlite_database`: always SQLite.
+- `rerun_effects`: every view store's effects run once into an aborted transaction and then for
+  real, as MongoDB's `with_transaction` may run them (`effects`); `--rerun-effects` turns it on
+  for every test of a run. `RerunEffects` (`RerunEffectsDatabase`) wraps one `ViewStore`
+  (`Database`) the same way.
 
 Helpers: `eventually` (poll until true), `running` (run relays/consumers in the background),
 `delete_topology`, and builders of valid envelopes for every event type (`make_submitted`, ...).
 
-Modules: `polling`, `broker`, `stores`, `builders` (and `containers`); all of it is importable
-from here. Load it from the top-level conftest (`pytest_plugins = ["sipokat.events.testing"]`);
-pytest refuses `pytest_plugins` in a conftest below the rootdir, so there import the fixtures by
-name instead.
+Modules: `polling`, `broker`, `stores`, `builders`, `effects` (and `containers`); all of it is
+importable from here. Load it from the top-level conftest (`pytest_plugins =
+["sipokat.events.testing"]`); pytest refuses `pytest_plugins` in a conftest below the rootdir, so
+there import the fixtures by name instead (and `--rerun-effects` is then not offered).
 """
 
 from sipokat.events.testing.broker import (
@@ -57,6 +61,15 @@ from sipokat.events.testing.builders import (
     wilayah_path,
 )
 from sipokat.events.testing.containers import docker_available
+from sipokat.events.testing.effects import (
+    Rehearsal,
+    RerunEffects,
+    RerunEffectsDatabase,
+    Reruns,
+    _rerun_effects_when_asked,
+    pytest_addoption,
+    rerun_effects,
+)
 from sipokat.events.testing.polling import Runnable, eventually, running
 from sipokat.events.testing.stores import (
     MONGODB_IMAGE,
@@ -81,8 +94,13 @@ __all__ = [
     "SOURCE_VERIFICATION",
     "DatabaseFactory",
     "RabbitBroker",
+    "Rehearsal",
+    "RerunEffects",
+    "RerunEffectsDatabase",
+    "Reruns",
     "Runnable",
     "TrackedTopology",
+    "_rerun_effects_when_asked",
     "broker_error",
     "database",
     "database_factory",
@@ -100,8 +118,10 @@ __all__ = [
     "make_verified",
     "mongodb_url",
     "new_topology",
+    "pytest_addoption",
     "rabbitmq_broker",
     "rabbitmq_url",
+    "rerun_effects",
     "running",
     "sample_events",
     "sqlite_database",
