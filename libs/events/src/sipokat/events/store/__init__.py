@@ -15,6 +15,7 @@ from sipokat.events.store.base import (
     SetAsideEvent,
     StoreUnavailable,
     UnreadableEvent,
+    UnstorableValue,
     ViewStore,
     ViewTransaction,
 )
@@ -40,7 +41,9 @@ async def open_database(
             raise ValueError("the mongodb backend needs MONGODB_URL")
         from sipokat.events.store.mongo import MongoDatabase
 
-        return await MongoDatabase.open(mongodb_url, mongodb_database or f"sipokat_{service}")
+        return await MongoDatabase.open(
+            mongodb_url, mongodb_database or f"sipokat_{service}", app=f"sipokat-{service}"
+        )
     raise ValueError(f"unknown store backend {backend!r}")
 
 
@@ -55,6 +58,7 @@ __all__ = [
     "SetAsideEvent",
     "StoreUnavailable",
     "UnreadableEvent",
+    "UnstorableValue",
     "ViewStore",
     "ViewTransaction",
     "open_database",
