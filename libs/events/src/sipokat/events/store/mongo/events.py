@@ -296,12 +296,21 @@ class MongoEventStore:
 
     @contract_errors
     async def hold_lease(self, name: str, holder: str, ttl: float) -> bool:
-        # An equality on _id only, so the server itself retries an upsert that races another.
-        lease = await self._leases.find_one_and_update(
-            {"_id": name},
-            lease_update(holder, ttl),
-            projection={"holder": 1},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
-        return lease is not None and lease.get("holder") == holder
+        # An equality on _id only, so the server itself retries an upsert that races another
+        # (MongoDB 4.2+); should one still fail on the duplicate, the lease exists now and the
+        # same update, run again, judges it.
+        for attempt in range(2):
+            try:
+                lease = await self._leases.find_one_and_update(
+                    {"_id": name},
+                    lease_update(holder, ttl),
+                    projection={"holder": 1},
+                    upsert=True,
+                    return_document=ReturnDocument.AFTER,
+                )
+            except DuplicateKeyError:
+                if attempt:
+                    raise
+                continue
+            return lease is not None and lease.get("holder") == holder
+        return False
