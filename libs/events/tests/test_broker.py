@@ -27,7 +27,7 @@ from sipokat.events.broker.consumer import (
     RetryPolicy,
 )
 from sipokat.events.broker.eventlog import LogEntry, read_event_log
-from sipokat.events.broker.relay import CHECKPOINT, Relay
+from sipokat.events.broker.relay import CHECKPOINT, LeaseLost, Relay
 from sipokat.events.broker.topology import declare_exchange, declare_service_queue
 from sipokat.events.setaside import SetAside
 from sipokat.events.store import Database, SetAsideEvent, ViewTransaction
@@ -216,6 +216,28 @@ async def test_two_relays_on_one_store_publish_each_event_once(
         await eventually(lambda: relayed_everything(replicas[1], sqlite_database))
         messages = await receive(queue, 40)
     assert [m.message_id for m in messages] == [str(e.event_id) for e in first + second]
+
+
+async def test_a_relay_that_lost_its_lease_leaves_the_checkpoint_to_the_new_holder(
+    rabbitmq_url: str, topology: TrackedTopology, sqlite_database: Database
+) -> None:
+    # A relay paused past its lease (a long GC, a stalled broker) finds another replica has
+    # taken over and published further: its late confirms must not move the checkpoint back.
+    await append_each(sqlite_database, make_stream(3))
+    records = await sqlite_database.events.read_from(0, 10)
+    relay = Relay(sqlite_database.events, rabbitmq_url, topology, lease_ttl=0.2)
+    assert await relay._lead()
+    await relay._settle(records[:1], [None])
+    assert await sqlite_database.events.load_checkpoint(CHECKPOINT) == records[0].position
+    await asyncio.sleep(0.3)
+    assert await sqlite_database.events.hold_lease(CHECKPOINT, "replica-b", 30)
+    assert await sqlite_database.events.advance_checkpoint(
+        CHECKPOINT, records[2].position, holder="replica-b"
+    )
+    with pytest.raises(LeaseLost):
+        await relay._settle(records[:2], [None, None])
+    assert not relay.leading
+    assert await sqlite_database.events.load_checkpoint(CHECKPOINT) == records[2].position
 
 
 async def test_binding_selects_by_routing_key(

@@ -15,16 +15,19 @@ import pytest
 
 from sipokat.events import BidangDana, Envelope, FundProgress, ReportKind
 from sipokat.events.bounds import MAX_RUPIAH
+from sipokat.events.setaside import is_event_fault
 from sipokat.events.store import (
     ConcurrencyConflict,
     Database,
     Document,
+    StoreUnavailable,
     UnreadableEvent,
+    UnstorableValue,
     ViewTransaction,
     apply_each_once_returning,
     apply_once_returning,
 )
-from sipokat.events.store.base import AppendResult, SetAsideEvent
+from sipokat.events.store.base import INT_MAX, INT_MIN, AppendResult, SetAsideEvent
 from sipokat.events.testing import (
     DatabaseFactory,
     RerunEffects,
@@ -941,3 +944,233 @@ async def test_set_aside_events_survive_reopening(database_factory: DatabaseFact
     await database.views.set_aside(_set_aside("verification.views", "k", "E: e", at))
     reopened = await database_factory()
     assert [e.key for e in await reopened.views.set_aside_events()] == ["k"]
+
+
+# ---------------------------------------------------------------- issue 20: what it did not state
+# The relay's checkpoint, integer bounds, `find`'s filters, a restartable reset and the errors
+# a caller may get: each backend must answer alike (MongoDB's cases run on a replica set).
+
+
+async def test_the_relay_checkpoint_moves_forward_and_only_for_the_lease_holder(
+    database: Database,
+) -> None:
+    events = database.events
+    # No lease yet: nobody may move it.
+    assert not await events.advance_checkpoint("relay", 5, holder="replica-a")
+    assert await events.load_checkpoint("relay") == 0
+    assert await events.hold_lease("relay", "replica-a", ttl=30)
+    assert await events.advance_checkpoint("relay", 10, holder="replica-a")
+    assert await events.load_checkpoint("relay") == 10
+    # Forward only: a late or repeated save of an older position leaves it where it is.
+    assert await events.advance_checkpoint("relay", 4, holder="replica-a")
+    assert await events.load_checkpoint("relay") == 10
+    # Another replica, whose lease this is not, changes nothing.
+    assert not await events.advance_checkpoint("relay", 50, holder="replica-b")
+    assert await events.load_checkpoint("relay") == 10
+    # `save_checkpoint` still sets any position: a rebuild starts its own catch-up over.
+    await events.save_checkpoint("relay", 0)
+    assert await events.load_checkpoint("relay") == 0
+
+
+async def test_an_expired_lease_moves_no_checkpoint(database: Database) -> None:
+    events = database.events
+    assert await events.hold_lease("relay", "replica-a", ttl=0.2)
+    assert await events.advance_checkpoint("relay", 3, holder="replica-a")
+    await asyncio.sleep(0.3)
+    # A relay paused past its lease: another may have taken over, so it may not move it.
+    assert not await events.advance_checkpoint("relay", 9, holder="replica-a")
+    assert await events.hold_lease("relay", "replica-b", ttl=30)
+    assert await events.advance_checkpoint("relay", 7, holder="replica-b")
+    assert not await events.advance_checkpoint("relay", 9, holder="replica-a")
+    assert await events.load_checkpoint("relay") == 7
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"n": INT_MAX + 1},
+        {"n": INT_MIN - 1},
+        {"nested": {"deep": [1, 2, 2**64]}},
+        {"digits": "9" * 30, "n": 10**20},
+    ],
+)
+async def test_integers_beyond_64_bits_are_refused_and_nothing_is_kept(
+    database: Database, doc: dict[str, Any]
+) -> None:
+    event_id = uuid4()
+
+    async def put(tx: ViewTransaction) -> None:
+        await tx.put("reports", "ok", {"n": 1})
+        await tx.put("reports", "big", doc)
+
+    with pytest.raises(UnstorableValue) as caught:
+        await database.views.apply_once(event_id, put)
+    # A ValueError and an event fault: a reader sets the event aside rather than retry.
+    assert isinstance(caught.value, ValueError) and is_event_fault(caught.value)
+    assert not await database.views.is_applied(event_id)
+    assert await database.views.get("reports", "ok") is None
+
+    async def put_many(tx: ViewTransaction) -> None:
+        await tx.put_many("reports", {"ok": {"n": 1}, "big": doc})
+
+    with pytest.raises(UnstorableValue):
+        await database.views.apply_once(event_id, put_many)
+    assert await database.views.count("reports") == 0
+
+
+async def test_integers_at_the_64_bit_bounds_are_held(database: Database) -> None:
+    doc = {"most": INT_MAX, "least": INT_MIN, "digits": "9" * 30, "list": [INT_MAX]}
+
+    async def put(tx: ViewTransaction) -> None:
+        await tx.put("reports", "r1", doc)
+
+    await database.views.apply_once(uuid4(), put)
+    assert await database.views.get("reports", "r1") == doc
+    assert await database.views.find("reports", {"most": INT_MAX}) == [doc]
+    # No document can hold a value beyond the bounds, so none matches it.
+    assert await database.views.find("reports", {"most": INT_MAX + 1}) == []
+    assert await database.views.count("reports", {"least": INT_MIN - 1}) == 0
+
+
+async def test_an_increment_past_64_bits_is_refused_and_keeps_nothing(database: Database) -> None:
+    async def start(tx: ViewTransaction) -> None:
+        await tx.put("totals", "all", {"n": INT_MAX - 1})
+
+    await database.views.apply_once(uuid4(), start)
+    assert await database.views.apply_once(uuid4(), _count_into("totals", "all"))
+    assert await database.views.get("totals", "all") == {"n": INT_MAX}
+    over = uuid4()
+    with pytest.raises(UnstorableValue):
+        await database.views.apply_once(over, _count_into("totals", "all"))
+    with pytest.raises(UnstorableValue):
+        await database.views.apply_once(over, _count_into("totals", "other", INT_MAX + 1))
+    assert not await database.views.is_applied(over)
+    assert await database.views.get("totals", "all") == {"n": INT_MAX}
+    assert await database.views.get("totals", "other") is None
+
+
+async def test_an_unstorable_append_fails_alone_in_its_group(database: Database) -> None:
+    fresh = [make_submitted() for _ in range(3)]
+    huge = make_submitted().model_copy(update={"stream_version": INT_MAX + 1})
+    results = await asyncio.gather(
+        database.events.append([fresh[0]]),
+        database.events.append([huge]),
+        *(database.events.append([e]) for e in fresh[1:]),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], UnstorableValue), results
+    assert all(isinstance(r, AppendResult) and r.appended for r in results[:1] + results[2:])
+    stored = [r.event_id for r in await database.events.read_from(0, 10)]
+    assert sorted(stored) == sorted(e.event_id for e in fresh)
+
+
+async def test_find_matches_as_one_contract_on_every_backend(database: Database) -> None:
+    a = {"flag": True, "n": 1, "f": 1.0, "tags": [1, 2], "nested": {"a": 1}, "s": "$x", "z": None}
+    b = {"flag": 1, "n": True, "f": 2}
+
+    async def effect(tx: ViewTransaction) -> None:
+        await tx.put("docs", "a", a)
+        await tx.put("docs", "b", b)
+
+    await database.views.apply_once(uuid4(), effect)
+    views = database.views
+    # Booleans and numbers are different values (SQLite's JSON gives true as 1).
+    assert await views.find("docs", {"flag": True}) == [a]
+    assert await views.find("docs", {"flag": 1}) == [b]
+    assert await views.find("docs", {"n": 1}) == [a]
+    assert await views.count("docs", {"n": True}) == 1
+    assert await views.find("docs", {"f": 1}) == [a]  # 1 is 1.0
+    # A field is compared whole: an array holding the value, or a document, is not equal to it.
+    assert await views.find("docs", {"tags": 1}) == []
+    assert await views.find("docs", {"nested": 1}) == []
+    assert await views.find("docs", {"s": "$x"}) == [a]  # a value, never a field path
+    # None matches nothing, a null field or a missing one alike.
+    assert await views.find("docs", {"z": None}) == []
+    assert await views.find("docs", {"missing": None}) == []
+    assert await views.count("docs", {"z": None}) == 0
+    # Names are top-level identifiers: a dotted path is refused, never read as nesting.
+    with pytest.raises(ValueError, match="not a field name"):
+        await views.find("docs", {"nested.a": 1})
+    with pytest.raises(ValueError, match="not a field name"):
+        await views.count("docs", {"nested.a": 1})
+    with pytest.raises(ValueError):
+        await views.find("docs", {"nested": {"a": 1}})
+    # limit 0 is an empty page (MongoDB's limit(0) would be every document).
+    assert await views.find("docs", limit=0) == []
+    assert len(await views.find("docs", limit=1)) == 1
+    with pytest.raises(ValueError):
+        await views.find("docs", limit=-1)
+    assert await database.events.read_from(0, 0) == []
+
+
+async def test_set_aside_events_with_limit_0_is_an_empty_page(database: Database) -> None:
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    await database.views.set_aside(_set_aside("analytics.rebuild", "k", "E: e", at))
+    assert await database.views.set_aside_events(limit=0) == []
+    assert len(await database.views.set_aside_events(limit=1)) == 1
+
+
+async def _fill_views(database: Database) -> list[UUID]:
+    ids = [uuid4() for _ in range(3)]
+    for event_id in ids:
+        await database.views.apply_once(event_id, _count_into("totals", "all"))
+    return ids
+
+
+async def test_a_reset_interrupted_after_any_step_is_finished_on_reopening(
+    database_factory: DatabaseFactory,
+) -> None:
+    steps = len((await database_factory()).views.reset_steps())
+    for done in range(steps + 1):
+        database = await database_factory()
+        await database.views.reset()
+        ids = await _fill_views(database)
+        for step in database.views.reset_steps()[:done]:
+            await step()
+        await database.close()  # a crash between two steps
+        reopened = await database_factory()
+        applied = [await reopened.views.is_applied(event_id) for event_id in ids]
+        total = await reopened.views.get("totals", "all")
+        if done == 0:
+            assert applied == [True] * 3 and total == {"n": 3}
+        else:  # begun: finished before anything reads the views, never half done
+            assert applied == [False] * 3 and total is None, done
+            assert await reopened.views.applied_count() == 0
+        # the views work as before, and a replay applies every event again
+        assert await reopened.views.apply_once(ids[0], _count_into("totals", "all")) == (done > 0)
+
+
+async def test_a_reset_interrupted_after_any_step_is_finished_by_the_next_reset(
+    database: Database,
+) -> None:
+    for done in range(len(database.views.reset_steps()) + 1):
+        ids = await _fill_views(database)
+        for step in database.views.reset_steps()[:done]:
+            await step()
+        await database.views.reset()
+        assert await database.views.applied_count() == 0
+        assert await database.views.count("totals") == 0
+        assert await database.views.apply_once(ids[0], _count_into("totals", "all"))
+        await database.views.reset()
+
+
+async def test_a_closed_store_answers_store_unavailable(database: Database) -> None:
+    """Only the contract's errors reach a caller: a store that cannot answer says so."""
+    await database.events.append([make_submitted()])
+    await database.close()
+    calls = [
+        lambda: database.ping(),
+        lambda: database.events.append([make_submitted()]),
+        lambda: database.events.read_from(0, 10),
+        lambda: database.events.last_position(),
+        lambda: database.events.count_publishable_after(0),
+        lambda: database.events.load_checkpoint("relay"),
+        lambda: database.views.apply_once(uuid4(), _count_into("totals", "all")),
+        lambda: database.views.get("totals", "all"),
+        lambda: database.views.find("totals"),
+        lambda: database.views.count("totals"),
+        lambda: database.views.applied_count(),
+    ]
+    for call in calls:
+        with pytest.raises(StoreUnavailable):
+            await call()

@@ -31,6 +31,13 @@ log = structlog.get_logger(__name__)
 CHECKPOINT = "relay"
 
 
+class LeaseLost(Exception):
+    """The relay's lease expired or was taken over while it published."""
+
+    def __init__(self, holder: str) -> None:
+        super().__init__(f"relay {holder} no longer holds its lease; standing by")
+
+
 class Relay:
     def __init__(
         self,
@@ -89,7 +96,11 @@ class Relay:
                 # Cleared before reading, not after: a notify() that arrives while the batch is
                 # read (and finds nothing yet) must still wake the wait below.
                 self._wake.clear()
-                published = await self.publish_pending(publisher) if await self._lead() else 0
+                try:
+                    published = await self.publish_pending(publisher) if await self._lead() else 0
+                except LeaseLost as lost:
+                    log.warning("relay.lease_lost", error=str(lost))
+                    published = 0
                 if published == 0:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
@@ -156,7 +167,13 @@ class Relay:
             confirmed += 1
         if confirmed:
             self.position = batch[confirmed - 1].position
-            await self.store.save_checkpoint(CHECKPOINT, self.position)
+            # Only while the lease is ours, and forward only: a relay that paused past its
+            # lease must not move back the checkpoint of the replica that took over.
+            if not await self.store.advance_checkpoint(
+                CHECKPOINT, self.position, holder=self.holder
+            ):
+                self.leading = False
+                raise LeaseLost(self.holder)
             if self._on_published:
                 self._on_published(confirmed)
         if confirmed < len(batch):

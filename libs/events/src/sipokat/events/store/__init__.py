@@ -15,6 +15,7 @@ from sipokat.events.store.base import (
     SetAsideEvent,
     StoreUnavailable,
     UnreadableEvent,
+    UnstorableValue,
     ViewStore,
     ViewTransaction,
     apply_each_once_returning,
@@ -42,7 +43,9 @@ async def open_database(
             raise ValueError("the mongodb backend needs MONGODB_URL")
         from sipokat.events.store.mongo import MongoDatabase
 
-        return await MongoDatabase.open(mongodb_url, mongodb_database or f"sipokat_{service}")
+        return await MongoDatabase.open(
+            mongodb_url, mongodb_database or f"sipokat_{service}", app=f"sipokat-{service}"
+        )
     raise ValueError(f"unknown store backend {backend!r}")
 
 
@@ -57,6 +60,7 @@ __all__ = [
     "SetAsideEvent",
     "StoreUnavailable",
     "UnreadableEvent",
+    "UnstorableValue",
     "ViewStore",
     "ViewTransaction",
     "apply_each_once_returning",

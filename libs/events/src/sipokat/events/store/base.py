@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import Any, Protocol, TypeVar
+from typing import Any, Final, Protocol, TypeVar
 from uuid import UUID
 
 from sipokat.events.envelope import Envelope
@@ -43,7 +43,66 @@ class ConcurrencyConflict(Exception):
 
 
 class StoreUnavailable(Exception):
-    """The database cannot be reached; the caller may retry."""
+    """The database cannot be reached, or did not answer in time; the caller may retry.
+
+    Every backend raises this, and only this, for a fault of the store itself (down, a
+    connection lost, an election, a timeout, retries exhausted): readers retry the work later
+    rather than set an event aside (`sipokat.events.setaside.is_event_fault`). A write that
+    raised it may have been stored after all; appends and `apply_once` are safe to retry."""
+
+
+# What every backend holds: SQLite's INTEGER and BSON's int64 are signed 64-bit.
+INT_MIN: Final = -(2**63)
+INT_MAX: Final = 2**63 - 1
+
+
+class UnstorableValue(ValueError):
+    """A value no backend can hold (an integer outside the signed 64-bit range), refused
+    before the store is touched: the same on every backend. Retrying cannot help, so a reader
+    sets the event that brought it aside (it is an event fault, not a store fault)."""
+
+
+def check_storable(value: object) -> None:
+    """Raise `UnstorableValue` for an integer outside [INT_MIN, INT_MAX] anywhere in `value`
+    (a document, its lists and nested documents)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, int):
+            if not INT_MIN <= item <= INT_MAX:
+                raise UnstorableValue(f"integer {item} is outside the signed 64-bit range")
+        elif isinstance(item, Mapping):
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+
+
+_WHERE_TYPES = (str, int, float, bool, type(None))
+
+
+def where_matches_nothing(where: Mapping[str, Any] | None) -> bool:
+    """Check a `find`/`count` filter the same way for every backend; True when no document can
+    match it, so the backend answers without a query.
+
+    Names are top-level fields, plain identifiers (a dotted name would mean a nested field in
+    MongoDB and a literal one nowhere in SQLite: refused, `ValueError`). Values are scalars;
+    equality with None matches nothing (SQL's NULL equals nothing, and MongoDB's `null` would
+    also match a missing field), and neither does an integer no document can hold."""
+    nothing = False
+    for name, value in (where or {}).items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"not a field name: {name!r}")
+        if not isinstance(value, _WHERE_TYPES):
+            raise ValueError(f"field {name!r}: only a string, number, boolean or None matches")
+        if value is None or (isinstance(value, int) and not INT_MIN <= value <= INT_MAX):
+            nothing = True
+    return nothing
+
+
+def check_limit(limit: int) -> None:
+    """A page's size: 0 asks for nothing (MongoDB's `limit(0)` would mean no limit)."""
+    if limit < 0:
+        raise ValueError(f"limit must be 0 or more, not {limit}")
 
 
 class UnreadableEvent(ValueError):
@@ -128,6 +187,8 @@ def check_batch(events: Sequence[Envelope]) -> None:
             raise ValueError("stream versions in one append must be consecutive")
     if len({event.event_id for event in events}) != len(events):
         raise ValueError("one append cannot hold the same event_id twice")
+    if events[-1].stream_version > INT_MAX:
+        raise UnstorableValue(f"stream version {events[-1].stream_version} is beyond int64")
 
 
 class EventStore(Protocol):
@@ -168,13 +229,26 @@ class EventStore(Protocol):
 
     async def load_checkpoint(self, name: str) -> int: ...
 
-    async def save_checkpoint(self, name: str, position: int) -> None: ...
+    async def save_checkpoint(self, name: str, position: int) -> None:
+        """Set checkpoint `name`, forward or back (a rebuild starts its catch-up over at 0)."""
+        ...
+
+    async def advance_checkpoint(self, name: str, position: int, *, holder: str) -> bool:
+        """Move checkpoint `name` forward to `position` while `holder` holds lease `name`.
+
+        Forward only: a lower position leaves it where it is. False, changing nothing, when
+        the lease is another's or has expired: a relay that lost its lease (a pause longer
+        than the lease, a clock that jumped) must not move the checkpoint of the one that
+        took over. The relay's checkpoint moves only through this."""
+        ...
 
     async def hold_lease(self, name: str, holder: str, ttl: float) -> bool:
         """Take or renew lease `name` for `holder` for `ttl` seconds.
 
         False while another holder's lease has not expired. Replicas of a service share one
-        store; the lease lets exactly one of their relays publish at a time.
+        store; the lease lets exactly one of their relays publish at a time. Expiry is judged
+        by one clock for all replicas (the database server's where it has one), never by each
+        replica's own.
         """
         ...
 
@@ -273,6 +347,9 @@ class ViewStore(Protocol):
         Returns False when the event was applied before: then nothing of `effect` is kept (it
         may still have run in an attempt that was aborted). If `effect` raises, nothing of it is
         kept and the event is not recorded. `effect` may run more than once (see the class).
+
+        `put`, `put_many` and `increment` raise `UnstorableValue` (keeping nothing) for an
+        integer outside the signed 64-bit range, also one an increment would reach.
         """
         ...
 
@@ -293,7 +370,9 @@ class ViewStore(Protocol):
         *,
         limit: int = 100,
     ) -> list[Document]:
-        """Documents whose top-level fields equal `where`, ordered by key."""
+        """Documents whose top-level fields equal `where`, ordered by key; at most `limit`
+        (0: none). Equality is by type too: True matches no 1, 1 matches 1.0. See
+        `where_matches_nothing` for what a filter may hold and what matches nothing."""
         ...
 
     async def count(self, collection: str, where: Mapping[str, Any] | None = None) -> int: ...
@@ -302,7 +381,16 @@ class ViewStore(Protocol):
 
     async def reset(self) -> None:
         """Drop every view document and applied-event record: the start of a rebuild. The
-        set-aside events stay (a rebuilding reader releases its own with `release`)."""
+        set-aside events stay (a rebuilding reader releases its own with `release`).
+
+        Restartable: it runs as `reset_steps`, and a reset interrupted after any of them (a
+        crash) is finished by the next `reset` or the next open of the store, before anything
+        reads the views. Never are applied records left without their documents (a replay
+        would skip those events) nor documents without their records."""
+        ...
+
+    def reset_steps(self) -> list[Callable[[], Awaitable[None]]]:
+        """`reset`, step by step: what the contract suite interrupts between any two."""
         ...
 
     async def set_aside(self, event: SetAsideEvent) -> None:

@@ -62,6 +62,7 @@ class ThreadedConnection(_Opened):
     def __init__(self, path: str) -> None:
         self.path = path
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+        self._closed = False
 
     def connect(self) -> None:
         conn = _connect(self.path, busy_timeout_ms=10_000)
@@ -71,6 +72,8 @@ class ThreadedConnection(_Opened):
 
     def submit(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         """Queue `fn` on the connection's thread now; it runs even if nobody awaits it."""
+        if self._closed:
+            raise StoreUnavailable("database is closed")
         return asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
@@ -83,6 +86,7 @@ class ThreadedConnection(_Opened):
         if self._conn is not None:
             await self.run(self._conn.close)
             self._conn = None
+        self._closed = True
         self._thread.shutdown(wait=True)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import sqlite3
 import time
@@ -18,6 +17,7 @@ from sipokat.events.store.base import (
     check_batch,
     parse_stream,
 )
+from sipokat.events.store.group import GroupCommit
 from sipokat.events.store.sqlite.connections import (
     InlineWriter,
     PointReader,
@@ -25,56 +25,11 @@ from sipokat.events.store.sqlite.connections import (
 )
 
 
-class _GroupCommit:
-    """Appends that arrive while a commit waits or runs go into the next one, together.
-
-    One transaction per append would cost a BEGIN and a COMMIT each; under load the appends of
-    all concurrent requests share them instead. An append that conflicts leaves
-    nothing behind and fails only its own caller, never the others in the group.
-    """
-
-    def __init__(self, writer: InlineWriter) -> None:
-        self._writer = writer
-        self._waiting: list[tuple[list[tuple[Any, ...]], asyncio.Future[AppendResult]]] = []
-        self._committing = False
-
-    async def append(self, rows: list[tuple[Any, ...]]) -> AppendResult:
-        outcome: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
-        self._waiting.append((rows, outcome))
-        if not self._committing:
-            self._committing = True
-            # A task of its own: the group must commit even if this caller is cancelled.
-            asyncio.get_running_loop().create_task(self._commit_all())
-        return await outcome
-
-    async def _commit_all(self) -> None:
-        try:
-            while self._waiting:
-                group, self._waiting = self._waiting, []
-                try:
-                    results = await self._writer.transaction(
-                        functools.partial(_append_group, group=group)
-                    )
-                except BaseException as exc:  # the whole transaction failed: tell every caller
-                    results = [exc] * len(group)
-                for (_, outcome), result in zip(group, results, strict=True):
-                    if outcome.done():
-                        continue  # its caller went away; the append stands (or failed) anyway
-                    if isinstance(result, BaseException):
-                        outcome.set_exception(result)
-                    else:
-                        outcome.set_result(result)
-        finally:
-            self._committing = False
-
-
 def _append_group(
-    conn: sqlite3.Connection,
-    *,
-    group: list[tuple[list[tuple[Any, ...]], asyncio.Future[AppendResult]]],
+    conn: sqlite3.Connection, *, group: list[list[tuple[Any, ...]]]
 ) -> list[AppendResult | BaseException]:
     results: list[AppendResult | BaseException] = []
-    for rows, _ in group:
+    for rows in group:
         try:
             results.append(_append(conn, rows))
         except ConcurrencyConflict as exc:  # _append has left nothing of this append behind
@@ -87,7 +42,14 @@ class SqliteEventStore:
         self._conn = conn
         self._point = point
         self._writer = writer
-        self._group_commit = _GroupCommit(writer)
+        self._group_commit: GroupCommit[list[tuple[Any, ...]], AppendResult] = GroupCommit(
+            self._commit_group
+        )
+
+    async def _commit_group(
+        self, group: list[list[tuple[Any, ...]]]
+    ) -> list[AppendResult | BaseException]:
+        return await self._writer.transaction(functools.partial(_append_group, group=group))
 
     async def append(self, events: Sequence[Envelope], *, publish: bool = True) -> AppendResult:
         check_batch(events)
@@ -103,7 +65,7 @@ class SqliteEventStore:
             )
             for e in events
         ]
-        return await self._group_commit.append(rows)
+        return await self._group_commit.submit(rows)
 
     async def read_stream(self, stream_id: str) -> list[Envelope]:
         rows = self._point.query(
@@ -156,8 +118,30 @@ class SqliteEventStore:
 
         await self._writer.transaction(save)
 
+    async def advance_checkpoint(self, name: str, position: int, *, holder: str) -> bool:
+        def advance(conn: sqlite3.Connection) -> bool:
+            if not _holds_lease(conn, name, holder):
+                return False
+            conn.execute(
+                "INSERT INTO checkpoints (name, position) VALUES (?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET position = max(position, excluded.position)",
+                (name, position),
+            )
+            return True
+
+        return await self._writer.transaction(advance)
+
+    # One file on one machine: every replica reads the same clock.
     async def hold_lease(self, name: str, holder: str, ttl: float) -> bool:
         return await self._writer.transaction(lambda conn: _hold_lease(conn, name, holder, ttl))
+
+
+def _holds_lease(conn: sqlite3.Connection, name: str, holder: str) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM leases WHERE name = ? AND holder = ? AND expires_at > ?",
+        (name, holder, time.time()),
+    ).fetchone()
+    return row is not None
 
 
 def _hold_lease(conn: sqlite3.Connection, name: str, holder: str, ttl: float) -> bool:

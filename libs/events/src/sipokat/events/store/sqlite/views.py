@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -16,6 +17,9 @@ from sipokat.events.store.base import (
     Effect,
     SetAsideEvent,
     as_batch_effect,
+    check_limit,
+    check_storable,
+    where_matches_nothing,
 )
 from sipokat.events.store.sqlite.connections import (
     InlineWriter,
@@ -31,8 +35,21 @@ _DOC_OPTIONS = (
 )
 
 
+# An integer beyond int64 needs 19 digits or more: only a document whose text holds a run of
+# them (a large number, or a string of digits) is walked for one.
+_LONG_DIGITS = re.compile(r"\d{19}")
+
+
 def _encode_doc(doc: Document) -> str:
-    return orjson.dumps(doc, default=str, option=_DOC_OPTIONS).decode()
+    try:
+        text = orjson.dumps(doc, default=str, option=_DOC_OPTIONS).decode()
+    except orjson.JSONEncodeError:
+        check_storable(doc)  # beyond 64 bits, orjson refuses: say so as the contract does
+        raise
+    if _LONG_DIGITS.search(text):
+        # orjson writes up to 2^64 - 1, and json_extract reads what is past 2^63 as a float.
+        check_storable(doc)
+    return text
 
 
 _decode_doc = orjson.loads
@@ -81,6 +98,7 @@ def _put_docs(conn: sqlite3.Connection, collection: str, docs: Mapping[str, Docu
 def _increment(
     conn: sqlite3.Connection, collection: str, key: str, amounts: Mapping[str, float]
 ) -> None:
+    check_storable(amounts)
     doc = _get_doc(conn, collection, key) or {}
     for name, amount in amounts.items():
         doc[name] = doc.get(name, 0) + amount
@@ -120,14 +138,19 @@ class _SqliteViewTransaction:
 
 
 def _where_clause(where: Mapping[str, Any] | None) -> tuple[str, list[Any]]:
+    """Equality as MongoDB's: json_extract gives a JSON true as 1, so booleans are matched by
+    their JSON type, and numbers only among numbers (names are checked identifiers)."""
     if not where:
         return "", []
     clauses, params = [], []
     for name, value in where.items():
-        if not name.isidentifier():
-            raise ValueError(f"not a field name: {name!r}")
+        if isinstance(value, bool):
+            clauses.append(f"json_type(doc, '$.{name}') = '{'true' if value else 'false'}'")
+            continue
         clauses.append(f"json_extract(doc, '$.{name}') = ?")
         params.append(value)
+        if isinstance(value, int | float):
+            clauses.append(f"json_type(doc, '$.{name}') IN ('integer', 'real')")
     return " AND " + " AND ".join(clauses), params
 
 
@@ -179,6 +202,9 @@ class SqliteViewStore:
     async def find(
         self, collection: str, where: Mapping[str, Any] | None = None, *, limit: int = 100
     ) -> list[Document]:
+        check_limit(limit)
+        if where_matches_nothing(where) or limit == 0:
+            return []
         clause, params = _where_clause(where)
         rows = await self._reader.query(
             f"SELECT doc FROM view_documents WHERE collection = ?{clause} ORDER BY key LIMIT ?",
@@ -187,6 +213,8 @@ class SqliteViewStore:
         return [_decode_doc(doc) for (doc,) in rows]
 
     async def count(self, collection: str, where: Mapping[str, Any] | None = None) -> int:
+        if where_matches_nothing(where):
+            return 0
         clause, params = _where_clause(where)
         rows = await self._reader.query(
             f"SELECT count(*) FROM view_documents WHERE collection = ?{clause}",
@@ -199,11 +227,20 @@ class SqliteViewStore:
         return int(rows[0][0])
 
     async def reset(self) -> None:
+        for step in self.reset_steps():
+            await step()
+
+    def reset_steps(self) -> list[Callable[[], Awaitable[None]]]:
+        """One step: both tables are emptied in one transaction, which a crash undoes whole."""
+
         def clear(conn: sqlite3.Connection) -> None:
             conn.execute("DELETE FROM view_documents")
             conn.execute("DELETE FROM applied_events")
 
-        await self._writer.transaction(clear)
+        async def step() -> None:
+            await self._writer.transaction(clear)
+
+        return [step]
 
     async def set_aside(self, event: SetAsideEvent) -> None:
         row = (
@@ -233,6 +270,7 @@ class SqliteViewStore:
     async def set_aside_events(
         self, reader: str | None = None, *, limit: int = 100
     ) -> list[SetAsideEvent]:
+        check_limit(limit)
         where, params = ("WHERE reader = ? ", [reader]) if reader is not None else ("", [])
         rows = await self._reader.query(
             "SELECT reader, key, body, reason, set_aside_at, routing_key, stream_id, failures "
