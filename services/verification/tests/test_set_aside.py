@@ -76,9 +76,8 @@ def service(tmp_path: Path, rabbitmq_url: str, topology: TrackedTopology, clock:
 
 def recorder(app: FastAPI) -> Callable[[Envelope], Any]:
     """What the consumer does with intake's event, without waiting for the broker."""
-    runtime = runtime_of_app(app)
-    policy = app.state.verification.policy
-    return handlers.intake_event_handler(runtime.database, policy, runtime.set_aside)
+    context = runtime_of_app(app).context
+    return handlers.intake_event_handler(context.database, context.policy, context.set_aside)
 
 
 def submitted(report_id: UUID | None = None) -> Envelope:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -18,10 +19,12 @@ import structlog
 from sipokat.events.broker.consumer import BatchHandler, Handler
 from sipokat.events.catalogue import ReportRevised, ReportSubmitted, WilayahPath
 from sipokat.events.envelope import Actor, Envelope, EventData, Role
+from sipokat.events.foldversion import BackgroundRebuild
 from sipokat.events.setaside import SetAside
 from sipokat.events.store.base import ConcurrencyConflict, Database, UnreadableEvent
 from sipokat.verification import domain, views
 from sipokat.verification.domain import Command, Decider, NotYourTurn, Policy, Report
+from sipokat.verification.settings import VerificationSettings
 
 SOURCE = "verification"
 # The deadline scheduler acts for the service itself, not for a person.
@@ -29,7 +32,22 @@ SCHEDULER = Actor(subject="verification-scheduler", role=Role.SYSTEM)
 _OVERDUE_BATCH = 200
 
 Append = Callable[[Sequence[Envelope]], Awaitable[object]]
+Clock = Callable[[], datetime]
 log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class VerificationContext:
+    """What verification's handlers, routes and scheduler work with; built once at start-up by
+    `bootstrap` (tests pass their own clock through it)."""
+
+    settings: VerificationSettings
+    policy: Policy
+    clock: Clock
+    database: Database
+    append: Append  # stores events and wakes the relay
+    set_aside: SetAside
+    views_rebuild: BackgroundRebuild
 
 
 def stream_of(report_id: UUID) -> str:
