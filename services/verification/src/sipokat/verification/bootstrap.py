@@ -11,7 +11,7 @@ from sipokat.events.envelope import utc_now
 from sipokat.events.foldversion import BackgroundRebuild
 from sipokat.events.store import SetAsideEvent
 from sipokat.runtime.service import ServiceRuntime, Subscription, create_service_app
-from sipokat.verification import handlers, views
+from sipokat.verification import handlers, queries
 from sipokat.verification.entrypoints import queue, reports
 from sipokat.verification.entrypoints.scheduler import deadline_scheduler
 from sipokat.verification.handlers import Clock, VerificationContext
@@ -36,7 +36,7 @@ def create_app(settings: VerificationSettings | None = None, *, clock: Clock = u
             database=runtime.database,
             append=runtime.append,
             set_aside=runtime.set_aside,
-            views_rebuild=runtime.rebuilds[views.FOLDED.name],
+            views_rebuild=runtime.rebuilds[queries.FOLDED.name],
         )
 
     runtime = ServiceRuntime(
@@ -53,13 +53,13 @@ def create_app(settings: VerificationSettings | None = None, *, clock: Clock = u
     )
 
     async def refresh_again(event: SetAsideEvent) -> None:
-        await views.refresh_set_aside(runtime.database, event, policy)
+        await handlers.refresh_set_aside(runtime.database, event, policy)
 
-    runtime.add_reader(views.READER, refresh_again)
+    runtime.add_reader(handlers.READER, refresh_again)
     runtime.add_views(
-        views.FOLDED,
+        queries.FOLDED,
         lambda db: BackgroundRebuild(
-            "verification", lambda: views.rebuild(db, policy, runtime.set_aside)
+            "verification", lambda: handlers.rebuild(db, policy, runtime.set_aside)
         ),
     )
     return create_service_app(

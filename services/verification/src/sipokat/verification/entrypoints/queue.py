@@ -15,8 +15,7 @@ from sipokat.runtime.messages import Text, text
 from sipokat.runtime.problems import AUTHENTICATED, Problem, field_problem, problem_responses
 from sipokat.verification.domain import ROLE_TIER
 from sipokat.verification.entrypoints.common import Verification, not_rebuilding
-from sipokat.verification.views import queue_scope
-from sipokat.verification.worklist import BadCursor, QueueFilter, queue_page
+from sipokat.verification.queries import BadCursor, QueueFilter, queue_page, queue_scope
 
 router = APIRouter(prefix="/v1/verification", tags=["verification"], responses=AUTHENTICATED)
 

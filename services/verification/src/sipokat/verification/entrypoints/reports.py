@@ -25,7 +25,7 @@ from sipokat.runtime.auth import CurrentPrincipal, Principal
 from sipokat.runtime.jurisdiction import covers
 from sipokat.runtime.messages import Text, text
 from sipokat.runtime.problems import AUTHENTICATED, Problem, field_problem, problem_responses
-from sipokat.verification import handlers, views
+from sipokat.verification import handlers, queries
 from sipokat.verification.domain import (
     Approve,
     Command,
@@ -161,7 +161,7 @@ def _set_aside(
             what=what,
         ),
         kind="report-set-aside",
-        set_aside={"reader": views.READER, "key": event_id},
+        set_aside={"reader": handlers.READER, "key": event_id},
     )
 
 
@@ -178,7 +178,7 @@ def _current(state: Report) -> dict[str, Any]:
 async def report_status(report_id: UUID, context: Verification, principal: CurrentPrincipal) -> Any:
     not_rebuilding(context)
     database = context.database
-    doc = await database.views.get(views.REPORTS, str(report_id))
+    doc = await database.views.get(queries.REPORTS, str(report_id))
     where = WilayahPath.model_validate(doc["wilayah"]) if doc is not None else None
     if where is not None and not covers(principal, where):
         raise _not_found(report_id)
@@ -186,13 +186,13 @@ async def report_status(report_id: UUID, context: Verification, principal: Curre
     if doc is None or doc["version"] < await database.events.stream_version(stream_id):
         # The view is behind the store: its write was set aside (or is a moment away).
         try:
-            doc = await views.folded_status(database, stream_id, context.policy)
+            doc = await queries.folded_status(database, stream_id, context.policy)
         except UnreadableEvent as exc:
             place = where or handlers.placed(exc)
             raise _set_aside(report_id, exc.event_id, place, principal, SHOWN) from exc
         if doc is None or not covers(principal, WilayahPath.model_validate(doc["wilayah"])):
             raise _not_found(report_id)
-    return views.public_status(doc)
+    return queries.public_status(doc)
 
 
 @router.get("/reports/{report_id}/events")
@@ -206,7 +206,7 @@ async def report_events(
     is folded from, for whoever may see the report. Intake asks for them when a client revises
     a rejection it has not heard of yet through the broker (docs/decisions.md)."""
     database = context.database
-    doc = await database.views.get(views.REPORTS, str(report_id))
+    doc = await database.views.get(queries.REPORTS, str(report_id))
     if doc is None or not covers(principal, WilayahPath.model_validate(doc["wilayah"])):
         raise _not_found(report_id)
     stream = await database.events.read_stream(handlers.stream_of(report_id))
@@ -265,11 +265,11 @@ async def decide(
             reason=exc.reason,
             current=_current(exc.current),
         ) from exc
-    doc = await context.database.views.get(views.REPORTS, str(report_id))
+    doc = await context.database.views.get(queries.REPORTS, str(report_id))
     if doc is None or doc["version"] < after.version:
         # The decision is recorded; its view could not be written and was set aside.
-        doc = await views.folded_status(
+        doc = await queries.folded_status(
             context.database, handlers.stream_of(report_id), context.policy
         )
     assert doc is not None
-    return views.public_status(doc)
+    return queries.public_status(doc)

@@ -13,7 +13,7 @@ import contextlib
 import structlog
 
 from sipokat.runtime.service import ServiceRuntime
-from sipokat.verification import handlers, views
+from sipokat.verification import handlers
 from sipokat.verification.handlers import VerificationContext
 
 log = structlog.get_logger(__name__)
@@ -26,7 +26,7 @@ async def deadline_scheduler(
     while not stop.is_set():
         # A store hiccup must not end the job: the next round tries again.
         try:
-            await views.catch_up(context.database, context.policy, context.set_aside)
+            await handlers.catch_up(context.database, context.policy, context.set_aside)
         except Exception:
             log.exception("scheduler.catch_up_failed")
         try:
