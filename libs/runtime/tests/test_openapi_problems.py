@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
 
 from sipokat.runtime.problems import PROBLEM_JSON
-from sipokat.runtime.service import ServiceRuntime, create_service_app
+from sipokat.runtime.service import ServiceRuntime, create_service_app, database_context
 from sipokat.runtime.settings import ServiceSettings
 
 router = APIRouter()
@@ -32,7 +32,7 @@ async def make_thing(body: Thing) -> dict[str, str]:
 
 
 def probe_app(tmp_path: Path) -> FastAPI:
-    runtime = ServiceRuntime("probe", ServiceSettings(data_dir=tmp_path))
+    runtime = ServiceRuntime("probe", ServiceSettings(data_dir=tmp_path), context=database_context)
     return create_service_app(runtime, [router], title="probe")
 
 

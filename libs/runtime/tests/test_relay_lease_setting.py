@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sipokat.runtime.service import ServiceRuntime
+from sipokat.runtime.service import ServiceRuntime, database_context
 from sipokat.runtime.settings import ServiceSettings
 
 
@@ -15,7 +15,7 @@ async def test_the_relay_holds_its_lease_as_long_as_the_setting_says(tmp_path: P
         # nothing listens here: the relay keeps trying to connect, which is all this test needs
         rabbitmq_url="amqp://guest:guest@127.0.0.1:1/",
     )
-    runtime = ServiceRuntime("probe", settings, publishes=True)
+    runtime = ServiceRuntime("probe", settings, context=database_context, publishes=True)
     await runtime.start()
     try:
         assert runtime.relay is not None

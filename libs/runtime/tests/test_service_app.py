@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from sipokat.events.envelope import Role
 from sipokat.runtime.auth import Principal, mint_token, require_roles
-from sipokat.runtime.service import ServiceRuntime, create_service_app
+from sipokat.runtime.service import ServiceRuntime, create_service_app, database_context
 from sipokat.runtime.settings import ServiceSettings
 from sipokat.runtime.testing import ONE_OF_EACH_ROLE
 
@@ -36,7 +36,9 @@ async def make_thing(
 @pytest.fixture
 async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     settings = ServiceSettings(data_dir=tmp_path)
-    app = create_service_app(ServiceRuntime("probe", settings), [router], title="probe")
+    app = create_service_app(
+        ServiceRuntime("probe", settings, context=database_context), [router], title="probe"
+    )
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://probe") as client:

@@ -15,6 +15,7 @@ from uuid import uuid4
 import aio_pika
 import httpx
 import pytest
+from verification_support import MONDAY
 
 from sipokat.events.broker.topology import declare_exchange
 from sipokat.events.catalogue import Bidang, ReportKind
@@ -26,7 +27,6 @@ from sipokat.runtime.testing import bearer, runtime_of_app, service_client
 from sipokat.verification import handlers
 from sipokat.verification.bootstrap import create_app
 from sipokat.verification.settings import VerificationSettings
-from sipokat.verification.testing import MONDAY
 
 pytestmark = pytest.mark.broker
 

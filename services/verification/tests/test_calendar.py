@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from sipokat.verification.calendar import WIB, WorkingCalendar
+from sipokat.verification.domain import WIB, WorkingCalendar
 
 
 def wib(day: int, hour: int, month: int = 3) -> datetime:

@@ -5,6 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from verification_support import (
+    CAMAT,
+    LURAH,
+    MONDAY,
+    NON_VERIFIERS,
+    OUTSIDERS,
+    PEMKOT,
+    Stream,
+)
 
 from sipokat.events.catalogue import (
     RejectionReason,
@@ -23,15 +32,6 @@ from sipokat.verification.domain import (
     Policy,
     Reject,
     ReportStatus,
-)
-from sipokat.verification.testing import (
-    CAMAT,
-    LURAH,
-    MONDAY,
-    NON_VERIFIERS,
-    OUTSIDERS,
-    PEMKOT,
-    Stream,
 )
 
 REJECT = Reject(RejectionReason.NO_EVIDENCE, "Foto tidak jelas")

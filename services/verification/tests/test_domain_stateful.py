@@ -13,6 +13,7 @@ from datetime import timedelta
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from verification_support import MONDAY, NON_VERIFIERS, OFFICIAL, OUTSIDERS, Stream
 
 from sipokat.events.catalogue import (
     RejectionReason,
@@ -36,7 +37,6 @@ from sipokat.verification.domain import (
     area_of,
     awaiting,
 )
-from sipokat.verification.testing import MONDAY, NON_VERIFIERS, OFFICIAL, OUTSIDERS, Stream
 
 EVERYONE = (*OFFICIAL.values(), *OUTSIDERS, *NON_VERIFIERS)
 PATH = wilayah_path()

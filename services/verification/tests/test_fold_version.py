@@ -11,16 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from verification_support import MONDAY
 
 from sipokat.events.envelope import new_event_id
 from sipokat.events.foldversion import FoldedViews, stored_version
 from sipokat.events.store import ViewTransaction, open_database
 from sipokat.events.testing import TrackedTopology, eventually, make_submitted
 from sipokat.runtime.testing import bearer, runtime_of_app, service_client
-from sipokat.verification import handlers, views
+from sipokat.verification import handlers, queries
 from sipokat.verification.bootstrap import create_app
 from sipokat.verification.settings import VerificationSettings
-from sipokat.verification.testing import MONDAY
 
 pytestmark = pytest.mark.broker
 
@@ -44,13 +44,13 @@ async def folded(
             runtime.database, settings.policy(), runtime.set_aside
         )
         await record(submitted)
-        assert await stored_version(runtime.database.views, views.FOLDED) == views.FOLD_VERSION
+        assert await stored_version(runtime.database.views, queries.FOLDED) == queries.FOLD_VERSION
     report = str(submitted.data.report_id)  # type: ignore[attr-defined]
 
     async def as_an_older_fold_wrote_it(tx: ViewTransaction) -> None:
-        doc = await tx.get(views.REPORTS, report)
+        doc = await tx.get(queries.REPORTS, report)
         assert doc is not None
-        await tx.put(views.REPORTS, report, {**doc, "status": "old-fold"})
+        await tx.put(queries.REPORTS, report, {**doc, "status": "old-fold"})
 
     database = await open_database("sqlite", service="verification", data_dir=tmp_path)
     try:
@@ -64,16 +64,16 @@ async def test_views_of_another_fold_version_are_rebuilt_at_start(
     folded: tuple[VerificationSettings, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings, report = folded
-    bumped = FoldedViews(views.FOLDED.name, views.META, views.FOLD_VERSION + 1)
-    monkeypatch.setattr(views, "FOLDED", bumped)  # as whoever changed the fold did
+    bumped = FoldedViews(queries.FOLDED.name, queries.META, queries.FOLD_VERSION + 1)
+    monkeypatch.setattr(queries, "FOLDED", bumped)  # as whoever changed the fold did
     gate = asyncio.Event()  # the refold waits for it, so the test sees it running
-    catch_up = views.catch_up
+    catch_up = handlers.catch_up
 
     async def gated_catch_up(*args: Any) -> int:
         await gate.wait()
         return await catch_up(*args)
 
-    monkeypatch.setattr(views, "catch_up", gated_catch_up)
+    monkeypatch.setattr(handlers, "catch_up", gated_catch_up)
     app = create_app(settings, clock=lambda: MONDAY)
     async with service_client(app) as client:
         for path in (f"/v1/reports/{report}", "/v1/verification/queue"):
@@ -102,8 +102,8 @@ async def test_views_of_the_code_s_fold_version_are_not_rebuilt(
     settings, report = folded
     app = create_app(settings, clock=lambda: MONDAY)
     async with service_client(app) as client:
-        assert runtime_of_app(app).rebuilds[views.FOLDED.name].task is None
+        assert runtime_of_app(app).rebuilds[queries.FOLDED.name].task is None
         answer = await client.get(f"/v1/reports/{report}", headers=LURAH)
         assert answer.status_code == 200 and answer.json()["status"] == "old-fold"
         [check] = (await client.get("/health/ready")).json()["checks"]["views:fold_version"]
-        assert check == {"status": "pass", "observedValue": views.FOLD_VERSION}
+        assert check == {"status": "pass", "observedValue": queries.FOLD_VERSION}

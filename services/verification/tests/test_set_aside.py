@@ -18,6 +18,7 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 from fastapi import FastAPI
+from verification_support import MONDAY
 
 from sipokat.events.envelope import Envelope
 from sipokat.events.store.base import ViewTransaction
@@ -25,11 +26,10 @@ from sipokat.events.store.sqlite import SqliteDatabase
 from sipokat.events.testing import TrackedTopology, eventually, make_submitted
 from sipokat.events.testing.unreadable import oversized_progres_dana, store_raw, unknown_type
 from sipokat.runtime.testing import bearer, runtime_of_app, service_client
-from sipokat.verification import handlers, views
+from sipokat.verification import handlers
 from sipokat.verification.bootstrap import create_app
 from sipokat.verification.domain import Report
 from sipokat.verification.settings import VerificationSettings
-from sipokat.verification.testing import MONDAY
 
 pytestmark = pytest.mark.broker
 
@@ -76,9 +76,8 @@ def service(tmp_path: Path, rabbitmq_url: str, topology: TrackedTopology, clock:
 
 def recorder(app: FastAPI) -> Callable[[Envelope], Any]:
     """What the consumer does with intake's event, without waiting for the broker."""
-    runtime = runtime_of_app(app)
-    policy = app.state.verification.policy
-    return handlers.intake_event_handler(runtime.database, policy, runtime.set_aside)
+    context = runtime_of_app(app).context
+    return handlers.intake_event_handler(context.database, context.policy, context.set_aside)
 
 
 def submitted(report_id: UUID | None = None) -> Envelope:
@@ -155,14 +154,14 @@ async def test_a_decision_whose_view_cannot_be_written_answers_and_is_retried_af
     service: Started, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bad = uuid4()
-    write_documents = views._write_documents
+    write_documents = handlers._write_documents
 
     async def unwritable(tx: ViewTransaction, state: Report, events: list[Envelope]) -> None:
         if state.report_id == bad:  # a value the store cannot hold, as in the issue
             raise OverflowError("Integer exceeds 64-bit range")
         await write_documents(tx, state, events)
 
-    monkeypatch.setattr(views, "_write_documents", unwritable)
+    monkeypatch.setattr(handlers, "_write_documents", unwritable)
     async with service() as (client, app):
         await recorder(app)(submitted(bad))
         path = f"/v1/reports/{bad}"
@@ -190,7 +189,7 @@ async def test_a_decision_whose_view_cannot_be_written_answers_and_is_retried_af
         assert still.status_code == 200
         assert len(still.json()["still_set_aside"]) == 4 and still.json()["applied"] == []
 
-        monkeypatch.setattr(views, "_write_documents", write_documents)  # the fix
+        monkeypatch.setattr(handlers, "_write_documents", write_documents)  # the fix
         retried = await client.post(
             "/ops/set-aside/retry", headers=ADMIN, json={"reader": "verification.views"}
         )

@@ -10,6 +10,7 @@ from pathlib import Path
 from uuid import UUID, uuid4
 
 import pytest
+from verification_support import CAMAT, LURAH, MONDAY, PEMKOT
 
 from sipokat.events.catalogue import RejectionReason
 from sipokat.events.envelope import Envelope
@@ -22,9 +23,8 @@ from sipokat.events.testing import (
     make_revised,
     make_submitted,
 )
-from sipokat.verification import handlers, views
+from sipokat.verification import handlers, queries
 from sipokat.verification.domain import Approve, Command, Decider, Policy, Reject, ReportStatus
-from sipokat.verification.testing import CAMAT, LURAH, MONDAY, PEMKOT
 
 POLICY = Policy()
 REJECT = Reject(RejectionReason.INCOMPLETE, "Lengkapi daftar hadir")
@@ -73,9 +73,9 @@ async def test_intake_events_are_recorded_once_and_not_published_again(
     stream = await database.events.read_stream(submitted.stream_id)
     assert [e.event_id for e in stream] == [submitted.event_id]
     assert await database.events.read_from(0, 10, publishable_only=True) == []
-    doc = await database.views.get(views.REPORTS, str(report_of(submitted)))
+    doc = await database.views.get(queries.REPORTS, str(report_of(submitted)))
     assert doc is not None and doc["status"] == "awaiting_kelurahan"
-    assert await database.views.count(views.QUEUE, {"scope": "kelurahan:16.73.02.1019"}) == 1
+    assert await database.views.count(queries.QUEUE, {"scope": "kelurahan:16.73.02.1019"}) == 1
 
 
 async def test_a_backlog_of_intake_events_in_one_batch_gives_the_same_documents(
@@ -96,20 +96,20 @@ async def test_a_backlog_of_intake_events_in_one_batch_gives_the_same_documents(
         stream = await database.events.read_stream(submitted[2].stream_id)
         assert [e.event_id for e in stream] == [submitted[2].event_id]
         assert await database.events.read_from(0, 10, publishable_only=True) == []
-    assert await batched.views.find(views.REPORTS, limit=100) == await one_by_one.views.find(
-        views.REPORTS, limit=100
+    assert await batched.views.find(queries.REPORTS, limit=100) == await one_by_one.views.find(
+        queries.REPORTS, limit=100
     )
-    assert await batched.views.find(views.QUEUE, limit=100) == await one_by_one.views.find(
-        views.QUEUE, limit=100
+    assert await batched.views.find(queries.QUEUE, limit=100) == await one_by_one.views.find(
+        queries.QUEUE, limit=100
     )
-    assert await batched.views.count(views.QUEUE, {"scope": "kelurahan:16.73.02.1019"}) == 5
+    assert await batched.views.count(queries.QUEUE, {"scope": "kelurahan:16.73.02.1019"}) == 5
 
     # and a revision after a rejection, with its report's earlier events already recorded
     report_id = report_of(submitted[0])
     await decide(batched, report_id, LURAH, REJECT)
     revised = make_revised(report_id, stream_version=3)
     await handlers.intake_events_batch_handler(batched, POLICY)([revised, submitted[1]])
-    doc = await batched.views.get(views.REPORTS, str(report_id))
+    doc = await batched.views.get(queries.REPORTS, str(report_id))
     assert doc is not None and doc["status"] == "awaiting_kelurahan" and doc["version"] == 3
 
 
@@ -135,12 +135,12 @@ async def test_three_approvals_are_appended_with_correlation_and_causation(
         "report.approved.kota",
         "report.verified",
     ]
-    doc = await database.views.get(views.REPORTS, str(report_id))
+    doc = await database.views.get(queries.REPORTS, str(report_id))
     assert doc is not None
     assert doc["status"] == "verified"
     assert [step["event"] for step in doc["timeline"]] == [e.type for e in stream]
     assert doc["timeline"][1]["verifier"]["subject"] == LURAH.subject
-    assert await database.views.count(views.QUEUE) == 0
+    assert await database.views.count(queries.QUEUE) == 0
 
 
 async def test_several_verifiers_deciding_at_once_exactly_one_wins(
@@ -207,12 +207,12 @@ async def test_views_rebuilt_from_the_event_store_equal_the_live_ones(
 
     async def snapshot() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
         return (
-            await database.views.find(views.REPORTS, limit=1000),
-            await database.views.find(views.QUEUE, limit=1000),
+            await database.views.find(queries.REPORTS, limit=1000),
+            await database.views.find(queries.QUEUE, limit=1000),
         )
 
     live = await snapshot()
-    assert await views.rebuild(database, POLICY, SetAside(database.views)) == 4
+    assert await handlers.rebuild(database, POLICY, SetAside(database.views)) == 4
     assert await snapshot() == live
     statuses = {d["report_id"]: d["status"] for d in live[0]}
     assert statuses == {
@@ -228,8 +228,8 @@ async def test_a_late_redelivery_does_not_move_a_view_back(database: Database) -
     report_id = report_of(submitted)
     await decide(database, report_id, LURAH, Approve())
     await handlers.intake_event_handler(database, POLICY, SetAside(database.views))(submitted)
-    await views.refresh(database, submitted.stream_id, POLICY)
-    doc = await database.views.get(views.REPORTS, str(report_id))
+    await handlers.refresh(database, submitted.stream_id, POLICY)
+    doc = await database.views.get(queries.REPORTS, str(report_id))
     assert doc is not None and doc["status"] == "awaiting_kecamatan"
     assert doc["version"] == 2
 
@@ -270,7 +270,7 @@ async def test_a_passed_deadline_is_flagged_once(database: Database) -> None:
     [notice] = await overdue_events(database, report_id)
     assert notice.routing_key == "report.overdue.kelurahan"
     assert notice.correlation_id == "req-submit"  # the chain the submission started
-    entry = (await database.views.find(views.QUEUE, {"overdue": True}))[0]
+    entry = (await database.views.find(queries.QUEUE, {"overdue": True}))[0]
     assert entry["report_id"] == str(report_id)
 
 
@@ -300,7 +300,7 @@ async def test_a_deadline_that_passed_while_down_is_flagged_after_a_restart(
 
     after = await database_factory()
     late = MONDAY + timedelta(days=10)
-    assert await views.catch_up(after, POLICY, SetAside(after.views)) == 1
+    assert await handlers.catch_up(after, POLICY, SetAside(after.views)) == 1
     assert (
         await handlers.flag_overdue(after, after.events.append, POLICY, SetAside(after.views), late)
         == 1
@@ -308,7 +308,7 @@ async def test_a_deadline_that_passed_while_down_is_flagged_after_a_restart(
     await after.close()
 
     again = await database_factory()
-    await views.catch_up(again, POLICY, SetAside(again.views))
+    await handlers.catch_up(again, POLICY, SetAside(again.views))
     assert (
         await handlers.flag_overdue(again, again.events.append, POLICY, SetAside(again.views), late)
         == 0
@@ -318,15 +318,15 @@ async def test_a_deadline_that_passed_while_down_is_flagged_after_a_restart(
 
 async def test_a_long_catch_up_lets_the_event_loop_serve_others(database: Database) -> None:
     # Three batches' worth of submissions the views have not seen (a restart on a big store).
-    for _ in range(3 * views._CATCH_UP_BATCH):
+    for _ in range(3 * handlers._CATCH_UP_BATCH):
         await database.events.append([make_submitted()], publish=False)
     turns = 0
-    catching_up = asyncio.create_task(views.catch_up(database, POLICY, SetAside(database.views)))
+    catching_up = asyncio.create_task(handlers.catch_up(database, POLICY, SetAside(database.views)))
 
     while not catching_up.done():
         turns += 1
         await asyncio.sleep(0)
-    assert await catching_up == 3 * views._CATCH_UP_BATCH
+    assert await catching_up == 3 * handlers._CATCH_UP_BATCH
     assert turns > 3  # this task ran between the three batches, not only before and after
 
 
@@ -353,12 +353,12 @@ async def test_every_view_write_run_again_leaves_the_same_documents(
             await decide(database, report_ids[1], LURAH, Approve())
             await decide(database, report_ids[1], CAMAT, Approve())
             await decide(database, report_ids[2], LURAH, REJECT)
-            await views.catch_up(database, POLICY, SetAside(database.views))
-        for collection in (views.REPORTS, views.QUEUE):
+            await handlers.catch_up(database, POLICY, SetAside(database.views))
+        for collection in (queries.REPORTS, queries.QUEUE):
             assert await rerun.views.find(collection) == await plain.views.find(collection)
         assert rerun.views.reruns.rehearsed > 0
-        await views.rebuild(rerun, POLICY, SetAside(rerun.views))
-        for collection in (views.REPORTS, views.QUEUE):
+        await handlers.rebuild(rerun, POLICY, SetAside(rerun.views))
+        for collection in (queries.REPORTS, queries.QUEUE):
             assert await rerun.views.find(collection) == await plain.views.find(collection)
     finally:
         await plain.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from sipokat.verification.worklist import BadCursor, decode_cursor, encode_cursor
+from sipokat.verification.queries import BadCursor, decode_cursor, encode_cursor
 
 
 @pytest.mark.parametrize("cursor", ["00»", "é", "%%%", "AAAA", "="])

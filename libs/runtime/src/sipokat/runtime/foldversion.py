@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from sipokat.runtime.service import ServiceRuntime
 
 
-async def fold_version_check(runtime: ServiceRuntime, folded: Versioned) -> CheckResult:
+async def fold_version_check(runtime: ServiceRuntime[Any], folded: Versioned) -> CheckResult:
     stored = await stored_version(runtime.database.views, folded)
     if stored == folded.version:
         return CheckResult("pass", observed_value=stored)

@@ -2,6 +2,14 @@
 
 Each service's bootstrap describes itself with a `ServiceRuntime` and gets a FastAPI app from
 `create_service_app`; the app's lifespan starts and stops everything.
+
+A service's code gets its dependencies from one typed context (a frozen dataclass in its
+`handlers.py`: database, settings, policy, clock, adapters), built once at start-up by the
+`context` factory its bootstrap hands the runtime, once the database is open and before any
+event is consumed. The factory is an async context manager, so what the service opens for
+itself (an HTTP client, a second database, a thread pool) is closed when the service stops.
+Event handlers are built from the context (`Subscription`), background jobs read
+`runtime.context`, routes declare `Depends(context_of(TheContext))` (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -9,9 +17,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import structlog
 from fastapi import APIRouter, FastAPI, Request
@@ -46,33 +55,50 @@ from sipokat.wilayah import configured_directory
 
 log = structlog.get_logger(__name__)
 
+C = TypeVar("C")
+
+# How a service builds its context from the started runtime (its database, `append`, set-aside
+# store and rebuilds are there); entered at start-up, exited when the service stops.
+ContextFactory = Callable[["ServiceRuntime[C]"], AbstractAsyncContextManager[C]]
 
 # A background job of a service (a deadline scheduler, a webhook sender, ...): it runs from start-up
 # until the stop event is set, and must return soon after.
-BackgroundJob = Callable[["ServiceRuntime", asyncio.Event], Coroutine[Any, Any, None]]
+BackgroundJob = Callable[["ServiceRuntime[C]", asyncio.Event], Coroutine[Any, Any, None]]
+
+
+def database_context(runtime: ServiceRuntime[Database]) -> AbstractAsyncContextManager[Database]:
+    """The context of a service whose handlers need nothing but its database."""
+    return contextlib.nullcontext(runtime.database)
 
 
 @dataclass(frozen=True)
-class Subscription:
-    """The routing keys a service consumes and how to build its handler once the store is open
-    (and, for a service that folds many events in one transaction, its batch handler)."""
+class Subscription(Generic[C]):
+    """The routing keys a service consumes and how to build its handler from the service's
+    context (and, for a service that folds many events in one transaction, its batch handler)."""
 
     bindings: Sequence[str]
-    handler: Callable[[Database], Handler]
-    batch_handler: Callable[[Database], BatchHandler] | None = None
+    handler: Callable[[C], Handler]
+    batch_handler: Callable[[C], BatchHandler] | None = None
 
 
-class ServiceRuntime:
+class ServiceRuntime(Generic[C]):
     def __init__(
         self,
         name: str,
         settings: ServiceSettings,
         *,
+        context: ContextFactory[C],
         publishes: bool = False,
-        subscription: Subscription | None = None,
-        background: Sequence[BackgroundJob] = (),
+        subscription: Subscription[C] | None = None,
+        background: Sequence[BackgroundJob[C]] = (),
     ) -> None:
         self.name = name
+        self._make_context = context
+        # Boxed: a service's context may itself be falsy or None; None here means not started.
+        self._context: tuple[C] | None = None
+        self._resources = contextlib.AsyncExitStack()
+        self._broker_links: list[BrokerLink] = []
+        self._checks: dict[str, Check] = {}
         self.background = list(background)
         self.settings = settings
         self.publishes = publishes
@@ -93,6 +119,23 @@ class ServiceRuntime:
     def consumer_reader(self) -> str:
         """The reader name under which the live consumer sets events aside."""
         return f"{self.name}.consumer"
+
+    @property
+    def context(self) -> C:
+        """The service's context (see the module's note), once started."""
+        if self._context is None:
+            raise RuntimeError(f"{self.name} is not started")
+        return self._context[0]
+
+    def add_check(self, name: str, check: Check) -> None:
+        """A readiness check of something the service's context opens (added by the bootstrap,
+        before `create_service_app`; it runs once started, so it may read `context`)."""
+        self._checks[name] = check
+
+    def add_broker_link(self, link: BrokerLink) -> None:
+        """A broker connection the service holds besides the relay and consumer: readiness
+        needs it too."""
+        self._broker_links.append(link)
 
     @property
     def set_aside(self) -> SetAside:
@@ -144,6 +187,13 @@ class ServiceRuntime:
         return self._database
 
     async def start(self) -> None:
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()  # whatever had opened is closed again
+            raise
+
+    async def _start(self) -> None:
         s = self.settings
         self._database = await open_database(
             s.store_backend, service=self.name, data_dir=s.data_dir, mongodb_url=s.mongodb_url
@@ -152,6 +202,9 @@ class ServiceRuntime:
         self._set_aside = SetAside(
             self._database.views, lambda reader: counted.labels(self.name, reader).inc()
         )
+        for folded, make in self._folds:  # made before the context, which may hold them
+            self.rebuilds[folded.name] = make(self._database)
+        self._context = (await self._resources.enter_async_context(self._make_context(self)),)
         await self._keep_folds_current()
         if self.publishes:
             self.relay = Relay(
@@ -166,7 +219,7 @@ class ServiceRuntime:
         if self.subscription is not None:
             consumed = metrics.EVENTS_CONSUMED
             batch_handler = self.subscription.batch_handler
-            handler = self.subscription.handler(self._database)
+            handler = self.subscription.handler(self.context)
             set_aside, reader = self.set_aside, self.consumer_reader
 
             async def apply_again(event: SetAsideEvent) -> None:
@@ -180,7 +233,7 @@ class ServiceRuntime:
                 self.subscription.bindings,
                 handler,
                 on_outcome=lambda outcome: consumed.labels(self.name, outcome).inc(),
-                batch_handler=batch_handler(self._database) if batch_handler else None,
+                batch_handler=batch_handler(self.context) if batch_handler else None,
                 on_handled=metrics.event_delay_observer(self.name),
                 set_aside=lambda envelope, exc: set_aside.keep_envelope(reader, envelope, exc),
             )
@@ -194,8 +247,8 @@ class ServiceRuntime:
         rebuilding now (queries see it running from the first request); a fresh store records
         the version."""
         views = self.database.views
-        for folded, make in self._folds:
-            rebuild = self.rebuilds[folded.name] = make(self.database)
+        for folded, _ in self._folds:
+            rebuild = self.rebuilds[folded.name]
             if await outdated(views, folded):
                 rebuild.start()
                 self._spawn(keep_current(views, folded, rebuild, self._stop))
@@ -209,10 +262,18 @@ class ServiceRuntime:
             _, pending = await asyncio.wait(self._tasks, timeout=10)
             for task in pending:
                 task.cancel()
+        self._tasks.clear()
+        try:
+            await self._resources.aclose()
+        finally:
+            self._context = None
+            await self._close_database()
+        log.info("service.stopped")
+
+    async def _close_database(self) -> None:
         if self._database is not None:
             await self._database.close()
             self._database = None
-        log.info("service.stopped")
 
     async def append(self, events: Sequence[Envelope]) -> list[int]:
         """Store events in this service's event store and wake the relay."""
@@ -232,7 +293,8 @@ class ServiceRuntime:
 
     def broker_links(self) -> list[BrokerLink]:
         """Every connection this service holds to the broker; readiness needs all of them."""
-        return [x.link for x in (self.relay, self.consumer) if x is not None]
+        own = [x.link for x in (self.relay, self.consumer) if x is not None]
+        return own + self._broker_links
 
     async def check_broker(self) -> CheckResult:
         links = self.broker_links()
@@ -273,16 +335,30 @@ class ServiceRuntime:
             checks["relay:lag"] = self.check_relay_lag
         if self.subscription is not None:
             checks["consumer:lag"] = self.check_consumer_lag
-        return checks
+        return checks | self._checks
 
 
-def runtime_of(request: Request) -> ServiceRuntime:
-    runtime: ServiceRuntime = request.app.state.runtime
+def runtime_of(request: Request) -> ServiceRuntime[Any]:
+    runtime: ServiceRuntime[Any] = request.app.state.runtime
     return runtime
 
 
+def context_of(kind: type[C]) -> Callable[[Request], C]:
+    """The dependency by which a service's routes read its context:
+    `Verification = Annotated[VerificationContext, Depends(context_of(VerificationContext))]`."""
+
+    def context(request: Request) -> C:
+        found = runtime_of(request).context
+        if not isinstance(found, kind):
+            raise TypeError(f"the service's context is a {type(found).__name__}, not {kind}")
+        return found
+
+    context.__name__ = f"{kind.__name__}_context"
+    return context
+
+
 def create_service_app(
-    runtime: ServiceRuntime,
+    runtime: ServiceRuntime[Any],
     routers: Sequence[APIRouter],
     *,
     title: str,

@@ -51,7 +51,7 @@ def describe(event: SetAsideEvent, *, body: bool = True) -> dict[str, Any]:
     return described
 
 
-async def set_aside_check(runtime: ServiceRuntime) -> CheckResult:
+async def set_aside_check(runtime: ServiceRuntime[Any]) -> CheckResult:
     """`warn` with the count while any reader has set events aside; updates the gauge."""
     counts = await runtime.update_set_aside_gauge()
     total = sum(counts.values())
@@ -65,7 +65,7 @@ async def set_aside_check(runtime: ServiceRuntime) -> CheckResult:
     )
 
 
-def set_aside_router(runtime: ServiceRuntime) -> APIRouter:
+def set_aside_router(runtime: ServiceRuntime[Any]) -> APIRouter:
     router = APIRouter(prefix="/ops/set-aside", tags=["operations"], responses=AUTHENTICATED)
 
     @router.get("")

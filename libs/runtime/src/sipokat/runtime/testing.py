@@ -7,6 +7,7 @@ import socket
 import subprocess
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
+from typing import Any
 
 import httpx
 from asgi_lifespan import LifespanManager
@@ -27,8 +28,8 @@ async def service_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
-def runtime_of_app(app: FastAPI) -> ServiceRuntime:
-    runtime: ServiceRuntime = app.state.runtime
+def runtime_of_app(app: FastAPI) -> ServiceRuntime[Any]:
+    runtime: ServiceRuntime[Any] = app.state.runtime
     return runtime
 
 

@@ -12,7 +12,12 @@ from sipokat.analytics.entrypoints import api, open311, pages, public
 from sipokat.analytics.queries import Reader
 from sipokat.analytics.rebuild import VIEW, live_batch_handler, live_handler
 from sipokat.analytics.settings import AnalyticsSettings
-from sipokat.runtime.service import ServiceRuntime, Subscription, create_service_app
+from sipokat.runtime.service import (
+    ServiceRuntime,
+    Subscription,
+    create_service_app,
+    database_context,
+)
 from sipokat.wilayah import load_default_directory
 
 BINDINGS = ["report.#"]
@@ -21,7 +26,10 @@ BINDINGS = ["report.#"]
 def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
     settings = settings or AnalyticsSettings()
     runtime = ServiceRuntime(
-        "analytics", settings, subscription=Subscription(BINDINGS, live_handler, live_batch_handler)
+        "analytics",
+        settings,
+        context=database_context,
+        subscription=Subscription(BINDINGS, live_handler, live_batch_handler),
     )
     runtime.add_log_view(VIEW)
     app = create_service_app(

@@ -15,7 +15,12 @@ from sipokat.intake.handlers import Intake, made_by, record_decisions
 from sipokat.intake.idempotency import IdempotencyKeys
 from sipokat.intake.settings import IntakeSettings
 from sipokat.intake.upstream import VerificationEvents
-from sipokat.runtime.service import ServiceRuntime, Subscription, create_service_app
+from sipokat.runtime.service import (
+    ServiceRuntime,
+    Subscription,
+    create_service_app,
+    database_context,
+)
 
 # Verification's events of a report; intake's own (submitted, revised) it has already.
 DECISIONS = ("report.approved.#", "report.rejected.#", "report.verified", "report.overdue.#")
@@ -43,6 +48,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(
         "intake",
         settings,
+        context=database_context,
         publishes=True,
         subscription=Subscription(DECISIONS, record_decisions),
     )

@@ -52,7 +52,7 @@ class NotFound(Exception):
 class Intake:
     """The parts every command works with."""
 
-    runtime: ServiceRuntime
+    runtime: ServiceRuntime[Database]
     settings: IntakeSettings
     directory: Directory
     photos: AttachmentStore

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from sipokat.events.broker.broadcast import Broadcast
 from sipokat.events.broker.connection import BrokerLink
 from sipokat.events.foldversion import BackgroundRebuild
-from sipokat.events.store import Document, open_database
+from sipokat.events.store import Database, Document, open_database
 from sipokat.notification.delivery import Deliverer, run_worker
 from sipokat.notification.digest import run_daily, send_digests
 from sipokat.notification.entrypoints import inbox, rebuild, subscriptions
@@ -22,13 +22,18 @@ from sipokat.notification.live import Hub, deliver_encoded, encode
 from sipokat.notification.settings import NotificationSettings
 from sipokat.notification.views import VIEW
 from sipokat.runtime.health import Check, CheckResult
-from sipokat.runtime.service import ServiceRuntime, Subscription, create_service_app
+from sipokat.runtime.service import (
+    ServiceRuntime,
+    Subscription,
+    create_service_app,
+    database_context,
+)
 
 BINDINGS = ["report.#"]
 LEDGER = "notification_ledger"
 
 
-class NotificationRuntime(ServiceRuntime):
+class NotificationRuntime(ServiceRuntime[Database]):
     """The shared runtime plus the ledger: a second database that view rebuilds never touch."""
 
     settings: NotificationSettings
@@ -50,6 +55,7 @@ class NotificationRuntime(ServiceRuntime):
         super().__init__(
             "notification",
             settings,
+            context=database_context,
             subscription=Subscription(
                 BINDINGS,
                 lambda db: self.notifier().handle,
@@ -116,12 +122,12 @@ class NotificationRuntime(ServiceRuntime):
         return super().checks() | {"ledger:reachable": self.check_ledger}
 
 
-async def share_live_items(runtime: ServiceRuntime, stop: asyncio.Event) -> None:
+async def share_live_items(runtime: ServiceRuntime[Database], stop: asyncio.Event) -> None:
     assert isinstance(runtime, NotificationRuntime)
     await runtime.live.run(stop)
 
 
-async def deliver(runtime: ServiceRuntime, stop: asyncio.Event) -> None:
+async def deliver(runtime: ServiceRuntime[Database], stop: asyncio.Event) -> None:
     assert isinstance(runtime, NotificationRuntime)
     s = runtime.settings
     # Redirects are not followed: a receiver could otherwise send the request somewhere the
@@ -133,7 +139,7 @@ async def deliver(runtime: ServiceRuntime, stop: asyncio.Event) -> None:
         await run_worker(deliverer, runtime.wake, stop, s.delivery_poll_seconds)
 
 
-async def daily_digest(runtime: ServiceRuntime, stop: asyncio.Event) -> None:
+async def daily_digest(runtime: ServiceRuntime[Database], stop: asyncio.Event) -> None:
     assert isinstance(runtime, NotificationRuntime)
     await run_daily(runtime.send_digests, runtime.settings.digest_hour_wib, stop)
 

@@ -3,13 +3,14 @@
 Each loads the report's stream from verification's own event store, lets the domain decide,
 appends at the next version (optimistic concurrency: a stale writer gets `ConcurrencyConflict`)
 and brings the views up to the stream. Once an event is recorded, a view that cannot be written
-sets it aside (`views.refresh_or_set_aside`): the input is still answered for what happened.
+sets it aside (`refresh_or_set_aside`): the input is still answered for what happened.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -18,10 +19,19 @@ import structlog
 from sipokat.events.broker.consumer import BatchHandler, Handler
 from sipokat.events.catalogue import ReportRevised, ReportSubmitted, WilayahPath
 from sipokat.events.envelope import Actor, Envelope, EventData, Role
-from sipokat.events.setaside import SetAside
-from sipokat.events.store.base import ConcurrencyConflict, Database, UnreadableEvent
-from sipokat.verification import domain, views
+from sipokat.events.foldversion import BackgroundRebuild, record_version
+from sipokat.events.setaside import SetAside, is_event_fault
+from sipokat.events.store.base import (
+    ConcurrencyConflict,
+    Database,
+    RecordedEvent,
+    SetAsideEvent,
+    UnreadableEvent,
+    ViewTransaction,
+)
+from sipokat.verification import domain, queries
 from sipokat.verification.domain import Command, Decider, NotYourTurn, Policy, Report
+from sipokat.verification.settings import VerificationSettings
 
 SOURCE = "verification"
 # The deadline scheduler acts for the service itself, not for a person.
@@ -29,7 +39,22 @@ SCHEDULER = Actor(subject="verification-scheduler", role=Role.SYSTEM)
 _OVERDUE_BATCH = 200
 
 Append = Callable[[Sequence[Envelope]], Awaitable[object]]
+Clock = Callable[[], datetime]
 log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class VerificationContext:
+    """What verification's handlers, routes and scheduler work with; built once at start-up by
+    `bootstrap` (tests pass their own clock through it)."""
+
+    settings: VerificationSettings
+    policy: Policy
+    clock: Clock
+    database: Database
+    append: Append  # stores events and wakes the relay
+    set_aside: SetAside
+    views_rebuild: BackgroundRebuild
 
 
 def stream_of(report_id: UUID) -> str:
@@ -78,7 +103,7 @@ def intake_event_handler(database: Database, policy: Policy, set_aside: SetAside
         # A version clash here means intake wrote on a state verification never had: retrying
         # cannot fix it, the consumer sets it aside with this error for an operator.
         await database.events.append([envelope], publish=False)
-        await views.refresh_or_set_aside(database, set_aside, envelope.stream_id, policy, envelope)
+        await refresh_or_set_aside(database, set_aside, envelope.stream_id, policy, envelope)
 
     return handle
 
@@ -100,7 +125,7 @@ def intake_events_batch_handler(database: Database, policy: Policy) -> BatchHand
                 for events in by_stream.values()
             )
         )
-        await views.refresh_many(database, by_stream, policy)
+        await refresh_many(database, by_stream, policy)
 
     return handle
 
@@ -157,9 +182,7 @@ async def decide(
         state = await _load(database, report_id, policy)
     except UnreadableEvent as exc:
         # Kept where operators look (and retried with the report's refresh after a fix).
-        await set_aside.keep(
-            views.READER, exc.body, exc.error, stream_id=exc.stream_id, key=exc.event_id
-        )
+        await set_aside.keep(READER, exc.body, exc.error, stream_id=exc.stream_id, key=exc.event_id)
         raise ReportUnreadable(exc) from exc
     try:
         payloads = domain.decide(
@@ -180,13 +203,11 @@ async def decide(
         await append(envelopes)
     except ConcurrencyConflict as exc:
         current = await _load(database, report_id, policy)
-        await views.refresh_or_set_aside(
-            database, set_aside, stream_of(report_id), policy, envelopes[-1]
-        )
+        await refresh_or_set_aside(database, set_aside, stream_of(report_id), policy, envelopes[-1])
         raise DecisionConflict(
             "concurrent", f"another decision was recorded first ({exc})", current
         ) from exc
-    after = await views.refresh_or_set_aside(
+    after = await refresh_or_set_aside(
         database, set_aside, stream_of(report_id), policy, envelopes[-1]
     )
     # The decision is recorded even when its view could not be written (then set aside).
@@ -204,10 +225,10 @@ async def flag_overdue(
     """
     flagged = 0
     while True:
-        batch = await database.views.find(views.QUEUE, {"overdue": False}, limit=_OVERDUE_BATCH)
+        batch = await database.views.find(queries.QUEUE, {"overdue": False}, limit=_OVERDUE_BATCH)
         flagged_now = 0
         for entry in batch:
-            if entry["due_key"] > views.sortable(now):
+            if entry["due_key"] > queries.sortable(now):
                 break  # the worklist is ordered by due time: nothing later is due either
             report_id = UUID(entry["report_id"])
             flagged_now += await _flag(database, append, policy, set_aside, report_id, now)
@@ -251,5 +272,139 @@ async def _flag(
             # Someone wrote first (a decision, another replica's notice): the refresh below
             # shows what stands now, and the next scan looks again.
             log.info("overdue.conflict", stream_id=stream_id)
-    await views.refresh_or_set_aside(database, set_aside, stream_id, policy, cause)
+    await refresh_or_set_aside(database, set_aside, stream_id, policy, cause)
     return flagged
+
+
+# ------------------------------------------------------------ the views' writer
+#
+# `refresh` folds a report's stream and writes the documents of the state it reaches (see
+# `queries`), inside `apply_once` keyed by the stream's last event. A document only moves forward
+# (a refresh that read an older version than the one stored changes nothing), so refreshes from
+# the consumer, a decision and the scheduler can run in any order, any number of times.
+# `catch_up` follows the store's global position, so a refresh lost to a crash is made up after
+# a restart, and `rebuild` replays it all. A report whose documents cannot be written (a value
+# the store cannot hold, an event that no longer parses) never stops the others: its refresh sets
+# the event aside (reader `READER`, see `sipokat.events.setaside`) and the work goes on.
+
+CHECKPOINT = "verification.views"
+READER = "verification.views"  # the name its set-aside events carry
+_CATCH_UP_BATCH = 500
+
+
+async def refresh(database: Database, stream_id: str, policy: Policy) -> Report | None:
+    """Fold the stream from the event store and bring the report's documents up to it."""
+    events = await database.events.read_stream(stream_id)
+    state = domain.fold(events, policy)
+    if state is None:
+        return None
+
+    async def effect(tx: ViewTransaction) -> None:
+        await _write_documents(tx, state, events)
+
+    await database.views.apply_once(events[state.version - 1].event_id, effect)
+    return state
+
+
+async def refresh_many(database: Database, stream_ids: Iterable[str], policy: Policy) -> None:
+    """`refresh` for many reports in one transaction (a backlog of intake's events)."""
+    folded: dict[UUID, tuple[Report, list[Envelope]]] = {}
+    for stream_id in dict.fromkeys(stream_ids):
+        events = await database.events.read_stream(stream_id)
+        state = domain.fold(events, policy)
+        if state is not None:
+            folded[events[state.version - 1].event_id] = (state, events)
+
+    async def effect(tx: ViewTransaction, new: frozenset[UUID]) -> None:
+        for key in new:
+            await _write_documents(tx, *folded[key])
+
+    if folded:
+        await database.views.apply_each_once(list(folded), effect)
+
+
+async def _write_documents(tx: ViewTransaction, state: Report, events: list[Envelope]) -> None:
+    key = str(state.report_id)
+    stored = await tx.get(queries.REPORTS, key)
+    if stored is not None and stored["version"] >= state.version:
+        return
+    if stored is not None and stored.get("queue_key"):
+        await tx.delete(queries.QUEUE, stored["queue_key"])
+    doc = queries.status_document(state, events)
+    entry = queries.queue_entry(state, events)
+    doc["queue_key"] = entry[0] if entry else None
+    if entry is not None:
+        await tx.put(queries.QUEUE, *entry)
+    await tx.put(queries.REPORTS, key, doc)
+
+
+async def refresh_or_set_aside(
+    database: Database,
+    set_aside: SetAside,
+    stream_id: str,
+    policy: Policy,
+    cause: Envelope | RecordedEvent,
+) -> Report | None:
+    """`refresh`; when the report's documents cannot be written, set `cause` aside (the event
+    that asked for the refresh) and answer None. Store outages are raised, not set aside."""
+    try:
+        return await refresh(database, stream_id, policy)
+    except Exception as exc:
+        if not is_event_fault(exc):
+            raise
+        if isinstance(cause, Envelope):
+            await set_aside.keep_envelope(READER, cause, exc)
+        else:
+            await set_aside.keep(
+                READER,
+                cause.body,
+                exc,
+                routing_key=cause.routing_key,
+                stream_id=cause.stream_id,
+                key=str(cause.event_id),
+            )
+        return None
+
+
+async def refresh_set_aside(database: Database, event: SetAsideEvent, policy: Policy) -> None:
+    """The retry of a set-aside event: refresh its report, raising while it still fails."""
+    if not event.stream_id:
+        raise ValueError("the event names no report stream")
+    await refresh(database, event.stream_id, policy)
+
+
+async def catch_up(database: Database, policy: Policy, set_aside: SetAside) -> int:
+    """Refresh every report whose stream changed since the last catch-up; returns how many.
+
+    A batch's reports are refreshed in one transaction; when that fails, one by one, and a
+    report that still fails has its latest event of the batch set aside."""
+    position = await database.events.load_checkpoint(CHECKPOINT)
+    refreshed = 0
+    while batch := await database.events.read_from(position, _CATCH_UP_BATCH):
+        latest = {e.stream_id: e for e in batch if e.stream_id.startswith("report-")}
+        try:
+            await refresh_many(database, latest, policy)
+        except Exception as exc:
+            if not is_event_fault(exc):
+                raise
+            for stream_id, event in latest.items():
+                await refresh_or_set_aside(database, set_aside, stream_id, policy, event)
+        refreshed += len(latest)
+        position = batch[-1].position
+        await database.events.save_checkpoint(CHECKPOINT, position)
+        # SQLite's reads and writes run on the loop's thread and need not yield: a catch-up of a
+        # large store after a restart held the loop for minutes (no /health/live, no requests).
+        await asyncio.sleep(0)
+    return refreshed
+
+
+async def rebuild(database: Database, policy: Policy, set_aside: SetAside) -> int:
+    """Drop the views and fold them again from the event store. What this reader had set aside
+    is let go first: the refold sets aside again whatever still cannot be written. When done,
+    the views record the fold's version."""
+    await database.views.reset()
+    await database.views.release(READER)
+    await database.events.save_checkpoint(CHECKPOINT, 0)
+    refolded = await catch_up(database, policy, set_aside)
+    await record_version(database.views, queries.FOLDED)
+    return refolded

@@ -8,8 +8,7 @@ from pydantic import Field, field_validator
 
 from sipokat.events.catalogue import Tier
 from sipokat.runtime.settings import ServiceSettings
-from sipokat.verification.calendar import WorkingCalendar
-from sipokat.verification.domain import TIER_CHAIN, Policy
+from sipokat.verification.domain import TIER_CHAIN, Policy, WorkingCalendar
 
 
 def _valid_chain(chain: list[Tier]) -> list[Tier]:

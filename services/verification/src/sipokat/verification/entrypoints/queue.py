@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from sipokat.events.catalogue import Bidang, ReportKind
 from sipokat.events.envelope import Role
@@ -13,18 +13,16 @@ from sipokat.runtime.auth import CurrentPrincipal
 from sipokat.runtime.foldversion import rebuild_running
 from sipokat.runtime.messages import Text, text
 from sipokat.runtime.problems import AUTHENTICATED, Problem, field_problem, problem_responses
-from sipokat.runtime.service import runtime_of
 from sipokat.verification.domain import ROLE_TIER
-from sipokat.verification.entrypoints.context import not_rebuilding, views_rebuild
-from sipokat.verification.views import queue_scope
-from sipokat.verification.worklist import BadCursor, QueueFilter, queue_page
+from sipokat.verification.entrypoints.common import Verification, not_rebuilding
+from sipokat.verification.queries import BadCursor, QueueFilter, queue_page, queue_scope
 
 router = APIRouter(prefix="/v1/verification", tags=["verification"], responses=AUTHENTICATED)
 
 
 @router.get("/queue")
 async def queue(
-    request: Request,
+    context: Verification,
     principal: CurrentPrincipal,
     kind: ReportKind | None = None,
     bidang: Bidang | None = None,
@@ -52,11 +50,11 @@ async def queue(
                 "token tidak menyebut wilayah yang diverifikasi",
             ),
         )
-    not_rebuilding(request)
+    not_rebuilding(context)
     filters = QueueFilter(kind=kind, bidang=bidang, overdue=overdue)
     try:
         page = await queue_page(
-            runtime_of(request).database.views,
+            context.database.views,
             queue_scope(tier, principal.wilayah),
             filters,
             cursor=cursor,
@@ -71,7 +69,7 @@ async def queue(
 
 
 @router.post("/rebuild", responses=problem_responses({409: "A rebuild is already running"}))
-async def rebuild_views(request: Request, principal: CurrentPrincipal) -> dict[str, int]:
+async def rebuild_views(context: Verification, principal: CurrentPrincipal) -> dict[str, int]:
     """Drop the status and worklist views and fold them again from the event store (admins);
     meanwhile status and queue reads answer 503."""
     if principal.role is not Role.ADMIN:
@@ -83,7 +81,7 @@ async def rebuild_views(request: Request, principal: CurrentPrincipal) -> dict[s
                 "hanya admin yang boleh membangun ulang tampilan",
             ),
         )
-    rebuild = views_rebuild(request)
+    rebuild = context.views_rebuild
     if not rebuild.start():
         raise rebuild_running()
     assert rebuild.task is not None

@@ -25,8 +25,7 @@ from sipokat.runtime.auth import CurrentPrincipal, Principal
 from sipokat.runtime.jurisdiction import covers
 from sipokat.runtime.messages import Text, text
 from sipokat.runtime.problems import AUTHENTICATED, Problem, field_problem, problem_responses
-from sipokat.runtime.service import runtime_of
-from sipokat.verification import handlers, views
+from sipokat.verification import handlers, queries
 from sipokat.verification.domain import (
     Approve,
     Command,
@@ -36,7 +35,7 @@ from sipokat.verification.domain import (
     Reject,
     Report,
 )
-from sipokat.verification.entrypoints.context import not_rebuilding, verification_of
+from sipokat.verification.entrypoints.common import Verification, not_rebuilding
 
 router = APIRouter(
     prefix="/v1",
@@ -162,7 +161,7 @@ def _set_aside(
             what=what,
         ),
         kind="report-set-aside",
-        set_aside={"reader": views.READER, "key": event_id},
+        set_aside={"reader": handlers.READER, "key": event_id},
     )
 
 
@@ -176,10 +175,10 @@ def _current(state: Report) -> dict[str, Any]:
 
 
 @router.get("/reports/{report_id}")
-async def report_status(report_id: UUID, request: Request, principal: CurrentPrincipal) -> Any:
-    not_rebuilding(request)
-    database = runtime_of(request).database
-    doc = await database.views.get(views.REPORTS, str(report_id))
+async def report_status(report_id: UUID, context: Verification, principal: CurrentPrincipal) -> Any:
+    not_rebuilding(context)
+    database = context.database
+    doc = await database.views.get(queries.REPORTS, str(report_id))
     where = WilayahPath.model_validate(doc["wilayah"]) if doc is not None else None
     if where is not None and not covers(principal, where):
         raise _not_found(report_id)
@@ -187,27 +186,27 @@ async def report_status(report_id: UUID, request: Request, principal: CurrentPri
     if doc is None or doc["version"] < await database.events.stream_version(stream_id):
         # The view is behind the store: its write was set aside (or is a moment away).
         try:
-            doc = await views.folded_status(database, stream_id, verification_of(request).policy)
+            doc = await queries.folded_status(database, stream_id, context.policy)
         except UnreadableEvent as exc:
             place = where or handlers.placed(exc)
             raise _set_aside(report_id, exc.event_id, place, principal, SHOWN) from exc
         if doc is None or not covers(principal, WilayahPath.model_validate(doc["wilayah"])):
             raise _not_found(report_id)
-    return views.public_status(doc)
+    return queries.public_status(doc)
 
 
 @router.get("/reports/{report_id}/events")
 async def report_events(
     report_id: UUID,
-    request: Request,
+    context: Verification,
     principal: CurrentPrincipal,
     after: Annotated[int, Query(ge=0, le=1_000_000, description="a stream version")] = 0,
 ) -> Response:
     """The report's stream after version `after`, as stored here: the envelopes the timeline
     is folded from, for whoever may see the report. Intake asks for them when a client revises
     a rejection it has not heard of yet through the broker (docs/decisions.md)."""
-    database = runtime_of(request).database
-    doc = await database.views.get(views.REPORTS, str(report_id))
+    database = context.database
+    doc = await database.views.get(queries.REPORTS, str(report_id))
     if doc is None or not covers(principal, WilayahPath.model_validate(doc["wilayah"])):
         raise _not_found(report_id)
     stream = await database.events.read_stream(handlers.stream_of(report_id))
@@ -222,18 +221,20 @@ async def report_events(
     responses=problem_responses({409: "Not this tier's turn, closed, stale or lost a race"}),
 )
 async def decide(
-    report_id: UUID, body: DecisionBody, request: Request, principal: CurrentPrincipal
+    report_id: UUID,
+    body: DecisionBody,
+    request: Request,
+    context: Verification,
+    principal: CurrentPrincipal,
 ) -> Any:
-    runtime = runtime_of(request)
-    context = verification_of(request)
     command = command_of(body)
     decider = Decider(principal.subject, principal.role, principal.wilayah, principal.name)
     try:
         after = await handlers.decide(
-            runtime.database,
-            runtime.append,
+            context.database,
+            context.append,
             context.policy,
-            runtime.set_aside,
+            context.set_aside,
             report_id,
             decider,
             command,
@@ -264,11 +265,11 @@ async def decide(
             reason=exc.reason,
             current=_current(exc.current),
         ) from exc
-    doc = await runtime.database.views.get(views.REPORTS, str(report_id))
+    doc = await context.database.views.get(queries.REPORTS, str(report_id))
     if doc is None or doc["version"] < after.version:
         # The decision is recorded; its view could not be written and was set aside.
-        doc = await views.folded_status(
-            runtime.database, handlers.stream_of(report_id), context.policy
+        doc = await queries.folded_status(
+            context.database, handlers.stream_of(report_id), context.policy
         )
     assert doc is not None
-    return views.public_status(doc)
+    return queries.public_status(doc)
