@@ -28,8 +28,6 @@ from sipokat.events.envelope import Envelope, EventData, Role
 
 WIB = ZoneInfo("Asia/Jakarta")
 
-VERIFIER_ROLES = (Role.LURAH, Role.CAMAT, Role.PEMKOT)
-
 _TIER_ROLE = {Tier.KELURAHAN: Role.LURAH, Tier.KECAMATAN: Role.CAMAT, Tier.KOTA: Role.PEMKOT}
 _TIER_ABOVE = {Tier.KELURAHAN: Tier.KECAMATAN, Tier.KECAMATAN: Tier.KOTA}
 
