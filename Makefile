@@ -32,6 +32,7 @@ lint: install
 	$(UV) run mypy -p sipokat.events -p sipokat.runtime -p sipokat.wilayah \
 		-p sipokat.intake -p sipokat.verification -p sipokat.analytics \
 		-p sipokat.notification -p sipokat.ops
+	$(UV) run lint-imports
 
 format: install
 	$(UV) run ruff check --fix .

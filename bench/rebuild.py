@@ -31,10 +31,11 @@ sys.path.insert(0, str(HERE.parent / "services" / "analytics" / "tests"))
 
 from analytics_support.scenario import generate  # noqa: E402
 
-from sipokat.analytics.rebuild import rebuild  # noqa: E402
+from sipokat.analytics.rebuild import VIEW  # noqa: E402
 from sipokat.events.broker.eventlog import read_event_log, read_event_log_native  # noqa: E402
 from sipokat.events.broker.streamlog import stream_port_answers, stream_url_for  # noqa: E402
 from sipokat.events.broker.topology import Topology, declare_event_log  # noqa: E402
+from sipokat.events.logrebuild import rebuild  # noqa: E402
 from sipokat.events.store.sqlite import SqliteDatabase  # noqa: E402
 from sipokat.events.testing import DEFAULT_RABBITMQ_URL, delete_topology  # noqa: E402
 
@@ -100,7 +101,7 @@ async def measure_async(
             database = await SqliteDatabase.open(Path(directory) / "analytics.db")
             try:
                 wall = time.perf_counter()
-                report = await rebuild(database, url, topology, idle=idle)
+                report = await rebuild(database, VIEW, url, topology, idle=idle)
                 wall = time.perf_counter() - wall
             finally:
                 await database.close()

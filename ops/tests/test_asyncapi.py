@@ -7,8 +7,8 @@ from typing import Any
 
 import yaml
 
+from sipokat.events import EVENT_TYPES, ROUTING_KEYS
 from sipokat.events.asyncapi import asyncapi_document
-from sipokat.events.catalogue import EVENT_TYPES, ROUTING_KEYS
 from sipokat.ops.asyncapi_file import render_asyncapi
 
 DOC = Path(__file__).parents[2] / "docs" / "asyncapi.yaml"

@@ -16,7 +16,7 @@ import aio_pika
 import pytest
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 
-from sipokat.events import Envelope, ReportSubmitted, catalogue
+from sipokat.events import Envelope, ReportSubmitted, payloads
 from sipokat.events.broker.consumer import (
     DEAD_LETTER_AT,
     DEAD_LETTER_ATTEMPTS,
@@ -944,7 +944,7 @@ async def test_event_this_code_cannot_parse_is_published_then_dead_lettered(
     def broken_upcaster(data: dict[str, object]) -> dict[str, object]:
         return {**data, "title": data["judul"]}
 
-    monkeypatch.setattr(catalogue, "_UPCASTERS", {("ReportSubmitted", 1): broken_upcaster})
+    monkeypatch.setattr(payloads, "_UPCASTERS", {("ReportSubmitted", 1): broken_upcaster})
     monkeypatch.setattr(ReportSubmitted, "schema_version", 2)
 
     seen: list[Envelope] = []

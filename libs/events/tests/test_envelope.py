@@ -26,6 +26,7 @@ from sipokat.events import (
 )
 from sipokat.events.store.base import check_batch
 from sipokat.events.testing import (
+    ReportStream,
     make_approved,
     make_content,
     make_overdue,
@@ -358,3 +359,23 @@ def test_occurred_at_keeps_its_instant() -> None:
         occurred_at=at,
     )
     assert Envelope.model_validate_json(envelope.to_json()).occurred_at == at
+
+
+def test_a_report_stream_is_consecutive_valid_events_at_the_moments_given() -> None:
+    at = datetime(2026, 3, 2, 2, tzinfo=UTC)
+    stream = ReportStream()
+    stream.submit(at=at)
+    stream.reject(Tier.KELURAHAN, at)
+    revised = make_content(title="Diperbaiki")
+    stream.revise(revised, at)
+    stream.overdue(Tier.KELURAHAN, at)
+    for tier in Tier:
+        stream.approve(tier, at)
+    verified = stream.verify(at=at)
+
+    assert [e.stream_version for e in stream.events] == list(range(1, 9))
+    assert {e.stream_id for e in stream.events} == {f"report-{stream.report_id}"}
+    assert {e.occurred_at for e in stream.events} == {at}
+    assert [Envelope.from_json(e.to_json()) for e in stream.events] == stream.events
+    assert stream.events[2].data.revision == 1  # type: ignore[attr-defined]
+    assert verified.data.content == revised  # type: ignore[attr-defined]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from sipokat.events import EVENT_TYPES, Envelope, ReportSubmitted, catalogue, upcaster
+from sipokat.events import EVENT_TYPES, Envelope, ReportSubmitted, payloads, upcaster
 from sipokat.events.schema import event_json_schemas, write_json_schemas
 from sipokat.events.testing import make_submitted, sample_events
 
@@ -18,8 +18,8 @@ from sipokat.events.testing import make_submitted, sample_events
 @pytest.fixture
 def isolated_upcasters(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[Any, Any]]:
     """A private upcaster registry for the test; the real one is restored afterwards."""
-    registry: dict[Any, Any] = dict(catalogue._UPCASTERS)
-    monkeypatch.setattr(catalogue, "_UPCASTERS", registry)
+    registry: dict[Any, Any] = dict(payloads._UPCASTERS)
+    monkeypatch.setattr(payloads, "_UPCASTERS", registry)
     yield registry
 
 
@@ -101,8 +101,8 @@ def test_newer_version_than_the_reader_is_rejected() -> None:
 
 def test_registry_is_restored_after_the_tests_above() -> None:
     # The upcasters the tests registered lived in a private registry only.
-    assert ("ReportSubmitted", 1) not in catalogue._UPCASTERS
-    assert ("ReportSubmitted", 2) not in catalogue._UPCASTERS
+    assert ("ReportSubmitted", 1) not in payloads._UPCASTERS
+    assert ("ReportSubmitted", 2) not in payloads._UPCASTERS
     assert ReportSubmitted.schema_version == 1
 
 

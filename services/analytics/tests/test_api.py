@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 import httpx
 import pytest
 from analytics_support.open311_reports import KEDIRI_RT
-from analytics_support.scenario import Lifecycle, content, generate
+from analytics_support.scenario import content, generate, stream_of
 
 from sipokat.analytics.bootstrap import create_app
 from sipokat.analytics.rebuild import live_handler
@@ -230,7 +229,7 @@ ADMIN = bearer("admin", None)
 
 
 def verified_report(body: ReportContent, uploaded: datetime, verified: datetime) -> list[Envelope]:
-    report = Lifecycle(KEDIRI_RT, uuid4())
+    report = stream_of(KEDIRI_RT)
     report.submit(body, uploaded)
     for hours, tier in enumerate(Tier):
         report.approve(tier, verified - timedelta(hours=3 - hours))

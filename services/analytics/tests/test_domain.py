@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from uuid import uuid4
 
 import pytest
-from analytics_support.scenario import START, Lifecycle, content
+from analytics_support.scenario import START, content, stream_of
 
 from sipokat.analytics.areas import (
     Area,
@@ -69,12 +69,12 @@ def test_months_are_wib_calendar_months() -> None:
 
 
 def test_a_report_rejected_revised_and_verified_counts_once_in_its_final_bidang() -> None:
-    report = Lifecycle(RT, uuid4())
+    report = stream_of(RT)
     first = content_with(Bidang.PEMERINTAHAN)
     report.submit(first, START)
     report.reject(Tier.KELURAHAN, START + timedelta(hours=5))
     revised = content_with(Bidang.SOSIAL_KEMASYARAKATAN)
-    report.revise(revised, 1, START + timedelta(days=40))  # revised in February
+    report.revise(revised, revision=1, at=START + timedelta(days=40))  # revised in February
     report.approve(Tier.KELURAHAN, START + timedelta(days=40, hours=3))
     report.approve(Tier.KECAMATAN, START + timedelta(days=43))
     report.approve(Tier.KOTA, START + timedelta(days=43, hours=1))
@@ -106,7 +106,7 @@ def test_a_report_rejected_revised_and_verified_counts_once_in_its_final_bidang(
 
 def test_the_work_counts_in_the_month_of_its_activity_not_of_its_upload() -> None:
     # Done on 28 March, uploaded on 5 April, verified on 2 May.
-    report = Lifecycle(RT, uuid4())
+    report = stream_of(RT)
     body = content_with(Bidang.PEMBANGUNAN).model_copy(update={"activity_date": date(2026, 3, 28)})
     report.submit(body, datetime(2026, 4, 5, 3, tzinfo=UTC))
     report.approve(Tier.KELURAHAN, datetime(2026, 5, 2, 3, tzinfo=UTC))
@@ -127,14 +127,14 @@ def test_the_work_counts_in_the_month_of_its_activity_not_of_its_upload() -> Non
 
 
 def test_a_revision_that_corrects_the_date_moves_the_report_to_that_month() -> None:
-    report = Lifecycle(RT, uuid4())
+    report = stream_of(RT)
     wrong = content_with(Bidang.EKONOMI).model_copy(update={"activity_date": date(2026, 1, 30)})
     report.submit(wrong, datetime(2026, 3, 1, tzinfo=UTC))
     report.reject(Tier.KELURAHAN, datetime(2026, 3, 2, tzinfo=UTC))
     right = wrong.model_copy(
         update={"activity_date": date(2026, 2, 27), "bidang": Bidang.KEAGAMAAN}
     )
-    report.revise(right, 1, datetime(2026, 3, 3, tzinfo=UTC))
+    report.revise(right, revision=1, at=datetime(2026, 3, 3, tzinfo=UTC))
     months = summed(fold_all(report.events)[1])
     assert {(m, c): a for (m, c), a in months.items() if m in ("2026-01", "2026-02")} == {
         ("2026-02", "reports"): 1,
@@ -148,14 +148,14 @@ def test_a_revision_of_a_report_folded_before_activity_months_moves_it_from_its_
     None
 ):
     # Facts stored by the fold before activity dates were kept: counted in the upload month.
-    report = Lifecycle(RT, uuid4())
+    report = stream_of(RT)
     body = content_with(Bidang.EKONOMI).model_copy(update={"activity_date": date(2026, 2, 20)})
     submitted = report.submit(body, datetime(2026, 3, 1, tzinfo=UTC))
     old = fold(new_facts(submitted), submitted)
     assert old is not None
     stored = {**old.facts.to_doc(), "activity_month": None, "submitted_month": "2026-03"}
     report.reject(Tier.KELURAHAN, datetime(2026, 3, 2, tzinfo=UTC))
-    report.revise(body, 1, datetime(2026, 3, 3, tzinfo=UTC))
+    report.revise(body, revision=1, at=datetime(2026, 3, 3, tzinfo=UTC))
     facts, deltas = ReportFacts.from_doc(stored), []
     for event in report.events[1:]:
         outcome = fold(facts, event)
@@ -167,7 +167,7 @@ def test_a_revision_of_a_report_folded_before_activity_months_moves_it_from_its_
 
 
 def test_an_event_at_or_below_the_applied_version_is_a_duplicate() -> None:
-    report = Lifecycle(RT, uuid4())
+    report = stream_of(RT)
     submitted = report.submit(content_with(Bidang.EKONOMI), START)
     facts = new_facts(submitted)
     outcome = fold(facts, submitted)
@@ -179,7 +179,7 @@ def progress_report(
     progress: int, done: date, verified_at: datetime, amount: int = 45_000_000
 ) -> Envelope:
     """A verified progress report of the RT's one programme."""
-    report = Lifecycle(RT, uuid4())
+    report = stream_of(RT)
     body = content(random.Random(0), RT, programme=1).model_copy(update={"activity_date": done})
     assert body.fund is not None
     body = body.model_copy(
@@ -194,7 +194,7 @@ def progress_report(
         }
     )
     report.submit(body, verified_at - timedelta(days=2))
-    return report.verify(body, True, verified_at)
+    return report.verify(body, counts=True, at=verified_at)
 
 
 def fold_programme(order: list[Envelope]) -> dict[tuple[str, str], float]:
@@ -254,10 +254,10 @@ def test_programme_months_do_not_depend_on_which_report_arrives_first() -> None:
     rng = random.Random(1)
     reports = []
     for day in (3, 50):  # the same programme reported twice, in January and February
-        report = Lifecycle(RT, uuid4())
+        report = stream_of(RT)
         body = content(rng, RT, programme=1)
         report.submit(body, START)
-        reports.append(report.verify(body, True, START + timedelta(days=day)))
+        reports.append(report.verify(body, counts=True, at=START + timedelta(days=day)))
 
     def run(order: list[Envelope]) -> dict[tuple[str, str], float]:
         programme = None

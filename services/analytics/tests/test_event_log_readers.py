@@ -18,10 +18,11 @@ from analytics_support.scenario import generate
 
 from sipokat.analytics.areas import Area
 from sipokat.analytics.queries import Reader
-from sipokat.analytics.rebuild import rebuild
+from sipokat.analytics.rebuild import VIEW
 from sipokat.analytics.views import FACTS, OPEN311, PROGRAMMES, aggregate_collection
 from sipokat.events.broker.eventlog import LogEntry, read_event_log, read_event_log_native
 from sipokat.events.broker.streamlog import decode_message, stream_port_answers, stream_url_for
+from sipokat.events.logrebuild import _cyclic_gc_paused, rebuild
 from sipokat.events.store.base import ViewStore
 from sipokat.events.store.sqlite import SqliteDatabase
 from sipokat.events.testing import TrackedTopology
@@ -110,7 +111,7 @@ async def test_rebuilds_through_either_reader_give_the_same_documents(
         database = await SqliteDatabase.open(tmp_path / f"{name}.db")
         try:
             report = await rebuild(
-                database, rabbitmq_url, topology, idle=1.0, stream_url=url, batch_size=300
+                database, VIEW, rabbitmq_url, topology, idle=1.0, stream_url=url, batch_size=300
             )
             assert report.state == "done" and report.reader == name
             assert report.events_read == len(events) + 50
@@ -127,7 +128,6 @@ async def test_rebuilds_through_either_reader_give_the_same_documents(
 
 
 def test_the_replay_pauses_the_cycle_collector_and_restores_it_even_on_failure() -> None:
-    from sipokat.analytics.rebuild import _cyclic_gc_paused
 
     assert gc.isenabled()
     with pytest.raises(RuntimeError), _cyclic_gc_paused():

@@ -15,8 +15,9 @@ import pytest
 from analytics_support.open311_reports import (
     KEDIRI_RT,
     PRIVATE,
-    Report,
+    REJECTION_NOTE,
     content,
+    submitted_report,
     verified,
 )
 
@@ -29,7 +30,7 @@ from sipokat.events.envelope import Envelope, new_event_id
 from sipokat.events.store import Database
 from sipokat.events.store.base import ViewTransaction
 from sipokat.events.store.sqlite import SqliteDatabase
-from sipokat.events.testing import TrackedTopology
+from sipokat.events.testing import ReportStream, TrackedTopology
 from sipokat.runtime.testing import runtime_of_app, service_client
 
 pytestmark = pytest.mark.broker
@@ -53,19 +54,19 @@ DANA_SETENGAH = verified(content(ReportKind.PROGRES_DANA, Bidang.EKONOMI, 50), d
 # Submitted long ago, verified only recently: outside the default window of submissions.
 LAMA = verified(content(ReportKind.KEGIATAN, Bidang.KEAGAMAAN), days_ago(100), days_ago(2))
 KEDIRI = verified(content(ReportKind.KEGIATAN), days_ago(10), rt=KEDIRI_RT)
-ONLY_SUBMITTED = Report().submit(content(title="Belum diverifikasi"), days_ago(5))
-REJECTED = Report().submit(content(title="Ditolak lurah"), days_ago(6))
-REJECTED.reject(Tier.KELURAHAN, days_ago(5))
+ONLY_SUBMITTED = submitted_report(content(title="Belum diverifikasi"), days_ago(5))
+REJECTED = submitted_report(content(title="Ditolak lurah"), days_ago(6))
+REJECTED.reject(Tier.KELURAHAN, days_ago(5), note=REJECTION_NOTE)
 ALL = [KEGIATAN, USULAN, DANA_SELESAI, DANA_SETENGAH, LAMA, KEDIRI, ONLY_SUBMITTED, REJECTED]
 DEFAULT_WINDOW = [KEGIATAN, USULAN, DANA_SELESAI, DANA_SETENGAH]  # newest submission first
 
 
-def interleaved(reports: list[Report]) -> list[Envelope]:
+def interleaved(reports: list[ReportStream]) -> list[Envelope]:
     """The reports' events in time order, each report's still in stream order."""
     return sorted((e for r in reports for e in r.events), key=lambda e: e.occurred_at)
 
 
-def ids(*reports: Report) -> list[str]:
+def ids(*reports: ReportStream) -> list[str]:
     return [str(r.report_id) for r in reports]
 
 
@@ -269,7 +270,9 @@ async def test_requests_stay_well_formed_whatever_characters_a_report_holds(
         ({}, DEFAULT_WINDOW),
     ],
 )
-async def test_every_filter(served: Served, params: dict[str, str], expected: list[Report]) -> None:
+async def test_every_filter(
+    served: Served, params: dict[str, str], expected: list[ReportStream]
+) -> None:
     found = await get_json(served, "requests.json", **LUBUKLINGGAU, **params)
     assert [r["service_request_id"] for r in found] == ids(*expected)
 
@@ -298,7 +301,9 @@ async def test_at_most_1000_requests_newest_first(served: Served) -> None:
     many = []
     for i in range(1005):
         submitted = days_ago(50 + i / 100)  # the first is the newest
-        many.append(Report().submit(body, submitted).verify(body, submitted + timedelta(hours=1)))
+        report = submitted_report(body, submitted)
+        report.verify(body, submitted + timedelta(hours=1))
+        many.append(report)
 
     async def fold(tx: ViewTransaction) -> None:
         await project_batch(interleaved(many), tx)

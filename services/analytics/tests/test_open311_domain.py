@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from analytics_support.open311_reports import PRIVATE, Report, content, verified
+from analytics_support.open311_reports import PRIVATE, content, submitted_report, verified
 
 from sipokat.analytics.domain import ReportFacts, fold, new_facts
 from sipokat.analytics.entrypoints.open311 import render, to_xml
@@ -93,7 +93,7 @@ def test_without_a_recorded_submission_time_the_verification_time_stands_in() ->
 
 
 def test_the_fold_records_when_a_report_was_first_submitted() -> None:
-    report = Report().submit(content(), SUBMITTED)
+    report = submitted_report(content(), SUBMITTED)
     outcome = fold(new_facts(report.events[0]), report.events[0])
     assert outcome is not None
     assert outcome.facts.submitted_at == SUBMITTED.isoformat()

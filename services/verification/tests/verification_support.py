@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from sipokat.events.catalogue import Tier
 from sipokat.events.envelope import Actor, Envelope, EventData, Role
-from sipokat.events.testing import KECAMATAN, KELURAHAN, KOTA, make_revised, make_submitted
+from sipokat.events.testing import KECAMATAN, KELURAHAN, KOTA, ReportStream
 from sipokat.verification import domain
 from sipokat.verification.domain import Command, Decider, Policy, Report
 
@@ -41,11 +41,19 @@ NON_VERIFIERS = (
 
 @dataclass
 class Stream:
-    """A report's stream as verification's store would hold it, without the store."""
+    """A report's stream (the shared `ReportStream`) driven through the pure domain, as
+    verification's store would hold it, without the store."""
 
     policy: Policy = field(default_factory=Policy)
-    report_id: UUID = field(default_factory=uuid4)
-    events: list[Envelope] = field(default_factory=list)
+    report: ReportStream = field(default_factory=ReportStream)
+
+    @property
+    def report_id(self) -> UUID:
+        return self.report.report_id
+
+    @property
+    def events(self) -> list[Envelope]:
+        return self.report.events
 
     @property
     def state(self) -> Report | None:
@@ -57,31 +65,17 @@ class Stream:
         return state
 
     def submit(self, at: datetime = MONDAY) -> Report:
-        submitted = make_submitted(self.report_id, stream_version=len(self.events) + 1)
-        self.events.append(submitted.model_copy(update={"occurred_at": at}))
+        self.report.submit(at=at)
         return self.current()
 
     def revise(self, at: datetime = MONDAY) -> Report:
-        revision = 1 + sum(e.type == "ReportRevised" for e in self.events)
-        revised = make_revised(
-            self.report_id, stream_version=len(self.events) + 1, revision=revision
-        )
-        self.events.append(revised.model_copy(update={"occurred_at": at}))
+        self.report.revise(at=at)
         return self.current()
 
     def record(self, payloads: list[EventData], decider: Decider | None, at: datetime) -> None:
         actor = SYSTEM if decider is None else domain_actor(decider)
         for payload in payloads:
-            self.events.append(
-                Envelope.wrap(
-                    payload,
-                    stream_version=len(self.events) + 1,
-                    source="verification",
-                    actor=actor,
-                    correlation_id="test",
-                    occurred_at=at,
-                )
-            )
+            self.report.add(payload, actor, source="verification", at=at)
 
     def decide(
         self,

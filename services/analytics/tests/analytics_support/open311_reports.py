@@ -1,27 +1,20 @@
-"""Report streams for the Open311 tests, at chosen moments and with recognisable personal data
-(subjects, verifier names, notes) that the public output must never carry."""
+"""Report streams (`ReportStream`) for the Open311 tests, at chosen moments and with recognisable
+personal data (subjects, verifier names, notes) that the public output must never carry."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from uuid import UUID, uuid4
 
 from sipokat.events.catalogue import (
     Bidang,
     BidangDana,
     FundProgress,
     GeoPoint,
-    RejectionReason,
-    ReportApproved,
     ReportContent,
     ReportKind,
-    ReportRejected,
-    ReportSubmitted,
-    ReportVerified,
     Tier,
-    Verifier,
 )
-from sipokat.events.envelope import Actor, Envelope, EventData, Role
+from sipokat.events.testing import ReportStream
 from sipokat.wilayah import load_default_directory
 
 RT_HEAD_SUBJECT = "ketua-rt-subjek-7f3a"
@@ -38,7 +31,6 @@ KEDIRI_RT = next(
     if city.code == "35.71"
     for rt in city.kecamatan[0].kelurahan[0].rt_codes()[:1]
 )
-_ROLE = {Tier.KELURAHAN: Role.LURAH, Tier.KECAMATAN: Role.CAMAT, Tier.KOTA: Role.PEMKOT}
 
 
 def content(
@@ -67,77 +59,21 @@ def content(
     )
 
 
-class Report:
-    """One report's stream; every event after the submission is a verifier's."""
+def report(rt: str = LUBUKLINGGAU_RT) -> ReportStream:
+    """A report's stream in `rt` whose every subject and verifier's name is personal data."""
+    return ReportStream(
+        wilayah=load_default_directory().rt_path(rt),
+        rt_head_subject=RT_HEAD_SUBJECT,
+        verifier_subject=VERIFIER_SUBJECT,
+        verifier_name=VERIFIER_NAME,
+        correlation_id="open311-test",
+    )
 
-    def __init__(self, rt: str = LUBUKLINGGAU_RT, report_id: UUID | None = None) -> None:
-        self.path = load_default_directory().rt_path(rt)
-        self.report_id = report_id or uuid4()
-        self.events: list[Envelope] = []
 
-    def _add(self, data: EventData, at: datetime, actor: Actor) -> Envelope:
-        envelope = Envelope.wrap(
-            data,
-            stream_version=len(self.events) + 1,
-            source="test",
-            actor=actor,
-            correlation_id="open311-test",
-            occurred_at=at,
-        )
-        self.events.append(envelope)
-        return envelope
-
-    def _verifier(self, tier: Tier) -> Actor:
-        return Actor(subject=VERIFIER_SUBJECT, role=_ROLE[tier], wilayah=self.path.kota_code)
-
-    def submit(self, body: ReportContent, at: datetime) -> Report:
-        data = ReportSubmitted(report_id=self.report_id, wilayah=self.path, content=body)
-        rt_head = Actor(subject=RT_HEAD_SUBJECT, role=Role.KETUA_RT, wilayah=self.path.rt_code)
-        self._add(data, at, rt_head)
-        return self
-
-    def approve_all(self, at: datetime) -> Report:
-        tiers = list(Tier)
-        for index, tier in enumerate(tiers):
-            next_tier = tiers[index + 1] if index + 1 < len(tiers) else None
-            data = ReportApproved(
-                report_id=self.report_id,
-                wilayah=self.path,
-                tier=tier,
-                verifier=Verifier(subject=VERIFIER_SUBJECT, name=VERIFIER_NAME),
-                note=APPROVAL_NOTE,
-                counts_for_performance=True if next_tier is None else None,
-                decided_at=at,
-                next_tier=next_tier,
-                next_due_at=at + timedelta(days=3) if next_tier else None,
-            )
-            self._add(data, at, self._verifier(tier))
-        return self
-
-    def verify(self, body: ReportContent, at: datetime) -> Report:
-        data = ReportVerified(
-            report_id=self.report_id,
-            wilayah=self.path,
-            final_tier=Tier.KOTA,
-            counts_for_performance=True,
-            verified_at=at,
-            content=body,
-        )
-        self._add(data, at, self._verifier(Tier.KOTA))
-        return self
-
-    def reject(self, tier: Tier, at: datetime) -> Report:
-        data = ReportRejected(
-            report_id=self.report_id,
-            wilayah=self.path,
-            tier=tier,
-            verifier=Verifier(subject=VERIFIER_SUBJECT, name=VERIFIER_NAME),
-            reason_code=RejectionReason.NO_EVIDENCE,
-            note=REJECTION_NOTE,
-            decided_at=at,
-        )
-        self._add(data, at, self._verifier(tier))
-        return self
+def submitted_report(body: ReportContent, at: datetime, rt: str = LUBUKLINGGAU_RT) -> ReportStream:
+    stream = report(rt)
+    stream.submit(body, at)
+    return stream
 
 
 def verified(
@@ -145,7 +81,12 @@ def verified(
     submitted_at: datetime,
     verified_at: datetime | None = None,
     rt: str = LUBUKLINGGAU_RT,
-) -> Report:
-    """A report submitted, approved at every tier and verified (a day later by default)."""
+) -> ReportStream:
+    """A report submitted, approved at every tier (with a private note) and verified (a day
+    later by default)."""
     done = verified_at or submitted_at + timedelta(days=1)
-    return Report(rt).submit(body, submitted_at).approve_all(done).verify(body, done)
+    stream = submitted_report(body, submitted_at, rt)
+    for tier in Tier:
+        stream.approve(tier, done, note=APPROVAL_NOTE)
+    stream.verify(body, done)
+    return stream

@@ -11,31 +11,23 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime, timedelta
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from sipokat.events.catalogue import (
     Bidang,
     BidangDana,
     FundProgress,
-    RejectionReason,
-    ReportApproved,
     ReportContent,
     ReportKind,
-    ReportRejected,
-    ReportRevised,
-    ReportSubmitted,
-    ReportVerified,
     Tier,
-    VerificationOverdue,
-    Verifier,
 )
-from sipokat.events.envelope import Actor, Envelope, EventData, Role
+from sipokat.events.envelope import Envelope
+from sipokat.events.testing import ReportStream
 from sipokat.wilayah import load_default_directory
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 FIRST_DAY = START.date()
 TIERS = list(Tier)
-_ROLE = {Tier.KELURAHAN: Role.LURAH, Tier.KECAMATAN: Role.CAMAT, Tier.KOTA: Role.PEMKOT}
 
 
 def lubuklinggau_rts(kelurahan_limit: int = 12) -> list[str]:
@@ -70,80 +62,14 @@ def content(
     )
 
 
-class Lifecycle:
-    """Builds one report's stream, one event at a time, at controlled moments."""
-
-    def __init__(self, rt: str, report_id: UUID) -> None:
-        self.path = load_default_directory().rt_path(rt)
-        self.report_id = report_id
-        self.events: list[Envelope] = []
-
-    def _add(self, data: EventData, at: datetime, source: str, actor: Actor) -> Envelope:
-        envelope = Envelope.wrap(
-            data,
-            stream_version=len(self.events) + 1,
-            source=source,
-            actor=actor,
-            correlation_id=f"gen-{self.report_id.hex[:8]}",
-        ).model_copy(update={"occurred_at": at})
-        self.events.append(envelope)
-        return envelope
-
-    def _ids(self) -> dict[str, object]:
-        return {"report_id": self.report_id, "wilayah": self.path}
-
-    def _verifier(self, tier: Tier) -> Actor:
-        return Actor(subject=f"{_ROLE[tier]}:x", role=_ROLE[tier], wilayah=self.path.kota_code)
-
-    def submit(self, body: ReportContent, at: datetime) -> Envelope:
-        rt_head = Actor(subject="rt", role=Role.KETUA_RT, wilayah=self.path.rt_code)
-        return self._add(ReportSubmitted(**self._ids(), content=body), at, "intake", rt_head)
-
-    def revise(self, body: ReportContent, revision: int, at: datetime) -> Envelope:
-        rt_head = Actor(subject="rt", role=Role.KETUA_RT, wilayah=self.path.rt_code)
-        data = ReportRevised(**self._ids(), revision=revision, content=body)
-        return self._add(data, at, "intake", rt_head)
-
-    def approve(self, tier: Tier, at: datetime) -> Envelope:
-        index = TIERS.index(tier)
-        next_tier = TIERS[index + 1] if index + 1 < len(TIERS) else None
-        data = ReportApproved(
-            **self._ids(),
-            tier=tier,
-            verifier=Verifier(subject="v", name="Pak Verifikator"),
-            note="Sesuai",
-            counts_for_performance=True if next_tier is None else None,
-            decided_at=at,
-            next_tier=next_tier,
-            next_due_at=at + timedelta(days=3) if next_tier else None,
-        )
-        return self._add(data, at, "verification", self._verifier(tier))
-
-    def reject(self, tier: Tier, at: datetime) -> Envelope:
-        data = ReportRejected(
-            **self._ids(),
-            tier=tier,
-            verifier=Verifier(subject="v"),
-            reason_code=RejectionReason.NO_EVIDENCE,
-            note="Foto kurang jelas",
-            decided_at=at,
-        )
-        return self._add(data, at, "verification", self._verifier(tier))
-
-    def overdue(self, tier: Tier, at: datetime) -> Envelope:
-        data = VerificationOverdue(**self._ids(), tier=tier, due_at=at, detected_at=at)
-        system = Actor(subject="verification", role=Role.SYSTEM)
-        return self._add(data, at, "verification", system)
-
-    def verify(self, body: ReportContent, counts: bool, at: datetime) -> Envelope:
-        data = ReportVerified(
-            **self._ids(),
-            final_tier=Tier.KOTA,
-            counts_for_performance=counts,
-            verified_at=at,
-            content=body,
-        )
-        return self._add(data, at, "verification", self._verifier(Tier.KOTA))
+def stream_of(rt: str, report_id: UUID | None = None) -> ReportStream:
+    """A report's stream in `rt`, with the RT's path from the directory."""
+    report_id = report_id or uuid4()
+    return ReportStream(
+        wilayah=load_default_directory().rt_path(rt),
+        report_id=report_id,
+        correlation_id=f"gen-{report_id.hex[:8]}",
+    )
 
 
 def done_before(rng: random.Random, at: datetime) -> date:
@@ -159,7 +85,7 @@ def lifecycle(
     programme = rng.randrange(3) if rng.random() < 0.25 else None
     if programme is not None and programme_rts:
         rt = rng.choice(programme_rts)
-    report = Lifecycle(rt, report_id)
+    report = stream_of(rt, report_id)
     at = START + timedelta(days=rng.uniform(0, 120))
     body = content(rng, rt, programme, done_before(rng, at))
     report.submit(body, at)
@@ -181,12 +107,12 @@ def lifecycle(
             revision += 1
             at += timedelta(hours=rng.uniform(1, 48))
             body = content(rng, rt, programme, done_before(rng, at))
-            report.revise(body, revision, at)
+            report.revise(body, at, revision=revision)
             tier_index = 0
             continue
         report.approve(tier, at)
         tier_index += 1
-    report.verify(body, counts=rng.random() < 0.9, at=at + timedelta(seconds=1))
+    report.verify(body, at + timedelta(seconds=1), counts=rng.random() < 0.9)
     return report.events
 
 

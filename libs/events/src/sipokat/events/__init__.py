@@ -1,7 +1,10 @@
-"""Sipokat's event contracts, event store and RabbitMQ backbone."""
+"""Sipokat's event contracts, event store and RabbitMQ backbone.
+
+Importing the package imports the catalogue, which registers its payload classes with
+`sipokat.events.payloads`: whoever imports any module of it can parse every current event.
+"""
 
 from sipokat.events.catalogue import (
-    EVENT_TYPES,
     ROUTING_KEYS,
     Bidang,
     BidangDana,
@@ -11,19 +14,19 @@ from sipokat.events.catalogue import (
     RejectionReason,
     ReportApproved,
     ReportContent,
+    ReportEvent,
     ReportKind,
     ReportRejected,
     ReportRevised,
     ReportSubmitted,
     ReportVerified,
     Tier,
-    UnknownEventType,
     VerificationOverdue,
     Verifier,
     WilayahPath,
-    upcaster,
 )
-from sipokat.events.envelope import Actor, Envelope, EventData, Role, new_event_id, utc_now
+from sipokat.events.envelope import Actor, Envelope, Role, new_event_id, utc_now
+from sipokat.events.payloads import EVENT_TYPES, EventData, UnknownEventType, upcaster
 
 __all__ = [
     "EVENT_TYPES",
@@ -39,6 +42,7 @@ __all__ = [
     "RejectionReason",
     "ReportApproved",
     "ReportContent",
+    "ReportEvent",
     "ReportKind",
     "ReportRejected",
     "ReportRevised",

@@ -15,8 +15,9 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from sipokat.events.broker.topology import Topology
-from sipokat.events.catalogue import EVENT_TYPES, ROUTING_KEYS
+from sipokat.events.catalogue import ROUTING_KEYS
 from sipokat.events.envelope import pinned_envelope
+from sipokat.events.payloads import EVENT_TYPES
 
 ASYNCAPI_VERSION = "3.0.0"
 # The AMQP bindings (github.com/asyncapi/bindings, amqp/) the document is written against. In it,

@@ -5,14 +5,12 @@ Routing keys are public contracts: integrators bind their queues to them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Literal, Self
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
-from pydantic_core import InitErrorDetails
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from sipokat.events.bounds import (
     AreaName,
@@ -29,7 +27,7 @@ from sipokat.events.bounds import (
     Subject,
     Title,
 )
-from sipokat.events.envelope import EventData
+from sipokat.events.payloads import EventData, register
 
 # ---------------------------------------------------------------- vocabulary
 
@@ -137,9 +135,10 @@ class Verifier(_Part):
 # ---------------------------------------------------------------- events
 
 
-class _ReportEvent(EventData):
+class ReportEvent(EventData):
     """Every report event names its report and carries the RT's wilayah path, so consumers can
-    route and aggregate any event on its own, whatever order they see events of a report in."""
+    route and aggregate any event on its own, whatever order they see events of a report in.
+    Every event of the catalogue is one: readers test `isinstance(data, ReportEvent)`."""
 
     report_id: UUID
     wilayah: WilayahPath
@@ -148,7 +147,7 @@ class _ReportEvent(EventData):
         return f"report-{self.report_id}"
 
 
-class ReportSubmitted(_ReportEvent):
+class ReportSubmitted(ReportEvent):
     event_type = "ReportSubmitted"
 
     content: ReportContent
@@ -157,7 +156,7 @@ class ReportSubmitted(_ReportEvent):
         return "report.submitted"
 
 
-class ReportRevised(_ReportEvent):
+class ReportRevised(ReportEvent):
     """New content after a rejection; the report goes back to the first tier."""
 
     event_type = "ReportRevised"
@@ -169,7 +168,7 @@ class ReportRevised(_ReportEvent):
         return "report.revised"
 
 
-class ReportApproved(_ReportEvent):
+class ReportApproved(ReportEvent):
     event_type = "ReportApproved"
 
     tier: Tier
@@ -184,7 +183,7 @@ class ReportApproved(_ReportEvent):
         return f"report.approved.{self.tier}"
 
 
-class ReportRejected(_ReportEvent):
+class ReportRejected(ReportEvent):
     event_type = "ReportRejected"
 
     tier: Tier
@@ -197,7 +196,7 @@ class ReportRejected(_ReportEvent):
         return f"report.rejected.{self.tier}"
 
 
-class ReportVerified(_ReportEvent):
+class ReportVerified(ReportEvent):
     """The final tier passed: the report now counts."""
 
     event_type = "ReportVerified"
@@ -211,7 +210,7 @@ class ReportVerified(_ReportEvent):
         return "report.verified"
 
 
-class VerificationOverdue(_ReportEvent):
+class VerificationOverdue(ReportEvent):
     event_type = "VerificationOverdue"
 
     tier: Tier
@@ -222,17 +221,14 @@ class VerificationOverdue(_ReportEvent):
         return f"report.overdue.{self.tier}"
 
 
-EVENT_TYPES: dict[str, type[EventData]] = {
-    cls.event_type: cls
-    for cls in (
-        ReportSubmitted,
-        ReportRevised,
-        ReportApproved,
-        ReportRejected,
-        ReportVerified,
-        VerificationOverdue,
-    )
-}
+register(
+    ReportSubmitted,
+    ReportRevised,
+    ReportApproved,
+    ReportRejected,
+    ReportVerified,
+    VerificationOverdue,
+)
 
 # Routing-key patterns per event type, as integrators bind them (AMQP topic syntax).
 ROUTING_KEYS: dict[str, list[str]] = {
@@ -243,67 +239,3 @@ ROUTING_KEYS: dict[str, list[str]] = {
     "ReportVerified": ["report.verified"],
     "VerificationOverdue": [f"report.overdue.{t}" for t in Tier],
 }
-
-
-# ---------------------------------------------------------------- parsing and upcasting
-
-Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
-_UPCASTERS: dict[tuple[str, int], Upcaster] = {}
-
-
-class UnknownEventType(ValueError):
-    pass
-
-
-def upcaster(event_type: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
-    """Register a function that turns `data` of `from_version` into `from_version + 1`.
-
-    Schemas evolve by adding optional fields; a breaking change bumps the payload class's
-    `schema_version` and registers an upcaster here, so old events in the log still parse.
-    """
-
-    def register(fn: Upcaster) -> Upcaster:
-        _UPCASTERS[(event_type, from_version)] = fn
-        return fn
-
-    return register
-
-
-def resolve_payload(raw: dict[str, Any]) -> dict[str, Any]:
-    """Envelope pre-validation: upcast `data` to the current version and type it."""
-    event_type = raw.get("type")
-    if not isinstance(event_type, str) or event_type not in EVENT_TYPES:
-        raise UnknownEventType(f"unknown event type {event_type!r}")
-    payload_cls = EVENT_TYPES[event_type]
-    version = raw.get("schema_version")
-    data = raw.get("data")
-    if not isinstance(version, int) or not isinstance(data, dict):
-        return raw  # let field validation report what is missing
-    if version > payload_cls.schema_version:
-        raise ValueError(
-            f"{event_type} schema_version {version} is newer than this reader "
-            f"({payload_cls.schema_version})"
-        )
-    while version < payload_cls.schema_version:
-        step = _UPCASTERS.get((event_type, version))
-        if step is None:
-            raise ValueError(f"no upcaster for {event_type} v{version}")
-        data, version = step(data), version + 1
-    try:
-        payload = payload_cls.model_validate(data)
-    except ValidationError as exc:
-        # Raised from here, the payload's errors would be reported at the envelope's top level
-        # ("tier: Field required"); put them where they are: under `data`.
-        raise ValidationError.from_exception_data(
-            exc.title,
-            [
-                InitErrorDetails(
-                    type=error["type"],
-                    loc=("data", *error["loc"]),
-                    input=error["input"],
-                    **({"ctx": error["ctx"]} if "ctx" in error else {}),  # type: ignore[typeddict-item]
-                )
-                for error in exc.errors()
-            ],
-        ) from None
-    return {**raw, "schema_version": version, "data": payload}

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cache
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import Annotated, Any, Literal, Union
 from uuid import UUID
 
 import uuid6
@@ -23,6 +23,8 @@ from pydantic import (
 )
 
 from sipokat.events.bounds import AreaCode, ServiceName, Subject, Token
+from sipokat.events.payloads import EVENT_TYPES, resolve_payload
+from sipokat.events.payloads import EventData as EventData  # `Envelope.data`'s type, kept here
 from sipokat.events.repair import mend_stored
 
 _set_attribute = object.__setattr__  # as `BaseModel.model_construct` sets them on a frozen model
@@ -58,21 +60,6 @@ class Actor(BaseModel):
     wilayah: AreaCode | None = None
 
 
-class EventData(BaseModel):
-    """Base of every typed payload. Subclasses register themselves in the catalogue."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    event_type: ClassVar[str]
-    schema_version: ClassVar[int] = 1
-
-    def routing_key(self) -> str:
-        raise NotImplementedError
-
-    def stream_id(self) -> str:
-        raise NotImplementedError
-
-
 class EnvelopeFields(BaseModel):
     """The envelope's fields, without `Envelope`'s validators (see `pinned_envelope`)."""
 
@@ -95,15 +82,14 @@ class Envelope(EnvelopeFields):
     """An event as it is stored and published.
 
     Parsing (`Envelope.from_json`, or `model_validate_json`) resolves `data` to its typed payload
-    through the catalogue, upcasting older schema versions first, so readers always see the
+    through the registry of payload classes (`sipokat.events.payloads`, where the catalogue
+    registers its classes), upcasting older schema versions first, so readers always see the
     current shape.
     """
 
     @model_validator(mode="before")
     @classmethod
     def _resolve_payload(cls, raw: Any) -> Any:
-        from sipokat.events.catalogue import resolve_payload
-
         if isinstance(raw, dict) and not isinstance(raw.get("data"), EventData):
             return resolve_payload(raw)
         return raw
@@ -113,8 +99,6 @@ class Envelope(EnvelopeFields):
         # A typed payload passed in directly is not checked by `_resolve_payload`: without this,
         # an envelope whose `type`, version or stream disagree with its payload would be stored
         # and published, and then no reader could parse it (a poison event in the outbox).
-        from sipokat.events.catalogue import EVENT_TYPES
-
         data = self.data
         if EVENT_TYPES.get(self.type) is not type(data):
             raise ValueError(
@@ -145,7 +129,7 @@ class Envelope(EnvelopeFields):
 
         `model_validate_json` turns the JSON into Python objects before validating (its
         payload is typed by a Python validator); here the JSON is validated in one pass by
-        pydantic-core against the envelopes pinned to each payload class of the catalogue.
+        pydantic-core against the envelopes pinned to each registered payload class.
         Whatever that does not take (an older schema version to upcast, an unknown type,
         any invalid input) goes through `model_validate_json`, which also words the errors.
         """
@@ -154,8 +138,6 @@ class Envelope(EnvelopeFields):
         except ValidationError:
             return cls._parse_stored(raw)
         data = pinned.data
-        from sipokat.events.catalogue import EVENT_TYPES
-
         if (
             EVENT_TYPES.get(pinned.type) is not type(data)
             or pinned.schema_version != data.schema_version
@@ -229,9 +211,7 @@ def pinned_envelope(payload_cls: type[EventData]) -> type[EnvelopeFields]:
 @cache
 def _pinned_envelopes() -> TypeAdapter[EnvelopeFields]:
     # Built once: a payload class registered or re-versioned later misses here and is parsed
-    # by `model_validate_json` (`from_json` checks the catalogue after every parse).
-    from sipokat.events.catalogue import EVENT_TYPES
-
+    # by `model_validate_json` (`from_json` checks the registry after every parse).
     pinned = tuple(pinned_envelope(cls) for cls in EVENT_TYPES.values())
     union: Any = Annotated[Union[pinned], Field(discriminator="type")]  # noqa: UP007
     return TypeAdapter(union if len(pinned) > 1 else pinned[0])

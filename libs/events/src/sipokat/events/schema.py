@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sipokat.events.catalogue import EVENT_TYPES
 from sipokat.events.envelope import pinned_envelope
+from sipokat.events.payloads import EVENT_TYPES
 
 
 def event_json_schemas() -> dict[str, dict[str, Any]]:

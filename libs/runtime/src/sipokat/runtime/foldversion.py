@@ -7,18 +7,28 @@ stays in the load balancer, as with set-aside events (docs/decisions.md).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
-from sipokat.events.foldversion import Versioned, stored_version
+from sipokat.events.foldversion import BackgroundRebuild, Versioned, stored_version
+from sipokat.events.store.base import Database
 from sipokat.runtime.health import CheckResult
 from sipokat.runtime.messages import Text, text
 from sipokat.runtime.problems import Problem
 
-if TYPE_CHECKING:
-    from sipokat.runtime.service import ServiceRuntime
+
+class FoldsOwner(Protocol):
+    """What the check uses of a service's runtime (`ServiceRuntime` is one), named here so that
+    this module, which the runtime imports, does not import it back."""
+
+    @property
+    def database(self) -> Database: ...
+
+    @property
+    def rebuilds(self) -> Mapping[str, BackgroundRebuild]: ...
 
 
-async def fold_version_check(runtime: ServiceRuntime[Any], folded: Versioned) -> CheckResult:
+async def fold_version_check(runtime: FoldsOwner, folded: Versioned) -> CheckResult:
     stored = await stored_version(runtime.database.views, folded)
     if stored == folded.version:
         return CheckResult("pass", observed_value=stored)

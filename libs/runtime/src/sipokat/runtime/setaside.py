@@ -9,21 +9,37 @@ each service directly, not through the gateway. A set-aside event makes readines
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from collections.abc import Mapping
+from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from sipokat.events.envelope import Role
-from sipokat.events.store.base import SetAsideEvent
+from sipokat.events.setaside import Retry, SetAside
+from sipokat.events.store.base import Database, SetAsideEvent
 from sipokat.runtime.auth import Principal, require_roles
 from sipokat.runtime.health import CheckResult
 from sipokat.runtime.problems import AUTHENTICATED
 
-if TYPE_CHECKING:
-    from sipokat.runtime.service import ServiceRuntime
-
 _BODY_CHARS = 20_000
+
+
+class SetAsideOwner(Protocol):
+    """What the check and the routes use of a service's runtime (`ServiceRuntime` is one),
+    named here so that this module, which the runtime imports, does not import it back."""
+
+    @property
+    def database(self) -> Database: ...
+
+    @property
+    def set_aside(self) -> SetAside: ...
+
+    @property
+    def retries(self) -> Mapping[str, Retry]: ...
+
+    async def update_set_aside_gauge(self) -> dict[str, int]: ...
+
 
 Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -51,7 +67,7 @@ def describe(event: SetAsideEvent, *, body: bool = True) -> dict[str, Any]:
     return described
 
 
-async def set_aside_check(runtime: ServiceRuntime[Any]) -> CheckResult:
+async def set_aside_check(runtime: SetAsideOwner) -> CheckResult:
     """`warn` with the count while any reader has set events aside; updates the gauge."""
     counts = await runtime.update_set_aside_gauge()
     total = sum(counts.values())
@@ -65,7 +81,7 @@ async def set_aside_check(runtime: ServiceRuntime[Any]) -> CheckResult:
     )
 
 
-def set_aside_router(runtime: ServiceRuntime[Any]) -> APIRouter:
+def set_aside_router(runtime: SetAsideOwner) -> APIRouter:
     router = APIRouter(prefix="/ops/set-aside", tags=["operations"], responses=AUTHENTICATED)
 
     @router.get("")

@@ -9,8 +9,6 @@ from sipokat.events.bounds import MONTH
 from sipokat.events.envelope import Role
 from sipokat.wilayah import Directory, UnknownWilayah, code_level
 
-CHILD_LEVEL = {None: "kota", "kota": "kecamatan", "kecamatan": "kelurahan", "kelurahan": "rt"}
-
 # The area each leader answers for, as the token's wilayah claim names it.
 _LEADER_LEVEL = {Role.PEMKOT: "kota", Role.CAMAT: "kecamatan", Role.LURAH: "kelurahan"}
 
@@ -78,17 +76,6 @@ def rt_total(area: Area, directory: Directory) -> int:
     if area.level == "rt":
         return 1
     return directory.rt_total(area.code)
-
-
-def child_areas(area: Area, directory: Directory) -> list[tuple[str, str]]:
-    """(code, name) of the areas one level below `area`, from the directory."""
-    if area.level is None:
-        return [(c.code, c.name) for c in directory.cities]
-    if area.level == "kota":
-        return [(k.code, k.name) for k in directory.city(area.code or "").kecamatan]
-    if area.level == "kecamatan":
-        return [(k.code, k.name) for k in directory.kecamatan(area.code or "").kelurahan]
-    return []
 
 
 def areas_at(level: str, area: Area, directory: Directory) -> list[tuple[str, str]]:

@@ -25,6 +25,7 @@ from typing import Any
 from sipokat.events.catalogue import (
     ReportApproved,
     ReportContent,
+    ReportEvent,
     ReportKind,
     ReportRejected,
     ReportRevised,
@@ -248,7 +249,7 @@ def _fund(
 
 def new_facts(envelope: Envelope) -> ReportFacts:
     data = envelope.data
-    assert isinstance(data, _REPORT_EVENTS)
+    assert isinstance(data, ReportEvent)
     return ReportFacts(report_id=str(data.report_id), rt_code=data.wilayah.rt_code)
 
 
@@ -313,16 +314,6 @@ def fold(
     return out
 
 
-_REPORT_EVENTS = (
-    ReportSubmitted,
-    ReportRevised,
-    ReportApproved,
-    ReportRejected,
-    ReportVerified,
-    VerificationOverdue,
-)
-
-
 def verified_programme(envelope: Envelope) -> str | None:
     """The programme key a verified fund-progress report updates, if it is one."""
     data = envelope.data
@@ -349,10 +340,10 @@ def area_labels(path: WilayahPath) -> dict[str, dict[str, str]]:
 
 
 def is_report_event(envelope: Envelope) -> bool:
-    return isinstance(envelope.data, _REPORT_EVENTS)
+    return isinstance(envelope.data, ReportEvent)
 
 
 def wilayah_of(envelope: Envelope) -> WilayahPath:
     data = envelope.data
-    assert isinstance(data, _REPORT_EVENTS)
+    assert isinstance(data, ReportEvent)
     return data.wilayah

@@ -30,9 +30,7 @@ def jpeg_with_gps(size: tuple[int, int] = (64, 48), orientation: int = 1) -> byt
 
 
 def png(size: tuple[int, int] = (32, 32), text: str | None = None, shade: int = 10) -> bytes:
-    from PIL.PngImagePlugin import PngInfo
-
-    info = PngInfo()
+    info = PngImagePlugin.PngInfo()
     if text:
         info.add_text("Comment", text)
     out = io.BytesIO()

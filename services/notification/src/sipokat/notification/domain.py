@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sipokat.events.catalogue import (
     ReportApproved,
+    ReportEvent,
     ReportRejected,
     ReportRevised,
     ReportSubmitted,
@@ -26,8 +27,6 @@ from sipokat.events.catalogue import (
 from sipokat.events.envelope import Envelope, EventData, Role
 
 WIB = ZoneInfo("Asia/Jakarta")
-
-VERIFIER_ROLES = (Role.LURAH, Role.CAMAT, Role.PEMKOT)
 
 _TIER_ROLE = {Tier.KELURAHAN: Role.LURAH, Tier.KECAMATAN: Role.CAMAT, Tier.KOTA: Role.PEMKOT}
 _TIER_ABOVE = {Tier.KELURAHAN: Tier.KECAMATAN, Tier.KECAMATAN: Tier.KOTA}
@@ -86,11 +85,12 @@ def notices(data: EventData) -> list[Notice]:
 def facts(envelope: Envelope) -> dict[str, Any]:
     """What a message about the event says, in plain fields for templates and the inbox."""
     data = envelope.data
-    wilayah: WilayahPath = data.wilayah  # type: ignore[attr-defined]
+    assert isinstance(data, ReportEvent)
+    wilayah = data.wilayah
     content = getattr(data, "content", None)
     found: dict[str, Any] = {
         "event_type": envelope.type,
-        "report_id": str(data.report_id),  # type: ignore[attr-defined]
+        "report_id": str(data.report_id),
         "rt_code": wilayah.rt_code,
         "kelurahan": wilayah.kelurahan_name,
         "kecamatan": wilayah.kecamatan_name,
@@ -140,9 +140,10 @@ def waiting_after(current: dict[str, Any] | None, envelope: Envelope) -> dict[st
     if current is not None and current["version"] >= envelope.stream_version:
         return None
     data = envelope.data
-    wilayah: WilayahPath = data.wilayah  # type: ignore[attr-defined]
+    assert isinstance(data, ReportEvent)
+    wilayah = data.wilayah
     base = {"title": None, **(current or {})} | {
-        "report_id": str(data.report_id),  # type: ignore[attr-defined]
+        "report_id": str(data.report_id),
         "rt_code": wilayah.rt_code,
         "kelurahan": wilayah.kelurahan_name,
         "version": envelope.stream_version,

@@ -28,7 +28,6 @@ ATTEMPTS = "attempts"  # one record per attempt: `<delivery key>|<n>`
 SUBSCRIPTIONS = "subscriptions"
 PREFERENCES = "preferences"  # per recipient office: email address and language
 READS = "reads"  # inbox item key → read
-READ_MARKS = "read_marks"  # recipient → everything before `read_all_before` is read
 DIGESTS = "digests"  # `digest|<recipient>|<day>` → the digest, shown in the inbox
 CHANGES = "changes"  # collection → how many times it was written (`subscriptions` only)
 

@@ -3,7 +3,7 @@
 Read models rebuild from it and integrators replay it. Two readers with one signature and the same
 entries: `read_event_log` over AMQP 0-9-1 (port 5672, always there) and `read_event_log_native`
 over the native stream protocol (the `rabbitmq_stream` plugin, port 5552; see `streamlog`), about
-twice as fast. `open_event_log` takes the native one when its port answers, AMQP otherwise.
+twice as fast. `pick_reader` takes the native one when its port answers, AMQP otherwise.
 
 The end of the log: an AMQP 0-9-1 stream consumer does not learn where the stream ends (RabbitMQ
 3.10 reports a stream's message count as 0), so its replay stops once no event arrived for `idle`
@@ -134,28 +134,13 @@ async def read_event_log_native(
             yield LogEntry(entry.offset, entry.routing_key, entry.body)
 
 
-async def open_event_log(
-    rabbitmq_url: str,
-    topology: Topology,
-    *,
-    stream_url: str | None = None,
-    start: StartAt = "first",
-    idle: float | None = 2.0,
-    name: str = "event-log-reader",
-) -> AsyncIterator[LogEntry]:
-    """The event log through the native stream protocol when its port answers, else AMQP 0-9-1.
+async def pick_reader(rabbitmq_url: str, stream_url: str | None = None) -> tuple[Reader, str]:
+    """`read_event_log_native` and the stream URL when that port answers, else `read_event_log`
+    and the AMQP URL.
 
     `stream_url` defaults to the AMQP URL's host and credentials on port 5552; `"off"` (or an
     empty string) always reads over AMQP 0-9-1.
     """
-    reader, url = await pick_reader(rabbitmq_url, stream_url)
-    async for entry in reader(url, topology, start=start, idle=idle, name=name):
-        yield entry
-
-
-async def pick_reader(rabbitmq_url: str, stream_url: str | None = None) -> tuple[Reader, str]:
-    """`read_event_log_native` and the stream URL when that port answers, else `read_event_log`
-    and the AMQP URL (see `open_event_log`)."""
     if stream_url is None:
         stream_url = stream_url_for(rabbitmq_url)
     if stream_url not in ("", "off") and await stream_port_answers(stream_url):

@@ -19,7 +19,8 @@ Fixtures (function scope unless said):
   (`Database`) the same way.
 
 Helpers: `eventually` (poll until true), `running` (run relays/consumers in the background),
-`delete_topology`, and builders of valid envelopes for every event type (`make_submitted`, ...).
+`delete_topology`, builders of valid envelopes for every event type (`make_submitted`, ...),
+and `ReportStream`, one report's stream built event by event at chosen moments.
 
 Modules: `polling`, `broker`, `stores`, `builders`, `effects` (and `containers`); all of it is
 importable from here. Load it from the top-level conftest (`pytest_plugins =
@@ -47,6 +48,7 @@ from sipokat.events.testing.builders import (
     RT_CODE,
     SOURCE_INTAKE,
     SOURCE_VERIFICATION,
+    ReportStream,
     ketua_rt,
     make_approved,
     make_content,
@@ -95,6 +97,7 @@ __all__ = [
     "DatabaseFactory",
     "RabbitBroker",
     "Rehearsal",
+    "ReportStream",
     "RerunEffects",
     "RerunEffectsDatabase",
     "Reruns",

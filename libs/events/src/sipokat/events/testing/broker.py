@@ -135,6 +135,7 @@ class RabbitBroker:
 
 
 def _start_rabbitmq_container() -> RabbitBroker:
+    # Only when no broker answers: testcontainers takes about 0.3 s to import.
     from testcontainers.community.rabbitmq import RabbitMqContainer
 
     container = RabbitMqContainer(RABBITMQ_IMAGE)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any, TypedDict, Unpack
 from uuid import UUID, uuid4
 
@@ -169,6 +170,7 @@ def make_revised(
 
 
 _NEXT_TIER = {Tier.KELURAHAN: Tier.KECAMATAN, Tier.KECAMATAN: Tier.KOTA, Tier.KOTA: None}
+_TIER_ROLE = {Tier.KELURAHAN: Role.LURAH, Tier.KECAMATAN: Role.CAMAT, Tier.KOTA: Role.PEMKOT}
 
 
 def make_approved(
@@ -309,3 +311,165 @@ def make_stream(count: int, report_id: UUID | None = None, *, start: int = 1) ->
         else:
             events.append(builders[version % len(builders)](version))
     return events
+
+
+@dataclass
+class ReportStream:
+    """One report's stream, built event by event at chosen moments (`at`, default now), each
+    event at the next stream version; `events` is the stream so far.
+
+    Any RT's path may be given (`wilayah`, e.g. from the directory); the subjects and the
+    verifier's name may be pinned (a test that checks personal data never leaks pins them).
+    Each method returns the envelope it added.
+    """
+
+    wilayah: WilayahPath = field(default_factory=wilayah_path)
+    report_id: UUID = field(default_factory=uuid4)
+    rt_head_subject: str | None = None  # default `ketua-rt:<RT>`
+    verifier_subject: str | None = None  # default `<role>:<the tier's area>`
+    verifier_name: str | None = "Verifikator"
+    correlation_id: str = field(default_factory=lambda: f"req-{uuid4().hex[:12]}")
+    events: list[Envelope] = field(default_factory=list)
+
+    def add(
+        self, data: EventData, actor: Actor, *, source: str, at: datetime | None = None
+    ) -> Envelope:
+        """Any payload of this report, as the next event of the stream."""
+        envelope = Envelope.wrap(
+            data,
+            stream_version=len(self.events) + 1,
+            source=source,
+            actor=actor,
+            correlation_id=self.correlation_id,
+            occurred_at=at,
+        )
+        self.events.append(envelope)
+        return envelope
+
+    def rt_head(self) -> Actor:
+        rt_code = self.wilayah.rt_code
+        subject = self.rt_head_subject or f"ketua-rt:{rt_code}"
+        return Actor(subject=subject, role=Role.KETUA_RT, wilayah=rt_code)
+
+    def verifier(self, tier: Tier) -> Actor:
+        role = _TIER_ROLE[tier]
+        area = {
+            Tier.KELURAHAN: self.wilayah.kelurahan_code,
+            Tier.KECAMATAN: self.wilayah.kecamatan_code,
+            Tier.KOTA: self.wilayah.kota_code,
+        }[tier]
+        return Actor(subject=self.verifier_subject or f"{role}:{area}", role=role, wilayah=area)
+
+    def _by(self, tier: Tier) -> Verifier:
+        return Verifier(subject=self.verifier(tier).subject, name=self.verifier_name)
+
+    def _content(self) -> ReportContent:
+        """The content last submitted or revised, as a verification carries it."""
+        for envelope in reversed(self.events):
+            if isinstance(envelope.data, ReportSubmitted | ReportRevised):
+                return envelope.data.content
+        return make_content()
+
+    def submit(self, content: ReportContent | None = None, at: datetime | None = None) -> Envelope:
+        data = ReportSubmitted(
+            report_id=self.report_id, wilayah=self.wilayah, content=content or make_content()
+        )
+        return self.add(data, self.rt_head(), source=SOURCE_INTAKE, at=at)
+
+    def revise(
+        self,
+        content: ReportContent | None = None,
+        at: datetime | None = None,
+        *,
+        revision: int | None = None,
+    ) -> Envelope:
+        """A revision (numbered after those in the stream unless `revision` is given)."""
+        data = ReportRevised(
+            report_id=self.report_id,
+            wilayah=self.wilayah,
+            revision=revision or 1 + sum(e.type == "ReportRevised" for e in self.events),
+            content=content or make_content(title="Gotong royong (foto diperbaiki)"),
+        )
+        return self.add(data, self.rt_head(), source=SOURCE_INTAKE, at=at)
+
+    def approve(
+        self,
+        tier: Tier = Tier.KELURAHAN,
+        at: datetime | None = None,
+        *,
+        note: str | None = "Sesuai",
+        counts: bool = True,
+    ) -> Envelope:
+        """An approval, due at the next tier three days later; `counts` at the last tier."""
+        decided = at or utc_now()
+        next_tier = _NEXT_TIER[tier]
+        data = ReportApproved(
+            report_id=self.report_id,
+            wilayah=self.wilayah,
+            tier=tier,
+            verifier=self._by(tier),
+            note=note,
+            counts_for_performance=counts if next_tier is None else None,
+            decided_at=decided,
+            next_tier=next_tier,
+            next_due_at=decided + timedelta(days=3) if next_tier else None,
+        )
+        return self.add(data, self.verifier(tier), source=SOURCE_VERIFICATION, at=decided)
+
+    def reject(
+        self,
+        tier: Tier = Tier.KELURAHAN,
+        at: datetime | None = None,
+        *,
+        reason: RejectionReason = RejectionReason.NO_EVIDENCE,
+        note: str = "Foto kegiatan tidak terlihat jelas",
+    ) -> Envelope:
+        decided = at or utc_now()
+        data = ReportRejected(
+            report_id=self.report_id,
+            wilayah=self.wilayah,
+            tier=tier,
+            verifier=self._by(tier),
+            reason_code=reason,
+            note=note,
+            decided_at=decided,
+        )
+        return self.add(data, self.verifier(tier), source=SOURCE_VERIFICATION, at=decided)
+
+    def overdue(
+        self,
+        tier: Tier = Tier.KELURAHAN,
+        at: datetime | None = None,
+        *,
+        due_at: datetime | None = None,
+    ) -> Envelope:
+        """The deadline at `tier` found passed at `at` (due then, unless `due_at` is given)."""
+        detected = at or utc_now()
+        data = VerificationOverdue(
+            report_id=self.report_id,
+            wilayah=self.wilayah,
+            tier=tier,
+            due_at=due_at or detected,
+            detected_at=detected,
+        )
+        system = Actor(subject=SOURCE_VERIFICATION, role=Role.SYSTEM)
+        return self.add(data, system, source=SOURCE_VERIFICATION, at=detected)
+
+    def verify(
+        self,
+        content: ReportContent | None = None,
+        at: datetime | None = None,
+        *,
+        counts: bool = True,
+    ) -> Envelope:
+        """The final verification, carrying `content` (default: the last submitted or revised)."""
+        verified = at or utc_now()
+        data = ReportVerified(
+            report_id=self.report_id,
+            wilayah=self.wilayah,
+            final_tier=Tier.KOTA,
+            counts_for_performance=counts,
+            verified_at=verified,
+            content=content or self._content(),
+        )
+        return self.add(data, self.verifier(Tier.KOTA), source=SOURCE_VERIFICATION, at=verified)

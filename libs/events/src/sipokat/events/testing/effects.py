@@ -35,6 +35,7 @@ from sipokat.events.store.base import (
     ViewTransaction,
     as_batch_effect,
 )
+from sipokat.events.store.sqlite.views import SqliteViewStore
 
 ApplyEachOnce = Callable[[Sequence[UUID], BatchEffect], Awaitable[int]]
 
@@ -199,8 +200,9 @@ class RerunEffectsDatabase:
 
 
 def _view_store_classes() -> Iterator[type[Any]]:
+    # Imported when the fixture runs, not with `sipokat.events.testing`: every test module
+    # loads that, and pymongo alone takes about 0.4 s to import.
     from sipokat.events.store.mongo import MongoViewStore
-    from sipokat.events.store.sqlite.views import SqliteViewStore
 
     yield SqliteViewStore
     yield MongoViewStore

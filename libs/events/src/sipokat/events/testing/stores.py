@@ -14,6 +14,7 @@ import pytest
 import pytest_asyncio
 
 from sipokat.events.store.base import Database
+from sipokat.events.store.sqlite import SqliteDatabase
 from sipokat.events.testing.containers import docker_available
 
 MONGODB_IMAGE = "mongo:7.0"
@@ -21,6 +22,8 @@ MONGODB_IMAGE = "mongo:7.0"
 
 def _mongodb_container() -> tuple[str, Any]:
     """A single-node replica set (transactions need one) in Docker; returns (url, container)."""
+    # MongoDB's driver and testcontainers are imported here and below, when a test asks for
+    # MongoDB: every test loads this module, and the two take about 0.7 s to import.
     from pymongo import MongoClient
     from testcontainers.core.container import DockerContainer
 
@@ -100,8 +103,6 @@ async def database_factory(
     cleanup: Callable[[], Awaitable[None]] | None = None
 
     if store_backend == "sqlite":
-        from sipokat.events.store.sqlite import SqliteDatabase
-
         path = tmp_path / "store.db"
 
         async def open_handle() -> Database:
@@ -149,8 +150,6 @@ async def database(database_factory: DatabaseFactory) -> Database:
 
 @pytest_asyncio.fixture
 async def sqlite_database(tmp_path: Path) -> AsyncIterator[Database]:
-    from sipokat.events.store.sqlite import SqliteDatabase
-
     db = await SqliteDatabase.open(tmp_path / "sqlite.db")
     yield db
     await db.close()
