@@ -12,8 +12,8 @@ import pytest
 
 from harness import KELURAHAN, RT, Platform, auth, report_body, sse
 from sipokat.events.testing import eventually
-from sipokat.notification.testing import Mailbox, Receiver, smtp_server
-from sipokat.notification.webhooks import sign
+from sipokat.notification.adapters.webhooks import sign
+from sipokat.runtime.testing import Mailbox, Receiver, smtp_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.broker]
 

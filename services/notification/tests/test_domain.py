@@ -18,6 +18,8 @@ from sipokat.events.testing import (
     make_submitted,
     make_verified,
 )
+from sipokat.notification.adapters.live import Hub
+from sipokat.notification.adapters.webhooks import refused_reason, sign
 from sipokat.notification.domain import (
     WIB,
     Notice,
@@ -31,8 +33,6 @@ from sipokat.notification.domain import (
     topic_matches,
     waiting_after,
 )
-from sipokat.notification.live import Hub
-from sipokat.notification.webhooks import refused_reason, sign
 
 LURAH = "lurah:16.73.02.1019"
 CAMAT = "camat:16.73.02"

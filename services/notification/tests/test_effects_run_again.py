@@ -12,19 +12,18 @@ from uuid import uuid4
 
 import httpx
 import pytest
+from notification_support import started
 
 from sipokat.events.store import ViewTransaction
 from sipokat.events.store.sqlite import SqliteDatabase
 from sipokat.events.testing import RerunEffects, Reruns, eventually, make_submitted
-from sipokat.notification import ledger as L
-from sipokat.notification.delivery import Deliverer
-from sipokat.notification.handlers import Notifier
-from sipokat.notification.ledger import Ledger
-from sipokat.notification.live import Hub
+from sipokat.notification.adapters import ledger as L
+from sipokat.notification.adapters.ledger import Ledger
+from sipokat.notification.adapters.live import Hub
+from sipokat.notification.handlers import Deliverer, Notifier, notifier
+from sipokat.notification.queries import INBOX, inbox_items
 from sipokat.notification.settings import NotificationSettings
-from sipokat.notification.testing import Mailbox, Receiver, started
-from sipokat.notification.views import INBOX, inbox_items
-from sipokat.runtime.testing import bearer
+from sipokat.runtime.testing import Mailbox, Receiver, bearer
 
 INTEGRATOR = bearer("integrator", None)
 LURAH = bearer("lurah", "16.73.02.1019")
@@ -155,11 +154,11 @@ async def test_the_service_with_every_effect_run_twice_sends_and_pushes_each_onc
         )
         assert answer.status_code == 200, answer.text
         events = [make_submitted(uuid4()) for _ in range(3)]
-        hub = service.runtime.hub
+        hub = service.context.hub
         pushed: list[str] = []
         send = hub.send
         hub.send = lambda recipient, item: (pushed.append(item["event_id"]), send(recipient, item))
-        handle = service.runtime.notifier().handle
+        handle = notifier(service.context).handle
         for event in [*events, events[0]]:  # and a redelivery
             await handle(event)
         assert sorted(pushed) == sorted(str(e.event_id) for e in events)
@@ -169,7 +168,7 @@ async def test_the_service_with_every_effect_run_twice_sends_and_pushes_each_onc
         assert sorted(i["event_id"] for i in inbox.json()["items"]) == sorted(
             str(e.event_id) for e in events
         )
-        attempts = await service.runtime.ledger.find(L.ATTEMPTS)
+        attempts = await service.context.ledger.find(L.ATTEMPTS)
         assert len(attempts) == 6 and all(a["ok"] for a in attempts)
     assert len(receiver.received) == 3 and len(smtp.messages) == 3
     assert rerun_effects.rehearsed > 0

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from uuid import uuid4
 
+from notification_support import started
+
 from sipokat.events.catalogue import Tier
 from sipokat.events.testing import eventually, make_overdue, make_rejected, make_submitted
+from sipokat.notification.handlers import notifier, send_digests
 from sipokat.notification.settings import NotificationSettings
-from sipokat.notification.testing import Mailbox, started
-from sipokat.runtime.testing import bearer
+from sipokat.runtime.testing import Mailbox, bearer
 
 LURAH = bearer("lurah", "16.73.02.1019")
 CAMAT = bearer("camat", "16.73.02")
@@ -35,7 +37,7 @@ async def test_each_office_gets_mail_in_its_language_once(
                 headers=headers,
             )
             assert answer.status_code == 200, answer.text
-        handle = service.runtime.notifier().handle
+        handle = notifier(service.context).handle
         rid = uuid4()
         submitted = make_submitted(rid)
         await handle(submitted)
@@ -44,7 +46,7 @@ async def test_each_office_gets_mail_in_its_language_once(
         # The camat and pemkot have no address on file: nothing to mail them.
         await handle(make_overdue(uuid4(), stream_version=2, tier=Tier.KECAMATAN))
         await eventually(lambda: len(smtp.messages) >= 2, timeout=60)
-        assert len(await service.runtime.ledger.find("deliveries")) == 2
+        assert len(await service.context.ledger.find("deliveries")) == 2
 
         by_rcpt = {m["X-Rcpt-To"]: m for m in smtp.messages}
         lurah_mail = by_rcpt["lurah.pelitajaya@kota.test"]
@@ -65,8 +67,8 @@ async def test_each_office_gets_mail_in_its_language_once(
         # A rebuild replays the same events: no mail goes out again.
         await service.runtime.database.views.reset()
         await handle(submitted)
-        await service.runtime.notifier().plan(submitted)
-        assert len(await service.runtime.ledger.find("outbox")) == 0
+        await notifier(service.context).plan(submitted)
+        assert len(await service.context.ledger.find("outbox")) == 0
         assert len(smtp.messages) == 2
 
 
@@ -78,8 +80,8 @@ async def test_no_mail_when_email_is_off_by_default(
         await service.client.put(
             "/v1/notifications/preferences", json={"email": "l@kota.test"}, headers=LURAH
         )
-        await service.runtime.notifier().handle(make_submitted())
-        assert await service.runtime.ledger.find("deliveries") == []
+        await notifier(service.context).handle(make_submitted())
+        assert await service.context.ledger.find("deliveries") == []
 
 
 async def test_the_daily_digest_lists_what_waits_and_what_is_late_once_a_day(
@@ -91,7 +93,7 @@ async def test_the_daily_digest_lists_what_waits_and_what_is_late_once_a_day(
             json={"email": "camat@kota.test", "language": "en"},
             headers=CAMAT,
         )
-        handle = service.runtime.notifier().handle
+        handle = notifier(service.context).handle
         late, fresh = uuid4(), uuid4()
         await handle(make_submitted(late))
         await handle(make_overdue(late, stream_version=2, tier=Tier.KELURAHAN))
@@ -127,13 +129,13 @@ async def test_the_digest_mail_counts_and_names_the_reports(
         await service.client.put(
             "/v1/notifications/preferences", json={"email": "lurah@kota.test"}, headers=LURAH
         )
-        handle = service.runtime.notifier().handle
+        handle = notifier(service.context).handle
         late = uuid4()
         await handle(make_submitted(late))
         await handle(make_overdue(late, stream_version=2))
         await eventually(lambda: len(smtp.messages) == 2, timeout=60)  # new report + reminder
-        await service.runtime.send_digests()
-        await service.runtime.send_digests()
+        await send_digests(service.context)
+        await send_digests(service.context)
         await eventually(lambda: len(smtp.messages) == 3, timeout=60)
         digest = smtp.messages[2]
         assert digest["Subject"].startswith("[Sipokat] Ringkasan harian")

@@ -8,11 +8,12 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from notification_support import Service
 
 from sipokat.events.catalogue import Tier
 from sipokat.events.testing import make_approved, make_rejected, make_submitted
 from sipokat.notification.domain import digest_day
-from sipokat.notification.testing import Service
+from sipokat.notification.handlers import notifier
 from sipokat.runtime.testing import bearer
 
 LURAH = bearer("lurah", "16.73.02.1019")
@@ -29,7 +30,7 @@ async def inbox(service: Service, headers: dict[str, str], **params: Any) -> dic
 
 
 async def test_each_office_sees_only_its_own_items(service: Service) -> None:
-    handle = service.runtime.notifier().handle
+    handle = notifier(service.context).handle
     rid = uuid4()
     submitted = make_submitted(rid)
     for _ in range(3):  # duplicates from the broker
@@ -55,13 +56,13 @@ async def test_a_backlog_in_one_batch_gives_each_office_its_items_once(
 ) -> None:
     pushed: list[str] = []
     monkeypatch.setattr(
-        service.runtime.hub, "publish", lambda recipient, item: pushed.append(recipient)
+        service.context.hub, "publish", lambda recipient, item: pushed.append(recipient)
     )
     rid = uuid4()
     submitted = make_submitted(rid)
     approved = make_approved(rid, stream_version=2, tier=Tier.KELURAHAN)
     rejected = make_rejected(rid, stream_version=3, tier=Tier.KECAMATAN)
-    handle_many = service.runtime.notifier().handle_many
+    handle_many = notifier(service.context).handle_many
     await handle_many([submitted, submitted, approved, rejected, submitted])
 
     lurah = await inbox(service, LURAH)
@@ -78,7 +79,7 @@ async def test_a_backlog_in_one_batch_gives_each_office_its_items_once(
 
 
 async def test_pages_mark_read_and_a_rebuild_keeps_what_was_read(service: Service) -> None:
-    handle = service.runtime.notifier().handle
+    handle = notifier(service.context).handle
     events = [make_submitted() for _ in range(5)]
     for event in events:
         await handle(event)
@@ -169,7 +170,7 @@ ADMIN = bearer("admin", None)
 async def test_a_digest_far_from_now_is_refused_and_fills_no_inbox(
     service: Service, at: str
 ) -> None:
-    await service.runtime.notifier().handle(make_submitted(uuid4()))
+    await notifier(service.context).handle(make_submitted(uuid4()))
     answer = await service.client.post("/v1/notifications/digests", json={"at": at}, headers=ADMIN)
     assert answer.status_code == 422, answer.text
     assert answer.headers["content-type"] == "application/problem+json"
@@ -178,7 +179,7 @@ async def test_a_digest_far_from_now_is_refused_and_fills_no_inbox(
 
 
 async def test_a_digest_of_a_missed_day_this_week_is_sent(service: Service) -> None:
-    await service.runtime.notifier().handle(make_submitted(uuid4()))
+    await notifier(service.context).handle(make_submitted(uuid4()))
     at = datetime.now(UTC) - timedelta(days=3)
     answer = await service.client.post(
         "/v1/notifications/digests", json={"at": at.isoformat()}, headers=ADMIN

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sipokat.events.store import ViewTransaction
 from sipokat.events.testing import DatabaseFactory
-from sipokat.notification import ledger as L
+from sipokat.notification.adapters import ledger as L
 
 
 def subscription(subscription_id: str, status: str = "active") -> dict[str, str]:

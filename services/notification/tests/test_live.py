@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 from uuid import uuid4
 
+from notification_support import started
+
 from sipokat.events.broker.broadcast import Broadcast
 from sipokat.events.testing import eventually, make_submitted
-from sipokat.notification.bootstrap import NotificationRuntime, create_app
+from sipokat.notification.bootstrap import create_app
+from sipokat.notification.handlers import notifier
 from sipokat.notification.settings import NotificationSettings
-from sipokat.notification.testing import started
 from sipokat.runtime.testing import runtime_of_app, service_client
 
 LURAH = "lurah:16.73.02.1019"
@@ -23,16 +25,17 @@ async def test_an_item_applied_by_one_replica_is_pushed_to_listeners_on_both(
     async with started(settings) as consuming, started(settings) as other:
         await eventually(
             lambda: (
-                consuming.runtime.live.listening.is_set() and other.runtime.live.listening.is_set()
+                consuming.context.broadcast.listening.is_set()
+                and other.context.broadcast.listening.is_set()
             )
         )
         with (
-            consuming.runtime.hub.listen(LURAH) as here,
-            other.runtime.hub.listen(LURAH) as there,
+            consuming.context.hub.listen(LURAH) as here,
+            other.context.hub.listen(LURAH) as there,
         ):
             rid = uuid4()
             submitted = make_submitted(rid)
-            await consuming.runtime.notifier().handle(submitted)
+            await notifier(consuming.context).handle(submitted)
 
             pushed_there = await asyncio.wait_for(there.get(), timeout=10)
             pushed_here = await asyncio.wait_for(here.get(), timeout=10)
@@ -42,7 +45,7 @@ async def test_an_item_applied_by_one_replica_is_pushed_to_listeners_on_both(
             assert pushed_there["read"] is False
 
             # A redelivery applies nothing, so pushes nothing, on either replica.
-            await consuming.runtime.notifier().handle(submitted)
+            await notifier(consuming.context).handle(submitted)
             await asyncio.sleep(0.3)
             assert here.empty() and there.empty()
 
@@ -52,16 +55,17 @@ async def test_readiness_fails_while_the_broadcast_is_not_connected(
 ) -> None:
     # The consumer reaches the broker, the broadcast cannot (nothing listens on port 1): the
     # replica would still consume, but its streams would miss what the other replicas consume.
-    app = create_app(settings)
-    runtime = runtime_of_app(app)
-    assert isinstance(runtime, NotificationRuntime)
-    runtime.live = Broadcast(
-        "amqp://guest:guest@127.0.0.1:1/",
-        settings.topology,
-        "notification",
-        lambda sent: None,
-        name="unreachable.broadcast",
+    app = create_app(
+        settings,
+        broadcast=lambda settings, deliver: Broadcast(
+            "amqp://guest:guest@127.0.0.1:1/",
+            settings.topology,
+            "notification",
+            deliver,
+            name="unreachable.broadcast",
+        ),
     )
+    runtime = runtime_of_app(app)
     async with service_client(app) as client:
         await eventually(
             lambda: runtime.consumer is not None and runtime.consumer.link.connected.is_set()
@@ -77,6 +81,6 @@ async def test_readiness_passes_once_the_broadcast_listens(
     settings: NotificationSettings,
 ) -> None:
     async with started(settings) as service:
-        await eventually(lambda: service.runtime.live.listening.is_set())
+        await eventually(lambda: service.context.broadcast.listening.is_set())
         ready = await service.client.get("/health/ready")
         assert ready.json()["checks"]["broker:connection"][0]["status"] == "pass"

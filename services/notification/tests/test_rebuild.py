@@ -11,17 +11,17 @@ from uuid import uuid4
 
 import aio_pika
 import pytest
+from notification_support import started
 
 from sipokat.events.broker.topology import Topology, declare_event_log, declare_service_queue
 from sipokat.events.catalogue import Tier
 from sipokat.events.envelope import Envelope
 from sipokat.events.testing import TrackedTopology, eventually, make_rejected, make_submitted
-from sipokat.notification import ledger as L
+from sipokat.notification.adapters import ledger as L
 from sipokat.notification.bootstrap import BINDINGS
+from sipokat.notification.queries import WAITING
 from sipokat.notification.settings import NotificationSettings
-from sipokat.notification.testing import Mailbox, Receiver, started
-from sipokat.notification.views import WAITING
-from sipokat.runtime.testing import bearer
+from sipokat.runtime.testing import Mailbox, Receiver, bearer
 
 pytestmark = pytest.mark.broker
 
@@ -63,7 +63,7 @@ async def test_a_rebuild_refolds_the_views_and_sends_nothing_again(
     )
     await receiver.start()
     async with started(settings) as service:
-        client, runtime = service.client, service.runtime
+        client, runtime, context = service.client, service.runtime, service.context
         created = await client.post(
             "/v1/webhooks/subscriptions",
             json={"url": receiver.url, "patterns": ["report.#"]},
@@ -98,16 +98,16 @@ async def test_a_rebuild_refolds_the_views_and_sends_nothing_again(
             ]
 
         before = await inboxes()
-        deliveries = await runtime.ledger.find(L.DELIVERIES)
-        attempts = await runtime.ledger.find(L.ATTEMPTS)
+        deliveries = await context.ledger.find(L.DELIVERIES)
+        attempts = await context.ledger.find(L.ATTEMPTS)
         assert len(deliveries) == 4
         # A view gone wrong, which the rebuild must bring back from the log.
         await runtime.database.views.reset()
         assert await runtime.database.views.get(WAITING, str(report_id)) is None
 
         with (
-            runtime.hub.listen("lurah:16.73.02.1019") as lurah_live,
-            runtime.hub.listen("ketua_rt:16.73.02.1019/007") as rt_live,
+            context.hub.listen("lurah:16.73.02.1019") as lurah_live,
+            context.hub.listen("ketua_rt:16.73.02.1019/007") as rt_live,
         ):
             started_rebuild = await client.post("/v1/notifications/rebuild", headers=ADMIN)
             assert started_rebuild.status_code == 202, started_rebuild.text
@@ -133,9 +133,9 @@ async def test_a_rebuild_refolds_the_views_and_sends_nothing_again(
 
         assert len(receiver.received) == 2
         assert len(smtp.messages) == 2
-        assert await runtime.ledger.find(L.DELIVERIES) == deliveries
-        assert await runtime.ledger.find(L.ATTEMPTS) == attempts
-        assert await runtime.ledger.find(L.OUTBOX) == []
+        assert await context.ledger.find(L.DELIVERIES) == deliveries
+        assert await context.ledger.find(L.ATTEMPTS) == attempts
+        assert await context.ledger.find(L.OUTBOX) == []
 
 
 async def test_only_admins_rebuild(settings: NotificationSettings) -> None:

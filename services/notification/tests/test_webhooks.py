@@ -8,16 +8,15 @@ from typing import Any
 from uuid import uuid4
 
 import httpx
+from notification_support import Service, started
 
 from sipokat.events.testing import eventually, make_approved, make_submitted, make_verified
-from sipokat.notification import ledger as L
-from sipokat.notification.delivery import Deliverer
-from sipokat.notification.handlers import webhook_delivery
+from sipokat.notification.adapters import ledger as L
+from sipokat.notification.adapters.webhooks import sign
+from sipokat.notification.handlers import Deliverer, notifier, webhook_delivery
 from sipokat.notification.settings import NotificationSettings
-from sipokat.notification.testing import Receiver, Service, started
-from sipokat.notification.webhooks import sign
 from sipokat.runtime.auth import mint_token
-from sipokat.runtime.testing import bearer
+from sipokat.runtime.testing import Receiver, bearer
 
 INTEGRATOR = bearer("integrator", None)
 
@@ -50,7 +49,7 @@ async def test_a_receiver_that_is_down_then_up_gets_the_event_once_signed(
 ) -> None:
     subscription = await subscribe(service, receiver.url, ["report.submitted"])
     submitted = make_submitted()
-    handle = service.runtime.notifier().handle
+    handle = notifier(service.context).handle
     await handle(submitted)
     await handle(make_verified(uuid4(), stream_version=5))  # not matched by the pattern
 
@@ -71,7 +70,7 @@ async def test_a_receiver_that_is_down_then_up_gets_the_event_once_signed(
     attempts = log["items"][0]["attempt_log"]
     assert [a["ok"] for a in attempts][-1] is True
     assert all(a["error"] and "ConnectError" in a["error"] for a in attempts[:-1])
-    assert await service.runtime.ledger.find(L.OUTBOX) == []
+    assert await service.context.ledger.find(L.OUTBOX) == []
     assert len(receiver.received) == 1
 
     headers, body = receiver.received[0]
@@ -97,7 +96,7 @@ async def test_a_receiver_that_always_fails_is_paused_and_resumed_by_its_owner(
     receiver.failing = True
     await receiver.start()
     subscription = await subscribe(service, receiver.url)
-    handle = service.runtime.notifier().handle
+    handle = notifier(service.context).handle
     rid = uuid4()
     await handle(make_submitted(rid))
 
@@ -134,7 +133,7 @@ async def test_a_receiver_that_always_fails_is_paused_and_resumed_by_its_owner(
 
 
 async def _held(service: Service, count: int) -> bool:
-    return len(await service.runtime.ledger.find(L.HELD)) == count
+    return len(await service.context.ledger.find(L.HELD)) == count
 
 
 async def test_private_and_malformed_targets_are_refused_unless_allowed(
@@ -186,8 +185,8 @@ async def test_the_address_is_checked_again_at_delivery_time(
         async def put(tx: Any) -> None:
             await L.put_subscription(tx, "rebound", subscription)
 
-        await service.runtime.ledger.write(put)
-        await service.runtime.notifier().handle(make_submitted())
+        await service.context.ledger.write(put)
+        await notifier(service.context).handle(make_submitted())
         log = await eventually(lambda: delivery_log(service, "rebound"), timeout=60)
         await eventually(
             lambda: _attempted(service, "rebound"), timeout=60, message="no attempt made"
@@ -208,7 +207,7 @@ async def test_one_attempt_is_claimed_by_one_worker_only(
 ) -> None:
     """Two replicas' workers racing over the same outbox send each attempt once."""
     await receiver.start()
-    ledger = service.runtime.ledger
+    ledger = service.context.ledger
     subscription = await subscribe(service, receiver.url)
     stored = await ledger.get(L.SUBSCRIPTIONS, subscription["id"])
     assert stored is not None

@@ -1,17 +1,27 @@
-"""Test support for services: drive a service's app in-process, lifespan and all."""
+"""Test support for services: drive a service's app in-process, lifespan and all; and the
+outside world a service talks to, for real: an HTTP receiver (webhooks) and an SMTP server."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import subprocess
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
 import httpx
+import uvicorn
+from aiosmtpd.controller import Controller
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from sipokat.events.envelope import Role
 from sipokat.runtime.auth import mint_token
@@ -79,3 +89,63 @@ def stop_processes(processes: Iterable[subprocess.Popen[bytes]], timeout: float 
 def log_tail(path: Path, lines: int = 30) -> str:
     """The last lines of a service's log, for an error message."""
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+@dataclass
+class Receiver:
+    """A webhook receiver over real HTTP on 127.0.0.1; `failing` makes it answer 500."""
+
+    port: int = field(default_factory=free_port)
+    failing: bool = False
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    _server: uvicorn.Server | None = None
+    _task: asyncio.Task[None] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    async def _hook(self, request: Request) -> Response:
+        if self.failing:
+            return Response("down for maintenance", status_code=500)
+        self.received.append((dict(request.headers), await request.body()))
+        return Response(status_code=204)
+
+    async def start(self) -> None:
+        app = FastAPI(routes=[Route("/hook", self._hook, methods=["POST"])])
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_config=None, lifespan="off"
+        )
+        self._server = uvicorn.Server(config)
+        self._task = asyncio.create_task(self._server.serve())
+        while not self._server.started:  # noqa: ASYNC110 - uvicorn offers no event for it
+            await asyncio.sleep(0.02)
+
+    async def stop(self) -> None:
+        if self._server is not None and self._task is not None:
+            self._server.should_exit = True
+            await self._task
+
+
+@dataclass
+class Mailbox:
+    port: int
+    messages: list[Message] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        mail = message_from_bytes(envelope.content)
+        mail["X-Rcpt-To"] = ",".join(envelope.rcpt_tos)
+        self.messages.append(mail)
+        return "250 Message accepted for delivery"
+
+
+@contextlib.contextmanager
+def smtp_server() -> Iterator[Mailbox]:
+    """A real SMTP server (aiosmtpd) on a free port, collecting what it receives."""
+    mailbox = Mailbox(free_port())
+    controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port)
+    controller.start()
+    try:
+        yield mailbox
+    finally:
+        controller.stop()

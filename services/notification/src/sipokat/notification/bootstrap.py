@@ -1,151 +1,75 @@
-"""Wires the notification service: the views and ledger, the consumer, the delivery worker and
-the daily digest."""
+"""Wires the notification service: the views and the ledger, the consumer, the delivery
+worker, the daily digest and the live broadcast among replicas."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+import contextlib
+from collections.abc import AsyncIterator
 
-import httpx
 from fastapi import FastAPI
 
-from sipokat.events.broker.broadcast import Broadcast
-from sipokat.events.broker.connection import BrokerLink
-from sipokat.events.foldversion import BackgroundRebuild
-from sipokat.events.store import Database, Document, open_database
-from sipokat.notification.delivery import Deliverer, run_worker
-from sipokat.notification.digest import run_daily, send_digests
+from sipokat.notification.adapters.ledger import opened_ledger
+from sipokat.notification.adapters.live import BroadcastFactory, replica_broadcast, shared_hub
+from sipokat.notification.adapters.webhooks import http_client
 from sipokat.notification.entrypoints import inbox, rebuild, subscriptions
-from sipokat.notification.handlers import Notifier
-from sipokat.notification.ledger import Ledger
-from sipokat.notification.live import Hub, deliver_encoded, encode
+from sipokat.notification.entrypoints.daily_digest import daily_digest
+from sipokat.notification.entrypoints.delivery_worker import delivery_worker
+from sipokat.notification.entrypoints.live_sharing import live_sharing
+from sipokat.notification.handlers import VIEW, NotificationContext, notifier
 from sipokat.notification.settings import NotificationSettings
-from sipokat.notification.views import VIEW
-from sipokat.runtime.health import Check, CheckResult
-from sipokat.runtime.service import (
-    ServiceRuntime,
-    Subscription,
-    create_service_app,
-    database_context,
-)
+from sipokat.runtime.health import CheckResult
+from sipokat.runtime.service import ServiceRuntime, Subscription, create_service_app
 
 BINDINGS = ["report.#"]
-LEDGER = "notification_ledger"
 
 
-class NotificationRuntime(ServiceRuntime[Database]):
-    """The shared runtime plus the ledger: a second database that view rebuilds never touch."""
+def create_app(
+    settings: NotificationSettings | None = None,
+    *,
+    broadcast: BroadcastFactory = replica_broadcast,
+) -> FastAPI:
+    """`broadcast` is injectable so a test can point it at a broker that is not there."""
+    settings = settings or NotificationSettings()
+    hub, live = shared_hub(settings, broadcast)
+    wake = asyncio.Event()  # set when a delivery is planned
 
-    settings: NotificationSettings
-
-    def __init__(self, settings: NotificationSettings) -> None:
-        self.hub = Hub()
-        self.live = Broadcast(
-            settings.rabbitmq_url,
-            settings.topology,
-            "notification",
-            lambda sent: deliver_encoded(self.hub, sent),
-            name=f"{settings.broker_prefix}.notification.broadcast",
-        )
-        # An app's stream may be held by any replica, the events are consumed by one: live
-        # items go to every replica (to this one alone while it is not connected).
-        self.hub.send = lambda recipient, item: self.live.send(encode(recipient, item))
-        self.wake = asyncio.Event()  # set when a delivery is planned
-        self._ledger: Ledger | None = None
-        super().__init__(
-            "notification",
-            settings,
-            context=database_context,
-            subscription=Subscription(
-                BINDINGS,
-                lambda db: self.notifier().handle,
-                lambda db: self.notifier().handle_many,
-            ),
-            background=[share_live_items, deliver]
-            + ([daily_digest] if settings.digest_enabled else []),
-        )
-        self.add_log_view(VIEW)
-
-    @property
-    def views_rebuild(self) -> BackgroundRebuild:
-        return self.rebuilds[VIEW.name]
-
-    @property
-    def ledger(self) -> Ledger:
-        if self._ledger is None:
-            raise RuntimeError("notification is not started")
-        return self._ledger
-
-    def notifier(self) -> Notifier:
-        return Notifier(
-            self.database.views, self.ledger, self.settings, self.hub, on_planned=self.wake.set
-        )
-
-    async def send_digests(self, now: datetime | None = None) -> list[Document]:
-        return await send_digests(
-            self.database.views, self.ledger, self.settings, self.hub, now, on_planned=self.wake.set
-        )
-
-    async def start(self) -> None:
-        s = self.settings
-        self._ledger = Ledger(
-            await open_database(
-                s.store_backend, service=LEDGER, data_dir=s.data_dir, mongodb_url=s.mongodb_url
+    @contextlib.asynccontextmanager
+    async def context(
+        runtime: ServiceRuntime[NotificationContext],
+    ) -> AsyncIterator[NotificationContext]:
+        # The ledger is a second database that view rebuilds never touch.
+        async with opened_ledger(settings) as ledger, http_client(settings) as http:
+            yield NotificationContext(
+                settings=settings,
+                database=runtime.database,
+                ledger=ledger,
+                hub=hub,
+                broadcast=live,
+                http=http,
+                wake=wake,
+                views_rebuild=runtime.rebuilds[VIEW.name],
             )
-        )
-        try:
-            await super().start()
-        except BaseException:
-            await self._close_ledger()
-            raise
 
-    async def stop(self) -> None:
-        try:
-            await super().stop()
-        finally:
-            await self._close_ledger()
+    runtime = ServiceRuntime(
+        "notification",
+        settings,
+        context=context,
+        subscription=Subscription(
+            BINDINGS, lambda c: notifier(c).handle, lambda c: notifier(c).handle_many
+        ),
+        background=[live_sharing, delivery_worker]
+        + ([daily_digest] if settings.digest_enabled else []),
+    )
+    runtime.add_log_view(VIEW)
 
-    async def _close_ledger(self) -> None:
-        if self._ledger is not None:
-            await self._ledger.database.close()
-            self._ledger = None
-
-    async def check_ledger(self) -> CheckResult:
-        await self.ledger.database.ping()
+    async def ledger_reachable() -> CheckResult:
+        await runtime.context.ledger.database.ping()
         return CheckResult("pass")
 
-    def broker_links(self) -> list[BrokerLink]:
-        # Without its broadcast, a replica's live streams miss what the others consume.
-        return [*super().broker_links(), self.live.link]
-
-    def checks(self) -> dict[str, Check]:
-        return super().checks() | {"ledger:reachable": self.check_ledger}
-
-
-async def share_live_items(runtime: ServiceRuntime[Database], stop: asyncio.Event) -> None:
-    assert isinstance(runtime, NotificationRuntime)
-    await runtime.live.run(stop)
-
-
-async def deliver(runtime: ServiceRuntime[Database], stop: asyncio.Event) -> None:
-    assert isinstance(runtime, NotificationRuntime)
-    s = runtime.settings
-    # Redirects are not followed: a receiver could otherwise send the request somewhere the
-    # address check never saw.
-    async with httpx.AsyncClient(
-        timeout=s.webhook_timeout_seconds, follow_redirects=False
-    ) as client:
-        deliverer = Deliverer(runtime.ledger, s, client)
-        await run_worker(deliverer, runtime.wake, stop, s.delivery_poll_seconds)
-
-
-async def daily_digest(runtime: ServiceRuntime[Database], stop: asyncio.Event) -> None:
-    assert isinstance(runtime, NotificationRuntime)
-    await run_daily(runtime.send_digests, runtime.settings.digest_hour_wib, stop)
-
-
-def create_app(settings: NotificationSettings | None = None) -> FastAPI:
-    runtime = NotificationRuntime(settings or NotificationSettings())
+    runtime.add_check("ledger:reachable", ledger_reachable)
+    # Without its broadcast, a replica's live streams miss what the others consume.
+    runtime.add_broker_link(live.link)
     return create_service_app(
         runtime,
         [inbox.router, subscriptions.router, rebuild.router],

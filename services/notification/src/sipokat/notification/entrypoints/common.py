@@ -1,21 +1,17 @@
-"""What every notification route needs: the runtime with its ledger, and the caller's inbox."""
+"""What every notification route needs: the service's context, and the caller's inbox."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends
 
 from sipokat.notification.domain import recipient
+from sipokat.notification.handlers import NotificationContext
 from sipokat.runtime.auth import Principal
-from sipokat.runtime.service import runtime_of
+from sipokat.runtime.service import context_of
 
-if TYPE_CHECKING:
-    from sipokat.notification.bootstrap import NotificationRuntime
-
-
-def notification_runtime(request: Request) -> NotificationRuntime:
-    return runtime_of(request)  # type: ignore[return-value]
+Notification = Annotated[NotificationContext, Depends(context_of(NotificationContext))]
 
 
 def inbox_of(principal: Principal) -> str:

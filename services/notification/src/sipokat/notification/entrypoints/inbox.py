@@ -10,17 +10,16 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from sipokat.events.envelope import Role, utc_now
-from sipokat.events.logrebuild import RUNNING, rebuild_status
-from sipokat.events.store import Document, ViewTransaction
-from sipokat.notification import ledger as L
+from sipokat.events.store import Document
 from sipokat.notification.domain import DIGEST_CATCH_UP, DIGEST_REFUSALS, digest_moment_refused
-from sipokat.notification.entrypoints.common import inbox_of, notification_runtime
-from sipokat.notification.views import INBOX, VIEW
+from sipokat.notification.entrypoints.common import Notification, inbox_of
+from sipokat.notification.handlers import NotificationContext, send_digests
+from sipokat.notification.handlers import inbox as handlers
 from sipokat.runtime.auth import CurrentPrincipal, Principal, require_roles
 from sipokat.runtime.foldversion import rebuilding
 from sipokat.runtime.messages import text
@@ -28,29 +27,18 @@ from sipokat.runtime.problems import AUTHENTICATED, Problem, problem_responses
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"], responses=AUTHENTICATED)
 
-_MAX_INBOX = 100_000  # items read per request to sort and count; see docs/notification.md
 
-
-async def _items(request: Request, owner: str) -> list[Document]:
+async def _items(context: NotificationContext, owner: str) -> list[Document]:
     """Inbox items of an office, newest first, each with `read`; 503 while a rebuild refolds
     them (a half-replayed inbox would show wrong unread counts)."""
-    runtime = notification_runtime(request)
-    status = await rebuild_status(runtime.database.views, VIEW)
-    if runtime.views_rebuild.running or (status is not None and status["state"] == RUNNING):
+    if await handlers.rebuilding(context):
         raise rebuilding(
             text(
                 "the inbox is being rebuilt from the event log; retry shortly",
                 "kotak masuk sedang dibangun ulang dari log peristiwa; coba lagi sebentar lagi",
             )
         )
-    events = await runtime.database.views.find(INBOX, {"recipient": owner}, limit=_MAX_INBOX)
-    digests = await runtime.ledger.find(L.DIGESTS, {"recipient": owner}, limit=_MAX_INBOX)
-    reads = {
-        r["key"] for r in await runtime.ledger.find(L.READS, {"recipient": owner}, limit=_MAX_INBOX)
-    }
-    items = [item | {"id": item["key"], "read": item["key"] in reads} for item in events + digests]
-    items.sort(key=lambda item: (item["created_at"], item["key"]), reverse=True)
-    return items
+    return await handlers.inbox(context, owner)
 
 
 def _cursor_of(item: Document) -> str:
@@ -81,7 +69,7 @@ def _after(cursor: str) -> tuple[str, str]:
 
 @router.get("/inbox", responses=problem_responses({400: "A cursor not from a previous page"}))
 async def inbox(
-    request: Request,
+    context: Notification,
     principal: CurrentPrincipal,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
@@ -89,7 +77,7 @@ async def inbox(
 ) -> dict[str, Any]:
     """Newest first. `next_cursor` fetches the next page; `unread` counts the whole inbox."""
     owner = inbox_of(principal)
-    items = await _items(request, owner)
+    items = await _items(context, owner)
     unread = sum(1 for item in items if not item["read"])
     page = [item for item in items if not (unread_only and item["read"])]
     if cursor is not None:
@@ -106,21 +94,12 @@ async def inbox(
     }
 
 
-async def _mark_read(request: Request, owner: str, keys: list[str]) -> None:
-    async def effect(tx: ViewTransaction) -> None:
-        for key in keys:
-            await tx.put(L.READS, key, {"key": key, "recipient": owner})
-
-    if keys:
-        await notification_runtime(request).ledger.write(effect)
-
-
 @router.post("/inbox/read", status_code=200)
-async def mark_all_read(request: Request, principal: CurrentPrincipal) -> dict[str, int]:
+async def mark_all_read(context: Notification, principal: CurrentPrincipal) -> dict[str, int]:
     """Marks every item in the inbox now as read; items arriving later stay unread."""
     owner = inbox_of(principal)
-    unread = [item["key"] for item in await _items(request, owner) if not item["read"]]
-    await _mark_read(request, owner, unread)
+    unread = [item["key"] for item in await _items(context, owner) if not item["read"]]
+    await handlers.mark_read(context, owner, unread)
     return {"marked": len(unread), "unread": 0}
 
 
@@ -129,12 +108,9 @@ async def mark_all_read(request: Request, principal: CurrentPrincipal) -> dict[s
     status_code=204,
     responses=problem_responses({404: "No such item in your inbox"}),
 )
-async def mark_read(request: Request, principal: CurrentPrincipal, item_id: str) -> Response:
+async def mark_read(context: Notification, principal: CurrentPrincipal, item_id: str) -> Response:
     owner = inbox_of(principal)
-    runtime = notification_runtime(request)
-    item = await runtime.database.views.get(INBOX, item_id) or await runtime.ledger.get(
-        L.DIGESTS, item_id
-    )
+    item = await handlers.inbox_item(context, item_id)
     # An item of another inbox answers as one that does not exist: nothing leaks.
     if item is None or item["recipient"] != owner:
         raise Problem(
@@ -142,14 +118,14 @@ async def mark_read(request: Request, principal: CurrentPrincipal, item_id: str)
             "Not found",
             text("no such item in your inbox", "tidak ada butir ini di kotak masuk Anda"),
         )
-    await _mark_read(request, owner, [item_id])
+    await handlers.mark_read(context, owner, [item_id])
     return Response(status_code=204)
 
 
 @router.get("/inbox/unread")
-async def unread_count(request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
+async def unread_count(context: Notification, principal: CurrentPrincipal) -> dict[str, Any]:
     owner = inbox_of(principal)
-    items = await _items(request, owner)
+    items = await _items(context, owner)
     return {"recipient": owner, "unread": sum(1 for item in items if not item["read"])}
 
 
@@ -170,17 +146,16 @@ SSE_EVENT = {
     response_class=EventSourceResponse,
     responses={200: {"content": {"text/event-stream": {"schema": SSE_EVENT}}}},
 )
-async def stream(request: Request, principal: CurrentPrincipal) -> EventSourceResponse:
+async def stream(context: Notification, principal: CurrentPrincipal) -> EventSourceResponse:
     """Server-sent events for the caller's inbox: `ready` with the unread count, then one
     `notification` per new item. A client that falls behind gets `resync` and the stream ends:
     it should re-read the inbox and reconnect."""
     owner = inbox_of(principal)
-    runtime = notification_runtime(request)
 
     async def events() -> AsyncIterator[ServerSentEvent]:
-        with runtime.hub.listen(owner) as queue:
+        with context.hub.listen(owner) as queue:
             # Listening before counting: an item arriving in between is sent, not lost.
-            items = await _items(request, owner)
+            items = await _items(context, owner)
             unread = sum(1 for item in items if not item["read"])
             yield ServerSentEvent(json.dumps({"recipient": owner, "unread": unread}), event="ready")
             while True:
@@ -203,14 +178,13 @@ class Preferences(BaseModel):
 
 
 @router.get("/preferences")
-async def get_preferences(request: Request, principal: CurrentPrincipal) -> Preferences:
-    stored = await notification_runtime(request).ledger.get(L.PREFERENCES, inbox_of(principal))
-    return Preferences.model_validate({k: v for k, v in (stored or {}).items() if k != "recipient"})
+async def get_preferences(context: Notification, principal: CurrentPrincipal) -> Preferences:
+    return Preferences.model_validate(await handlers.preferences(context, inbox_of(principal)))
 
 
 @router.put("/preferences")
 async def put_preferences(
-    request: Request, principal: CurrentPrincipal, body: Preferences
+    context: Notification, principal: CurrentPrincipal, body: Preferences
 ) -> Preferences:
     """Where the office's email goes and in which language (`id` or `en`)."""
     owner = inbox_of(principal)
@@ -224,11 +198,7 @@ async def put_preferences(
                 role=principal.role,
             ),
         )
-
-    async def effect(tx: ViewTransaction) -> None:
-        await tx.put(L.PREFERENCES, owner, body.model_dump() | {"recipient": owner})
-
-    await notification_runtime(request).ledger.write(effect)
+    await handlers.save_preferences(context, owner, body.model_dump())
     return body
 
 
@@ -248,7 +218,7 @@ Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
     responses=problem_responses({422: "`at` in the future or more than 7 days ago"}),
 )
 async def run_digest(
-    request: Request, _: Admin, body: DigestRequest | None = None
+    context: Notification, _: Admin, body: DigestRequest | None = None
 ) -> dict[str, Any]:
     """Send today's digests now (admins; tests), or those of a moment of the past 7 days.
     Idempotent per (office, day): `new` is false for a digest that had been sent already."""
@@ -262,5 +232,5 @@ async def run_digest(
             kind="validation",
             errors=[{"pointer": "/body/at", "detail": detail, "code": refused}],
         )
-    digests = await notification_runtime(request).send_digests(at)
+    digests = await send_digests(context, at)
     return {"digests": digests}

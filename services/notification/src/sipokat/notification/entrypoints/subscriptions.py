@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from sipokat.events.envelope import Role, new_event_id, utc_now
-from sipokat.events.store import Document, ViewTransaction
-from sipokat.notification import ledger as L
+from sipokat.events.envelope import Role
+from sipokat.events.store import Document
 from sipokat.notification.domain import TOPIC_PATTERN
-from sipokat.notification.entrypoints.common import notification_runtime
-from sipokat.notification.webhooks import UnsafeTarget, new_secret, resolve_safe
+from sipokat.notification.entrypoints.common import Notification
+from sipokat.notification.handlers import NotificationContext, UnsafeTarget
+from sipokat.notification.handlers import subscriptions as handlers
 from sipokat.runtime.auth import Principal, require_roles
 from sipokat.runtime.messages import text
 from sipokat.runtime.problems import AUTHENTICATED, Problem, problem_responses
@@ -50,13 +50,11 @@ def _public(subscription: Document, *, with_secret: bool = False) -> Document:
     return shown | ({"secret": subscription["secret"]} if with_secret else {})
 
 
-async def _owned(request: Request, principal: Principal, subscription_id: str) -> Document:
-    found = await notification_runtime(request).ledger.get(L.SUBSCRIPTIONS, subscription_id)
-    if (
-        found is None
-        or found["status"] == "deleted"
-        or (principal.role is not Role.ADMIN and found["owner"] != principal.subject)
-    ):
+async def _owned(
+    context: NotificationContext, principal: Principal, subscription_id: str
+) -> Document:
+    found = await handlers.subscription(context, subscription_id)
+    if found is None or (principal.role is not Role.ADMIN and found["owner"] != principal.subject):
         raise Problem(
             404,
             "Not found",
@@ -71,12 +69,11 @@ async def _owned(request: Request, principal: Principal, subscription_id: str) -
 
 @router.post("/subscriptions", status_code=201)
 async def create(
-    request: Request, principal: Manager, body: NewSubscription, response: Response
+    context: Notification, principal: Manager, body: NewSubscription, response: Response
 ) -> Document:
     """The answer holds the signing secret; it is not shown again."""
-    runtime = notification_runtime(request)
     try:
-        await resolve_safe(body.url, allow_private=runtime.settings.webhook_allow_private)
+        await handlers.check_target(context, body.url)
     except UnsafeTarget as exc:
         raise Problem(
             422,
@@ -85,8 +82,7 @@ async def create(
             kind="webhook-url-refused",
             errors=[{"pointer": "/body/url", "detail": exc.text, "code": "unsafe_target"}],
         ) from exc
-    mine = await runtime.ledger.find(L.SUBSCRIPTIONS, {"owner": principal.subject})
-    if sum(1 for s in mine if s["status"] != "deleted") >= MAX_SUBSCRIPTIONS_PER_OWNER:
+    if len(await handlers.subscriptions(context, principal.subject)) >= MAX_SUBSCRIPTIONS_PER_OWNER:
         raise Problem(
             409,
             "Too many subscriptions",
@@ -96,116 +92,53 @@ async def create(
                 most=MAX_SUBSCRIPTIONS_PER_OWNER,
             ),
         )
-    subscription_id = str(new_event_id())
-    subscription = {
-        "id": subscription_id,
-        "owner": principal.subject,
-        "url": body.url,
-        "patterns": body.patterns,
-        "description": body.description,
-        "secret": new_secret(),
-        "status": "active",
-        "created_at": utc_now().isoformat(),
-        "consecutive_failures": 0,
-        "paused_at": None,
-        "paused_reason": None,
-        "last_error": None,
-        "last_success_at": None,
-    }
-
-    async def effect(tx: ViewTransaction) -> None:
-        await L.put_subscription(tx, subscription_id, subscription)
-
-    await runtime.ledger.write(effect)
-    response.headers["location"] = f"/v1/webhooks/subscriptions/{subscription_id}"
-    return _public(subscription, with_secret=True)
+    made = await handlers.subscribe(
+        context, principal.subject, body.url, body.patterns, body.description
+    )
+    response.headers["location"] = f"/v1/webhooks/subscriptions/{made['id']}"
+    return _public(made, with_secret=True)
 
 
 @router.get("/subscriptions")
-async def list_subscriptions(request: Request, principal: Manager) -> dict[str, Any]:
-    where = None if principal.role is Role.ADMIN else {"owner": principal.subject}
-    found = await notification_runtime(request).ledger.find(L.SUBSCRIPTIONS, where)
-    return {"items": [_public(s) for s in found if s["status"] != "deleted"]}
+async def list_subscriptions(context: Notification, principal: Manager) -> dict[str, Any]:
+    owner = None if principal.role is Role.ADMIN else principal.subject
+    return {"items": [_public(s) for s in await handlers.subscriptions(context, owner)]}
 
 
 @router.get("/subscriptions/{subscription_id}")
-async def get_subscription(request: Request, principal: Manager, subscription_id: str) -> Document:
+async def get_subscription(
+    context: Notification, principal: Manager, subscription_id: str
+) -> Document:
     """Includes `status` and, when paused, `paused_reason`: why the deliveries stopped."""
-    return _public(await _owned(request, principal, subscription_id))
+    return _public(await _owned(context, principal, subscription_id))
 
 
 @router.delete("/subscriptions/{subscription_id}", status_code=204)
 async def delete_subscription(
-    request: Request, principal: Manager, subscription_id: str
+    context: Notification, principal: Manager, subscription_id: str
 ) -> Response:
     """Stops the subscription; its pending deliveries are cancelled, its log is kept."""
-    await _owned(request, principal, subscription_id)
-    ledger = notification_runtime(request).ledger
-
-    async def effect(tx: ViewTransaction) -> None:
-        current = await tx.get(L.SUBSCRIPTIONS, subscription_id)
-        if current is not None:
-            await L.put_subscription(tx, subscription_id, current | {"status": "deleted"})
-
-    await ledger.write(effect)
-    # Held deliveries go back to the outbox, where the worker cancels those of a deleted one.
-    for entry in await ledger.find(L.HELD, {"subscription_id": subscription_id}):
-        await ledger.move(entry["key"], L.HELD, L.OUTBOX)
-    notification_runtime(request).wake.set()
+    await _owned(context, principal, subscription_id)
+    await handlers.unsubscribe(context, subscription_id)
     return Response(status_code=204)
 
 
 @router.post("/subscriptions/{subscription_id}/resume")
-async def resume(request: Request, principal: Manager, subscription_id: str) -> Document:
+async def resume(context: Notification, principal: Manager, subscription_id: str) -> Document:
     """Deliveries held while the subscription was paused are tried again at once."""
-    await _owned(request, principal, subscription_id)
-    runtime = notification_runtime(request)
-
-    async def effect(tx: ViewTransaction) -> None:
-        current = await tx.get(L.SUBSCRIPTIONS, subscription_id)
-        if current is not None:
-            await L.put_subscription(
-                tx,
-                subscription_id,
-                current
-                | {
-                    "status": "active",
-                    "consecutive_failures": 0,
-                    "paused_at": None,
-                    "paused_reason": None,
-                },
-            )
-
-    await runtime.ledger.write(effect)
-    now = utc_now().isoformat()
-    for entry in await runtime.ledger.find(L.HELD, {"subscription_id": subscription_id}):
-        await runtime.ledger.move(entry["key"], L.HELD, L.OUTBOX, due_at=now)
-    runtime.wake.set()
-    return _public(await _owned(request, principal, subscription_id))
+    await _owned(context, principal, subscription_id)
+    await handlers.resume(context, subscription_id)
+    return _public(await _owned(context, principal, subscription_id))
 
 
 @router.get("/subscriptions/{subscription_id}/deliveries")
 async def deliveries(
-    request: Request,
+    context: Notification,
     principal: Manager,
     subscription_id: str,
     status: Annotated[str | None, Query(pattern="^(pending|delivered|failed|cancelled)$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     """The delivery log, newest first, each delivery with its attempts."""
-    await _owned(request, principal, subscription_id)
-    ledger = notification_runtime(request).ledger
-    where: dict[str, Any] = {"subscription_id": subscription_id}
-    if status is not None:
-        where["status"] = status
-    found = await ledger.find(L.DELIVERIES, where)
-    found.sort(key=lambda d: (d["created_at"], d["key"]), reverse=True)
-    attempts = await ledger.find(L.ATTEMPTS, {"subscription_id": subscription_id})
-    by_delivery: dict[str, list[Document]] = {}
-    for attempt in attempts:
-        by_delivery.setdefault(attempt["delivery_key"], []).append(attempt)
-    items = [
-        {k: v for k, v in d.items() if k != "body"} | {"attempt_log": by_delivery.get(d["key"], [])}
-        for d in found[:limit]
-    ]
-    return {"subscription_id": subscription_id, "total": len(found), "items": items}
+    await _owned(context, principal, subscription_id)
+    return await handlers.delivery_log(context, subscription_id, status, limit)

@@ -15,12 +15,14 @@ from uuid import UUID
 from sipokat.events.envelope import Envelope, utc_now
 from sipokat.events.logrebuild import apply_live
 from sipokat.events.store import Document, ViewStore
-from sipokat.notification import ledger as L
+from sipokat.notification.adapters import ledger as L
+from sipokat.notification.adapters.ledger import Ledger
+from sipokat.notification.adapters.live import Hub
 from sipokat.notification.domain import Notice, facts, notices, topic_matches
-from sipokat.notification.ledger import Ledger
-from sipokat.notification.live import Hub
+from sipokat.notification.handlers.context import NotificationContext
+from sipokat.notification.handlers.fold import VIEW
+from sipokat.notification.queries import delivery_key, inbox_items
 from sipokat.notification.settings import NotificationSettings
-from sipokat.notification.views import VIEW, delivery_key, inbox_items
 
 
 def _each_once(envelopes: Sequence[Envelope]) -> list[Envelope]:
@@ -88,6 +90,17 @@ class Notifier:
         return email_delivery(
             str(envelope.event_id), notice.recipient, preferences, "notice", context, now
         ) | {"event_type": envelope.type, "routing_key": envelope.routing_key}
+
+
+def notifier(context: NotificationContext) -> Notifier:
+    """The consumer's handler: a new delivery wakes the worker."""
+    return Notifier(
+        context.database.views,
+        context.ledger,
+        context.settings,
+        context.hub,
+        on_planned=context.wake.set,
+    )
 
 
 def wants(subscription: Document, envelope: Envelope) -> bool:

@@ -14,7 +14,13 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from sipokat.events.broker.broadcast import Broadcast
+from sipokat.notification.settings import NotificationSettings
+
 Item = dict[str, Any]
+# How the service reaches its other replicas: given the settings and what to do with a message
+# from any replica (this one included). Tests pass one to an unreachable broker.
+BroadcastFactory = Callable[[NotificationSettings, Callable[[Any], None]], Broadcast]
 
 
 class Hub:
@@ -57,3 +63,24 @@ def encode(recipient: str, item: Item) -> dict[str, Any]:
 
 def deliver_encoded(hub: Hub, sent: dict[str, Any]) -> None:
     hub.deliver(sent["recipient"], sent["item"])
+
+
+def replica_broadcast(settings: NotificationSettings, deliver: Callable[[Any], None]) -> Broadcast:
+    return Broadcast(
+        settings.rabbitmq_url,
+        settings.topology,
+        "notification",
+        deliver,
+        name=f"{settings.broker_prefix}.notification.broadcast",
+    )
+
+
+def shared_hub(
+    settings: NotificationSettings, broadcast: BroadcastFactory
+) -> tuple[Hub, Broadcast]:
+    """A hub whose items go to every replica's listeners: an app's stream may be held by any
+    replica, the events are consumed by one (to this one alone while it is not connected)."""
+    hub = Hub()
+    link = broadcast(settings, lambda sent: deliver_encoded(hub, sent))
+    hub.send = lambda recipient, item: link.send(encode(recipient, item))
+    return hub, link

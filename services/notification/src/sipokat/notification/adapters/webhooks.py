@@ -25,6 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from sipokat.notification.settings import NotificationSettings
 from sipokat.runtime.messages import Text
 
 
@@ -135,6 +136,12 @@ async def resolve_safe(url: str, *, allow_private: bool) -> IpAddress:
                     f"{host} mengarah ke {address}, alamat {reason} yang tidak boleh dituju",
                 )
     return addresses[0]
+
+
+def http_client(settings: NotificationSettings) -> httpx.AsyncClient:
+    """The client deliveries are posted with. Redirects are not followed: a receiver could
+    otherwise send the request somewhere the address check never saw."""
+    return httpx.AsyncClient(timeout=settings.webhook_timeout_seconds, follow_redirects=False)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 Views (inbox items, what waits where) are folds of the event log: a rebuild drops and replays them.
 Deliveries (email, webhooks), read marks, subscriptions, contact preferences and digests are not
 derivable from the log, and a rebuild must never send again, so they live in a second database of
-the same backend (`<data_dir>/notification-ledger.db`, or `sipokat_notification-ledger`) that a
+the same backend (`<data_dir>/notification_ledger.db`, or `sipokat_notification_ledger`) that a
 rebuild does not touch.
 
 Every write is one `apply_once` transaction of that database. Writes that must happen once carry a
@@ -15,11 +15,21 @@ contract): what it hands back comes from its committed run (`apply_once_returnin
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
-from sipokat.events.store import Database, Document, ViewTransaction, apply_once_returning
+from sipokat.events.store import (
+    Database,
+    Document,
+    ViewTransaction,
+    apply_once_returning,
+    open_database,
+)
+from sipokat.notification.settings import NotificationSettings
+
+SERVICE = "notification_ledger"  # names the ledger's database beside the service's own
 
 DELIVERIES = "deliveries"  # every delivery ever planned, with its outcome: the delivery log
 OUTBOX = "outbox"  # deliveries still to try, with when
@@ -110,6 +120,19 @@ class Ledger:
         return await apply_once_returning(
             self.views, operation_id(f"claim|{key}|{attempt}"), effect
         )
+
+
+@contextlib.asynccontextmanager
+async def opened_ledger(settings: NotificationSettings) -> AsyncIterator[Ledger]:
+    """The ledger's database, open while the service runs."""
+    s = settings
+    database = await open_database(
+        s.store_backend, service=SERVICE, data_dir=s.data_dir, mongodb_url=s.mongodb_url
+    )
+    try:
+        yield Ledger(database)
+    finally:
+        await database.close()
 
 
 def queue_entry(delivery: Document) -> Document:

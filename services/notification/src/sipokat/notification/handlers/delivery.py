@@ -1,5 +1,6 @@
-"""The delivery worker: sends what is due in the outbox, records each attempt, retries with
-backoff and jitter, and pauses a webhook subscription that keeps failing.
+"""A pass of the delivery worker (`entrypoints.delivery_worker`): sends what is due in the
+outbox, records each attempt, retries with backoff and jitter, and pauses a webhook subscription
+that keeps failing.
 
 Each attempt is claimed in the ledger before it is sent (attempt n of a delivery can be claimed
 once), so two replicas never send the same attempt. A worker that dies after sending but before
@@ -10,7 +11,6 @@ by `webhook-id` (the delivery key, the same on every attempt).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from datetime import datetime, timedelta
 from typing import Any, Literal, cast
@@ -20,12 +20,13 @@ import structlog
 
 from sipokat.events.envelope import utc_now
 from sipokat.events.store import Document, ViewTransaction
-from sipokat.notification import ledger as L
-from sipokat.notification import mail
+from sipokat.notification.adapters import ledger as L
+from sipokat.notification.adapters import mail
+from sipokat.notification.adapters.ledger import Ledger
+from sipokat.notification.adapters.webhooks import Outcome, post_signed, signature_headers
 from sipokat.notification.domain import retry_delay
-from sipokat.notification.ledger import Ledger
+from sipokat.notification.handlers.context import NotificationContext
 from sipokat.notification.settings import NotificationSettings
-from sipokat.notification.webhooks import Outcome, post_signed, signature_headers
 
 log = structlog.get_logger(__name__)
 
@@ -199,20 +200,5 @@ class Deliverer:
         await self.ledger.write(effect)
 
 
-async def run_worker(
-    deliverer: Deliverer, wake: asyncio.Event, stop: asyncio.Event, poll_seconds: float
-) -> None:
-    """Deliver until `stop`; a new delivery sets `wake` so it goes out without waiting a poll."""
-    while not stop.is_set():
-        wake.clear()  # before the pass: a delivery planned during it wakes the next one
-        try:
-            await deliverer.deliver_due()
-        except Exception:  # a store hiccup must not end deliveries for good
-            log.exception("delivery.pass_failed")
-        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(
-                asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED), poll_seconds
-            )
-        for waiter in waiters:
-            waiter.cancel()
+def deliverer(context: NotificationContext) -> Deliverer:
+    return Deliverer(context.ledger, context.settings, context.http)

@@ -7,23 +7,20 @@ digest again the same day (a restart, an admin's request) sends nothing new.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import structlog
 
 from sipokat.events.envelope import utc_now
-from sipokat.events.store import Document, ViewStore, ViewTransaction
-from sipokat.notification import ledger as L
-from sipokat.notification.domain import Digest, digest_day, digests, next_digest_at
-from sipokat.notification.handlers import email_delivery
-from sipokat.notification.ledger import Ledger
-from sipokat.notification.live import Hub
+from sipokat.events.store import Document, ViewTransaction
+from sipokat.notification.adapters import ledger as L
+from sipokat.notification.adapters.ledger import Ledger
+from sipokat.notification.domain import Digest, digest_day, digests
+from sipokat.notification.handlers.context import NotificationContext
+from sipokat.notification.handlers.planning import email_delivery
+from sipokat.notification.queries import delivery_key, waiting
 from sipokat.notification.settings import NotificationSettings
-from sipokat.notification.views import WAITING, delivery_key
 
 log = structlog.get_logger(__name__)
 
@@ -55,20 +52,13 @@ def _listed(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-async def send_digests(
-    views: ViewStore,
-    ledger: Ledger,
-    settings: NotificationSettings,
-    hub: Hub,
-    now: datetime | None = None,
-    on_planned: Callable[[], None] | None = None,
-) -> list[Document]:
+async def send_digests(context: NotificationContext, now: datetime | None = None) -> list[Document]:
     """Write today's digest (WIB) of every verifier office with something waiting; returns the
     digests as inbox items, `new` telling whether this call created them."""
     now = now or utc_now()
-    waiting = await views.find(WAITING, {"waiting": True}, limit=1_000_000)
+    ledger, settings, hub = context.ledger, context.settings, context.hub
     written = []
-    for digest in digests(waiting, digest_day(now), now):
+    for digest in digests(await waiting(context.database.views), digest_day(now), now):
         item = digest_item(digest, now)
 
         async def effect(tx: ViewTransaction, item: Document = item) -> None:
@@ -79,8 +69,7 @@ async def send_digests(
             hub.publish(digest.recipient, item | {"read": False})
             await _email(digest, ledger, settings, now)
         written.append((await ledger.get(L.DIGESTS, item["key"]) or item) | {"new": new})
-    if on_planned is not None:
-        on_planned()
+    context.wake.set()
     log.info("digest.sent", day=str(digest_day(now)), offices=len(written))
     return written
 
@@ -104,24 +93,3 @@ async def _email(
     await ledger.enqueue(
         email_delivery(digest.name, digest.recipient, preferences, "digest", context, now)
     )
-
-
-async def run_daily(send: Callable[[datetime], Any], hour_wib: int, stop: asyncio.Event) -> None:
-    """Send at `hour_wib` every day. Started after today's hour, it sends today's at once:
-    a service that was down at 07:00 still sends, and one that already had sent sends nothing."""
-    now = utc_now()
-    if next_digest_at(now, hour_wib).date() != digest_day(now):
-        await _guarded(send, now)
-    while not stop.is_set():
-        wait = (next_digest_at(utc_now(), hour_wib) - utc_now()).total_seconds()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=max(wait, 0.0))
-            return
-        await _guarded(send, utc_now())
-
-
-async def _guarded(send: Callable[[datetime], Any], now: datetime) -> None:
-    try:
-        await send(now)
-    except Exception:
-        log.exception("digest.failed")

@@ -1,0 +1,61 @@
+"""The read side: what the rebuildable views hold (inbox items, where each report waits), their
+fold version, and the reads of them.
+
+An inbox item's key is `<event_id>|<recipient>|inbox`, the (event, recipient, channel) of the
+delivery, so a redelivery or a replay writes the same item again, never a second one. The views
+are written by `handlers.fold`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sipokat.events.envelope import Envelope
+from sipokat.events.store import Document, ViewStore
+from sipokat.notification.domain import facts, inbox_message, notices
+
+INBOX = "inbox"
+WAITING = "waiting"  # report id → the tier and office it waits at (for the daily digest)
+META = "notification_meta"  # the rebuild's marker and the fold version
+# The version of this fold (`sipokat.events.foldversion`): bump it with any change to what the
+# fold writes (inbox items, waiting), and every deployment's views are rebuilt when it starts.
+FOLD_VERSION = 1
+
+MAX_INBOX = 100_000  # items read per request to sort and count; see docs/notification.md
+
+
+def delivery_key(event_id: str, recipient: str, channel: str) -> str:
+    return f"{event_id}|{recipient}|{channel}"
+
+
+def inbox_items(envelope: Envelope) -> list[dict[str, Any]]:
+    if not notices(envelope.data):
+        return []
+    found = facts(envelope)
+    return [
+        {
+            "key": delivery_key(str(envelope.event_id), notice.recipient, "inbox"),
+            "recipient": notice.recipient,
+            "kind": str(notice.kind),
+            "event_id": str(envelope.event_id),
+            "event_type": envelope.type,
+            "report_id": found["report_id"],
+            "message": inbox_message(notice.kind, found),
+            "created_at": envelope.occurred_at.isoformat(),
+        }
+        for notice in notices(envelope.data)
+    ]
+
+
+async def inbox_events(views: ViewStore, owner: str) -> list[Document]:
+    """The inbox items folded from events for an office (the digests are in the ledger)."""
+    return await views.find(INBOX, {"recipient": owner}, limit=MAX_INBOX)
+
+
+async def inbox_event(views: ViewStore, key: str) -> Document | None:
+    return await views.get(INBOX, key)
+
+
+async def waiting(views: ViewStore) -> list[Document]:
+    """Every report waiting at some office (the digest's input)."""
+    return await views.find(WAITING, {"waiting": True}, limit=1_000_000)
