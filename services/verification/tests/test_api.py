@@ -26,7 +26,13 @@ from sipokat.events.store.memory import MemoryDatabase
 from sipokat.events.testing import TrackedTopology, eventually, make_content, make_submitted
 from sipokat.runtime.auth import mint_token
 from sipokat.runtime.settings import ServiceSettings
-from sipokat.runtime.testing import bearer, in_memory, runtime_of_app, service_client
+from sipokat.runtime.testing import (
+    bearer,
+    free_port,
+    in_memory,
+    runtime_of_app,
+    service_client,
+)
 from sipokat.verification import handlers
 from sipokat.verification.bootstrap import create_app
 from sipokat.verification.settings import VerificationSettings
@@ -58,6 +64,10 @@ async def _service(
         in_memory(app, memory)
     async with service_client(app) as client:
         runtime = runtime_of_app(app)
+        if memory is not None:  # nothing on the broker, and the store is the memory one
+            assert runtime.relay is None and runtime.consumer is None
+            database = runtime.database
+            assert isinstance(database, MemoryDatabase) and database.storage is memory.storage
         # What the consumer does with intake's event, without waiting for the broker.
         record = handlers.intake_event_handler(
             runtime.database, settings.policy(), runtime.set_aside
@@ -76,7 +86,10 @@ def clock() -> Clock:
 @pytest.fixture
 def service(clock: Clock) -> Service:
     """The service on a memory store, with no broker."""
-    settings = VerificationSettings(scan_interval=0.1)
+    # A port nothing listens on: were anything to reach for a broker, it would find none.
+    settings = VerificationSettings(
+        rabbitmq_url=f"amqp://guest:guest@127.0.0.1:{free_port()}/", scan_interval=0.1
+    )
     memory = MemoryDatabase()
     return lambda: _service(settings, clock, memory)
 
