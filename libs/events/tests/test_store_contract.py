@@ -1,7 +1,8 @@
 """The storage contract (DESIGN §5), written once and run against every backend.
 
-`database` / `database_factory` are parametrized over the backends (sqlite always; mongodb when a
-server is reachable), so every test here runs once per backend.
+`database` / `database_factory` are parametrized over the backends (sqlite and memory always;
+mongodb when a server is reachable), so every test here runs once per backend. A test of what
+outlives a process (`durable`: a store reopened, a crash) does not run on memory.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sipokat.events.store import (
 )
 from sipokat.events.store.base import INT_MAX, INT_MIN, AppendResult, SetAsideEvent
 from sipokat.events.testing import (
+    EVERY_BACKEND,
     DatabaseFactory,
     RerunEffects,
     make_approved,
@@ -38,6 +40,12 @@ from sipokat.events.testing import (
     make_submitted,
     sample_events,
 )
+
+
+@pytest.fixture(params=EVERY_BACKEND)
+def store_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
 
 # ---------------------------------------------------------------- event store
 
@@ -289,6 +297,7 @@ async def test_checkpoints(database: Database) -> None:
     assert await database.events.load_checkpoint("other") == 3
 
 
+@pytest.mark.durable
 async def test_data_survives_reopening(database_factory: DatabaseFactory) -> None:
     first = await database_factory()
     events = make_stream(3)
@@ -938,6 +947,7 @@ async def test_set_aside_events_are_kept_per_reader_counted_and_released(
     assert await views.set_aside_counts() == {"analytics.consumer": 1}
 
 
+@pytest.mark.durable
 async def test_set_aside_events_survive_reopening(database_factory: DatabaseFactory) -> None:
     database = await database_factory()
     at = datetime(2026, 3, 1, tzinfo=UTC)
@@ -1117,6 +1127,7 @@ async def _fill_views(database: Database) -> list[UUID]:
     return ids
 
 
+@pytest.mark.durable
 async def test_a_reset_interrupted_after_any_step_is_finished_on_reopening(
     database_factory: DatabaseFactory,
 ) -> None:

@@ -1,5 +1,7 @@
-"""The HTTP API of verification, in-process with its real store, relay, consumer and scheduler:
-who may see and decide what, problem details, the worklist, and deadlines across restarts."""
+"""The HTTP API of verification, in-process through its bootstrap with its scheduler: who may
+see and decide what, problem details, the worklist, on a memory store with no broker (the test
+hands the consumer's handler intake's events); deadlines across restarts with the real store,
+relay and broker."""
 
 from __future__ import annotations
 
@@ -20,15 +22,20 @@ from verification_support import MONDAY
 from sipokat.events.broker.topology import declare_exchange
 from sipokat.events.catalogue import Bidang, ReportKind
 from sipokat.events.envelope import Envelope
+from sipokat.events.store.memory import MemoryDatabase
 from sipokat.events.testing import TrackedTopology, eventually, make_content, make_submitted
 from sipokat.runtime.auth import mint_token
 from sipokat.runtime.settings import ServiceSettings
-from sipokat.runtime.testing import bearer, runtime_of_app, service_client
+from sipokat.runtime.testing import (
+    bearer,
+    free_port,
+    in_memory,
+    runtime_of_app,
+    service_client,
+)
 from sipokat.verification import handlers
 from sipokat.verification.bootstrap import create_app
 from sipokat.verification.settings import VerificationSettings
-
-pytestmark = pytest.mark.broker
 
 RT = "16.73.02.1019/007"
 KELURAHAN, KECAMATAN, KOTA = "16.73.02.1019", "16.73.02", "16.73"
@@ -50,11 +57,17 @@ class Clock:
 
 @asynccontextmanager
 async def _service(
-    settings: VerificationSettings, clock: Clock
+    settings: VerificationSettings, clock: Clock, memory: MemoryDatabase | None = None
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Callable[[Envelope], Any]]]:
     app = create_app(settings, clock=clock)
+    if memory is not None:
+        in_memory(app, memory)
     async with service_client(app) as client:
         runtime = runtime_of_app(app)
+        if memory is not None:  # nothing on the broker, and the store is the memory one
+            assert runtime.relay is None and runtime.consumer is None
+            database = runtime.database
+            assert isinstance(database, MemoryDatabase) and database.storage is memory.storage
         # What the consumer does with intake's event, without waiting for the broker.
         record = handlers.intake_event_handler(
             runtime.database, settings.policy(), runtime.set_aside
@@ -71,7 +84,21 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def service(tmp_path: Path, rabbitmq_url: str, topology: TrackedTopology, clock: Clock) -> Service:
+def service(clock: Clock) -> Service:
+    """The service on a memory store, with no broker."""
+    # A port nothing listens on: were anything to reach for a broker, it would find none.
+    settings = VerificationSettings(
+        rabbitmq_url=f"amqp://guest:guest@127.0.0.1:{free_port()}/", scan_interval=0.1
+    )
+    memory = MemoryDatabase()
+    return lambda: _service(settings, clock, memory)
+
+
+@pytest.fixture
+def real_service(
+    tmp_path: Path, rabbitmq_url: str, topology: TrackedTopology, clock: Clock
+) -> Service:
+    """The service on its SQLite file, with its relay and consumer on the real broker."""
     settings = VerificationSettings(
         data_dir=tmp_path,
         rabbitmq_url=rabbitmq_url,
@@ -373,9 +400,11 @@ async def _overdue(client: httpx.AsyncClient) -> dict[str, Any] | None:
     return body if body["items"] else None
 
 
+@pytest.mark.broker
 async def test_the_scheduler_flags_a_deadline_once_across_restarts(
-    service: Service, clock: Clock, rabbitmq_url: str, topology: TrackedTopology
+    real_service: Service, clock: Clock, rabbitmq_url: str, topology: TrackedTopology
 ) -> None:
+    service = real_service
     connection = await aio_pika.connect(rabbitmq_url)
     async with connection:
         channel = await connection.channel()

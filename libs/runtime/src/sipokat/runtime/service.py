@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from functools import partial
@@ -114,6 +114,10 @@ class ServiceRuntime(Generic[C]):
         self._folds: list[tuple[Versioned, Callable[[Database], BackgroundRebuild]]] = []
         # Each read model's rebuild, by its name, once started.
         self.rebuilds: dict[str, BackgroundRebuild] = {}
+        # What a test swaps (`sipokat.runtime.testing.in_memory`): the store the settings name,
+        # and whether the relay and consumer connect to the broker at all.
+        self.opens_database: Callable[[], Awaitable[Database]] = self._open_configured_database
+        self.uses_broker = True
 
     @property
     def consumer_reader(self) -> str:
@@ -193,11 +197,15 @@ class ServiceRuntime(Generic[C]):
             await self.stop()  # whatever had opened is closed again
             raise
 
-    async def _start(self) -> None:
+    async def _open_configured_database(self) -> Database:
         s = self.settings
-        self._database = await open_database(
+        return await open_database(
             s.store_backend, service=self.name, data_dir=s.data_dir, mongodb_url=s.mongodb_url
         )
+
+    async def _start(self) -> None:
+        s = self.settings
+        self._database = await self.opens_database()
         counted = metrics.EVENTS_SET_ASIDE
         self._set_aside = SetAside(
             self._database.views, lambda reader: counted.labels(self.name, reader).inc()
@@ -206,7 +214,7 @@ class ServiceRuntime(Generic[C]):
             self.rebuilds[folded.name] = make(self._database)
         self._context = (await self._resources.enter_async_context(self._make_context(self)),)
         await self._keep_folds_current()
-        if self.publishes:
+        if self.publishes and self.uses_broker:
             self.relay = Relay(
                 self._database.events,
                 s.rabbitmq_url,
@@ -226,18 +234,19 @@ class ServiceRuntime(Generic[C]):
                 await handler(parsed(event))
 
             self.add_reader(reader, apply_again)
-            self.consumer = Consumer(
-                s.rabbitmq_url,
-                s.topology,
-                self.name,
-                self.subscription.bindings,
-                handler,
-                on_outcome=lambda outcome: consumed.labels(self.name, outcome).inc(),
-                batch_handler=batch_handler(self.context) if batch_handler else None,
-                on_handled=metrics.event_delay_observer(self.name),
-                set_aside=lambda envelope, exc: set_aside.keep_envelope(reader, envelope, exc),
-            )
-            self._spawn(self.consumer.run(self._stop))
+            if self.uses_broker:
+                self.consumer = Consumer(
+                    s.rabbitmq_url,
+                    s.topology,
+                    self.name,
+                    self.subscription.bindings,
+                    handler,
+                    on_outcome=lambda outcome: consumed.labels(self.name, outcome).inc(),
+                    batch_handler=batch_handler(self.context) if batch_handler else None,
+                    on_handled=metrics.event_delay_observer(self.name),
+                    set_aside=lambda envelope, exc: set_aside.keep_envelope(reader, envelope, exc),
+                )
+                self._spawn(self.consumer.run(self._stop))
         for job in self.background:
             self._spawn(job(self, self._stop))
         log.info("service.started", backend=s.store_backend, prefix=s.broker_prefix)

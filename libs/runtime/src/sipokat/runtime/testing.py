@@ -24,6 +24,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sipokat.events.envelope import Role
+from sipokat.events.store import Database
+from sipokat.events.store.memory import MemoryDatabase
 from sipokat.runtime.auth import mint_token
 from sipokat.runtime.service import ServiceRuntime
 from sipokat.runtime.settings import ServiceSettings
@@ -36,6 +38,22 @@ async def service_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
             yield client
+
+
+def in_memory(app: FastAPI, database: MemoryDatabase | None = None) -> MemoryDatabase:
+    """Run the app's service on a memory database and with no broker: the same bootstrap, its
+    store and broker swapped (cosmicpython's `bootstrap_test_app`), for a test of what its
+    handlers, routes and jobs do. No relay publishes and no consumer consumes: the test hands
+    the handlers their events. Each start opens a new handle on `database`."""
+    database = database or MemoryDatabase()
+    runtime = runtime_of_app(app)
+
+    async def opens() -> Database:
+        return database.handle()
+
+    runtime.opens_database = opens
+    runtime.uses_broker = False
+    return database
 
 
 def runtime_of_app(app: FastAPI) -> ServiceRuntime[Any]:

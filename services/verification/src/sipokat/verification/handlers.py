@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 from uuid import UUID
 
 import structlog
@@ -22,10 +23,13 @@ from sipokat.events.envelope import Actor, Envelope, EventData, Role
 from sipokat.events.foldversion import BackgroundRebuild, record_version
 from sipokat.events.setaside import SetAside, is_event_fault
 from sipokat.events.store.base import (
+    CatchUpLog,
     ConcurrencyConflict,
     Database,
     RecordedEvent,
     SetAsideEvent,
+    Stores,
+    StreamStore,
     UnreadableEvent,
     ViewTransaction,
 )
@@ -55,6 +59,10 @@ class VerificationContext:
     append: Append  # stores events and wakes the relay
     set_aside: SetAside
     views_rebuild: BackgroundRebuild
+
+
+class CatchUpStore(StreamStore, CatchUpLog, Protocol):
+    """A catch-up's: the outbox from its checkpoint, and the streams of the reports it refreshes."""
 
 
 def stream_of(report_id: UUID) -> str:
@@ -93,7 +101,9 @@ class DecisionConflict(Exception):
         self.current = current
 
 
-def intake_event_handler(database: Database, policy: Policy, set_aside: SetAside) -> Handler:
+def intake_event_handler(
+    database: Stores[StreamStore], policy: Policy, set_aside: SetAside
+) -> Handler:
     """Record intake's ReportSubmitted / ReportRevised in the report's stream: the aggregate's
     input. Idempotent by event_id, so a redelivery changes nothing."""
 
@@ -108,7 +118,7 @@ def intake_event_handler(database: Database, policy: Policy, set_aside: SetAside
     return handle
 
 
-def intake_events_batch_handler(database: Database, policy: Policy) -> BatchHandler:
+def intake_events_batch_handler(database: Stores[StreamStore], policy: Policy) -> BatchHandler:
     """The same for a backlog of intake's events: their reports' documents in one transaction.
 
     Each report's new events are appended in one call; the appends of different reports share
@@ -156,7 +166,7 @@ def _envelopes(
     return envelopes
 
 
-async def _load(database: Database, report_id: UUID, policy: Policy) -> Report:
+async def _load(database: Stores[StreamStore], report_id: UUID, policy: Policy) -> Report:
     state = domain.fold(await database.events.read_stream(stream_of(report_id)), policy)
     if state is None:
         raise ReportNotFound(str(report_id))
@@ -164,7 +174,7 @@ async def _load(database: Database, report_id: UUID, policy: Policy) -> Report:
 
 
 async def decide(
-    database: Database,
+    database: Stores[StreamStore],
     append: Append,
     policy: Policy,
     set_aside: SetAside,
@@ -215,7 +225,11 @@ async def decide(
 
 
 async def flag_overdue(
-    database: Database, append: Append, policy: Policy, set_aside: SetAside, now: datetime
+    database: Stores[StreamStore],
+    append: Append,
+    policy: Policy,
+    set_aside: SetAside,
+    now: datetime,
 ) -> int:
     """Append VerificationOverdue for every tier whose due time has passed; returns how many.
 
@@ -240,7 +254,7 @@ async def flag_overdue(
 
 
 async def _flag(
-    database: Database,
+    database: Stores[StreamStore],
     append: Append,
     policy: Policy,
     set_aside: SetAside,
@@ -292,7 +306,7 @@ READER = "verification.views"  # the name its set-aside events carry
 _CATCH_UP_BATCH = 500
 
 
-async def refresh(database: Database, stream_id: str, policy: Policy) -> Report | None:
+async def refresh(database: Stores[StreamStore], stream_id: str, policy: Policy) -> Report | None:
     """Fold the stream from the event store and bring the report's documents up to it."""
     events = await database.events.read_stream(stream_id)
     state = domain.fold(events, policy)
@@ -306,7 +320,9 @@ async def refresh(database: Database, stream_id: str, policy: Policy) -> Report 
     return state
 
 
-async def refresh_many(database: Database, stream_ids: Iterable[str], policy: Policy) -> None:
+async def refresh_many(
+    database: Stores[StreamStore], stream_ids: Iterable[str], policy: Policy
+) -> None:
     """`refresh` for many reports in one transaction (a backlog of intake's events)."""
     folded: dict[UUID, tuple[Report, list[Envelope]]] = {}
     for stream_id in dict.fromkeys(stream_ids):
@@ -339,7 +355,7 @@ async def _write_documents(tx: ViewTransaction, state: Report, events: list[Enve
 
 
 async def refresh_or_set_aside(
-    database: Database,
+    database: Stores[StreamStore],
     set_aside: SetAside,
     stream_id: str,
     policy: Policy,
@@ -366,14 +382,16 @@ async def refresh_or_set_aside(
         return None
 
 
-async def refresh_set_aside(database: Database, event: SetAsideEvent, policy: Policy) -> None:
+async def refresh_set_aside(
+    database: Stores[StreamStore], event: SetAsideEvent, policy: Policy
+) -> None:
     """The retry of a set-aside event: refresh its report, raising while it still fails."""
     if not event.stream_id:
         raise ValueError("the event names no report stream")
     await refresh(database, event.stream_id, policy)
 
 
-async def catch_up(database: Database, policy: Policy, set_aside: SetAside) -> int:
+async def catch_up(database: Stores[CatchUpStore], policy: Policy, set_aside: SetAside) -> int:
     """Refresh every report whose stream changed since the last catch-up; returns how many.
 
     A batch's reports are refreshed in one transaction; when that fails, one by one, and a
@@ -398,7 +416,7 @@ async def catch_up(database: Database, policy: Policy, set_aside: SetAside) -> i
     return refreshed
 
 
-async def rebuild(database: Database, policy: Policy, set_aside: SetAside) -> int:
+async def rebuild(database: Stores[CatchUpStore], policy: Policy, set_aside: SetAside) -> int:
     """Drop the views and fold them again from the event store. What this reader had set aside
     is let go first: the refold sets aside again whatever still cannot be written. When done,
     the views record the fold's version."""

@@ -15,7 +15,7 @@ from typing import Any
 from sipokat.events.catalogue import Bidang, ReportKind, ReportRevised, ReportSubmitted
 from sipokat.events.envelope import Envelope
 from sipokat.events.foldversion import FoldedViews
-from sipokat.events.store.base import Database, Document, ViewStore
+from sipokat.events.store.base import Document, Stores, StreamStore, ViewStore
 from sipokat.verification.domain import Policy, Report, area_of, fold
 
 REPORTS = "reports"
@@ -93,7 +93,9 @@ def queue_entry(state: Report, events: list[Envelope]) -> tuple[str, Document] |
     }
 
 
-async def folded_status(database: Database, stream_id: str, policy: Policy) -> Document | None:
+async def folded_status(
+    database: Stores[StreamStore], stream_id: str, policy: Policy
+) -> Document | None:
     """A report's status document folded from its stream now, without writing it: the answer
     to a decision whose view could not be written."""
     events = await database.events.read_stream(stream_id)

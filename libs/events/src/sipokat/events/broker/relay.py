@@ -24,7 +24,7 @@ from aio_pika.abc import AbstractConnection
 from sipokat.events.broker.connection import BrokerLink
 from sipokat.events.broker.publisher import BatchPublisher
 from sipokat.events.broker.topology import Topology, declare_event_log, declare_exchange
-from sipokat.events.store.base import EventStore, RecordedEvent
+from sipokat.events.store.base import RecordedEvent, RelayLog
 
 log = structlog.get_logger(__name__)
 
@@ -41,7 +41,7 @@ class LeaseLost(Exception):
 class Relay:
     def __init__(
         self,
-        store: EventStore,
+        store: RelayLog,
         url: str,
         topology: Topology,
         *,

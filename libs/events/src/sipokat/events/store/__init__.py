@@ -1,4 +1,4 @@
-"""Event store and read-model views, one contract over SQLite and MongoDB."""
+"""Event store and read-model views, one contract over SQLite, MongoDB and memory."""
 
 from __future__ import annotations
 
@@ -7,13 +7,20 @@ from typing import Literal
 
 from sipokat.events.store.base import (
     AppendResult,
+    CatchUpLog,
+    Checkpoints,
     ConcurrencyConflict,
     Database,
     Document,
     EventStore,
+    Leases,
+    OutboxReader,
     RecordedEvent,
+    RelayLog,
     SetAsideEvent,
+    Stores,
     StoreUnavailable,
+    StreamStore,
     UnreadableEvent,
     UnstorableValue,
     ViewStore,
@@ -54,13 +61,20 @@ async def open_database(
 __all__ = [
     "AppendResult",
     "Backend",
+    "CatchUpLog",
+    "Checkpoints",
     "ConcurrencyConflict",
     "Database",
     "Document",
     "EventStore",
+    "Leases",
+    "OutboxReader",
     "RecordedEvent",
+    "RelayLog",
     "SetAsideEvent",
     "StoreUnavailable",
+    "Stores",
+    "StreamStore",
     "UnreadableEvent",
     "UnstorableValue",
     "ViewStore",

@@ -1,10 +1,12 @@
-"""The storage contract every backend (SQLite, MongoDB) keeps, proved by one contract test suite.
+"""The storage contract every backend (SQLite, MongoDB, memory) keeps, proved by one contract suite.
 
 Two halves, one database per service:
 
-- `EventStore`: append-only events of a producing service. Unique (stream_id, stream_version) gives
-  optimistic concurrency; unique event_id makes a retried append a no-op; a global position orders
-  every event for the relay, which records how far it got as a checkpoint.
+- `EventStore`: append-only events of a producing service, in four roles a user is typed against
+  one or more of (`StreamStore`, `OutboxReader`, `Checkpoints`, `Leases`). Unique (stream_id,
+  stream_version) gives optimistic concurrency; unique event_id makes a retried append a no-op; a
+  global position orders every event for the relay, which records how far it got as a
+  checkpoint.
 - `ViewStore`: documents of a read model. `apply_once` runs an event's effect and records the
   event as applied in one transaction, so a redelivered or replayed event changes nothing. Beside
   the documents, the events its readers set aside (`SetAsideEvent`): one event a reader cannot
@@ -191,7 +193,15 @@ def check_batch(events: Sequence[Envelope]) -> None:
         raise UnstorableValue(f"stream version {events[-1].stream_version} is beyond int64")
 
 
-class EventStore(Protocol):
+# The event store by role, as the `eventsourcing` library layers its recorders: each user is
+# typed against the part it uses (a handler the streams, the relay the outbox, its checkpoint
+# and its lease, a catch-up the outbox and its checkpoint); a backend implements `EventStore`,
+# all of them, and the contract suite holds it to each.
+
+
+class StreamStore(Protocol):
+    """The streams: a writer's optimistic concurrency and its reads."""
+
     async def append(self, events: Sequence[Envelope], *, publish: bool = True) -> AppendResult:
         """Store events of one stream atomically.
 
@@ -214,6 +224,11 @@ class EventStore(Protocol):
         """The stream's current version; 0 for a stream that has no events."""
         ...
 
+
+class OutboxReader(Protocol):
+    """Every event in the order of the global position: the outbox the relay publishes and
+    what a catch-up follows."""
+
     async def read_from(
         self, after_position: int, limit: int, *, publishable_only: bool = False
     ) -> list[RecordedEvent]:
@@ -226,6 +241,10 @@ class EventStore(Protocol):
     async def count_publishable_after(self, position: int) -> int:
         """How many events this service wrote itself lie after `position`: the relay's lag."""
         ...
+
+
+class Checkpoints(Protocol):
+    """How far a reader of the outbox got, by name."""
 
     async def load_checkpoint(self, name: str) -> int: ...
 
@@ -242,6 +261,10 @@ class EventStore(Protocol):
         took over. The relay's checkpoint moves only through this."""
         ...
 
+
+class Leases(Protocol):
+    """Which replica may do a job (the relay's publishing) alone."""
+
     async def hold_lease(self, name: str, holder: str, ttl: float) -> bool:
         """Take or renew lease `name` for `holder` for `ttl` seconds.
 
@@ -251,6 +274,18 @@ class EventStore(Protocol):
         replica's own.
         """
         ...
+
+
+class EventStore(StreamStore, OutboxReader, Checkpoints, Leases, Protocol):
+    """Append-only events of a producing service: every role, what a backend implements."""
+
+
+class CatchUpLog(OutboxReader, Checkpoints, Protocol):
+    """What a catch-up reads: the outbox from its checkpoint, which it moves on."""
+
+
+class RelayLog(OutboxReader, Checkpoints, Leases, Protocol):
+    """What the relay uses: the outbox, its checkpoint and the lease to publish it alone."""
 
 
 class ViewTransaction(Protocol):
@@ -414,14 +449,23 @@ class ViewStore(Protocol):
         ...
 
 
-class Database(Protocol):
-    """A service's own database: its event store and its views."""
+E_co = TypeVar("E_co", covariant=True)
+
+
+class Stores(Protocol[E_co]):
+    """A service's database as a user sees it: the part of the event store it uses (`E_co`) and
+    the views. A handler takes `Stores[StreamStore]`; every `Database` is one."""
 
     @property
-    def events(self) -> EventStore: ...
+    def events(self) -> E_co: ...
 
     @property
     def views(self) -> ViewStore: ...
+
+
+class Database(Stores[EventStore], Protocol):
+    """A service's own database: its event store (every role) and its views, as a backend
+    opens it."""
 
     async def ping(self) -> None:
         """Raise `StoreUnavailable` when the database does not answer."""

@@ -9,7 +9,9 @@ Fixtures (function scope unless said):
 - `topology`: a `TrackedTopology` with a unique `test-<hex>` prefix, so tests never touch the
   production `sipokat.*` names; on teardown every exchange and queue it named is deleted.
 - `store_backend`: "sqlite" and "mongodb" (the latter skipped, with the reason, when there is no
-  `MONGODB_URL` and no Docker). Override it in a conftest to pin one backend.
+  `MONGODB_URL` and no Docker). Override it in a conftest to pin one backend, or with
+  `EVERY_BACKEND` to add "memory" (`sipokat.events.store.memory`), as the contract suite does;
+  a test marked `durable` (it reopens or crashes a store) is skipped for memory.
 - `database_factory`: opens handles on one fresh store of `store_backend` (a SQLite file in
   tmp_path, or a fresh MongoDB database dropped afterwards); every handle is closed on teardown.
 - `database`: the first handle of `database_factory`; `sqlite_database`: always SQLite.
@@ -74,7 +76,9 @@ from sipokat.events.testing.effects import (
 )
 from sipokat.events.testing.polling import Runnable, eventually, running
 from sipokat.events.testing.stores import (
+    EVERY_BACKEND,
     MONGODB_IMAGE,
+    REAL_BACKENDS,
     DatabaseFactory,
     database,
     database_factory,
@@ -85,12 +89,14 @@ from sipokat.events.testing.stores import (
 
 __all__ = [
     "DEFAULT_RABBITMQ_URL",
+    "EVERY_BACKEND",
     "KECAMATAN",
     "KELURAHAN",
     "KOTA",
     "MONGODB_IMAGE",
     "PLATFORM_SERVICES",
     "RABBITMQ_IMAGE",
+    "REAL_BACKENDS",
     "RT_CODE",
     "SOURCE_INTAKE",
     "SOURCE_VERIFICATION",

@@ -86,10 +86,12 @@ def mongodb_url() -> Iterator[str]:
 
 DatabaseFactory = Callable[[], Awaitable[Database]]
 
+# The backends a service runs on; the contract suite adds the memory store (`EVERY_BACKEND`).
+REAL_BACKENDS = ["sqlite", pytest.param("mongodb", marks=pytest.mark.mongodb)]
+EVERY_BACKEND = [*REAL_BACKENDS, "memory"]
 
-@pytest.fixture(
-    params=["sqlite", pytest.param("mongodb", marks=pytest.mark.mongodb)],
-)
+
+@pytest.fixture(params=REAL_BACKENDS)
 def store_backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
@@ -98,10 +100,15 @@ def store_backend(request: pytest.FixtureRequest) -> str:
 async def database_factory(
     store_backend: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[DatabaseFactory]:
-    """Opens new handles on this test's one store (two handles = two processes' connections)."""
+    """Opens new handles on this test's one store (two handles = two processes' connections).
+
+    A test marked `durable` (it reopens a store, or crashes it) is skipped for the memory
+    store, which holds nothing past its process."""
     handles: list[Database] = []
     cleanup: Callable[[], Awaitable[None]] | None = None
 
+    if store_backend == "memory" and request.node.get_closest_marker("durable"):
+        pytest.skip("the memory store keeps nothing past its process: nothing to reopen")
     if store_backend == "sqlite":
         path = tmp_path / "store.db"
 
@@ -127,6 +134,14 @@ async def database_factory(
                 await client.close()
 
         cleanup = drop
+    elif store_backend == "memory":
+        from sipokat.events.store.memory import MemoryDatabase
+
+        first = MemoryDatabase()
+
+        async def open_handle() -> Database:
+            return first if not handles else first.handle()
+
     else:
         raise ValueError(f"unknown store backend {store_backend!r}")
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
-
-import orjson
 
 from sipokat.events.store.base import (
     BatchEffect,
@@ -21,6 +18,7 @@ from sipokat.events.store.base import (
     check_storable,
     where_matches_nothing,
 )
+from sipokat.events.store.documents import decode_document, encode_document
 from sipokat.events.store.sqlite.connections import (
     InlineWriter,
     PointReader,
@@ -28,45 +26,19 @@ from sipokat.events.store.sqlite.connections import (
     rollback_if_open,
 )
 
-# Documents as the stdlib's `json.dumps(doc, default=str)` wrote them (datetimes and dataclasses
-# through `str`), ten times faster: view writes are most of a consumer's JSON work.
-_DOC_OPTIONS = (
-    orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
-)
-
-
-# An integer beyond int64 needs 19 digits or more: only a document whose text holds a run of
-# them (a large number, or a string of digits) is walked for one.
-_LONG_DIGITS = re.compile(r"\d{19}")
-
-
-def _encode_doc(doc: Document) -> str:
-    try:
-        text = orjson.dumps(doc, default=str, option=_DOC_OPTIONS).decode()
-    except orjson.JSONEncodeError:
-        check_storable(doc)  # beyond 64 bits, orjson refuses: say so as the contract does
-        raise
-    if _LONG_DIGITS.search(text):
-        # orjson writes up to 2^64 - 1, and json_extract reads what is past 2^63 as a float.
-        check_storable(doc)
-    return text
-
-
-_decode_doc = orjson.loads
-
 
 def _get_doc(conn: sqlite3.Connection, collection: str, key: str) -> Document | None:
     row = conn.execute(
         "SELECT doc FROM view_documents WHERE collection = ? AND key = ?", (collection, key)
     ).fetchone()
-    return _decode_doc(row[0]) if row else None
+    return decode_document(row[0]) if row else None
 
 
 def _put_doc(conn: sqlite3.Connection, collection: str, key: str, doc: Document) -> None:
     conn.execute(
         "INSERT INTO view_documents (collection, key, doc) VALUES (?, ?, ?) "
         "ON CONFLICT (collection, key) DO UPDATE SET doc = excluded.doc",
-        (collection, key, _encode_doc(doc)),
+        (collection, key, encode_document(doc)),
     )
 
 
@@ -83,7 +55,7 @@ def _get_docs(conn: sqlite3.Connection, collection: str, keys: list[str]) -> dic
             f"AND key IN ({','.join('?' * len(chunk))})",
             [collection, *chunk],
         ).fetchall()
-        found.update((key, _decode_doc(doc)) for key, doc in rows)
+        found.update((key, decode_document(doc)) for key, doc in rows)
     return found
 
 
@@ -91,7 +63,7 @@ def _put_docs(conn: sqlite3.Connection, collection: str, docs: Mapping[str, Docu
     conn.executemany(
         "INSERT INTO view_documents (collection, key, doc) VALUES (?, ?, ?) "
         "ON CONFLICT (collection, key) DO UPDATE SET doc = excluded.doc",
-        [(collection, key, _encode_doc(doc)) for key, doc in docs.items()],
+        [(collection, key, encode_document(doc)) for key, doc in docs.items()],
     )
 
 
@@ -210,7 +182,7 @@ class SqliteViewStore:
             f"SELECT doc FROM view_documents WHERE collection = ?{clause} ORDER BY key LIMIT ?",
             [collection, *params, limit],
         )
-        return [_decode_doc(doc) for (doc,) in rows]
+        return [decode_document(doc) for (doc,) in rows]
 
     async def count(self, collection: str, where: Mapping[str, Any] | None = None) -> int:
         if where_matches_nothing(where):
