@@ -19,7 +19,7 @@ from analytics_support.open311_reports import KEDIRI_RT
 from analytics_support.scenario import Lifecycle, content, generate
 
 from sipokat.analytics.bootstrap import create_app
-from sipokat.analytics.rebuild import live_handler
+from sipokat.analytics.handlers import live_handler
 from sipokat.analytics.settings import AnalyticsSettings
 from sipokat.events.broker.consumer import Handler
 from sipokat.events.catalogue import (

@@ -16,10 +16,16 @@ from analytics_support.checks import assert_matches_oracle
 from analytics_support.oracle import Oracle
 from analytics_support.scenario import generate
 
-from sipokat.analytics.areas import Area
-from sipokat.analytics.queries import Reader
-from sipokat.analytics.rebuild import rebuild
-from sipokat.analytics.views import FACTS, OPEN311, PROGRAMMES, aggregate_collection
+from sipokat.analytics.domain.areas import Area
+from sipokat.analytics.handlers import VIEW
+from sipokat.analytics.queries import (
+    FACTS,
+    OPEN311,
+    PROGRAMMES,
+    Reader,
+    aggregate_collection,
+)
+from sipokat.events import logrebuild
 from sipokat.events.broker.eventlog import LogEntry, read_event_log, read_event_log_native
 from sipokat.events.broker.streamlog import decode_message, stream_port_answers, stream_url_for
 from sipokat.events.store.base import ViewStore
@@ -109,8 +115,8 @@ async def test_rebuilds_through_either_reader_give_the_same_documents(
     for name, url in (("native", stream_url), ("amqp", "off")):
         database = await SqliteDatabase.open(tmp_path / f"{name}.db")
         try:
-            report = await rebuild(
-                database, rabbitmq_url, topology, idle=1.0, stream_url=url, batch_size=300
+            report = await logrebuild.rebuild(
+                database, VIEW, rabbitmq_url, topology, idle=1.0, stream_url=url, batch_size=300
             )
             assert report.state == "done" and report.reader == name
             assert report.events_read == len(events) + 50
@@ -127,7 +133,7 @@ async def test_rebuilds_through_either_reader_give_the_same_documents(
 
 
 def test_the_replay_pauses_the_cycle_collector_and_restores_it_even_on_failure() -> None:
-    from sipokat.analytics.rebuild import _cyclic_gc_paused
+    from sipokat.events.logrebuild import _cyclic_gc_paused
 
     assert gc.isenabled()
     with pytest.raises(RuntimeError), _cyclic_gc_paused():
