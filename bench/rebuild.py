@@ -5,10 +5,10 @@
 Publishes generated report lifecycles to a fresh `bench-<hex>` topology, reads its event log
 stream raw twice, bodies not parsed: over AMQP 0-9-1 with aio-pika (`read_event_log`) and over the
 native stream protocol with rstream (`read_event_log_native`); then rebuilds the analytics views
-from it into a fresh SQLite store (`sipokat.analytics.rebuild.rebuild`, which picks the native
-reader when port 5552 answers). The idle wait at the end of an AMQP read is not counted; the
-native reader knows the last offset and does not wait. Targets: rebuild ≥ 0.8 of the faster raw
-read, and ≥ 10,000 events/s. Deletes the topology afterwards.
+from it into a fresh SQLite store (`sipokat.events.logrebuild.rebuild` with analytics' `VIEW`,
+which picks the native reader when port 5552 answers). The idle wait at the end of an AMQP read
+is not counted; the native reader knows the last offset and does not wait. Targets: rebuild ≥ 0.8
+of the faster raw read, and ≥ 10,000 events/s. Deletes the topology afterwards.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ sys.path.insert(0, str(HERE.parent / "services" / "analytics" / "tests"))
 
 from analytics_support.scenario import generate  # noqa: E402
 
-from sipokat.analytics.rebuild import VIEW  # noqa: E402
+from sipokat.analytics.handlers import VIEW  # noqa: E402
 from sipokat.events.broker.eventlog import read_event_log, read_event_log_native  # noqa: E402
 from sipokat.events.broker.streamlog import stream_port_answers, stream_url_for  # noqa: E402
 from sipokat.events.broker.topology import Topology, declare_event_log  # noqa: E402

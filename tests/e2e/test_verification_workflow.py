@@ -32,7 +32,10 @@ async def submit_and_wait_for_the_lurah(gateway: httpx.AsyncClient) -> str:
         answer = await gateway.get("/v1/verification/queue", headers=LURAH)
         return report_id in [item["report_id"] for item in answer.json()["items"]]
 
-    await eventually(in_the_lurahs_queue, timeout=60, message="the report reaches the lurah")
+    # Polled as a client would, inside the per-token rate limit (20/s): a 429 is not an answer.
+    await eventually(
+        in_the_lurahs_queue, timeout=60, interval=0.2, message="the report reaches the lurah"
+    )
     return report_id
 
 
@@ -165,7 +168,10 @@ async def test_a_revision_right_after_the_rejection_is_seen_is_taken_every_time(
                 return status["status"] == "awaiting_kelurahan" and status["round"] == 2
 
             await eventually(
-                back_with_the_lurah, timeout=60, message="the revision reaches the lurah"
+                back_with_the_lurah,
+                timeout=60,
+                interval=0.2,
+                message="the revision reaches the lurah",
             )
         assert refused == [], f"{len(refused)} of {TRIES} revisions refused"
 

@@ -21,9 +21,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
-from sipokat.analytics.areas import Area, Period
+from sipokat.analytics.domain.areas import Area, Period
+from sipokat.analytics.handlers import project_batch
 from sipokat.analytics.queries import Reader
-from sipokat.analytics.views import project_batch
 from sipokat.events.catalogue import (
     Bidang,
     ReportContent,

@@ -18,7 +18,7 @@ from analytics_support.open311_reports import KEDIRI_RT
 from analytics_support.scenario import content, generate, stream_of
 
 from sipokat.analytics.bootstrap import create_app
-from sipokat.analytics.rebuild import live_handler
+from sipokat.analytics.handlers import live_handler
 from sipokat.analytics.settings import AnalyticsSettings
 from sipokat.events.broker.consumer import Handler
 from sipokat.events.catalogue import (

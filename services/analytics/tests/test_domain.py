@@ -10,7 +10,8 @@ from uuid import uuid4
 import pytest
 from analytics_support.scenario import START, content, stream_of
 
-from sipokat.analytics.areas import (
+from sipokat.analytics.domain import NOW, Delta, ReportFacts, fold, month_of, new_facts
+from sipokat.analytics.domain.areas import (
     Area,
     BadArea,
     Period,
@@ -19,8 +20,7 @@ from sipokat.analytics.areas import (
     parse_area,
     parse_period,
 )
-from sipokat.analytics.domain import NOW, Delta, ReportFacts, fold, month_of, new_facts
-from sipokat.analytics.figures import funds, quantile_hours, ranking, with_shares
+from sipokat.analytics.domain.figures import funds, quantile_hours, ranking, with_shares
 from sipokat.events.catalogue import Bidang, BidangDana, ReportContent, Tier
 from sipokat.events.envelope import Envelope, Role
 from sipokat.wilayah import load_default_directory

@@ -16,10 +16,15 @@ from analytics_support.checks import assert_matches_oracle
 from analytics_support.oracle import Oracle
 from analytics_support.scenario import generate
 
-from sipokat.analytics.areas import Area
-from sipokat.analytics.queries import Reader
-from sipokat.analytics.rebuild import VIEW
-from sipokat.analytics.views import FACTS, OPEN311, PROGRAMMES, aggregate_collection
+from sipokat.analytics.domain.areas import Area
+from sipokat.analytics.handlers import VIEW
+from sipokat.analytics.queries import (
+    FACTS,
+    OPEN311,
+    PROGRAMMES,
+    Reader,
+    aggregate_collection,
+)
 from sipokat.events.broker.eventlog import LogEntry, read_event_log, read_event_log_native
 from sipokat.events.broker.streamlog import decode_message, stream_port_answers, stream_url_for
 from sipokat.events.logrebuild import _cyclic_gc_paused, rebuild

@@ -17,9 +17,9 @@ from analytics_support.broker import publish
 from analytics_support.scenario import generate
 
 from sipokat.analytics.bootstrap import create_app
-from sipokat.analytics.rebuild import VIEW, rebuild_status
+from sipokat.analytics.handlers import VIEW
+from sipokat.analytics.queries import FACTS, FOLD_VERSION, rebuild_status
 from sipokat.analytics.settings import AnalyticsSettings
-from sipokat.analytics.views import FACTS, FOLD_VERSION
 from sipokat.events import logrebuild
 from sipokat.events.envelope import new_event_id
 from sipokat.events.foldversion import KEY, stored_version

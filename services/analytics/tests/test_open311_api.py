@@ -22,9 +22,10 @@ from analytics_support.open311_reports import (
 )
 
 from sipokat.analytics.bootstrap import create_app
-from sipokat.analytics.rebuild import META, REBUILD_KEY, live_handler
+from sipokat.analytics.handlers import live_handler, project_batch
+from sipokat.analytics.queries import META, OPEN311
 from sipokat.analytics.settings import AnalyticsSettings
-from sipokat.analytics.views import OPEN311, project_batch
+from sipokat.events import logrebuild
 from sipokat.events.catalogue import Bidang, GeoPoint, ReportKind, Tier
 from sipokat.events.envelope import Envelope, new_event_id
 from sipokat.events.store import Database
@@ -423,7 +424,7 @@ async def test_errors_in_xml_for_an_xml_resource(served: Served) -> None:
 
 async def test_while_rebuilding_requests_answer_503_with_retry_after(served: Served) -> None:
     async def mark(tx: ViewTransaction) -> None:
-        await tx.put(META, REBUILD_KEY, {"state": "running"})
+        await tx.put(META, logrebuild.REBUILD_KEY, {"state": "running"})
 
     await served.database.views.apply_once(new_event_id(), mark)
     answer = await served.client.get("/open311/v2/requests.xml", params=LUBUKLINGGAU)

@@ -11,8 +11,7 @@ import pytest
 from analytics_support.open311_reports import PRIVATE, content, submitted_report, verified
 
 from sipokat.analytics.domain import ReportFacts, fold, new_facts
-from sipokat.analytics.entrypoints.open311 import render, to_xml
-from sipokat.analytics.open311 import (
+from sipokat.analytics.domain.open311 import (
     MAX_REQUESTS,
     REQUEST_FIELDS,
     Open311Error,
@@ -25,6 +24,7 @@ from sipokat.analytics.open311 import (
     select,
     services,
 )
+from sipokat.analytics.entrypoints.open311 import render, to_xml
 from sipokat.events.catalogue import Bidang, GeoPoint, ReportKind, ReportVerified
 
 SUBMITTED = datetime(2026, 3, 1, 2, 30, tzinfo=UTC)

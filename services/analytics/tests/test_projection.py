@@ -3,7 +3,10 @@ redelivered, duplicated and differently interleaved events change nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import random
+from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,15 +14,24 @@ from analytics_support.checks import assert_matches_oracle
 from analytics_support.oracle import Oracle
 from analytics_support.scenario import generate
 
-from sipokat.analytics.areas import Area, Period
-from sipokat.analytics.queries import Reader
-from sipokat.analytics.rebuild import live_batch_handler, live_handler
-from sipokat.analytics.views import FACTS, OPEN311, PROGRAMMES, aggregate_collection
+from sipokat.analytics.domain.areas import Area, Period
+from sipokat.analytics.handlers import VIEW, live_batch_handler, live_handler
+from sipokat.analytics.queries import (
+    FACTS,
+    OPEN311,
+    PROGRAMMES,
+    Reader,
+    aggregate_collection,
+    rebuild_status,
+)
+from sipokat.events import logrebuild
+from sipokat.events.broker.topology import Topology
 from sipokat.events.envelope import Envelope
+from sipokat.events.foldversion import BackgroundRebuild
 from sipokat.events.store import Database
 from sipokat.events.store.base import ViewStore
 from sipokat.events.store.sqlite import SqliteDatabase
-from sipokat.events.testing import RerunEffectsDatabase
+from sipokat.events.testing import RerunEffectsDatabase, eventually
 from sipokat.wilayah import load_default_directory
 
 DIRECTORY = load_default_directory()
@@ -150,3 +162,71 @@ async def test_every_fold_run_again_leaves_the_same_documents(
     finally:
         for store in stores:
             await store.close()
+
+
+def report_id(event: Envelope) -> str:
+    return event.stream_id.removeprefix("report-")
+
+
+class WatchedRebuild(BackgroundRebuild):
+    """A rebuild that says when the live fold asks whether it runs."""
+
+    def __init__(self, run: Callable[[], Coroutine[Any, Any, Any]]) -> None:
+        super().__init__("analytics", run)
+        self.asked = asyncio.Event()
+
+    @property
+    def running(self) -> bool:
+        self.asked.set()
+        return super().running
+
+
+async def test_the_live_fold_holds_from_the_moment_its_runtime_s_rebuild_starts(
+    sqlite_database: Database,
+) -> None:
+    """The runtime's own rebuild holds its live fold before it has stored any marker."""
+    event = generate(seed=5, reports=1)[0]
+    gate = asyncio.Event()
+    rebuild = WatchedRebuild(gate.wait)
+    assert rebuild.start()
+    held = asyncio.create_task(live_handler(sqlite_database, rebuild)(event))
+    await asyncio.wait_for(rebuild.asked.wait(), timeout=30)
+    rebuild.asked.clear()
+    await asyncio.wait_for(rebuild.asked.wait(), timeout=30)  # asked again: it was held
+    assert not held.done()
+    assert await sqlite_database.views.get(FACTS, report_id(event)) is None
+    gate.set()
+    await asyncio.wait_for(held, timeout=30)
+    assert await sqlite_database.views.get(FACTS, report_id(event)) is not None
+
+
+async def test_a_rebuild_in_one_runtime_does_not_hold_another_runtime_s_live_fold(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """What a rebuild holds is its own runtime's live fold and, through its marker, its own
+    store's; not every fold of the same view in the process (two services in one test)."""
+    gate = asyncio.Event()
+
+    async def gated_replay(*args: Any, **kwargs: Any) -> logrebuild.RebuildReport:
+        await gate.wait()
+        raise RuntimeError("not replayed: the test only holds the rebuild open")
+
+    monkeypatch.setattr(logrebuild, "_replay", gated_replay)
+    event = generate(seed=5, reports=1)[0]
+    rebuilding = await SqliteDatabase.open(tmp_path / "rebuilding.db")
+    other = await SqliteDatabase.open(tmp_path / "other.db")
+    try:
+        rebuild = asyncio.create_task(
+            logrebuild.rebuild(rebuilding, VIEW, "amqp://unused", Topology("unused"))
+        )
+        await eventually(lambda: rebuild_status(rebuilding.views), timeout=30)
+        assert not rebuild.done()
+        await asyncio.wait_for(live_handler(other)(event), timeout=30)
+        assert await other.views.get(FACTS, report_id(event)) is not None
+        gate.set()
+        with pytest.raises(RuntimeError):
+            await rebuild
+    finally:
+        gate.set()
+        await rebuilding.close()
+        await other.close()

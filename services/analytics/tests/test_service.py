@@ -13,11 +13,10 @@ from analytics_support.checks import assert_matches_oracle
 from analytics_support.oracle import Oracle
 from analytics_support.scenario import generate
 
-from sipokat.analytics.areas import Area
 from sipokat.analytics.bootstrap import create_app
-from sipokat.analytics.queries import Reader
+from sipokat.analytics.domain.areas import Area
+from sipokat.analytics.queries import FACTS, Reader, aggregate_collection
 from sipokat.analytics.settings import AnalyticsSettings
-from sipokat.analytics.views import FACTS, aggregate_collection
 from sipokat.events.store.base import ViewStore
 from sipokat.events.testing import TrackedTopology, delete_topology, eventually
 from sipokat.runtime.testing import bearer, runtime_of_app, service_client
@@ -55,7 +54,7 @@ async def test_live_rebuilt_and_independent_figures_agree(
     app = create_app(settings)
     admin = bearer("admin", None, settings)
     async with service_client(app) as client:
-        reader: Reader = app.state.analytics_reader
+        reader: Reader = runtime_of_app(app).context.reader
         views = runtime_of_app(app).database.views
         await eventually(lambda: matches(reader, Oracle(events, lambda _: True)), timeout=60)
         live = await documents(views)
@@ -101,7 +100,7 @@ async def test_live_rebuilt_and_independent_figures_agree(
     )
     try:
         async with service_client(fresh_app):
-            fresh_reader: Reader = fresh_app.state.analytics_reader
+            fresh_reader: Reader = runtime_of_app(fresh_app).context.reader
             oracle = Oracle(everything, lambda _: True)
             await eventually(lambda: matches(fresh_reader, oracle), timeout=60)
             fresh_views = runtime_of_app(fresh_app).database.views

@@ -18,10 +18,10 @@ import aio_pika
 import pytest
 from analytics_support.scenario import generate
 
-from sipokat.analytics import views as analytics_views
+from sipokat.analytics import handlers as analytics_views
 from sipokat.analytics.bootstrap import BINDINGS, create_app
+from sipokat.analytics.queries import FACTS
 from sipokat.analytics.settings import AnalyticsSettings
-from sipokat.analytics.views import FACTS
 from sipokat.events.broker.topology import Topology, declare_event_log, declare_service_queue
 from sipokat.events.envelope import Envelope
 from sipokat.events.store import ViewStore

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from analytics_support.oracle import Oracle
-from sipokat.analytics.areas import Area, Period
+from sipokat.analytics.domain.areas import Area, Period
 from sipokat.analytics.queries import Reader
 from sipokat.events.catalogue import BidangDana, Tier
 

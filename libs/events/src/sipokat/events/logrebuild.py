@@ -7,6 +7,8 @@ consumer holds its next event until the replay is done, because folding a report
 before the replay reaches its earlier ones would make the replay skip them. After the replay the
 live queue resumes; what the replay already applied is dropped (by the fold's own guard, e.g. the
 stream version of a report's document, or by the applied-event records with `record_events`).
+A live handler given its runtime's own rebuild (`here`, per runtime, not per process) holds from
+the moment that rebuild is started, before its marker is stored.
 
 When the replay is done, the views record the fold's version (`sipokat.events.foldversion`):
 a service that starts with views of another version rebuilds them itself.
@@ -39,7 +41,7 @@ from sipokat.events.broker.consumer import BatchHandler, Handler
 from sipokat.events.broker.eventlog import LogEntry, pick_reader
 from sipokat.events.broker.topology import Topology
 from sipokat.events.envelope import Envelope, new_event_id
-from sipokat.events.foldversion import BackgroundRebuild, record_version
+from sipokat.events.foldversion import BackgroundRebuild, Versioned, record_version
 from sipokat.events.setaside import SetAside, is_event_fault, parsed
 from sipokat.events.store.base import (
     Database,
@@ -78,11 +80,6 @@ class LogView:
         return f"{self.name}.rebuild"
 
 
-# Rebuilds running in this process, per view: the live consumer holds off even before the
-# marker is stored.
-_rebuilding_here: dict[str, int] = {}
-
-
 @dataclass
 class RebuildReport:
     state: str
@@ -98,7 +95,7 @@ class RebuildReport:
     reader: str = ""
 
 
-async def rebuild_status(views: ViewStore, view: LogView) -> Document | None:
+async def rebuild_status(views: ViewStore, view: Versioned) -> Document | None:
     return await views.get(view.meta, REBUILD_KEY)
 
 
@@ -174,30 +171,26 @@ async def rebuild(
     views = database.views
     set_aside = set_aside or SetAside(views)
     report = RebuildReport(state=RUNNING, started_at=datetime.now(UTC).isoformat())
-    _rebuilding_here[view.name] = _rebuilding_here.get(view.name, 0) + 1
-    try:
-        # Marked before the reset too, so a live consumer in another process stops first.
-        await _mark(views, view, report)
-        await views.reset()
-        # What this reader set aside last time is let go: the replay sets aside again
-        # whatever still cannot be applied.
-        await views.release(view.reader)
-        await _mark(views, view, report)
-        with _cyclic_gc_paused():
-            return await _replay(
-                views,
-                view,
-                set_aside,
-                rabbitmq_url,
-                stream_url,
-                topology,
-                report,
-                idle,
-                batch_size,
-                on_progress,
-            )
-    finally:
-        _rebuilding_here[view.name] -= 1
+    # Marked before the reset too, so a live consumer in another process stops first.
+    await _mark(views, view, report)
+    await views.reset()
+    # What this reader set aside last time is let go: the replay sets aside again whatever
+    # still cannot be applied.
+    await views.release(view.reader)
+    await _mark(views, view, report)
+    with _cyclic_gc_paused():
+        return await _replay(
+            views,
+            view,
+            set_aside,
+            rabbitmq_url,
+            stream_url,
+            topology,
+            report,
+            idle,
+            batch_size,
+            on_progress,
+        )
 
 
 @contextlib.contextmanager
@@ -335,11 +328,18 @@ class _Rebuilding(Exception):
     pass
 
 
-async def hold_if_rebuilding(tx: ViewTransaction, view: LogView) -> None:
+async def hold_if_rebuilding(
+    tx: ViewTransaction, view: LogView, here: BackgroundRebuild | None = None
+) -> None:
     """Raise `_Rebuilding` while a rebuild of `view` runs here or in another process. Called
-    inside the live events' transaction: a rebuild's reset cannot slip in between."""
+    inside the live events' transaction: a rebuild's reset cannot slip in between.
+
+    `here` is the runtime's own rebuild of the view (`ServiceRuntime.rebuilds`): it counts as
+    running from the moment it is started, even before its marker is stored."""
+    if here is not None and here.running:
+        raise _Rebuilding
     marker = await tx.get(view.meta, REBUILD_KEY)
-    if _rebuilding_here.get(view.name) or (marker is not None and marker["state"] == RUNNING):
+    if marker is not None and marker["state"] == RUNNING:
         raise _Rebuilding
 
 
@@ -348,13 +348,16 @@ async def apply_live(
     view: LogView,
     envelopes: Sequence[Envelope],
     poll: float = 0.5,
+    *,
+    here: BackgroundRebuild | None = None,
 ) -> frozenset[UUID]:
-    """Fold live events in one transaction, each once, waiting while a rebuild runs; returns
-    the ids of those applied now (not before, nor by another replica meanwhile): the caller
-    acts on them once (notification pushes their inbox items)."""
+    """Fold live events in one transaction, each once, waiting while a rebuild runs (in another
+    process, or `here`: see `hold_if_rebuilding`); returns the ids of those applied now (not
+    before, nor by another replica meanwhile): the caller acts on them once (notification
+    pushes their inbox items)."""
 
     async def effect(tx: ViewTransaction, new: frozenset[UUID]) -> frozenset[UUID]:
-        await hold_if_rebuilding(tx, view)
+        await hold_if_rebuilding(tx, view, here)
         fresh = list({e.event_id: e for e in envelopes if e.event_id in new}.values())
         await view.fold(fresh, tx)
         return new
@@ -367,19 +370,31 @@ async def apply_live(
             await asyncio.sleep(poll)
 
 
-def live_batch_handler(database: Database, view: LogView, poll: float = 0.5) -> BatchHandler:
+def live_batch_handler(
+    database: Database,
+    view: LogView,
+    poll: float = 0.5,
+    *,
+    here: BackgroundRebuild | None = None,
+) -> BatchHandler:
     """The queue's handler for a backlog's events: one transaction, each event once, and none
     while a rebuild runs."""
 
     async def handle(envelopes: Sequence[Envelope]) -> None:
-        await apply_live(database.views, view, envelopes, poll)
+        await apply_live(database.views, view, envelopes, poll, here=here)
 
     return handle
 
 
-def live_handler(database: Database, view: LogView, poll: float = 0.5) -> Handler:
+def live_handler(
+    database: Database,
+    view: LogView,
+    poll: float = 0.5,
+    *,
+    here: BackgroundRebuild | None = None,
+) -> Handler:
     """`live_batch_handler` for one event."""
-    apply_batch = live_batch_handler(database, view, poll)
+    apply_batch = live_batch_handler(database, view, poll, here=here)
 
     async def handle(envelope: Envelope) -> None:
         await apply_batch([envelope])
@@ -387,7 +402,13 @@ def live_handler(database: Database, view: LogView, poll: float = 0.5) -> Handle
     return handle
 
 
-async def apply_set_aside(database: Database, view: LogView, event: SetAsideEvent) -> None:
+async def apply_set_aside(
+    database: Database,
+    view: LogView,
+    event: SetAsideEvent,
+    *,
+    here: BackgroundRebuild | None = None,
+) -> None:
     """The retry of an event the rebuild set aside: fold it as the live queue would (raises
     while it still cannot be applied)."""
-    await apply_live(database.views, view, [parsed(event)])
+    await apply_live(database.views, view, [parsed(event)], here=here)

@@ -173,7 +173,7 @@ class ServiceRuntime(Generic[C]):
             )
 
         async def fold_again(event: SetAsideEvent) -> None:  # a retry only folds, like a rebuild
-            await apply_set_aside(self.database, view, event)
+            await apply_set_aside(self.database, view, event, here=self.rebuilds[view.name])
 
         self.add_views(view, rebuilds)
         self.add_reader(view.reader, fold_again)

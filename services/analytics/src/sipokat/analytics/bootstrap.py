@@ -8,16 +8,11 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
+from sipokat.analytics import handlers, queries
 from sipokat.analytics.entrypoints import api, open311, pages, public
-from sipokat.analytics.queries import Reader
-from sipokat.analytics.rebuild import VIEW, live_batch_handler, live_handler
+from sipokat.analytics.handlers import AnalyticsContext
 from sipokat.analytics.settings import AnalyticsSettings
-from sipokat.runtime.service import (
-    ServiceRuntime,
-    Subscription,
-    create_service_app,
-    database_context,
-)
+from sipokat.runtime.service import ServiceRuntime, Subscription, create_service_app
 from sipokat.wilayah import load_default_directory
 
 BINDINGS = ["report.#"]
@@ -25,30 +20,35 @@ BINDINGS = ["report.#"]
 
 def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
     settings = settings or AnalyticsSettings()
+
+    @contextlib.asynccontextmanager
+    async def context(
+        runtime: ServiceRuntime[AnalyticsContext],
+    ) -> AsyncIterator[AnalyticsContext]:
+        database, directory = runtime.database, load_default_directory()
+        yield AnalyticsContext(
+            settings=settings,
+            database=database,
+            directory=directory,
+            reader=queries.Reader(database.views, directory, settings.fund_allocation_per_rt_year),
+            views_rebuild=runtime.rebuilds[queries.FOLDED.name],
+        )
+
     runtime = ServiceRuntime(
         "analytics",
         settings,
-        context=database_context,
-        subscription=Subscription(BINDINGS, live_handler, live_batch_handler),
+        context=context,
+        subscription=Subscription(
+            BINDINGS,
+            lambda c: handlers.live_handler(c.database, c.views_rebuild),
+            lambda c: handlers.live_batch_handler(c.database, c.views_rebuild),
+        ),
     )
-    runtime.add_log_view(VIEW)
+    runtime.add_log_view(handlers.VIEW)
     app = create_service_app(
         runtime,
         [api.router, public.router, open311.router, pages.router],
         title="Sipokat analytics",
     )
     app.mount("/dashboard/static", pages.STATIC, name="dashboard-static")
-    runtime_lifespan = app.router.lifespan_context
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with runtime_lifespan(app):
-            database = runtime.database
-            app.state.analytics_reader = Reader(
-                database.views, load_default_directory(), settings.fund_allocation_per_rt_year
-            )
-            app.state.analytics_rebuilds = runtime.rebuilds[VIEW.name]
-            yield
-
-    app.router.lifespan_context = lifespan
     return app

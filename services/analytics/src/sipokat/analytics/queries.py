@@ -1,8 +1,20 @@
-"""Each read model's answer for an area and a period, read from the counter documents.
+"""The read side: what the analytics views hold, and every read of them.
 
-Every answer is a `Result`: the JSON body and the table a CSV export writes. A period selects
-counters by their month: the work (reports, verified reports, funds) by its activity date, the
-verifiers' decisions and overdue notices by when they happened (see `domain`).
+The views (folded from events by `handlers`):
+
+- `analytics_reports`: one facts document per report (see `domain.ReportFacts`);
+- `analytics_programmes`: the verified progress reports of each RT's funded programme;
+- `analytics_<level>` for kota, kecamatan, kelurahan and rt: one counter document per area and
+  month, keyed `<code>|<month>`, carrying the area's name and the codes above it so `find` can
+  select an area's children by equality;
+- `analytics_open311`: one Open311 service request per verified report, keyed by report id
+  (see `domain.open311.request_document`);
+- `analytics_meta`: the rebuild's marker and the fold version.
+
+Each read model's answer for an area and a period is a `Result`: the JSON body and the table a
+CSV export writes. A period selects counters by their month: the work (reports, verified
+reports, funds) by its activity date, the verifiers' decisions and overdue notices by when they
+happened (see `domain`).
 """
 
 from __future__ import annotations
@@ -12,19 +24,44 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sipokat.analytics import figures
-from sipokat.analytics.areas import (
+from sipokat.analytics.domain import NOW, figures
+from sipokat.analytics.domain.areas import (
     Area,
     Period,
     areas_at,
     months_between,
     rt_total,
 )
-from sipokat.analytics.domain import NOW
-from sipokat.analytics.views import aggregate_collection
+from sipokat.analytics.domain.open311 import Search, public_request, select
+from sipokat.events import logrebuild
 from sipokat.events.catalogue import Tier
+from sipokat.events.foldversion import FoldedViews
 from sipokat.events.store.base import Document, ViewStore
 from sipokat.wilayah import Directory
+
+FACTS = "analytics_reports"
+PROGRAMMES = "analytics_programmes"
+OPEN311 = "analytics_open311"
+META = "analytics_meta"
+# The version of the fold (`sipokat.events.foldversion`): bump it with any change to what the
+# fold writes, and every deployment's views are rebuilt when it starts. 2: months by activity
+# date, fund progress only forward (issue 19).
+FOLD_VERSION = 2
+FOLDED = FoldedViews("analytics", META, FOLD_VERSION)
+
+
+def aggregate_collection(level: str) -> str:
+    return f"analytics_{level}"
+
+
+def aggregate_key(code: str, month: str) -> str:
+    return f"{code}|{month}"
+
+
+async def rebuild_status(views: ViewStore) -> Document | None:
+    """The last (or running) rebuild's report, as the shared log rebuild marks it."""
+    return await logrebuild.rebuild_status(views, FOLDED)
+
 
 # `find` needs a limit; the counter documents of one area are bounded by its RTs times months.
 _ALL = 10_000_000
@@ -254,3 +291,36 @@ class Reader:
 
 def _counts(row: dict[str, Any]) -> dict[str, Any]:
     return {"reports": row["reports"], "share_percent": row["share_percent"]}
+
+
+# ---------------------------------------------------------------- Open311 service requests
+# The view store selects only by equality, so a search reads the kota's requests of each WIB
+# month its window touches (a 90-day window touches at most four) and filters the moments,
+# services and statuses in Python. Ids asked for by `service_request_id` are read by key.
+
+# `find` needs a limit: one kota's verified reports of one month are far fewer.
+_MONTH_LIMIT = 10_000_000
+
+
+async def find_requests(views: ViewStore, search: Search) -> list[dict[str, Any]]:
+    docs: list[Document] = []
+    if search.service_request_ids:
+        for request_id in search.service_request_ids:
+            doc = await views.get(OPEN311, request_id)
+            if doc is not None:
+                docs.append(doc)
+    else:
+        for month in search.months():
+            where = {"jurisdiction_id": search.jurisdiction_id, "requested_month": month}
+            docs += await views.find(OPEN311, where, limit=_MONTH_LIMIT)
+    return select(docs, search)
+
+
+async def get_request(
+    views: ViewStore, request_id: str, jurisdiction_id: str
+) -> dict[str, Any] | None:
+    """One verified report as a request; None when unknown, unverified or of another kota."""
+    doc = await views.get(OPEN311, request_id)
+    if doc is None or doc.get("jurisdiction_id") != jurisdiction_id:
+        return None
+    return public_request(doc)

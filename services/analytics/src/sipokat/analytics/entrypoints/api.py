@@ -7,14 +7,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from sipokat.analytics.areas import areas_at, jurisdiction
-from sipokat.analytics.entrypoints.params import LEADERS, LeaderScope, reader_of, respond
-from sipokat.analytics.rebuild import Rebuilds, rebuild_status
+from sipokat.analytics.domain.areas import areas_at, jurisdiction
+from sipokat.analytics.entrypoints.common import Analytics
+from sipokat.analytics.entrypoints.params import LEADERS, LeaderScope, respond
+from sipokat.analytics.queries import rebuild_status
 from sipokat.events.envelope import Role
 from sipokat.runtime.auth import Principal, require_roles
 from sipokat.runtime.foldversion import rebuild_running
 from sipokat.runtime.problems import AUTHENTICATED, problem_responses
-from sipokat.runtime.service import runtime_of
 
 router = APIRouter(prefix="/v1/analytics", tags=["analytics"], responses=AUTHENTICATED)
 ADMIN = require_roles(Role.ADMIN)
@@ -80,11 +80,11 @@ async def timeseries(request: Request, scope: LeaderScope) -> Response:
 
 @router.get("/areas")
 async def areas(
-    request: Request, principal: Annotated[Principal, Depends(LEADERS)]
+    context: Analytics, principal: Annotated[Principal, Depends(LEADERS)]
 ) -> dict[str, Any]:
     """The kecamatan and kelurahan the caller may filter by (the dashboard's area picker)."""
     allowed = jurisdiction(principal.role, principal.wilayah)
-    directory = reader_of(request).directory
+    directory = context.directory
     if allowed is None:
         return {"wilayah": None, "kecamatan": [], "kelurahan": []}
     return {
@@ -100,14 +100,13 @@ async def areas(
     dependencies=[Depends(ADMIN)],
     responses=problem_responses({409: "A rebuild is already running"}),
 )
-async def start_rebuild(request: Request) -> JSONResponse:
+async def start_rebuild(context: Analytics) -> JSONResponse:
     """Drop the views and replay the event log (admin). Queries answer 503 until it is done."""
-    rebuilds: Rebuilds = request.app.state.analytics_rebuilds
-    if not rebuilds.start():
+    if not context.views_rebuild.start():
         raise rebuild_running()
     return JSONResponse({"started": True, "status_url": "/v1/analytics/rebuild"}, 202)
 
 
 @router.get("/rebuild", dependencies=[Depends(ADMIN)])
-async def rebuild_state(request: Request) -> dict[str, Any]:
-    return {"status": await rebuild_status(runtime_of(request).database.views)}
+async def rebuild_state(context: Analytics) -> dict[str, Any]:
+    return {"status": await rebuild_status(context.database.views)}

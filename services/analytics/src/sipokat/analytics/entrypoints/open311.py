@@ -17,13 +17,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from sipokat.analytics import open311
-from sipokat.analytics.entrypoints.params import reader_of
-from sipokat.analytics.open311 import Open311Error
-from sipokat.analytics.open311_queries import find_requests, get_request
-from sipokat.analytics.rebuild import RUNNING, Rebuilds, rebuild_status
+from sipokat.analytics.domain import open311
+from sipokat.analytics.domain.open311 import Open311Error
+from sipokat.analytics.entrypoints.common import Analytics, current_rebuild
+from sipokat.analytics.handlers import AnalyticsContext
+from sipokat.analytics.queries import find_requests, get_request
+from sipokat.events.logrebuild import RUNNING
 from sipokat.runtime.foldversion import RETRY_AFTER_SECONDS
-from sipokat.runtime.service import runtime_of
 
 router = APIRouter(prefix="/open311", tags=["open311"])
 
@@ -53,8 +53,8 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _served(request: Request) -> dict[str, str]:
-    return {city.code: city.name for city in reader_of(request).directory.cities}
+def _served(context: AnalyticsContext) -> dict[str, str]:
+    return {city.code: city.name for city in context.directory.cities}
 
 
 # What an XML 1.0 document cannot hold at all, not even as a character reference (the `Char`
@@ -111,10 +111,8 @@ def error_response(error: Open311Error, fmt: str) -> Response:
     return answer
 
 
-async def _not_rebuilding(request: Request) -> None:
-    status = await rebuild_status(runtime_of(request).database.views)
-    rebuilds: Rebuilds = request.app.state.analytics_rebuilds
-    state = RUNNING if rebuilds.running else (status or {}).get("state")
+async def _not_rebuilding(context: AnalyticsContext) -> None:
+    state = ((await current_rebuild(context)) or {}).get("state")
     if state == RUNNING:
         raise Open311Error(
             503, "the requests are being rebuilt from the event log; retry in a few seconds"
@@ -139,13 +137,13 @@ async def _answer(
 
 @router.get("/v2/services.{fmt}", responses=RESPONSES)
 @router.head("/v2/services.{fmt}", responses=RESPONSES)
-async def services(request: Request, fmt: str) -> Response:
+async def services(request: Request, context: Analytics, fmt: str) -> Response:
     """One service per bidang. `jurisdiction_id` is optional: every kota has the same list."""
 
     async def produce() -> Rows:
         given = request.query_params.getlist("jurisdiction_id")
         if open311.comma_list(given):
-            open311.parse_jurisdiction(given, _served(request))
+            open311.parse_jurisdiction(given, _served(context))
         return open311.services()
 
     return await _answer(fmt, "services", "service", produce)
@@ -153,31 +151,32 @@ async def services(request: Request, fmt: str) -> Response:
 
 @router.get("/v2/requests.{fmt}", responses=RESPONSES)
 @router.head("/v2/requests.{fmt}", responses=RESPONSES)
-async def requests(request: Request, fmt: str) -> Response:
+async def requests(request: Request, context: Analytics, fmt: str) -> Response:
     """Verified reports of one kota: by default the last 90 days' submissions, newest first, at
     most 1000; filters `service_request_id`, `service_code`, `status`, `start_date`,
     `end_date`."""
 
     async def produce() -> Rows:
         params = {name: request.query_params.getlist(name) for name in request.query_params}
-        search = open311.parse_search(params, _served(request), datetime.now(UTC))
-        await _not_rebuilding(request)
-        return await find_requests(runtime_of(request).database.views, search)
+        search = open311.parse_search(params, _served(context), datetime.now(UTC))
+        await _not_rebuilding(context)
+        return await find_requests(context.database.views, search)
 
     return await _answer(fmt, "service_requests", "request", produce)
 
 
 @router.get("/v2/requests/{service_request_id}.{fmt}", responses=RESPONSES)
 @router.head("/v2/requests/{service_request_id}.{fmt}", responses=RESPONSES)
-async def one_request(request: Request, service_request_id: str, fmt: str) -> Response:
+async def one_request(
+    request: Request, context: Analytics, service_request_id: str, fmt: str
+) -> Response:
     """One verified report, as a list of one; 404 when unknown or not verified."""
 
     async def produce() -> Rows:
         given = request.query_params.getlist("jurisdiction_id")
-        jurisdiction = open311.parse_jurisdiction(given, _served(request))
-        await _not_rebuilding(request)
-        views = runtime_of(request).database.views
-        found = await get_request(views, service_request_id, jurisdiction)
+        jurisdiction = open311.parse_jurisdiction(given, _served(context))
+        await _not_rebuilding(context)
+        found = await get_request(context.database.views, service_request_id, jurisdiction)
         if found is None:
             raise Open311Error(
                 404,

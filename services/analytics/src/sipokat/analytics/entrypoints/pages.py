@@ -15,14 +15,15 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from sipokat.analytics.areas import Area, areas_at
+from sipokat.analytics.domain.areas import Area, areas_at
 from sipokat.analytics.entrypoints.params import Scope, public_scope
 
 router = APIRouter(include_in_schema=False)
 templates = Environment(
-    loader=PackageLoader("sipokat.analytics", "templates"), autoescape=select_autoescape()
+    loader=PackageLoader("sipokat.analytics.entrypoints", "templates"),
+    autoescape=select_autoescape(),
 )
-STATIC = StaticFiles(directory=str(resources.files("sipokat.analytics") / "static"))
+STATIC = StaticFiles(directory=str(resources.files("sipokat.analytics.entrypoints") / "static"))
 
 
 @router.get("/dashboard", response_class=HTMLResponse)

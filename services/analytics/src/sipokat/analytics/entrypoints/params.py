@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from sipokat.analytics.areas import (
+from sipokat.analytics.domain.areas import (
     Area,
     BadArea,
     Period,
@@ -19,15 +19,16 @@ from sipokat.analytics.areas import (
     parse_area,
     parse_period,
 )
+from sipokat.analytics.entrypoints.common import Analytics, current_rebuild
+from sipokat.analytics.handlers import AnalyticsContext
 from sipokat.analytics.queries import Reader, Result
-from sipokat.analytics.rebuild import RUNNING, Rebuilds, rebuild_status
 from sipokat.events.bounds import AreaCode, Month
 from sipokat.events.envelope import Role
+from sipokat.events.logrebuild import RUNNING
 from sipokat.runtime.auth import Principal, require_roles
 from sipokat.runtime.foldversion import rebuilding
 from sipokat.runtime.messages import Text, text
 from sipokat.runtime.problems import Problem, field_problem
-from sipokat.runtime.service import runtime_of
 
 LEADERS = require_roles(Role.PEMKOT, Role.ADMIN, Role.CAMAT, Role.LURAH)
 
@@ -49,11 +50,6 @@ class Scope:
     period: Period
 
 
-def reader_of(request: Request) -> Reader:
-    reader: Reader = request.app.state.analytics_reader
-    return reader
-
-
 # What a refused query parameter says in Indonesian; the English names the value.
 INVALID_ID = {
     "wilayah": "bukan kode wilayah yang dikenal (mis. 16.73, 16.73.02, 16.73.02.1019, atau RT)",
@@ -69,11 +65,8 @@ def _invalid(name: str, detail: str) -> Problem:
     )
 
 
-async def _not_rebuilding(request: Request) -> None:
-    status = await rebuild_status(runtime_of(request).database.views)
-    rebuilds: Rebuilds = request.app.state.analytics_rebuilds
-    if rebuilds.running:  # started here: its marker may not be stored yet
-        status = {**(status or {}), "state": RUNNING}
+async def _not_rebuilding(context: AnalyticsContext) -> None:
+    status = await current_rebuild(context)
     if status is not None and status["state"] in (RUNNING, "failed"):
         raise rebuilding(
             text(
@@ -118,7 +111,7 @@ def resolve(
 
 
 async def leader_scope(
-    request: Request,
+    context: Analytics,
     principal: Annotated[Principal, Depends(LEADERS)],
     wilayah: WilayahParam = None,
     first: FromParam = None,
@@ -136,19 +129,17 @@ async def leader_scope(
                 role=principal.role,
             ),
         )
-    await _not_rebuilding(request)
-    reader = reader_of(request)
-    area, period = resolve(reader, wilayah, first, to, allowed)
-    return Scope(reader, area, period)
+    await _not_rebuilding(context)
+    area, period = resolve(context.reader, wilayah, first, to, allowed)
+    return Scope(context.reader, area, period)
 
 
 async def public_scope(
-    request: Request, wilayah: WilayahParam = None, first: FromParam = None, to: ToParam = None
+    context: Analytics, wilayah: WilayahParam = None, first: FromParam = None, to: ToParam = None
 ) -> Scope:
-    await _not_rebuilding(request)
-    reader = reader_of(request)
-    area, period = resolve(reader, wilayah, first, to, Area())
-    return Scope(reader, area, period)
+    await _not_rebuilding(context)
+    area, period = resolve(context.reader, wilayah, first, to, Area())
+    return Scope(context.reader, area, period)
 
 
 LeaderScope = Annotated[Scope, Depends(leader_scope)]

@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from sipokat.events.envelope import Envelope, utc_now
+from sipokat.events.foldversion import BackgroundRebuild
 from sipokat.events.logrebuild import apply_live
 from sipokat.events.store import Document, ViewStore
 from sipokat.notification.adapters import ledger as L
@@ -37,8 +38,10 @@ class Notifier:
         settings: NotificationSettings,
         hub: Hub,
         on_planned: Callable[[], None] | None = None,
+        rebuild: BackgroundRebuild | None = None,
     ) -> None:
         self.views = views
+        self.rebuild = rebuild
         self.ledger = ledger
         self.settings = settings
         self.hub = hub
@@ -51,7 +54,7 @@ class Notifier:
         """Fold the events into the views in one transaction, each once (waiting while a
         rebuild runs); then plan each event's deliveries and push its new inbox items to live
         listeners."""
-        applied: frozenset[UUID] = await apply_live(self.views, VIEW, envelopes)
+        applied: frozenset[UUID] = await apply_live(self.views, VIEW, envelopes, here=self.rebuild)
         planned = 0
         for envelope in _each_once(envelopes):
             planned += await self.plan(envelope)
@@ -100,6 +103,7 @@ def notifier(context: NotificationContext) -> Notifier:
         context.settings,
         context.hub,
         on_planned=context.wake.set,
+        rebuild=context.views_rebuild,
     )
 
 

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sipokat.analytics.domain import DECISION_BUCKETS_HOURS
+from sipokat.analytics.domain.counters import DECISION_BUCKETS_HOURS
 from sipokat.events.catalogue import Bidang, BidangDana, ReportKind, Tier
 
 # The PRODAMAS guideline: how a community fund should be split.

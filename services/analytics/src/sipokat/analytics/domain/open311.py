@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sipokat.analytics.domain import WIB, month_of
+from sipokat.analytics.domain.counters import WIB, month_of
 from sipokat.events.catalogue import Bidang, ReportKind, ReportVerified, Tier, WilayahPath
 
 # The standard's bounds for GET requests.

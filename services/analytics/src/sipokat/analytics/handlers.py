@@ -1,16 +1,16 @@
-"""The read model's documents, folded from events.
+"""What analytics does: it folds every report event into its views (`queries` says what they
+hold), live from its queue and, on a rebuild, from the event log.
 
-- `analytics_reports`: one facts document per report (see `domain.ReportFacts`);
-- `analytics_programmes`: the verified progress reports of each RT's funded programme;
-- `analytics_<level>` for kota, kecamatan, kelurahan and rt: one counter document per area and
-  month, keyed `<code>|<month>`, carrying the area's name and the codes above it so `find` can
-  select an area's children by equality;
-- `analytics_open311`: one Open311 service request per verified report, keyed by report id
-  (see `open311.request_document`).
+`project_batch` applies many events in one transaction (the rebuild, a live backlog), `project`
+one event; both run the same fold. Duplicates are dropped by the facts' stream version, which is
+written in the same transaction as the counters.
 
-`project_batch` applies many events in one transaction (the rebuild), `project` one event (the
-live queue, inside `apply_once`); both run the same fold. Duplicates are dropped by the facts'
-stream version, which is written in the same transaction as the counters.
+The rebuild and the live handlers are the shared log rebuild's (`sipokat.events.logrebuild`):
+while a rebuild runs, queries answer 503 with Retry-After and the live consumer holds its next
+event; an event the fold cannot apply is set aside (reader `analytics.rebuild`) and the replay
+goes on. Analytics records each replayed batch, not each event, as applied: the facts' stream
+versions drop what the live queue delivers again afterwards, and a rebuild of millions of
+events writes a record per batch only.
 """
 
 from __future__ import annotations
@@ -32,27 +32,35 @@ from sipokat.analytics.domain import (
     verified_programme,
     wilayah_of,
 )
-from sipokat.analytics.open311 import request_document
+from sipokat.analytics.domain.open311 import request_document
+from sipokat.analytics.queries import (
+    FACTS,
+    FOLDED,
+    OPEN311,
+    PROGRAMMES,
+    Reader,
+    aggregate_collection,
+    aggregate_key,
+)
+from sipokat.analytics.settings import AnalyticsSettings
+from sipokat.events import logrebuild
+from sipokat.events.broker.consumer import BatchHandler, Handler
 from sipokat.events.catalogue import ReportVerified
 from sipokat.events.envelope import Envelope
-from sipokat.events.store.base import ViewTransaction
-
-FACTS = "analytics_reports"
-PROGRAMMES = "analytics_programmes"
-OPEN311 = "analytics_open311"
-META = "analytics_meta"
-# The version of this fold (`sipokat.events.foldversion`): bump it with any change to what the
-# fold writes, and every deployment's views are rebuilt when it starts. 2: months by activity
-# date, fund progress only forward (issue 19).
-FOLD_VERSION = 2
+from sipokat.events.foldversion import BackgroundRebuild
+from sipokat.events.store.base import Database, ViewTransaction
+from sipokat.wilayah import Directory
 
 
-def aggregate_collection(level: str) -> str:
-    return f"analytics_{level}"
+@dataclass(frozen=True)
+class AnalyticsContext:
+    """What analytics' handlers and routes work with; built once at start-up by `bootstrap`."""
 
-
-def aggregate_key(code: str, month: str) -> str:
-    return f"{code}|{month}"
+    settings: AnalyticsSettings
+    database: Database
+    directory: Directory  # the areas the figures are of
+    reader: Reader  # every read model's answers, over `database`'s views
+    views_rebuild: BackgroundRebuild  # this runtime's rebuild of the views
 
 
 @dataclass
@@ -192,3 +200,21 @@ async def project_batch(envelopes: Sequence[Envelope], tx: ViewTransaction) -> i
 
 async def project(envelope: Envelope, tx: ViewTransaction) -> None:
     await project_batch([envelope], tx)
+
+
+# The views as the shared log rebuild folds them: a rebuild is
+# `logrebuild.rebuild(database, VIEW, ...)` (the service's endpoint, the ops CLI through it,
+# the rebuild benchmark).
+VIEW = logrebuild.LogView(FOLDED.name, project_batch, FOLDED.meta, FOLDED.version)
+
+
+def live_batch_handler(database: Database, here: BackgroundRebuild | None = None) -> BatchHandler:
+    """The live queue's handler for a backlog: one transaction, each event once, none while a
+    rebuild of the views runs (`here`: the runtime's own rebuild, seen before its marker is
+    stored)."""
+    return logrebuild.live_batch_handler(database, VIEW, here=here)
+
+
+def live_handler(database: Database, here: BackgroundRebuild | None = None) -> Handler:
+    """`live_batch_handler` for one event."""
+    return logrebuild.live_handler(database, VIEW, here=here)
