@@ -1,5 +1,6 @@
 """Test support: photos made with Pillow (one with GPS EXIF and a comment, as phones write them)
-and a bomb-shaped PNG. Used by the service tests and the end-to-end tests."""
+and a bomb-shaped PNG. Used by intake's tests and the cross-service tests (put on the path by
+this folder's conftest.py and by tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -30,9 +31,7 @@ def jpeg_with_gps(size: tuple[int, int] = (64, 48), orientation: int = 1) -> byt
 
 
 def png(size: tuple[int, int] = (32, 32), text: str | None = None, shade: int = 10) -> bytes:
-    from PIL.PngImagePlugin import PngInfo
-
-    info = PngInfo()
+    info = PngImagePlugin.PngInfo()
     if text:
         info.add_text("Comment", text)
     out = io.BytesIO()
