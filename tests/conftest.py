@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,6 +13,10 @@ import pytest
 from harness import SERVICES, Platform  # on the path through pytest's `pythonpath` setting
 from sipokat.events.broker.topology import Topology
 from sipokat.events.testing import delete_topology
+
+# Intake's test support (photos as phones write them, hostile files) for the end-to-end and
+# security tests, from where intake's own tests keep it.
+sys.path.insert(0, str(Path(__file__).parents[1] / "services/intake/tests"))
 
 
 @pytest.fixture

@@ -18,8 +18,9 @@ import pytest
 
 from sipokat.analytics.bootstrap import create_app as create_analytics
 from sipokat.analytics.settings import AnalyticsSettings
+from sipokat.intake.adapters.images import PHOTOS
 from sipokat.intake.bootstrap import create_app as create_intake
-from sipokat.intake.messages import PHOTOS, RULES
+from sipokat.intake.domain import RULES
 from sipokat.intake.settings import IntakeSettings
 from sipokat.notification.bootstrap import create_app as create_notification
 from sipokat.notification.settings import NotificationSettings
@@ -115,7 +116,7 @@ def test_the_catalogues_of_domain_refusals_are_complete() -> None:
     verification = list(ROOT.glob("services/verification/src/**/*.py"))
     reasons = _first_arguments(verification, "NotYourTurn", "DecisionConflict")
     assert reasons and reasons <= set(CONFLICT_ID), reasons - set(CONFLICT_ID)
-    images = [ROOT / "services/intake/src/sipokat/intake/images.py"]
+    images = [ROOT / "services/intake/src/sipokat/intake/adapters/images.py"]
     codes = _first_arguments(images, "PhotoRefused")
     assert codes and codes <= set(PHOTOS), codes - set(PHOTOS)
     assert all(english and indonesian for english, indonesian in RULES.values())

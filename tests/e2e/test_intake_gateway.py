@@ -8,10 +8,10 @@ import uuid
 
 import httpx
 import pytest
+from intake_support import SECRET_COMMENT, jpeg_with_gps
 
 from harness import KELURAHAN, RT, Platform, auth, report_body
 from sipokat.events.testing import eventually
-from sipokat.intake.testing import SECRET_COMMENT, jpeg_with_gps
 
 pytestmark = [pytest.mark.e2e, pytest.mark.broker]
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from intake_support import hostile_photos
 from security.api import Answer, problem_json, send
 from security.conftest import PHOTO_LIMIT, RealWorld, png, start_platform, stop_platform
 from security.principals import BY_NAME, RT
 
 from harness import Platform, report_body
-from sipokat.intake.testing import hostile_photos
 
 pytestmark = [pytest.mark.e2e, pytest.mark.broker]
 

@@ -4,6 +4,7 @@ which routes read it (docs/architecture.md)."""
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +37,11 @@ async def greeting(context: Probe) -> dict[str, Any]:
     return {"greeting": context.greeting, "opened": context.opened}
 
 
-def probe_runtime(tmp_path: Path, opened: list[str]) -> ServiceRuntime[ProbeContext]:
+def probe_runtime(
+    tmp_path: Path,
+    opened: list[str],
+    kind: type[ServiceRuntime[ProbeContext]] = ServiceRuntime,
+) -> ServiceRuntime[ProbeContext]:
     @contextlib.asynccontextmanager
     async def context(runtime: ServiceRuntime[ProbeContext]) -> AsyncIterator[ProbeContext]:
         opened.append("opened")
@@ -45,7 +50,7 @@ def probe_runtime(tmp_path: Path, opened: list[str]) -> ServiceRuntime[ProbeCont
         finally:
             opened.append("closed")
 
-    return ServiceRuntime("probe", ServiceSettings(data_dir=tmp_path), context=context)
+    return kind("probe", ServiceSettings(data_dir=tmp_path), context=context)
 
 
 async def test_routes_read_the_context_the_bootstrap_built_and_its_resources_close(
@@ -102,3 +107,22 @@ async def test_a_route_asking_for_another_context_fails_loudly(tmp_path: Path) -
     async with service_client(app) as client:
         with pytest.raises(TypeError, match="not <class 'str'>"):
             await client.get("/other")
+
+
+async def test_routes_read_the_context_on_the_event_loop_not_a_worker_thread(
+    tmp_path: Path,
+) -> None:
+    """FastAPI runs a plain-function dependency on its thread pool: a hop to another thread and
+    back for every request, through a pool every such request shares."""
+    readers: list[int] = []
+
+    class Watched(ServiceRuntime[ProbeContext]):
+        @property
+        def context(self) -> ProbeContext:
+            readers.append(threading.get_ident())
+            return super().context
+
+    runtime = probe_runtime(tmp_path, [], Watched)
+    async with service_client(create_service_app(runtime, [router], title="probe")) as client:
+        assert (await client.get("/greeting")).status_code == 200
+    assert readers == [threading.get_ident()]

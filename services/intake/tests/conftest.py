@@ -1,7 +1,10 @@
-"""The intake app in-process, against a real SQLite store and the real broker."""
+"""The intake app in-process, against a real SQLite store and the real broker; puts
+`intake_support` (photos made with Pillow, hostile files) on the import path: pytest's importlib
+mode does not add test directories."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,6 +16,8 @@ from sipokat.events.testing import TrackedTopology
 from sipokat.intake.bootstrap import create_app
 from sipokat.intake.settings import IntakeSettings
 from sipokat.runtime.testing import free_port, service_client
+
+sys.path.insert(0, str(Path(__file__).parent))
 
 
 @pytest.fixture

@@ -15,10 +15,13 @@ from uuid import uuid4
 import pytest
 from pymongo import AsyncMongoClient, monitoring
 
-from sipokat.intake.attachments import (
+from sipokat.events.store import open_database
+from sipokat.events.store.mongo import MongoDatabase
+from sipokat.intake.adapters.attachments import (
     AttachmentStore,
     DiskAttachmentStore,
     GridFSAttachmentStore,
+    attachment_store,
 )
 
 
@@ -169,3 +172,32 @@ async def test_gridfs_finds_photos_stored_by_earlier_versions(
     await store.put(sha, data, "image/jpeg")
     assert await copies(store, sha) == 1
     assert await store.get(sha) == data
+
+
+async def test_photos_live_beside_the_database_the_service_opened(tmp_path: Path) -> None:
+    """The folder of the SQLite file (where `data_dir/attachments` always was)."""
+    database = await open_database("sqlite", service="intake", data_dir=tmp_path)
+    try:
+        store = attachment_store(database)
+        assert isinstance(store, DiskAttachmentStore)
+        assert store.root == tmp_path / "attachments"
+    finally:
+        await database.close()
+
+
+@pytest.mark.mongodb
+async def test_photos_live_in_gridfs_beside_a_mongodb_database(mongodb_url: str) -> None:
+    name = f"test_{uuid4().hex[:16]}"
+    database = await open_database(
+        "mongodb", service="intake", mongodb_url=mongodb_url, mongodb_database=name
+    )
+    try:
+        store = attachment_store(database)
+        assert isinstance(store, GridFSAttachmentStore)
+        sha, data = photo()
+        await store.put(sha, data, "image/jpeg")
+        assert await store.get(sha) == data
+    finally:
+        assert isinstance(database, MongoDatabase)
+        await database.client.drop_database(name)
+        await database.close()

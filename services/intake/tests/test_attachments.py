@@ -12,12 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from PIL import Image, ImageFile
-
-from sipokat.intake.bootstrap import create_app
-from sipokat.intake.images import decode_cost
-from sipokat.intake.settings import IntakeSettings
-from sipokat.intake.testing import (
+from intake_support import (
     SECRET_COMMENT,
     gif,
     hostile_photos,
@@ -25,6 +20,11 @@ from sipokat.intake.testing import (
     jpeg_with_gps,
     png,
 )
+from PIL import Image, ImageFile
+
+from sipokat.intake.adapters.images import decode_cost
+from sipokat.intake.bootstrap import create_app
+from sipokat.intake.settings import IntakeSettings
 from sipokat.runtime.testing import bearer, runtime_of_app, service_client
 
 pytestmark = pytest.mark.broker

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from sipokat.intake.decoding import MemoryBudget
+from sipokat.intake.adapters.decoding import MemoryBudget
 
 
 async def holding(

@@ -15,8 +15,7 @@ from sipokat.events.catalogue import ReportContent
 from sipokat.events.envelope import Actor, Role
 from sipokat.events.store import Database, ViewTransaction
 from sipokat.events.testing import RerunEffects, Reruns
-from sipokat.intake.bootstrap import create_app
-from sipokat.intake.idempotency import (
+from sipokat.intake.adapters.idempotency import (
     KEYS,
     Claim,
     Decision,
@@ -25,6 +24,7 @@ from sipokat.intake.idempotency import (
     fingerprint,
     legacy_key,
 )
+from sipokat.intake.bootstrap import create_app
 from sipokat.intake.settings import IntakeSettings
 from sipokat.runtime.auth import mint_token
 from sipokat.runtime.settings import ServiceSettings
@@ -148,7 +148,7 @@ async def test_a_record_of_the_old_keying_is_replayed_to_its_principal_only(
 async def test_a_retry_while_the_first_is_in_flight_is_409(
     client: httpx.AsyncClient, app: FastAPI
 ) -> None:
-    keys: IdempotencyKeys = app.state.idempotency_keys
+    keys: IdempotencyKeys = runtime_of_app(app).context.idempotency_keys
     content_json = ReportContent.model_validate(body()).model_dump_json()
     # The first request has claimed the key and is still running (here: we hold the claim).
     rt = Actor(subject=f"ketua_rt-{RT}", role=Role.KETUA_RT, wilayah=RT)
@@ -192,7 +192,7 @@ async def test_the_first_answer_survives_a_restart(settings: IntakeSettings) -> 
 async def test_a_retry_after_a_crash_between_storing_and_answering_makes_no_second_report(
     client: httpx.AsyncClient, app: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    keys: IdempotencyKeys = app.state.idempotency_keys
+    keys: IdempotencyKeys = runtime_of_app(app).context.idempotency_keys
 
     async def process_dies(*args: object) -> None:
         raise SystemExit("killed after the report was stored, before the key was completed")

@@ -6,10 +6,7 @@ import hashlib
 import io
 
 import pytest
-from PIL import Image
-
-from sipokat.intake.images import PhotoRefused, clean
-from sipokat.intake.testing import (
+from intake_support import (
     SECRET_COMMENT,
     gif,
     hostile_photos,
@@ -20,6 +17,9 @@ from sipokat.intake.testing import (
     text_chunk,
     webp,
 )
+from PIL import Image
+
+from sipokat.intake.adapters.images import PhotoRefused, clean
 
 LIMIT = 40_000_000
 

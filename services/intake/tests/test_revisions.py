@@ -177,7 +177,7 @@ async def test_a_revision_retried_after_a_crash_is_stored_once(
     report_id = await submit(client)
     await broker.publish(make_rejected(report_id, stream_version=2, tier=Tier.KELURAHAN))
     await reaches(app, report_id, 2)
-    keys = app.state.idempotency_keys
+    keys = runtime_of_app(app).context.idempotency_keys
     headers = {**bearer("ketua_rt", RT), "Idempotency-Key": '"rev-crash"'}
     revise = f"/v1/reports/{report_id}/revisions"
 

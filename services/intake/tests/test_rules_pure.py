@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sipokat.intake.idempotency import Decision, InvalidKey, decide, fingerprint, parse_key
-from sipokat.intake.messages import negotiate, title, validation_message
+from sipokat.intake.adapters.idempotency import Decision, InvalidKey, decide, fingerprint, parse_key
+from sipokat.runtime.messages import negotiate, title, validation_message
 
 
 @pytest.mark.parametrize(

@@ -352,11 +352,14 @@ def runtime_of(request: Request) -> ServiceRuntime[Any]:
     return runtime
 
 
-def context_of(kind: type[C]) -> Callable[[Request], C]:
+def context_of(kind: type[C]) -> Callable[[Request], Awaitable[C]]:
     """The dependency by which a service's routes read its context:
-    `Verification = Annotated[VerificationContext, Depends(context_of(VerificationContext))]`."""
+    `Verification = Annotated[VerificationContext, Depends(context_of(VerificationContext))]`.
 
-    def context(request: Request) -> C:
+    A coroutine function: FastAPI would run a plain one on its thread pool, a hop to another
+    thread and back for every request."""
+
+    async def context(request: Request) -> C:
         found = runtime_of(request).context
         if not isinstance(found, kind):
             raise TypeError(f"the service's context is a {type(found).__name__}, not {kind}")

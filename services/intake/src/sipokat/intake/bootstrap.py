@@ -1,4 +1,5 @@
-"""Wires the intake gateway: settings, runtime, limits, routes."""
+"""Wires the intake gateway: settings, runtime, its context (the HTTP client, the photo store and
+decoding threads, the idempotency keys), limits, routes."""
 
 from __future__ import annotations
 
@@ -8,19 +9,15 @@ from collections.abc import AsyncIterator
 import httpx
 from fastapi import FastAPI
 
-from sipokat.intake.attachments import open_attachment_store
-from sipokat.intake.decoding import PhotoDecoding
+from sipokat.intake.adapters.attachments import attachment_store
+from sipokat.intake.adapters.decoding import PhotoDecoding
+from sipokat.intake.adapters.idempotency import IdempotencyKeys
+from sipokat.intake.adapters.upstream import VerificationEvents
 from sipokat.intake.entrypoints import attachments, contracts, errors, gateway, reports, wilayah
-from sipokat.intake.handlers import Intake, made_by, record_decisions
-from sipokat.intake.idempotency import IdempotencyKeys
+from sipokat.intake.handlers import IntakeContext, made_by, record_decisions
 from sipokat.intake.settings import IntakeSettings
-from sipokat.intake.upstream import VerificationEvents
-from sipokat.runtime.service import (
-    ServiceRuntime,
-    Subscription,
-    create_service_app,
-    database_context,
-)
+from sipokat.runtime.service import ServiceRuntime, Subscription, create_service_app
+from sipokat.wilayah import Directory
 
 # Verification's events of a report; intake's own (submitted, revised) it has already.
 DECISIONS = ("report.approved.#", "report.rejected.#", "report.verified", "report.overdue.#")
@@ -43,14 +40,55 @@ a retry gets the first answer and never makes a second report.
 """
 
 
-def create_app(settings: IntakeSettings | None = None) -> FastAPI:
+def create_app(
+    settings: IntakeSettings | None = None,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """`transport` carries the gateway's requests to the other services (httpx's own by
+    default): a test may answer for them."""
     settings = settings or IntakeSettings()
+    directory: Directory | None = None  # the app's, once made below; the context starts later
+
+    @contextlib.asynccontextmanager
+    async def context(runtime: ServiceRuntime[IntakeContext]) -> AsyncIterator[IntakeContext]:
+        assert directory is not None
+        database = runtime.database
+        decoding = PhotoDecoding(settings.photo_decode_budget_bytes, settings.photo_decode_threads)
+        async with (
+            httpx.AsyncClient(transport=transport) as client,
+            contextlib.aclosing(decoding),
+        ):
+            yield IntakeContext(
+                settings=settings,
+                directory=directory,
+                database=database,
+                append=runtime.append,
+                photos=attachment_store(database),
+                decoding=decoding,
+                idempotency_keys=IdempotencyKeys(
+                    database.views,
+                    ttl_seconds=settings.idempotency_ttl_seconds,
+                    lease_seconds=settings.idempotency_lease_seconds,
+                    owns=made_by(database),
+                ),
+                upstream=client,
+                verification=VerificationEvents(
+                    client,
+                    settings.verification_url,
+                    httpx.Timeout(
+                        settings.upstream_timeout_seconds,
+                        connect=settings.upstream_connect_timeout_seconds,
+                    ),
+                ),
+            )
+
     runtime = ServiceRuntime(
         "intake",
         settings,
-        context=database_context,
+        context=context,
         publishes=True,
-        subscription=Subscription(DECISIONS, record_decisions),
+        subscription=Subscription(DECISIONS, lambda c: record_decisions(c.database)),
     )
     app = create_service_app(
         runtime,
@@ -68,37 +106,6 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         body_limits=[("/v1/attachments", settings.max_photo_bytes + 64 * 1024)],
     )
     errors.install(app)
+    # The directory tokens are checked against (create_service_app's): the routes' too.
     directory = app.state.directory
-    service_lifespan = app.router.lifespan_context
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        decoding = PhotoDecoding(settings.photo_decode_budget_bytes, settings.photo_decode_threads)
-        async with (
-            httpx.AsyncClient() as client,
-            service_lifespan(app),
-            contextlib.aclosing(decoding),
-        ):
-            app.state.upstream_client = client
-            app.state.verification_events = VerificationEvents(
-                client,
-                settings.verification_url,
-                httpx.Timeout(
-                    settings.upstream_timeout_seconds,
-                    connect=settings.upstream_connect_timeout_seconds,
-                ),
-            )
-            database = runtime.database
-            app.state.intake = Intake(
-                runtime, settings, directory, open_attachment_store(settings, database), decoding
-            )
-            app.state.idempotency_keys = IdempotencyKeys(
-                database.views,
-                ttl_seconds=settings.idempotency_ttl_seconds,
-                lease_seconds=settings.idempotency_lease_seconds,
-                owns=made_by(database),
-            )
-            yield
-
-    app.router.lifespan_context = lifespan
     return app

@@ -1,8 +1,10 @@
-"""Intake's pure rules: what an RT head may submit or revise, and the report's state as intake
-knows it from the report's own stream. No I/O here."""
+"""Intake's pure rules: what an RT head may submit or revise, in English and Indonesian words, and
+the report's state as intake knows it from the report's own stream. No I/O, no settings here: the
+city bounds and the activity window come in with `Rules`."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as default
@@ -11,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from sipokat.events.catalogue import (
     ReportApproved,
@@ -25,8 +27,35 @@ from sipokat.events.catalogue import (
     WilayahPath,
 )
 from sipokat.events.envelope import EventData
-from sipokat.intake import messages
-from sipokat.intake.settings import Bounds
+
+# What each rule tells the RT head when it is broken, by code: (English, Indonesian), formatted
+# with the rule's params. The words are part of the rule: a new rule comes with its own.
+RULES: dict[str, tuple[str, str]] = {
+    "date_in_future": (
+        "the activity date lies in the future",
+        "tanggal kegiatan tidak boleh di masa depan",
+    ),
+    "date_too_old": (
+        "the activity date is older than {window_days} days",
+        "tanggal kegiatan lebih lama dari {window_days} hari",
+    ),
+    "location_outside_city": (
+        "the location lies outside {city}",
+        "lokasi berada di luar {city}",
+    ),
+    "photo_unknown": (
+        "no photo {sha256} was uploaded by RT {rt}; upload it to /v1/attachments first",
+        "foto {sha256} belum diunggah oleh RT {rt}; unggah dulu ke /v1/attachments",
+    ),
+    "photo_type_mismatch": (
+        "photo {sha256} is stored as {stored}, not {given}",
+        "foto {sha256} tersimpan sebagai {stored}, bukan {given}",
+    ),
+    "rt_unknown": (
+        "the token's RT is not in the directory: {reason}",
+        "RT pada token tidak ada di direktori wilayah: {reason}",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -37,11 +66,10 @@ class FieldError:
     code: str
     params: Mapping[str, Any] = default(default_factory=dict)
 
-    def message(self, language: messages.Language = "en") -> str:
-        return messages.rule(self.code, language, dict(self.params))
-
-    def text(self) -> messages.Text:
-        return messages.rule_text(self.code, dict(self.params))
+    def message(self, language: str = "en") -> str:
+        """The rule's words in `language` ("en" or "id")."""
+        english, indonesian = RULES[self.code]
+        return (indonesian if language == "id" else english).format(**self.params)
 
 
 class SubmissionRefused(ValueError):
@@ -62,6 +90,32 @@ class NotAwaitingRevision(Exception):
 
 
 # ---------------------------------------------------------------- content rules
+
+
+class Bounds(BaseModel):
+    """A city's bounding box: a report's location must lie inside its RT's city."""
+
+    south: float = Field(ge=-90, le=90)
+    north: float = Field(ge=-90, le=90)
+    west: float = Field(ge=-180, le=180)
+    east: float = Field(ge=-180, le=180)
+
+    def contains(self, latitude: float, longitude: float) -> bool:
+        return self.south <= latitude <= self.north and self.west <= longitude <= self.east
+
+
+@dataclass(frozen=True)
+class CleanPhoto:
+    """A photo as intake keeps it: re-encoded without metadata, addressed by its sha256."""
+
+    data: bytes
+    content_type: str
+    width: int
+    height: int
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
 
 
 @dataclass(frozen=True)

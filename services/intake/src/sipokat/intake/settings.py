@@ -1,21 +1,9 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from sipokat.intake.domain import Bounds
 from sipokat.runtime.settings import ServiceSettings
-
-
-class Bounds(BaseModel):
-    """A city's bounding box: a report's location must lie inside its RT's city."""
-
-    south: float = Field(ge=-90, le=90)
-    north: float = Field(ge=-90, le=90)
-    west: float = Field(ge=-180, le=180)
-    east: float = Field(ge=-180, le=180)
-
-    def contains(self, latitude: float, longitude: float) -> bool:
-        return self.south <= latitude <= self.north and self.west <= longitude <= self.east
-
 
 # Generous boxes around the two shipped cities (their administrative area plus a margin), so a
 # GPS fix at the edge of town is not refused; the directory itself carries no coordinates.
@@ -43,9 +31,9 @@ class IntakeSettings(ServiceSettings):
     # one photo plus multipart framing.
     max_photo_bytes: int = 10 * 1024 * 1024
     max_photo_pixels: int = 40_000_000
-    # The bytes photo decodes may hold at once in one process (images.decode_cost of each):
-    # two 12 MP phone photos side by side, one 40 MP photo alone; uploads beyond it wait. The
-    # decodes run on threads of their own, one a core (decoding.py).
+    # The bytes photo decodes may hold at once in one process (`decode_cost` of each, in
+    # adapters/images.py): two 12 MP phone photos side by side, one 40 MP photo alone; uploads
+    # beyond it wait. The decodes run on threads of their own, one a core (adapters/decoding.py).
     photo_decode_budget_bytes: int = Field(default=320 * 1024 * 1024, ge=1)
     photo_decode_threads: int = Field(default=2, ge=1)
     max_page_size: int = 100

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from sipokat.events.envelope import Role
 from sipokat.intake import handlers
-from sipokat.intake.entrypoints.deps import PROBLEM, CurrentIntake
+from sipokat.intake.entrypoints.common import PROBLEM, Intake
 from sipokat.intake.settings import IntakeSettings
 from sipokat.runtime.auth import CurrentPrincipal, Principal, require_roles
 from sipokat.runtime.limits import TokenBuckets, rate_limit
@@ -50,7 +50,7 @@ def router_for(settings: IntakeSettings) -> APIRouter:
     async def upload(
         file: Annotated[UploadFile, File(description="A JPEG, PNG or WebP photo")],
         principal: Annotated[Principal, Depends(require_roles(Role.KETUA_RT))],
-        intake: CurrentIntake,
+        context: Intake,
     ) -> JSONResponse:
         """The photo is decoded, refused beyond the pixel limit, and re-encoded without EXIF
         (no GPS position survives). It is stored by the sha256 of the stored bytes: uploading
@@ -66,7 +66,7 @@ def router_for(settings: IntakeSettings) -> APIRouter:
                     most=settings.max_photo_bytes,
                 ),
             )
-        photo = await handlers.upload_photo(intake, principal, data)
+        photo = await handlers.upload_photo(context, principal, data)
         url = f"/v1/attachments/{photo.sha256}"
         body = Attachment(
             sha256=photo.sha256,
@@ -91,9 +91,9 @@ def router_for(settings: IntakeSettings) -> APIRouter:
     async def fetch(
         sha256: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")],
         principal: CurrentPrincipal,
-        intake: CurrentIntake,
+        context: Intake,
     ) -> Response:
-        data, content_type = await handlers.fetch_photo(intake, principal, sha256)
+        data, content_type = await handlers.fetch_photo(context, principal, sha256)
         return Response(
             data,
             media_type=content_type,

@@ -9,11 +9,11 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from sipokat.events.asyncapi import asyncapi_document
 from sipokat.events.broker.topology import Topology
-from sipokat.runtime.service import runtime_of
+from sipokat.intake.entrypoints.common import Intake
 
 router = APIRouter(tags=["integrators"])
 
@@ -24,5 +24,5 @@ def _document(topology: Topology) -> dict[str, Any]:
 
 
 @router.get("/v1/asyncapi.json", summary="The AsyncAPI 3.0 document of the events")
-async def asyncapi(request: Request) -> dict[str, Any]:
-    return _document(runtime_of(request).settings.topology)
+async def asyncapi(context: Intake) -> dict[str, Any]:
+    return _document(context.settings.topology)

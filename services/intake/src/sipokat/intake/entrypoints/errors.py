@@ -13,19 +13,25 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from sipokat.events.store import ConcurrencyConflict
-from sipokat.intake.domain import FieldError, NotAwaitingRevision, SubmissionRefused
+from sipokat.intake.adapters.idempotency import InvalidKey
+from sipokat.intake.adapters.images import PhotoRefused
+from sipokat.intake.adapters.upstream import VerificationUnavailable
+from sipokat.intake.domain import RULES, FieldError, NotAwaitingRevision, SubmissionRefused
 from sipokat.intake.handlers import NotFound, UnknownRT
-from sipokat.intake.idempotency import InvalidKey
-from sipokat.intake.images import PhotoRefused
-from sipokat.intake.upstream import VerificationUnavailable
 from sipokat.runtime.messages import Text, text
 from sipokat.runtime.problems import Problem, field_problem, problem_answer
 from sipokat.wilayah import UnknownWilayah
 
 
+def rule_text(error: FieldError) -> Text:
+    """The broken rule's words (the domain's) as a detail in both languages."""
+    english, indonesian = RULES[error.code]
+    return Text(english, indonesian, dict(error.params))
+
+
 def field_errors(errors: list[FieldError], prefix: str = "/body") -> Problem:
     listed = [
-        {"pointer": f"{prefix}/{e.field}", "detail": e.text(), "code": e.code} for e in errors
+        {"pointer": f"{prefix}/{e.field}", "detail": rule_text(e), "code": e.code} for e in errors
     ]
     return field_problem("Invalid report", listed)
 
@@ -35,7 +41,7 @@ def problem_of(exc: Exception) -> Problem:
     if isinstance(exc, SubmissionRefused):
         return field_errors(exc.errors)
     if isinstance(exc, UnknownRT):
-        return Problem(403, "Forbidden", exc.error.text())
+        return Problem(403, "Forbidden", rule_text(exc.error))
     if isinstance(exc, NotFound):
         return Problem(404, "Not found", Text(str(exc), "tidak ada, atau bukan untuk Anda lihat"))
     if isinstance(exc, UnknownWilayah):

@@ -9,13 +9,12 @@ language, whether the path is the gateway's own or an upstream's.
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import httpx
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from starlette.background import BackgroundTask
 from starlette.responses import StreamingResponse
 
+from sipokat.intake.entrypoints.common import Intake
 from sipokat.intake.settings import IntakeSettings
 from sipokat.runtime.messages import text
 from sipokat.runtime.problems import Problem, allowed_methods
@@ -99,12 +98,6 @@ def check_page_size(request: Request, settings: IntakeSettings) -> None:
             )
 
 
-async def settings_of(request: Request) -> IntakeSettings:
-    settings: IntakeSettings = request.app.state.runtime.settings
-    return settings
-
-
-Settings = Annotated[IntakeSettings, Depends(settings_of)]
 # Every method is forwarded (or refused here), so that the upstream's 405 names its own methods.
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
@@ -117,7 +110,8 @@ def method_not_allowed(allow: str) -> Problem:
 @router.api_route("/dashboard{rest:path}", methods=METHODS)
 @router.api_route("/public{rest:path}", methods=METHODS)
 @router.api_route("/open311{rest:path}", methods=METHODS)
-async def forward(request: Request, rest: str, settings: Settings) -> Response:
+async def forward(request: Request, rest: str, context: Intake) -> Response:
+    settings = context.settings
     path = request.url.path
     # A path of the gateway's own (no upstream shares one) asked with a method it does not take:
     # the catch-all matched it, so Starlette's own 405 never came.
@@ -141,7 +135,7 @@ async def forward(request: Request, rest: str, settings: Settings) -> Response:
         connect=settings.upstream_connect_timeout_seconds,
         read=read_timeout,
     )
-    client: httpx.AsyncClient = request.app.state.upstream_client
+    client = context.upstream
     outgoing = client.build_request(
         request.method,
         upstream + path,

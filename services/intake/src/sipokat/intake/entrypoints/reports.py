@@ -18,16 +18,16 @@ from pydantic import BaseModel, ValidationError
 from sipokat.events.catalogue import ReportContent
 from sipokat.events.envelope import Role
 from sipokat.intake import handlers
-from sipokat.intake.entrypoints.deps import (
+from sipokat.intake.adapters.idempotency import ClaimedIds, fingerprint
+from sipokat.intake.entrypoints.common import (
     PROBLEM,
-    CurrentIntake,
     IdempotencyKeyHeader,
+    Intake,
     idempotently,
+    intake_of,
     today_in_wib,
 )
-from sipokat.intake.handlers import Intake
-from sipokat.intake.idempotency import ClaimedIds, fingerprint
-from sipokat.intake.upstream import VerificationEvents
+from sipokat.intake.handlers import IntakeContext
 from sipokat.runtime.auth import Principal, require_roles
 from sipokat.runtime.direct import DirectRoute, FastPath, is_json, served_directly
 
@@ -108,38 +108,37 @@ def accepted(report_id: UUID, **extra: Any) -> JSONResponse:
 async def _submit(
     request: Request,
     principal: Principal,
-    intake: Intake,
+    context: IntakeContext,
     content: ReportContent,
     idempotency_key: str | None,
 ) -> Response:
     async def run(ids: ClaimedIds) -> JSONResponse:
         report_id = await handlers.submit_report(
-            intake, principal, content, request.state.correlation_id, today_in_wib(), ids
+            context, principal, content, request.state.correlation_id, today_in_wib(), ids
         )
         return accepted(report_id)
 
     request_fingerprint = fingerprint("POST /v1/reports", content.model_dump_json())
-    return await idempotently(request, principal, idempotency_key, request_fingerprint, run)
+    return await idempotently(context, principal, idempotency_key, request_fingerprint, run)
 
 
 async def _revise(
     request: Request,
     principal: Principal,
-    intake: Intake,
+    context: IntakeContext,
     report_id: UUID,
     content: ReportContent,
     idempotency_key: str | None,
 ) -> Response:
-    verification: VerificationEvents = request.app.state.verification_events
     catch_up = functools.partial(
-        verification.after,
+        context.verification.after,
         authorization=request.headers.get("authorization", ""),
         correlation_id=request.state.correlation_id,
     )
 
     async def run(ids: ClaimedIds) -> JSONResponse:
         revision = await handlers.revise_report(
-            intake,
+            context,
             principal,
             report_id,
             content,
@@ -151,7 +150,7 @@ async def _revise(
         return accepted(report_id, revision=revision)
 
     request_fingerprint = fingerprint(f"POST {request.url.path}", content.model_dump_json())
-    return await idempotently(request, principal, idempotency_key, request_fingerprint, run)
+    return await idempotently(context, principal, idempotency_key, request_fingerprint, run)
 
 
 def _valid_content(request: Request, body: bytes) -> ReportContent | None:
@@ -168,9 +167,8 @@ async def submit_directly(request: Request, fastapi: FastPath) -> Response:
     if content is None:
         return await fastapi.fallback(request)
     principal = await rt_head(request)
-    intake: Intake = request.app.state.intake
     key = request.headers.get("idempotency-key")
-    return await _submit(request, principal, intake, content, key)
+    return await _submit(request, principal, await intake_of(request), content, key)
 
 
 async def revise_directly(request: Request, fastapi: FastPath) -> Response:
@@ -182,9 +180,8 @@ async def revise_directly(request: Request, fastapi: FastPath) -> Response:
     if content is None:
         return await fastapi.fallback(request)
     principal = await rt_head(request)
-    intake: Intake = request.app.state.intake
     key = request.headers.get("idempotency-key")
-    return await _revise(request, principal, intake, report_id, content, key)
+    return await _revise(request, principal, await intake_of(request), report_id, content, key)
 
 
 @router.post(
@@ -199,13 +196,13 @@ async def submit_report(
     content: ContentBody,
     request: Request,
     principal: RTHead,
-    intake: CurrentIntake,
+    context: Intake,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
     """Accepted (202) only once the ReportSubmitted event is stored; it is published from the
     store, so a report accepted while the broker is down goes out when it returns. Server-set
     fields (ids, status, submitter, wilayah) are refused if sent: the RT is the token's."""
-    return await _submit(request, principal, intake, content, idempotency_key)
+    return await _submit(request, principal, context, content, idempotency_key)
 
 
 @router.post(
@@ -233,11 +230,11 @@ async def revise_report(
     content: ContentBody,
     request: Request,
     principal: RTHead,
-    intake: CurrentIntake,
+    context: Intake,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
     """Emits ReportRevised; the report goes back to the lurah. Only the RT that owns the report,
     and only while its last decision is a rejection (as intake learns from verification's
     events, asking verification for those it has not heard of yet: a revision sent the moment
     the status shows `awaiting_revision` is taken)."""
-    return await _revise(request, principal, intake, report_id, content, idempotency_key)
+    return await _revise(request, principal, context, report_id, content, idempotency_key)

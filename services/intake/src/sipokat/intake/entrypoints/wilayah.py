@@ -9,11 +9,11 @@ settings, and FastAPI must see the annotations that carry it as objects, not str
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
 from sipokat.events.catalogue import WilayahPath
-from sipokat.intake.entrypoints.deps import PROBLEM
+from sipokat.intake.entrypoints.common import PROBLEM, Intake
 from sipokat.wilayah import Directory
 
 
@@ -45,11 +45,6 @@ def _url(code: str) -> str:
     return f"/v1/wilayah/{code}"
 
 
-def directory_of(request: Request) -> Directory:
-    directory: Directory = request.app.state.intake.directory
-    return directory
-
-
 def router_for(max_page_size: int) -> APIRouter:
     router = APIRouter(prefix="/v1/wilayah", tags=["wilayah"])
 
@@ -59,8 +54,8 @@ def router_for(max_page_size: int) -> APIRouter:
         )
 
     @router.get("", response_model=list[Area], summary="The cities in the directory")
-    async def cities(request: Request) -> list[Area]:
-        directory = directory_of(request)
+    async def cities(context: Intake) -> list[Area]:
+        directory = context.directory
         return [area(directory, c.code, c.name, "kota") for c in directory.cities]
 
     @router.get(
@@ -70,12 +65,12 @@ def router_for(max_page_size: int) -> APIRouter:
         summary="The RT codes of a kelurahan, a page at a time",
     )
     async def rts(
-        request: Request,
+        context: Intake,
         kelurahan_code: Annotated[str, Path(examples=["16.73.02.1019"])],
         offset: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1, le=max_page_size)] = min(50, max_page_size),
     ) -> RTPage:
-        directory = directory_of(request)
+        directory = context.directory
         kelurahan = directory.kelurahan(kelurahan_code)
         codes = kelurahan.rt_codes()
         return RTPage(
@@ -93,10 +88,10 @@ def router_for(max_page_size: int) -> APIRouter:
         summary="A kota, kecamatan or kelurahan with its parts; an RT as its full path",
     )
     async def detail(
-        request: Request,
+        context: Intake,
         code: Annotated[str, Path(examples=["16.73.02", "16.73.02.1019/007"])],
     ) -> AreaDetail | WilayahPath:
-        directory = directory_of(request)
+        directory = context.directory
         if "/" in code:
             return directory.rt_path(code)
         levels = code.count(".")

@@ -22,7 +22,11 @@ from sipokat.events.store.mongo.views import MongoViewStore, create_view_indexes
 
 
 class MongoDatabase:
-    """Needs a replica set (one member is enough): appends and `apply_once` are transactions."""
+    """Needs a replica set (one member is enough): appends and `apply_once` are transactions.
+
+    `db` is the service's database, with the store's read and write concerns: a service's
+    adapter may keep collections of its own there (intake's photos, in GridFS), never touching
+    the store's (`events`, the views)."""
 
     def __init__(self, client: AsyncMongoClient[dict[str, Any]], name: str) -> None:
         self.client = client

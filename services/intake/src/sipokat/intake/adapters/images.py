@@ -14,16 +14,14 @@ anything else.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
-from sipokat.intake import messages
+from sipokat.intake.domain import CleanPhoto
 from sipokat.runtime.messages import Text
 
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
@@ -41,9 +39,31 @@ PngImagePlugin.MAX_TEXT_MEMORY = 4 * 1024 * 1024
 _UNREADABLE = (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError, TypeError)
 
 
+# Why a photo is refused, by message key: (English, Indonesian), formatted with the refusal's
+# params; the words beside the refusals that use them.
+PHOTOS: dict[str, tuple[str, str]] = {
+    "not_an_image": (
+        "the file is not a JPEG, PNG or WebP image",
+        "berkas ini bukan gambar JPEG, PNG, atau WebP",
+    ),
+    "too_many_pixels": (
+        "the image has {width}x{height} pixels; at most {max_pixels} are accepted",
+        "gambar berukuran {width}x{height} piksel; paling banyak {max_pixels} piksel diterima",
+    ),
+    "bomb": (
+        "the image has more than {max_pixels} pixels",
+        "gambar memiliki lebih dari {max_pixels} piksel",
+    ),
+    "broken_image": (
+        "the image cannot be read: its data is broken or cut off, or its metadata is too large",
+        "gambar tidak dapat dibaca: datanya rusak atau terpotong, atau metadatanya terlalu besar",
+    ),
+}
+
+
 class PhotoRefused(ValueError):
     """The upload is not a photo intake keeps. `code` is one of not_an_image, too_many_pixels,
-    broken_image; `message_key` and `params` give the text (messages.PHOTOS), `reason` what Pillow
+    broken_image; `message_key` and `params` give the text (`PHOTOS`), `reason` what Pillow
     said, for the log only (English, and about Pillow, not the client)."""
 
     def __init__(
@@ -56,19 +76,8 @@ class PhotoRefused(ValueError):
         super().__init__(str(self.text()))
 
     def text(self) -> Text:
-        return messages.photo_text(self.message_key, self.params)
-
-
-@dataclass(frozen=True)
-class CleanPhoto:
-    data: bytes
-    content_type: str
-    width: int
-    height: int
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
+        english, indonesian = PHOTOS[self.message_key]
+        return Text(english, indonesian, self.params)
 
 
 @contextlib.contextmanager

@@ -24,7 +24,8 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from sipokat.intake import images
+from sipokat.intake.adapters import images
+from sipokat.intake.domain import CleanPhoto
 
 T = TypeVar("T")
 
@@ -40,7 +41,7 @@ def _malloc_trim() -> Callable[[int], int] | None:
 _MALLOC_TRIM = _malloc_trim()
 
 
-def _clean(data: bytes, max_pixels: int) -> images.CleanPhoto:
+def _clean(data: bytes, max_pixels: int) -> CleanPhoto:
     try:
         return images.clean(data, max_pixels)
     finally:
@@ -53,7 +54,7 @@ class PhotoDecoding:
         self.budget = MemoryBudget(budget_bytes)
         self._threads = ThreadPoolExecutor(threads, thread_name_prefix="photo-decode")
 
-    async def clean(self, data: bytes, max_pixels: int) -> images.CleanPhoto:
+    async def clean(self, data: bytes, max_pixels: int) -> CleanPhoto:
         """`images.clean`, once the memory it will hold is free."""
         cost = await self._run(images.decode_cost, data, max_pixels)
         async with self.budget.reserve(cost):

@@ -1,5 +1,5 @@
 """Where photo bytes live, addressed by their sha256: files on disk beside the SQLite store, or
-GridFS with MongoDB. Who may see a photo is not decided here (see views.py)."""
+GridFS with MongoDB. Who may see a photo is not decided here (see queries.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sipokat.events.store import Database
-from sipokat.runtime.settings import ServiceSettings
+from sipokat.events.store.sqlite import SqliteDatabase
 
 
 class AttachmentStore(Protocol):
@@ -160,11 +160,15 @@ class GridFSAttachmentStore:
         return data
 
 
-def open_attachment_store(settings: ServiceSettings, database: Database) -> AttachmentStore:
-    """The store that matches the service's database backend."""
-    if settings.store_backend == "mongodb":
-        from sipokat.events.store.mongo import MongoDatabase
+def attachment_store(database: Database) -> AttachmentStore:
+    """Photos live where the service's database lives, so the database it opened decides (no
+    second look at the backend setting): the folder of its SQLite file, or its MongoDB database,
+    in GridFS."""
+    if isinstance(database, SqliteDatabase):
+        return DiskAttachmentStore(Path(database.path).parent / "attachments")
+    # Imported here: a SQLite deployment never loads the MongoDB driver.
+    from sipokat.events.store.mongo import MongoDatabase
 
-        assert isinstance(database, MongoDatabase)
+    if isinstance(database, MongoDatabase):
         return GridFSAttachmentStore(database.db)
-    return DiskAttachmentStore(settings.data_dir / "attachments")
+    raise TypeError(f"no attachment store beside a {type(database).__name__}")

@@ -1,5 +1,6 @@
 """Test support: photos made with Pillow (one with GPS EXIF and a comment, as phones write them)
-and a bomb-shaped PNG. Used by the service tests and the end-to-end tests."""
+and a bomb-shaped PNG. Used by intake's tests and the cross-service tests (put on the path by
+this folder's conftest.py and by tests/conftest.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""What intake's routes get from the app: the command context and the idempotency keys."""
+"""What intake's routes share: the service's context, today's date in WIB, running a request
+once per Idempotency-Key."""
 
 from __future__ import annotations
 
@@ -7,20 +8,15 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import Depends, Header, Request, Response
+from fastapi import Depends, Header, Response
 from fastapi.responses import JSONResponse
 
-from sipokat.intake.handlers import Intake
-from sipokat.intake.idempotency import (
-    ClaimedIds,
-    Decision,
-    IdempotencyKeys,
-    StoredResponse,
-    parse_key,
-)
+from sipokat.intake.adapters.idempotency import ClaimedIds, Decision, StoredResponse, parse_key
+from sipokat.intake.handlers import IntakeContext
 from sipokat.runtime.auth import Principal
 from sipokat.runtime.messages import text
 from sipokat.runtime.problems import Problem
+from sipokat.runtime.service import context_of
 
 # Dates of activities are judged by the calendar in Indonesia's western time zone (WIB).
 WIB = ZoneInfo("Asia/Jakarta")
@@ -30,12 +26,9 @@ def today_in_wib() -> date:
     return datetime.now(WIB).date()
 
 
-async def intake_of(request: Request) -> Intake:
-    intake: Intake = request.app.state.intake
-    return intake
-
-
-CurrentIntake = Annotated[Intake, Depends(intake_of)]
+# The routes' one dependency; called as it is by the direct routes (reports.py).
+intake_of = context_of(IntakeContext)
+Intake = Annotated[IntakeContext, Depends(intake_of)]
 
 IdempotencyKeyHeader = Annotated[
     str | None,
@@ -55,7 +48,7 @@ _REPLAYED = ("location", "content-type")
 
 
 async def idempotently(
-    request: Request,
+    context: IntakeContext,
     principal: Principal,
     key_header: str | None,
     request_fingerprint: str,
@@ -68,7 +61,7 @@ async def idempotently(
     if key_header is None:
         return await run(ClaimedIds.fresh())
     key = parse_key(key_header)
-    keys: IdempotencyKeys = request.app.state.idempotency_keys
+    keys = context.idempotency_keys
     actor = principal.as_actor()
     claim = await keys.claim(actor, key, request_fingerprint)
     if claim.decision is Decision.REPLAY:
