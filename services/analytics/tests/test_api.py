@@ -1,5 +1,6 @@
 """The HTTP API: who sees which area, problem details for bad input, CSV exports, the public
-API without a token and without personal data."""
+API without a token and without personal data; on a memory store with no broker, the test handing
+the consumer's handler its events."""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ from analytics_support.open311_reports import KEDIRI_RT
 from analytics_support.scenario import content, generate, stream_of
 
 from sipokat.analytics.bootstrap import create_app
-from sipokat.analytics.handlers import live_handler
 from sipokat.analytics.settings import AnalyticsSettings
 from sipokat.events.broker.consumer import Handler
 from sipokat.events.catalogue import (
@@ -30,10 +30,7 @@ from sipokat.events.catalogue import (
     Tier,
 )
 from sipokat.events.envelope import Envelope
-from sipokat.events.testing import TrackedTopology
-from sipokat.runtime.testing import bearer, runtime_of_app, service_client
-
-pytestmark = pytest.mark.broker
+from sipokat.runtime.testing import bearer, consumer_handler, free_port, in_memory, service_client
 
 ENDPOINTS = [
     "summary",
@@ -54,16 +51,15 @@ class Service:
 
 
 @pytest.fixture
-async def service(
-    rabbitmq_url: str, topology: TrackedTopology, tmp_path: Path
-) -> AsyncIterator[Service]:
-    topology.service_queue("analytics")
+async def service(tmp_path: Path) -> AsyncIterator[Service]:
+    # A port nothing listens on: were anything to reach for a broker, it would find none.
     settings = AnalyticsSettings(
-        rabbitmq_url=rabbitmq_url, broker_prefix=topology.prefix, data_dir=tmp_path
+        rabbitmq_url=f"amqp://guest:guest@127.0.0.1:{free_port()}/", data_dir=tmp_path
     )
     app = create_app(settings)
+    in_memory(app)
     async with service_client(app) as client:
-        handle = live_handler(runtime_of_app(app).database)
+        handle = consumer_handler(app)
         for event in EVENTS:
             await handle(event)
         yield Service(client, handle)

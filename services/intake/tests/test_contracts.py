@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from uuid import uuid4
 
-import pytest
 import yaml
 
 from sipokat.events.broker.topology import Topology
-from sipokat.events.testing import TrackedTopology
 from sipokat.intake.bootstrap import create_app
 from sipokat.intake.settings import IntakeSettings
-from sipokat.runtime.testing import service_client
+from sipokat.runtime.testing import in_memory, service_client
 
 DOC = Path(__file__).parents[3] / "docs" / "asyncapi.yaml"
 
@@ -23,14 +22,14 @@ def _for_prefix(document: str, default: Topology, prefix: str) -> str:
     return document.replace(default.exchange, Topology(prefix).exchange)
 
 
-@pytest.mark.broker
 async def test_the_gateway_serves_the_asyncapi_document_of_its_own_prefix(
-    tmp_path: Path, rabbitmq_url: str, topology: TrackedTopology
+    memory_settings: IntakeSettings,
 ) -> None:
-    settings = IntakeSettings(
-        data_dir=tmp_path, rabbitmq_url=rabbitmq_url, broker_prefix=topology.prefix
-    )
-    async with service_client(create_app(settings)) as client:
+    # The names are the deployment's; the document is served with no broker to reach.
+    topology = Topology(f"test-{uuid4().hex[:12]}")
+    app = create_app(memory_settings.model_copy(update={"broker_prefix": topology.prefix}))
+    in_memory(app)
+    async with service_client(app) as client:
         answer = await client.get("/v1/asyncapi.json")
     assert answer.status_code == 200
     served = answer.json()

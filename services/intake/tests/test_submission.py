@@ -1,4 +1,5 @@
-"""POST /v1/reports in-process, against a real SQLite store and the real broker."""
+"""POST /v1/reports in-process: stored and published with a real SQLite store and the real broker;
+what the route refuses and accepts on a memory store with no broker."""
 
 from __future__ import annotations
 
@@ -17,11 +18,16 @@ from sipokat.intake.bootstrap import create_app
 from sipokat.intake.settings import IntakeSettings
 from sipokat.runtime.auth import mint_token
 from sipokat.runtime.settings import ServiceSettings
-from sipokat.runtime.testing import bearer, runtime_of_app, service_client
-
-pytestmark = pytest.mark.broker
+from sipokat.runtime.testing import bearer, in_memory, runtime_of_app, service_client
 
 RT = "16.73.02.1019/007"
+
+
+@pytest.fixture
+def app(memory_app: FastAPI) -> FastAPI:
+    """Intake on a memory store with no broker (conftest's `client` serves it): but for the first,
+    these tests check what the route does, not what reaches the broker."""
+    return memory_app
 
 
 def body(**changes: object) -> dict[str, object]:
@@ -35,6 +41,7 @@ def body(**changes: object) -> dict[str, object]:
     }
 
 
+@pytest.mark.broker
 async def test_an_accepted_report_is_stored_then_published(
     settings: IntakeSettings, rabbitmq_url: str, topology: TrackedTopology
 ) -> None:
@@ -107,9 +114,8 @@ def fund_progress(**fund: object) -> dict[str, object]:
     ],
 )
 async def test_bad_reports_are_refused_with_the_field_named(
-    settings: IntakeSettings, changes: dict[str, object], pointer: str
+    app: FastAPI, changes: dict[str, object], pointer: str
 ) -> None:
-    app = create_app(settings)
     async with service_client(app) as client:
         answer = await client.post(
             "/v1/reports", json=body(**changes), headers=bearer("ketua_rt", RT)
@@ -121,16 +127,14 @@ async def test_bad_reports_are_refused_with_the_field_named(
 
 
 async def test_an_rt_head_of_an_rt_not_in_the_directory_is_unauthorized(
-    settings: IntakeSettings,
+    client: httpx.AsyncClient,
 ) -> None:
-    app = create_app(settings)
-    async with service_client(app) as client:
-        answer = await client.post(
-            "/v1/reports", json=body(), headers=bearer("ketua_rt", "16.73.02.1019/999")
-        )
-        # The token itself is refused: its wilayah is no RT of the directory.
-        assert answer.status_code == 401
-        assert "is no rt of the directory" in answer.json()["detail"]
+    answer = await client.post(
+        "/v1/reports", json=body(), headers=bearer("ketua_rt", "16.73.02.1019/999")
+    )
+    # The token itself is refused: its wilayah is no RT of the directory.
+    assert answer.status_code == 401
+    assert "is no rt of the directory" in answer.json()["detail"]
 
 
 async def test_every_wrong_field_is_named_in_indonesian_when_asked(
@@ -313,10 +317,14 @@ async def test_an_oversized_body_is_413_before_it_is_parsed(
 
 
 async def test_a_client_over_its_rate_gets_429_with_retry_after(
-    settings: IntakeSettings,
+    memory_settings: IntakeSettings,
 ) -> None:
-    tight = settings.model_copy(update={"rate_limit_per_second": 0.01, "rate_limit_burst": 3})
-    async with service_client(create_app(tight)) as client:
+    tight = memory_settings.model_copy(
+        update={"rate_limit_per_second": 0.01, "rate_limit_burst": 3}
+    )
+    app = create_app(tight)
+    in_memory(app)
+    async with service_client(app) as client:
         answers = [
             await client.post("/v1/reports", json=body(), headers=bearer("ketua_rt", RT))
             for _ in range(4)

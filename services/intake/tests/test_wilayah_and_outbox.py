@@ -1,5 +1,6 @@
-"""Browsing the directory; and a report accepted while the broker cannot be reached is kept
-and published once it can (the event store is the outbox)."""
+"""Browsing the directory and the OpenAPI document, on a memory store with no broker; and a
+report accepted while the broker cannot be reached is kept and published once it can (the event
+store is the outbox), with a real SQLite store and the real broker."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import date
 import aio_pika
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from sipokat.events.broker.topology import declare_exchange
 from sipokat.events.testing import TrackedTopology, eventually
@@ -17,7 +19,12 @@ from sipokat.intake.bootstrap import create_app
 from sipokat.intake.settings import IntakeSettings
 from sipokat.runtime.testing import bearer, service_client
 
-pytestmark = pytest.mark.broker
+
+@pytest.fixture
+def app(memory_app: FastAPI) -> FastAPI:
+    """Intake on a memory store with no broker (conftest's `client` serves it), but for the
+    outbox test, which brings its own."""
+    return memory_app
 
 
 async def test_the_directory_is_browsed_from_kota_to_rt(client: httpx.AsyncClient) -> None:
@@ -57,6 +64,7 @@ def closed_port_url() -> str:
         return f"amqp://guest:guest@127.0.0.1:{sock.getsockname()[1]}/"
 
 
+@pytest.mark.broker
 async def test_a_report_accepted_without_a_broker_is_published_when_one_answers(
     settings: IntakeSettings, rabbitmq_url: str, topology: TrackedTopology
 ) -> None:

@@ -28,12 +28,12 @@ from sipokat.runtime.auth import mint_token
 from sipokat.runtime.settings import ServiceSettings
 from sipokat.runtime.testing import (
     bearer,
+    consumer_handler,
     free_port,
     in_memory,
     runtime_of_app,
     service_client,
 )
-from sipokat.verification import handlers
 from sipokat.verification.bootstrap import create_app
 from sipokat.verification.settings import VerificationSettings
 
@@ -69,10 +69,7 @@ async def _service(
             database = runtime.database
             assert isinstance(database, MemoryDatabase) and database.storage is memory.storage
         # What the consumer does with intake's event, without waiting for the broker.
-        record = handlers.intake_event_handler(
-            runtime.database, settings.policy(), runtime.set_aside
-        )
-        yield client, record
+        yield client, consumer_handler(app)
 
 
 Service = Callable[[], AbstractAsyncContextManager[tuple[httpx.AsyncClient, Any]]]

@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from sipokat.events.broker.consumer import Handler
 from sipokat.events.envelope import Role
 from sipokat.events.store import Database
 from sipokat.events.store.memory import MemoryDatabase
@@ -54,6 +55,14 @@ def in_memory(app: FastAPI, database: MemoryDatabase | None = None) -> MemoryDat
     runtime.opens_database = opens
     runtime.uses_broker = False
     return database
+
+
+def consumer_handler(app: FastAPI) -> Handler:
+    """What the started service's consumer does with one event: its subscription's handler, built
+    from its context as the runtime builds it, for a test that hands the service its events."""
+    runtime = runtime_of_app(app)
+    assert runtime.subscription is not None, f"{runtime.name} consumes nothing"
+    return runtime.subscription.handler(runtime.context)
 
 
 def runtime_of_app(app: FastAPI) -> ServiceRuntime[Any]:

@@ -1,5 +1,6 @@
-"""Where photo bytes live, addressed by their sha256: files on disk beside the SQLite store, or
-GridFS with MongoDB. Who may see a photo is not decided here (see queries.py)."""
+"""Where photo bytes live, addressed by their sha256: files on disk beside the SQLite store,
+GridFS with MongoDB, or the process's memory beside the memory store (tests). Who may see a
+photo is not decided here (see queries.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sipokat.events.store import Database
+from sipokat.events.store.memory import MemoryDatabase
 from sipokat.events.store.sqlite import SqliteDatabase
 
 
@@ -59,6 +61,20 @@ class DiskAttachmentStore:
             return await asyncio.to_thread(path.read_bytes)
         except FileNotFoundError:
             return None
+
+
+class MemoryAttachmentStore:
+    """Photos kept by the process, beside a memory database: a test of what the routes do with
+    photos needs no file."""
+
+    def __init__(self) -> None:
+        self.photos: dict[str, bytes] = {}
+
+    async def put(self, sha256: str, data: bytes, content_type: str) -> None:
+        self.photos.setdefault(sha256, data)
+
+    async def get(self, sha256: str) -> bytes | None:
+        return self.photos.get(sha256)
 
 
 class GridFSAttachmentStore:
@@ -163,9 +179,11 @@ class GridFSAttachmentStore:
 def attachment_store(database: Database) -> AttachmentStore:
     """Photos live where the service's database lives, so the database it opened decides (no
     second look at the backend setting): the folder of its SQLite file, or its MongoDB database,
-    in GridFS."""
+    in GridFS; a memory database, the process's memory."""
     if isinstance(database, SqliteDatabase):
         return DiskAttachmentStore(Path(database.path).parent / "attachments")
+    if isinstance(database, MemoryDatabase):
+        return MemoryAttachmentStore()
     # Imported here: a SQLite deployment never loads the MongoDB driver.
     from sipokat.events.store.mongo import MongoDatabase
 
