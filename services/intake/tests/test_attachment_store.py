@@ -21,6 +21,7 @@ from sipokat.intake.adapters.attachments import (
     AttachmentStore,
     DiskAttachmentStore,
     GridFSAttachmentStore,
+    MemoryAttachmentStore,
     attachment_store,
 )
 
@@ -60,10 +61,12 @@ async def gridfs(mongodb_url: str) -> AsyncIterator[tuple[GridFSAttachmentStore,
         await client.close()
 
 
-@pytest.fixture(params=["disk", pytest.param("gridfs", marks=pytest.mark.mongodb)])
+@pytest.fixture(params=["disk", "memory", pytest.param("gridfs", marks=pytest.mark.mongodb)])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AttachmentStore:
     if request.param == "disk":
         return DiskAttachmentStore(tmp_path / "attachments")
+    if request.param == "memory":
+        return MemoryAttachmentStore()
     made: tuple[GridFSAttachmentStore, Commands] = request.getfixturevalue("gridfs")
     return made[0]
 
@@ -72,6 +75,8 @@ async def copies(store: AttachmentStore, sha256: str) -> int:
     """How many stored copies (files, or GridFS files documents) name the photo."""
     if isinstance(store, DiskAttachmentStore):
         return sum(1 for path in store.root.rglob("*") if path.is_file() and sha256 in path.name)
+    if isinstance(store, MemoryAttachmentStore):
+        return int(sha256 in store.photos)
     assert isinstance(store, GridFSAttachmentStore)
     return await store.files.count_documents({"filename": sha256})
 
@@ -83,6 +88,8 @@ async def crash_mid_upload(store: AttachmentStore, sha256: str, data: bytes) -> 
         folder.mkdir(parents=True, exist_ok=True)
         (folder / ".upload-crashed").write_bytes(data[: len(data) // 2])
         return
+    if isinstance(store, MemoryAttachmentStore):
+        return  # a process that dies takes its photos with it: nothing is left half-written
     assert isinstance(store, GridFSAttachmentStore)
     size = store.CHUNK_SIZE
     # the first chunk written, the rest and the files document not; and a chunk of an attempt
