@@ -96,10 +96,10 @@ def identity() -> Iterator[tuple[JwksServer, str]]:
         server.server_close()
 
 
-def settings(jwks_url: str, **overrides: Any) -> ServiceSettings:
+def settings(identity_jwks: str, **overrides: Any) -> ServiceSettings:
     base: dict[str, Any] = {
         "jwt_secret": SecretStr("a-test-secret-of-at-least-32-bytes!"),
-        "identity_jwks_url": jwks_url,
+        "identity_jwks_url": identity_jwks,
         "jwks_refetch_cooldown_seconds": 0,
     }
     return ServiceSettings(**{**base, **overrides})
