@@ -54,7 +54,7 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 # --- runtime -----------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
 LABEL org.opencontainers.image.title="sipokat" \
-      org.opencontainers.image.description="Sipokat services: intake, verification, analytics, notification"
+      org.opencontainers.image.description="Sipokat services: intake, verification, analytics, notification, identity"
 
 ENV PATH=/app/.venv/bin:${PATH} \
     PYTHONUNBUFFERED=1 \
@@ -74,7 +74,7 @@ COPY --from=builder /app/.venv /app/.venv
 WORKDIR /app
 USER 10001:10001
 
-EXPOSE 8000 8001 8002 8003
+EXPOSE 8000 8001 8002 8003 8004
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["python", "-m", "sipokat.runtime.serve"]
 CMD ["intake"]

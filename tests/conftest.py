@@ -1,4 +1,4 @@
-"""Fixtures for the cross-service tests: the four services as real processes."""
+"""Fixtures for the cross-service tests: the services as real processes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Runs the four services as real processes, as `make run` does, on free ports.
+"""Runs the services as real processes, as `make run` does, on free ports: the four, and the
+identity service when it is installed (every service then trusts its tokens at its port).
 
 Each platform gets its own broker prefix and data directory, so tests never touch a running
 `sipokat.*` platform on the same broker.
@@ -24,9 +25,10 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from sipokat.events.testing import eventually
+from sipokat.runtime.settings import installed_services
 from sipokat.runtime.testing import bearer, free_port, log_tail, stop_processes
 
-SERVICES = ("intake", "verification", "analytics", "notification")
+SERVICES = tuple(installed_services())
 
 
 def instance(service: str, replica: int = 0) -> str:
@@ -42,7 +44,7 @@ def service_of(name: str) -> tuple[str, int]:
 
 @dataclass
 class Platform:
-    """The four services; with `replicas` > 1, that many processes of each, on one broker prefix
+    """The services; with `replicas` > 1, that many processes of each, on one broker prefix
     and one data directory, so a service's replicas share its SQLite store (as on one host).
 
     Replica n of the gateway routes to replica n of the other services, so spreading requests
@@ -80,10 +82,22 @@ class Platform:
             "SIPOKAT_VERIFICATION_URL": self.url("verification", replica),
             "SIPOKAT_ANALYTICS_URL": self.url("analytics", replica),
             "SIPOKAT_NOTIFICATION_URL": self.url("notification", replica),
+            **self.identity_env(replica),
             # A notification service (re)started after 07:00 WIB sends the day's digest at once:
             # an inbox item on top of those the tests count, depending on the hour they run.
             "SIPOKAT_DIGEST_ENABLED": "false",
             **self.settings,
+        }
+
+    def identity_env(self, replica: int) -> dict[str, str]:
+        """Where the gateway and every service find this platform's identity service; without
+        one, no identity is trusted (not one a developer runs on the default port)."""
+        if "identity" not in SERVICES:
+            return {"SIPOKAT_IDENTITY_JWKS_URL": ""}
+        url = self.url("identity", replica)
+        return {
+            "SIPOKAT_IDENTITY_URL": url,
+            "SIPOKAT_IDENTITY_JWKS_URL": f"{url}/.well-known/jwks.json",
         }
 
     def start(self, *names: str) -> None:

@@ -47,8 +47,8 @@ def verifier() -> TokenVerifier:
     ("role", "wilayah"),
     [*ONE_OF_EACH_ROLE, ("admin", "16.73")],  # an admin may carry any known area
 )
-def test_a_known_wilayah_of_the_roles_level_is_taken(role: str, wilayah: str | None) -> None:
-    assert verifier().verify(token(role, wilayah)).wilayah == wilayah
+async def test_a_known_wilayah_of_the_roles_level_is_taken(role: str, wilayah: str | None) -> None:
+    assert (await verifier().verify(token(role, wilayah))).wilayah == wilayah
 
 
 @pytest.mark.parametrize(
@@ -63,12 +63,13 @@ def test_a_known_wilayah_of_the_roles_level_is_taken(role: str, wilayah: str | N
         ("admin", "99.99"),
     ],
 )
-def test_an_unknown_or_misplaced_wilayah_is_401(role: str, wilayah: str) -> None:
+async def test_an_unknown_or_misplaced_wilayah_is_401(role: str, wilayah: str) -> None:
     with pytest.raises(Problem) as refused:
-        verifier().verify(token(role, wilayah))
+        await verifier().verify(token(role, wilayah))
     assert refused.value.status == 401
     assert "wilayah" in str(refused.value)
 
 
-def test_without_a_directory_any_wilayah_is_taken() -> None:
-    assert TokenVerifier(SETTINGS).verify(token("lurah", "16.73")).wilayah == "16.73"
+async def test_without_a_directory_any_wilayah_is_taken() -> None:
+    principal = await TokenVerifier(SETTINGS).verify(token("lurah", "16.73"))
+    assert principal.wilayah == "16.73"

@@ -183,9 +183,9 @@ class CountingVerifier(TokenVerifier):
         super().__init__(SETTINGS)
         self.calls = 0
 
-    def verify(self, token: str) -> Principal:
+    async def verify(self, token: str) -> Principal:
         self.calls += 1
-        return super().verify(token)
+        return await super().verify(token)
 
 
 async def test_a_request_through_the_limiter_has_its_token_verified_once() -> None:

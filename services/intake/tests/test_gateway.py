@@ -99,6 +99,7 @@ async def gateway(
             "verification_url": url,
             "analytics_url": url,
             "notification_url": url,
+            "identity_url": url,
             "upstream_timeout_seconds": 1.0,
         }
     )
@@ -125,6 +126,9 @@ LURAH = bearer("lurah", "16.73.02.1019")
         ("GET", "/open311/v2/requests.json"),
         ("GET", "/v1/notifications/inbox"),
         ("DELETE", "/v1/webhooks/3"),
+        ("POST", "/v1/auth/sign-in"),
+        ("GET", "/v1/accounts/0193b6a4"),
+        ("GET", "/.well-known/jwks.json"),
     ],
 )
 async def test_routes_reach_their_owner_with_token_and_correlation_id(

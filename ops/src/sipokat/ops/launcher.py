@@ -1,4 +1,7 @@
-"""Start the four services as child processes and keep them running until Ctrl-C."""
+"""Start the services as child processes and keep them running until Ctrl-C.
+
+The identity service is one of them when it is installed (`sipokat.identity`); every service
+trusts its tokens at the default `SIPOKAT_IDENTITY_JWKS_URL` (port 8004) either way."""
 
 from __future__ import annotations
 
@@ -9,9 +12,9 @@ import sys
 import time
 import urllib.request
 
-from sipokat.runtime.settings import DEFAULT_PORTS, ServiceSettings
+from sipokat.runtime.settings import DEFAULT_PORTS, ServiceSettings, installed_services
 
-SERVICES = ("intake", "verification", "analytics", "notification")
+SERVICES = tuple(installed_services())
 
 
 def _live(port: int) -> bool:

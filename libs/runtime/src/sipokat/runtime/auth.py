@@ -1,8 +1,10 @@
 """Bearer JWTs (PyJWT), checked by every service itself: nothing trusts the network.
 
-HS256 with the configured secret by default; RS256 with keys from a JWKS URL for a real identity
-provider. Only the configured algorithms are accepted, and exp, aud and iss are required and
-checked (RFC 8725).
+A token is checked by the issuer it names (`iss`, read unverified only to pick one): the
+development issuer (HS256, the shared secret; off in production), the identity service (RS256,
+its JWKS) and a city's own identity provider (RS256, its JWKS). Each issuer's algorithms are the
+only ones its tokens may use, so one issuer's public key is never taken for an HMAC secret
+(RFC 8725 §3.1); exp, aud and iss are required and checked.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -19,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from sipokat.events.bounds import AreaCode, PersonName, Subject
 from sipokat.events.envelope import Actor, Role
+from sipokat.runtime.jwks import IssuerUnavailable, JwksKeys
 from sipokat.runtime.messages import text
 from sipokat.runtime.problems import Problem
 from sipokat.runtime.settings import ServiceSettings
@@ -56,6 +60,53 @@ CLAIM_LEVEL = {
 LevelOf = Callable[[str], str | None]
 
 
+@dataclass(frozen=True)
+class TrustedIssuer:
+    """An issuer whose tokens are accepted: its `iss`, its algorithms, its key (a secret or a
+    JWKS)."""
+
+    name: str
+    algorithms: tuple[str, ...]
+    secret: str | None = None
+    jwks: JwksKeys | None = None
+
+    async def key_for(self, token: str) -> str | jwt.PyJWK:
+        if self.jwks is None:
+            return self.secret or ""
+        kid = jwt.get_unverified_header(token).get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise jwt.InvalidTokenError("the token names no signing key (kid)")
+        return await self.jwks.key(kid)
+
+
+def trusted_issuers(settings: ServiceSettings) -> dict[str, TrustedIssuer]:
+    """The issuers the settings trust, by their `iss`."""
+
+    def jwks(url: str) -> JwksKeys:
+        return JwksKeys(
+            url,
+            cache_seconds=settings.jwks_cache_seconds,
+            cooldown_seconds=settings.jwks_refetch_cooldown_seconds,
+            timeout_seconds=settings.jwks_timeout_seconds,
+        )
+
+    issuers: list[TrustedIssuer] = []
+    if settings.jwt_dev_tokens:
+        secret = settings.jwt_secret.get_secret_value()
+        issuers.append(TrustedIssuer(settings.jwt_issuer, ("HS256",), secret=secret))
+    if settings.identity_jwks_url:
+        issuers.append(
+            TrustedIssuer(
+                settings.identity_issuer, ("RS256",), jwks=jwks(settings.identity_jwks_url)
+            )
+        )
+    if settings.jwks_url and settings.jwks_issuer:
+        issuers.append(
+            TrustedIssuer(settings.jwks_issuer, ("RS256",), jwks=jwks(settings.jwks_url))
+        )
+    return {issuer.name: issuer for issuer in issuers}
+
+
 class TokenVerifier:
     """Checks bearer tokens and remembers the ones that passed.
 
@@ -68,11 +119,8 @@ class TokenVerifier:
     CACHE_SIZE = 10_000  # a city's RT heads and verifiers, several times over
 
     def __init__(self, settings: ServiceSettings) -> None:
-        self._algorithms = list(settings.jwt_algorithms)
+        self._issuers = trusted_issuers(settings)
         self._audience = settings.jwt_audience
-        self._issuer = settings.jwt_issuer
-        self._secret = settings.jwt_secret.get_secret_value()
-        self._jwks = jwt.PyJWKClient(settings.jwks_url) if settings.jwks_url else None
         self._cache_seconds = settings.jwt_cache_seconds
         self._level_of: LevelOf | None = None
         # token -> (principal, valid until: the earlier of exp and the end of its cache time)
@@ -88,7 +136,7 @@ class TokenVerifier:
         self._level_of = level_of
         self._verified.clear()
 
-    def verify(self, token: str) -> Principal:
+    async def verify(self, token: str) -> Principal:
         remembered = self._verified.get(token)
         if remembered is not None:
             principal, valid_until = remembered
@@ -96,24 +144,30 @@ class TokenVerifier:
                 self._verified.move_to_end(token)
                 return principal
             del self._verified[token]
-        principal, expires_at = self._check(token)
+        principal, expires_at = await self._check(token)
         if self._cache_seconds > 0:
             self._verified[token] = (principal, min(expires_at, time.time() + self._cache_seconds))
             if len(self._verified) > self.CACHE_SIZE:
                 self._verified.popitem(last=False)
         return principal
 
-    def _check(self, token: str) -> tuple[Principal, float]:
+    def _issuer_of(self, token: str) -> TrustedIssuer:
+        # Unverified, only to choose the issuer whose key and algorithms then verify everything.
+        named = jwt.decode(token, options={"verify_signature": False}).get("iss")
+        issuer = self._issuers.get(named) if isinstance(named, str) else None
+        if issuer is None:
+            raise jwt.InvalidIssuerError("the token's issuer is not trusted")
+        return issuer
+
+    async def _check(self, token: str) -> tuple[Principal, float]:
         try:
-            key: Any = self._secret
-            if self._jwks is not None and jwt.get_unverified_header(token).get("alg") == "RS256":
-                key = self._jwks.get_signing_key_from_jwt(token).key
+            issuer = self._issuer_of(token)
             claims = jwt.decode(
                 token,
-                key,
-                algorithms=self._algorithms,
+                await issuer.key_for(token),
+                algorithms=list(issuer.algorithms),
                 audience=self._audience,
-                issuer=self._issuer,
+                issuer=issuer.name,
                 options={"require": ["exp", "iss", "aud", "sub"]},
             )
             principal = Principal(
@@ -124,6 +178,16 @@ class TokenVerifier:
             )
             self._check_wilayah(principal)
             return principal, float(claims["exp"])
+        except IssuerUnavailable as exc:
+            raise Problem(
+                503,
+                "Service unavailable",
+                text(
+                    "the keys of the token's issuer cannot be fetched now; try again shortly",
+                    "kunci penerbit token tidak dapat diambil sekarang; coba lagi sebentar lagi",
+                ),
+                headers={"Retry-After": "5"},
+            ) from exc
         except (jwt.PyJWTError, ValidationError) as exc:
             raise Problem(
                 401,
@@ -160,6 +224,8 @@ _WHY_ID: tuple[tuple[type[Exception], str], ...] = (
     (jwt.MissingRequiredClaimError, "klaim wajib tidak ada"),
     (jwt.InvalidAlgorithmError, "algoritme tidak diizinkan"),
     (jwt.InvalidSignatureError, "tanda tangan tidak sah"),
+    (jwt.PyJWKClientError, "kunci penandatangan tidak dikenal penerbitnya"),
+    (jwt.InvalidKeyError, "kunci tidak dapat dipakai"),
     (jwt.DecodeError, "tidak dapat dibaca"),
     (ValidationError, "klaim tidak valid (peran atau wilayah)"),
 )
@@ -181,7 +247,8 @@ def mint_token(
     name: str | None = None,
     ttl: timedelta = timedelta(hours=12),
 ) -> str:
-    """A development token signed with the configured HS256 secret."""
+    """A development token signed with the configured HS256 secret (the development issuer's:
+    refused where `jwt_dev_tokens` is off)."""
     now = datetime.now(UTC)
     claims: dict[str, Any] = {
         "sub": subject,
@@ -213,7 +280,7 @@ async def authenticate(request: Request) -> Principal:
             headers=BEARER_CHALLENGE,
         )
     verifier: TokenVerifier = request.app.state.token_verifier
-    return verifier.verify(token.strip())
+    return await verifier.verify(token.strip())
 
 
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]

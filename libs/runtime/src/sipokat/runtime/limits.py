@@ -195,11 +195,12 @@ def retry_after(wait: float) -> str:
     return str(max(1, math.ceil(wait)))
 
 
-# Identifies the client of a request for rate limiting; None exempts it (health probes).
-ClientIdentity = Callable[[Scope], str | None]
+# Identifies the client of a request for rate limiting; None exempts it (health probes). Async:
+# verifying a token may wait for its issuer's keys (fetched off the event loop).
+ClientIdentity = Callable[[Scope], Awaitable[str | None]]
 
 
-def client_address(scope: Scope) -> str | None:
+async def client_address(scope: Scope) -> str | None:
     client = scope.get("client")
     return f"ip:{client[0]}" if client else None
 
@@ -213,7 +214,7 @@ def bearer_subject_or_address(
     bucket, or dodge their own with made-up names.
     """
 
-    def identify(scope: Scope) -> str | None:
+    async def identify(scope: Scope) -> str | None:
         if str(scope.get("path", "")).startswith(tuple(exempt)):
             return None
         for name, value in scope.get("headers", []):
@@ -221,14 +222,14 @@ def bearer_subject_or_address(
                 scheme, _, token = value.decode("latin-1").partition(" ")
                 if scheme.lower() == "bearer" and token:
                     try:
-                        principal = verifier.verify(token.strip())
+                        principal = await verifier.verify(token.strip())
                     except Problem:
                         break
                     # Kept for `authenticate`, so the token is verified once per request. A copy of
                     # the state: servers may hand every request the same lifespan-state dict.
                     scope["state"] = {**scope.get("state", {}), VERIFIED_PRINCIPAL: principal}
                     return f"sub:{principal.subject}"
-        return client_address(scope)
+        return await client_address(scope)
 
     return identify
 
@@ -266,7 +267,7 @@ class RateLimitMiddleware:
         self.identify = identify
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        client = self.identify(scope) if scope["type"] == "http" else None
+        client = await self.identify(scope) if scope["type"] == "http" else None
         if client is not None:
             wait = self.buckets.take(client)
             if wait > 0:

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sipokat.events.broker.topology import Topology
 
-DEFAULT_PORTS = {"intake": 8000, "verification": 8001, "analytics": 8002, "notification": 8003}
+DEFAULT_PORTS = {
+    "intake": 8000,
+    "verification": 8001,
+    "analytics": 8002,
+    "notification": 8003,
+    "identity": 8004,
+}
+
+
+def installed_services() -> list[str]:
+    """The services of DEFAULT_PORTS whose package is installed, in port order: a deployment
+    (or a checkout) without the identity service still runs the others."""
+    return [name for name in DEFAULT_PORTS if importlib.util.find_spec(f"sipokat.{name}")]
 
 
 class ServiceSettings(BaseSettings):
@@ -43,11 +56,25 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int | None = None
 
-    jwt_secret: SecretStr = SecretStr("dev-secret-change-me-at-least-32-bytes")
+    # The trusted issuers (auth.py picks one by a token's `iss`, each with its own keys and
+    # algorithm): the development tokens (`sipokat token`, tests), HS256 with the shared secret,
+    # off in production; the identity service, RS256 from its JWKS; optionally a city's own
+    # identity provider, RS256 from its JWKS. Every token's `aud` must be `jwt_audience`.
     jwt_audience: str = "sipokat"
+    jwt_secret: SecretStr = SecretStr("dev-secret-change-me-at-least-32-bytes")
     jwt_issuer: str = "sipokat-dev"
-    jwt_algorithms: list[Literal["HS256", "RS256"]] = ["HS256"]
+    jwt_dev_tokens: bool = True
+    identity_issuer: str = "sipokat-identity"
+    # None (an empty SIPOKAT_IDENTITY_JWKS_URL) trusts no identity service.
+    identity_jwks_url: str | None = "http://127.0.0.1:8004/.well-known/jwks.json"
     jwks_url: str | None = None
+    jwks_issuer: str | None = None
+    # A JWKS is fetched off the event loop and kept this long; a token naming a key (`kid`) it
+    # lacks fetches it again, at most once per cooldown, so a rotated key works without a restart
+    # and made-up kids cannot hammer the issuer. Past the timeout the issuer counts as down (503).
+    jwks_cache_seconds: float = Field(default=300.0, gt=0)
+    jwks_refetch_cooldown_seconds: float = Field(default=5.0, ge=0)
+    jwks_timeout_seconds: float = Field(default=3.0, gt=0)
     # Another city's directory of areas (intake's, in the shape of the shipped wilayah.json):
     # every service refuses tokens naming a wilayah that is not in it.
     wilayah_file: Path | None = None
@@ -69,6 +96,18 @@ class ServiceSettings(BaseSettings):
     # How long a replica's relay holds the publishing lease without renewing it (it renews about
     # every second): the longest a standby waits to take over from a replica that died.
     relay_lease_seconds: float = Field(default=10.0, gt=0)
+
+    @model_validator(mode="after")
+    def _issuers_apart(self) -> Self:
+        if self.jwks_url and not self.jwks_issuer:
+            raise ValueError("SIPOKAT_JWKS_URL needs SIPOKAT_JWKS_ISSUER: the `iss` of its tokens")
+        issuers = [self.jwt_issuer, self.identity_issuer, self.jwks_issuer]
+        named = [issuer for issuer in issuers if issuer]
+        if len(set(named)) != len(named):
+            # A token's issuer picks the key and algorithm that verify it: two with one name
+            # would let one issuer's tokens be checked by the other's rules.
+            raise ValueError(f"the trusted issuers must differ: {named}")
+        return self
 
     @property
     def topology(self) -> Topology:

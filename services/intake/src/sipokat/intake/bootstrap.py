@@ -32,11 +32,14 @@ The one public entry of Sipokat. RT heads submit reports (`POST /v1/reports`), u
 | `GET /v1/reports/{id}`, `POST /v1/reports/{id}/decisions`, `/v1/verification/...` | verification |
 | `/v1/analytics/...`, `/dashboard...`, `/v1/public/...`, `/public...`, `/open311/...` | analytics |
 | `/v1/notifications/...` (SSE at `/v1/notifications/stream`), `/v1/webhooks/...` | notification |
+| `/v1/auth/...`, `/v1/accounts/...`, `/.well-known/jwks.json` | identity |
 
-Authenticate with `Authorization: Bearer <JWT>` (roles ketua_rt, lurah, camat, pemkot, admin,
-integrator with their wilayah claim). Errors are RFC 9457 problem details, in Indonesian with
-`Accept-Language: id`. Send an `Idempotency-Key` when posting a report from a flaky network:
-a retry gets the first answer and never makes a second report.
+Authenticate with `Authorization: Bearer <JWT>`: the access token of a sign-in at
+`/v1/auth/...` (RS256, its keys at `/.well-known/jwks.json`), or one of the city's own identity
+provider (roles ketua_rt, lurah, camat, pemkot, admin, integrator with their wilayah claim).
+Errors are RFC 9457 problem details, in Indonesian with `Accept-Language: id`. Send an
+`Idempotency-Key` when posting a report from a flaky network: a retry gets the first answer and
+never makes a second report.
 """
 
 

@@ -18,6 +18,7 @@ class IntakeSettings(ServiceSettings):
     verification_url: str = "http://127.0.0.1:8001"
     analytics_url: str = "http://127.0.0.1:8002"
     notification_url: str = "http://127.0.0.1:8003"
+    identity_url: str = "http://127.0.0.1:8004"
     # Seconds an upstream may take to answer before the gateway gives 504 (SSE streams excepted:
     # they may stay quiet between events).
     upstream_timeout_seconds: float = 10.0

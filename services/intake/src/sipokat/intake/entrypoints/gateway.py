@@ -59,6 +59,9 @@ ROUTES: list[tuple[str, str]] = [
     ("/open311", "analytics_url"),  # Open311 GeoReport v2, read only, no token
     ("/v1/notifications", "notification_url"),
     ("/v1/webhooks", "notification_url"),
+    ("/v1/auth", "identity_url"),  # sign-in, refresh, sign-out: the identity service
+    ("/v1/accounts", "identity_url"),
+    ("/.well-known", "identity_url"),  # its JWKS, /.well-known/jwks.json
 ]
 # Query parameters that size a page: capped here for every upstream alike.
 _PAGE_PARAMETERS = ("limit", "page_size", "per_page")
@@ -110,6 +113,7 @@ def method_not_allowed(allow: str) -> Problem:
 @router.api_route("/dashboard{rest:path}", methods=METHODS)
 @router.api_route("/public{rest:path}", methods=METHODS)
 @router.api_route("/open311{rest:path}", methods=METHODS)
+@router.api_route("/.well-known/{rest:path}", methods=METHODS)
 async def forward(request: Request, rest: str, context: Intake) -> Response:
     settings = context.settings
     path = request.url.path
