@@ -183,7 +183,7 @@ async def test_a_wrong_password_and_a_number_without_account_answer_alike(
     assert wrong.json() == unknown.json()
     assert wrong.json()["title"] == "Sign-in failed"
     assert malformed.status_code == 422
-    assert malformed.json()["errors"][0]["pointer"] == "/phone"
+    assert malformed.json()["errors"][0]["pointer"] == "/body/phone"
 
 
 async def _attempts(client: httpx.AsyncClient, phone: str, clock: Clock) -> list[Any]:
@@ -307,7 +307,7 @@ async def test_a_password_change_needs_the_current_one_and_ends_every_other_sess
         assert weak.status_code == 422
         assert weak.json()["title"] == "Permintaan tidak valid"
         assert "mudah ditebak" in weak.json()["detail"]
-        assert weak.json()["errors"][0]["pointer"] == "/new_password"
+        assert weak.json()["errors"][0]["pointer"] == "/body/new_password"
         assert (await sign_in(client)).status_code == 200  # the refusals changed nothing
 
         changed = await change(PIN, "kopi susu di pos ronda")
@@ -374,7 +374,7 @@ async def test_bad_accounts_are_refused_in_indonesian_and_change_nothing(
         assert answer.status_code == status, answer.text
         assert indonesian in answer.json()["detail"]
         if pointer:
-            assert answer.json()["errors"][0]["pointer"] == pointer
+            assert answer.json()["errors"][0]["pointer"] == f"/body{pointer}"
         runtime = runtime_of_app(client.app)  # type: ignore[attr-defined]
         assert await runtime.database.views.count(ACCOUNTS) == 1
         assert await runtime.database.views.count(PHONES) == 1

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sipokat.events.envelope import Role
 from sipokat.identity.domain import (
@@ -45,6 +47,16 @@ RT, KELURAHAN, KECAMATAN, KOTA = "16.73.02.1019/007", "16.73.02.1019", "16.73.02
 )
 def test_every_common_spelling_of_a_mobile_number_is_one_e164(spelling: str) -> None:
     assert normalize_phone(spelling) == PHONE
+
+
+@given(
+    prefix=st.sampled_from(["0", "+62", "62", "+62 ", "+62-", "+62 (0)"]),
+    separators=st.lists(st.sampled_from(["", "", " ", "-", "."]), min_size=10, max_size=10),
+)
+def test_any_grouping_of_the_digits_is_the_same_number(prefix: str, separators: list[str]) -> None:
+    digits = "81234567890"
+    spelled = "".join(d + sep for d, sep in zip(digits, [*separators, ""], strict=True))
+    assert normalize_phone(prefix + spelled) == PHONE
 
 
 def test_a_fixed_line_number_is_kept_too() -> None:

@@ -14,7 +14,7 @@ from sipokat.identity.handlers import IdentityContext, Throttled
 from sipokat.runtime.auth import BEARER_CHALLENGE, Principal
 from sipokat.runtime.limits import client_address
 from sipokat.runtime.messages import Text, text
-from sipokat.runtime.problems import Problem
+from sipokat.runtime.problems import Problem, field_problem
 from sipokat.runtime.service import context_of
 
 Identity = Annotated[IdentityContext, Depends(context_of(IdentityContext))]
@@ -31,13 +31,11 @@ def refusal(refused: Refused) -> Text:
     return text(english, indonesian, **refused.params)
 
 
-def invalid(refused: Refused, pointer: str) -> Problem:
-    detail = refusal(refused)
-    return Problem(
-        422,
+def invalid(refused: Refused, field: str) -> Problem:
+    """A 422 naming the body's field the rule refused, as a request's validation does."""
+    return field_problem(
         "Invalid request",
-        detail,
-        errors=[{"pointer": pointer, "detail": detail, "code": refused.code}],
+        [{"pointer": f"/body{field}", "detail": refusal(refused), "code": refused.code}],
     )
 
 
