@@ -16,6 +16,9 @@ import jwt
 import pytest
 import structlog
 
+from sipokat.events.store import Database
+from sipokat.events.store.memory import MemoryDatabase
+from sipokat.events.testing import RerunEffects, RerunEffectsDatabase
 from sipokat.identity import handlers
 from sipokat.identity.bootstrap import create_app
 from sipokat.identity.queries import ACCOUNTS, FAMILIES, PHONES, REFRESH_TOKENS, SIGNING_KEYS
@@ -501,3 +504,37 @@ async def test_no_secret_is_stored_in_the_clear_or_logged(
     assert "$argon2id$" in stored
     assert "+6281234567890" not in logged  # nor the phone number
     assert len(keys) == 1
+
+
+async def test_every_write_is_safe_when_the_store_runs_its_effect_again(
+    tmp_path: Path, clock: Clock
+) -> None:
+    # MongoDB may abort a transaction and run its effect again: each effect here first runs
+    # into a transaction that is thrown away, then for real, and the flows answer as before.
+    app = create_app(IdentitySettings(data_dir=tmp_path), clock=clock)
+    memory = MemoryDatabase()
+    runtime = runtime_of_app(app)
+    in_memory(app, memory)
+
+    async def opens() -> Database:
+        return RerunEffectsDatabase(memory.handle())
+
+    runtime.opens_database = opens
+    async with service_client(app) as client:
+        assert isinstance(runtime.database.views, RerunEffects)
+        account = await activated(client)
+        first = (await sign_in(client)).json()
+        second = await client.post(
+            "/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}
+        )
+        assert second.status_code == 200
+        reused = await client.post(
+            "/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}
+        )
+        assert "used before" in reused.json()["detail"]
+        await handlers.rotate_signing_key(runtime.context)
+        assert len((await client.get("/.well-known/jwks.json")).json()["keys"]) == 2
+        ended = await client.post(f"/v1/accounts/{account['id']}/posts/end", headers=ADMIN)
+        assert ended.json()["post"] is None and len(ended.json()["past_posts"]) == 1
+        assert await runtime.database.views.count(FAMILIES, {"revoked": False}) == 0
+        assert runtime.database.views.reruns.rehearsed > 0  # type: ignore[attr-defined]

@@ -145,17 +145,17 @@ def _key_of(context: IdentityContext, doc: Document) -> SigningKey:
     return key
 
 
-def _published_until(key: SigningKey, settings: IdentitySettings) -> datetime | None:
-    if key.retired is None:
+def _published_until(retired: datetime | None, settings: IdentitySettings) -> datetime | None:
+    if retired is None:
         return None
-    return key.retired + timedelta(minutes=settings.access_token_minutes) + PUBLISH_LEEWAY
+    return retired + timedelta(minutes=settings.access_token_minutes) + PUBLISH_LEEWAY
 
 
 async def published_keys(context: IdentityContext) -> list[SigningKey]:
     """The signing key and every retired one whose tokens may still be in use, newest first."""
     now = context.clock()
     keys = [_key_of(context, doc) for doc in await queries.signing_keys(context.database.views)]
-    until = {key.kid: _published_until(key, context.settings) for key in keys}
+    until = {key.kid: _published_until(key.retired, context.settings) for key in keys}
     live = [k for k in keys if (end := until[k.kid]) is None or now < end]
     return sorted(live, key=lambda k: k.created, reverse=True)
 
@@ -192,8 +192,7 @@ async def rotate_signing_key(
         for doc in signing:
             await tx.put(SIGNING_KEYS, doc["kid"], {**doc, "retired": iso(now)})
         for doc in docs:  # keys no token can name any more
-            key = _key_of(context, doc)
-            until = _published_until(key, context.settings)
+            until = _published_until(when(doc.get("retired")), context.settings)
             if until is not None and until <= now:
                 await tx.delete(SIGNING_KEYS, doc["kid"])
         await tx.put(
