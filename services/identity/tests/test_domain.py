@@ -59,6 +59,24 @@ def test_any_grouping_of_the_digits_is_the_same_number(prefix: str, separators: 
     assert normalize_phone(prefix + spelled) == PHONE
 
 
+@given(st.text(max_size=40) | st.from_regex(r"\+?[0-9 ()+.-]{0,30}", fullmatch=True))
+def test_any_text_is_a_number_or_a_refusal(raw: str) -> None:
+    try:
+        phone = normalize_phone(raw)
+    except Refused as refused:
+        assert refused.code == "phone_invalid"
+    else:
+        assert phone.startswith("+62") and phone[1:].isdigit()
+
+
+@given(st.text(max_size=200), st.sampled_from(sorted(Role)))
+def test_any_password_is_accepted_or_refused_by_a_rule(password: str, role: Role) -> None:
+    try:
+        check_password(password, role, PHONE)
+    except Refused as refused:
+        assert refused.message("id") and refused.message("en")
+
+
 def test_a_fixed_line_number_is_kept_too() -> None:
     # Lubuklinggau's area code is 0733.
     assert normalize_phone("(0733) 321 456") == "+62733321456"
