@@ -31,7 +31,7 @@ lint: install
 	$(UV) run ruff format --check .
 	$(UV) run mypy -p sipokat.events -p sipokat.runtime -p sipokat.wilayah \
 		-p sipokat.intake -p sipokat.verification -p sipokat.analytics \
-		-p sipokat.notification -p sipokat.ops
+		-p sipokat.notification -p sipokat.identity -p sipokat.ops
 	$(UV) run lint-imports
 
 format: install

@@ -41,6 +41,8 @@ from schemathesis.python.asgi import shutdown_lifespans
 from sipokat.analytics.bootstrap import create_app as create_analytics
 from sipokat.analytics.settings import AnalyticsSettings
 from sipokat.events.testing import TrackedTopology
+from sipokat.identity.bootstrap import create_app as create_identity
+from sipokat.identity.settings import IdentitySettings
 from sipokat.intake.bootstrap import create_app as create_intake
 from sipokat.intake.settings import IntakeSettings
 from sipokat.notification.bootstrap import create_app as create_notification
@@ -141,6 +143,7 @@ SERVICES: dict[str, AppFactory] = {
     "notification": lambda common: create_notification(
         NotificationSettings(**common, **EDGE_UNLIMITED, digest_enabled=False)
     ),
+    "identity": lambda common: create_identity(IdentitySettings(**common, **EDGE_UNLIMITED)),
 }
 
 

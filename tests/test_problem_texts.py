@@ -18,6 +18,9 @@ import pytest
 
 from sipokat.analytics.bootstrap import create_app as create_analytics
 from sipokat.analytics.settings import AnalyticsSettings
+from sipokat.identity.bootstrap import create_app as create_identity
+from sipokat.identity.domain import RULES as IDENTITY_RULES
+from sipokat.identity.settings import IdentitySettings
 from sipokat.intake.adapters.images import PHOTOS
 from sipokat.intake.bootstrap import create_app as create_intake
 from sipokat.intake.domain import RULES
@@ -81,7 +84,7 @@ def _bare_string(node: ast.expr) -> bool:
 
 def test_the_walk_finds_the_problems_of_every_service() -> None:
     places = {place.split("/")[1] for place, _, _ in _calls()}
-    assert {"runtime", "intake", "verification", "analytics", "notification"} <= places
+    assert {"runtime", "intake", "verification", "analytics", "notification", "identity"} <= places
 
 
 def test_every_problem_title_is_in_indonesian_and_every_detail_is_bilingual() -> None:
@@ -120,6 +123,10 @@ def test_the_catalogues_of_domain_refusals_are_complete() -> None:
     codes = _first_arguments(images, "PhotoRefused")
     assert codes and codes <= set(PHOTOS), codes - set(PHOTOS)
     assert all(english and indonesian for english, indonesian in RULES.values())
+    identity = list(ROOT.glob("services/identity/src/**/*.py"))
+    codes = _first_arguments(identity, "Refused")
+    assert codes and codes <= set(IDENTITY_RULES), codes - set(IDENTITY_RULES)
+    assert all(english and indonesian for english, indonesian in IDENTITY_RULES.values())
 
 
 # ------------------------------------------------------------------ validation messages
@@ -199,8 +206,9 @@ def _request_errors(document: dict[str, Any]) -> set[str]:
         lambda tmp: create_verification(VerificationSettings(data_dir=tmp)),
         lambda tmp: create_analytics(AnalyticsSettings(data_dir=tmp)),
         lambda tmp: create_notification(NotificationSettings(data_dir=tmp)),
+        lambda tmp: create_identity(IdentitySettings(data_dir=tmp)),
     ],
-    ids=["intake", "verification", "analytics", "notification"],
+    ids=["intake", "verification", "analytics", "notification", "identity"],
 )
 def test_every_validation_error_a_request_can_get_is_in_indonesian(
     make: Any, tmp_path: Path

@@ -107,6 +107,8 @@ TITLES_ID = {
     "Rebuild running": "Pembangunan ulang sedang berjalan",
     "Webhook URL refused": "URL webhook ditolak",
     "Too many subscriptions": "Terlalu banyak langganan",
+    "Sign-in failed": "Gagal masuk",
+    "Activation failed": "Aktivasi gagal",
     "Error": "Galat",
 }
 

@@ -1,0 +1,110 @@
+"""Accounts: one's own, and an admin's creating them and ending their posts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Response
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from sipokat.events.bounds import AreaCode, PersonName
+from sipokat.events.envelope import Role
+from sipokat.identity import handlers
+from sipokat.identity.domain import Refused
+from sipokat.identity.entrypoints.common import Identity, account_of, invalid
+from sipokat.identity.handlers import AccountNotFound, PhoneTaken
+from sipokat.identity.queries import public_account
+from sipokat.runtime.auth import CurrentPrincipal, Principal, require_roles
+from sipokat.runtime.messages import text
+from sipokat.runtime.problems import AUTHENTICATED, Problem, problem_responses
+
+router = APIRouter(prefix="/v1/accounts", tags=["accounts"], responses=AUTHENTICATED)
+Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+
+NOT_FOUND = text("no such account", "akun tidak ditemukan")
+# Which field a refusal of the domain is about.
+POINTERS = {"phone_invalid": "/phone", "email_invalid": "/email", "role_not_a_post": "/role"}
+
+
+class AccountBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: PersonName
+    phone: Annotated[str, StringConstraints(min_length=1, max_length=32)] = Field(
+        examples=["0812-3456-7890"]
+    )
+    email: Annotated[str, StringConstraints(max_length=254)] | None = None
+    role: Role = Field(description="the post: ketua_rt, lurah, camat, pemkot, admin, integrator")
+    wilayah: AreaCode | None = Field(
+        default=None, description="the post's area, of the role's level; none for admin/integrator"
+    )
+
+
+class CreatedAccount(BaseModel):
+    account: dict[str, Any]
+    activation_code: str = Field(description="one-time, shown this once: hand it over in person")
+    activation_expires: datetime
+
+
+@router.get("/me")
+async def me(context: Identity, principal: CurrentPrincipal) -> dict[str, Any]:
+    return public_account(await account_of(context, principal))
+
+
+@router.post(
+    "",
+    status_code=201,
+    responses=problem_responses(
+        {
+            409: "The phone number has an account already",
+            422: "Not a phone number or email, or a wilayah that is not of the role's level",
+        }
+    ),
+)
+async def create_account(
+    body: AccountBody, context: Identity, admin: Admin, response: Response
+) -> CreatedAccount:
+    """A person with a post, and the one-time code with which they set their first password."""
+    try:
+        created = await handlers.create_account(
+            context,
+            name=body.name,
+            raw_phone=body.phone,
+            email=body.email,
+            role=body.role,
+            wilayah=body.wilayah,
+        )
+    except Refused as refused:
+        raise invalid(refused, POINTERS.get(refused.code, "/wilayah")) from None
+    except PhoneTaken:
+        raise Problem(
+            409,
+            "Conflict",
+            text(
+                "this phone number has an account already",
+                "nomor telepon ini sudah memiliki akun",
+            ),
+        ) from None
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Location"] = f"/v1/accounts/{created.account['id']}"
+    return CreatedAccount(
+        account=public_account(created.account),
+        activation_code=created.activation_code,
+        activation_expires=created.activation_expires,
+    )
+
+
+@router.post(
+    "/{account_id}/posts/end",
+    responses=problem_responses({404: "No such account"}),
+)
+async def end_post(account_id: UUID, context: Identity, admin: Admin) -> dict[str, Any]:
+    """The holder leaves the post now (a new RT head is elected, a lurah moves): every session
+    of the account ends; the wilayah's reports stay with the wilayah."""
+    try:
+        account = await handlers.end_post(context, str(account_id))
+    except AccountNotFound:
+        raise Problem(404, "Not found", NOT_FOUND) from None
+    return public_account(account)
