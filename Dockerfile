@@ -49,7 +49,7 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 COPY . .
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-editable \
-    && /app/.venv/bin/python -c "import sipokat.events, sipokat.runtime, sipokat.wilayah, sipokat.intake, sipokat.verification, sipokat.analytics, sipokat.notification, sipokat.ops"
+    && /app/.venv/bin/python -c "import sipokat.events, sipokat.runtime, sipokat.wilayah, sipokat.intake, sipokat.verification, sipokat.analytics, sipokat.notification, sipokat.identity, sipokat.ops"
 
 # --- runtime -----------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime

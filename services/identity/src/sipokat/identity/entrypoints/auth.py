@@ -119,7 +119,9 @@ async def sign_in(
     body: SignInBody, context: Identity, request: Request, response: Response
 ) -> Tokens:
     try:
-        session = await handlers.sign_in(context, body.phone, body.password, address_of(request))
+        session = await handlers.sign_in(
+            context, body.phone, body.password, await address_of(request)
+        )
     except Refused as refused:
         raise invalid(refused, "/phone") from None
     except Throttled as exc:
@@ -148,7 +150,7 @@ async def activate(
     """The one-time code the admin handed over, and the first password: signs in."""
     try:
         session = await handlers.activate(
-            context, body.phone, body.code, body.password, address_of(request)
+            context, body.phone, body.code, body.password, await address_of(request)
         )
     except Refused as refused:
         pointer = "/phone" if refused.code == "phone_invalid" else "/password"
@@ -227,7 +229,11 @@ async def change_password(
     account = await account_of(context, principal)
     try:
         session = await handlers.change_password(
-            context, account["id"], body.current_password, body.new_password, address_of(request)
+            context,
+            account["id"],
+            body.current_password,
+            body.new_password,
+            await address_of(request),
         )
     except Refused as refused:
         raise invalid(refused, "/new_password") from None

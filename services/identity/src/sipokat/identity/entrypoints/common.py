@@ -20,10 +20,10 @@ from sipokat.runtime.service import context_of
 Identity = Annotated[IdentityContext, Depends(context_of(IdentityContext))]
 
 
-def address_of(request: Request) -> str:
+async def address_of(request: Request) -> str:
     """The client's address, as the rate limiter sees it (behind the gateway, the one it
     forwards from an allowed proxy)."""
-    return client_address(request.scope) or "unknown"
+    return await client_address(request.scope) or "unknown"
 
 
 def refusal(refused: Refused) -> Text:
