@@ -29,6 +29,10 @@ from sipokat.runtime.settings import installed_services
 from sipokat.runtime.testing import bearer, free_port, log_tail, stop_processes
 
 SERVICES = tuple(installed_services())
+# The services that consume the event exchange, each with its queue and dead letters (identity
+# keeps accounts and consumes no events).
+CONSUMERS = ("intake", "verification", "analytics", "notification")
+assert set(CONSUMERS) <= set(SERVICES)
 
 
 def instance(service: str, replica: int = 0) -> str:

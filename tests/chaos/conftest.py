@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from chaos.broker_node import BrokerNode, chaos_broker
 
-from harness import SERVICES, Platform
+from harness import CONSUMERS, Platform
 from sipokat.events.broker.topology import Topology
 from sipokat.events.testing import delete_topology
 
@@ -48,5 +48,5 @@ async def start_platform(chaos_broker: BrokerNode, tmp_path: Path) -> AsyncItera
             await asyncio.to_thread(platform.stop)
             await asyncio.to_thread(chaos_broker.start_app)  # never leave it stopped
             await delete_topology(
-                chaos_broker.url, Topology(platform.prefix), SERVICES, [f"{platform.prefix}.tap"]
+                chaos_broker.url, Topology(platform.prefix), CONSUMERS, [f"{platform.prefix}.tap"]
             )

@@ -31,7 +31,7 @@ from chaos.proxy import LinkProxy
 from chaos.results import chaos_seconds, record
 from checker import SUBMITTED, Tally, settle
 
-from harness import SERVICES, Platform
+from harness import CONSUMERS, Platform
 from sipokat.events.broker.consumer import (
     DEAD_LETTER_AT,
     DEAD_LETTER_ATTEMPTS,
@@ -111,7 +111,7 @@ async def _abandon(load: Load) -> None:
 
 
 async def dead_lettered(url: str, prefix: str) -> int:
-    depths = await queue_depths(url, Topology(prefix), SERVICES)
+    depths = await queue_depths(url, Topology(prefix), CONSUMERS)
     return sum(
         found["messages"]
         for name, found in depths.items()
@@ -329,7 +329,7 @@ async def test_poison_messages_are_dead_lettered_and_replayable(
         return {m for m, (_, key, _) in sent.items() if service in REACHES[key]}
 
     async def check_dead_letters(replayed: int) -> None:
-        for service in SERVICES:
+        for service in CONSUMERS:
 
             async def letters(service: str = service) -> list[Any]:
                 found = await list_dead_letters(chaos_broker.url, topology, service, 1000)
@@ -352,8 +352,8 @@ async def test_poison_messages_are_dead_lettered_and_replayable(
         events = [m for m in outsider.seen if m.message_id not in sent]  # not the poison
         good = events[:: max(1, len(events) // 10)]
         dlx = await outsider.channel.get_exchange(topology.dead_letter_exchange)
-        consumed_before = {s: consumed(platform, s) for s in SERVICES}
-        for service in SERVICES:
+        consumed_before = {s: consumed(platform, s) for s in CONSUMERS}
+        for service in CONSUMERS:
             for message in good:
                 if not _reaches(platform, service, message.routing_key or ""):
                     continue
@@ -373,10 +373,10 @@ async def test_poison_messages_are_dead_lettered_and_replayable(
                     ),
                     routing_key=topology.dead_letter_queue(service),
                 )
-        for service in SERVICES:
+        for service in CONSUMERS:
             await asyncio.to_thread(sipokat_cli, platform, "dlq", "replay", service)
         await check_dead_letters(replayed=1)
-        for service in SERVICES:
+        for service in CONSUMERS:
             await eventually(
                 lambda s=service: consumed(platform, s) > consumed_before[s], timeout=60
             )
@@ -387,7 +387,7 @@ async def test_poison_messages_are_dead_lettered_and_replayable(
         platform,
         chaos_broker,
         disrupt,
-        dead_letters=lambda: sum(len(expected(s)) for s in SERVICES),
+        dead_letters=lambda: sum(len(expected(s)) for s in CONSUMERS),
         after=replay,
     )
 

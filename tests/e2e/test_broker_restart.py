@@ -17,7 +17,7 @@ import pytest
 from chaos.broker_node import BrokerNode, chaos_broker
 from checker import Outcome, check_exactly_once
 
-from harness import RT, SERVICES, Platform, auth, report_body
+from harness import CONSUMERS, RT, Platform, auth, report_body
 from sipokat.events.broker.topology import Topology
 from sipokat.events.testing import delete_topology, eventually
 
@@ -42,7 +42,7 @@ async def platform(chaos_broker: BrokerNode, tmp_path: Path) -> AsyncIterator[Pl
     finally:
         await asyncio.to_thread(running.stop)
         await asyncio.to_thread(chaos_broker.start_app)  # never leave it stopped
-        await delete_topology(chaos_broker.url, Topology(running.prefix), SERVICES)
+        await delete_topology(chaos_broker.url, Topology(running.prefix), CONSUMERS)
 
 
 async def submit_steadily(
