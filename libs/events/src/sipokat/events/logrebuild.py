@@ -99,6 +99,17 @@ async def rebuild_status(views: ViewStore, view: Versioned) -> Document | None:
     return await views.get(view.meta, REBUILD_KEY)
 
 
+async def current_rebuild(
+    views: ViewStore, view: Versioned, here: BackgroundRebuild
+) -> Document | None:
+    """The last (or running) rebuild's report: running as soon as `here` (the runtime's own
+    rebuild of the view) is started, when its marker may not be stored yet."""
+    status = await rebuild_status(views, view)
+    if here.running:
+        return {**(status or {}), "state": RUNNING}
+    return status
+
+
 async def _mark(views: ViewStore, view: LogView, report: RebuildReport) -> None:
     async def put(tx: ViewTransaction) -> None:
         await tx.put(view.meta, REBUILD_KEY, asdict(report))

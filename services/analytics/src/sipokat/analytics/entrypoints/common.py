@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import Depends
 
 from sipokat.analytics.handlers import AnalyticsContext
-from sipokat.analytics.queries import rebuild_status
-from sipokat.events.logrebuild import RUNNING
+from sipokat.analytics.queries import FOLDED
+from sipokat.events import logrebuild
 from sipokat.events.store.base import Document
 from sipokat.runtime.service import context_of
 
@@ -16,9 +16,5 @@ Analytics = Annotated[AnalyticsContext, Depends(context_of(AnalyticsContext))]
 
 
 async def current_rebuild(context: AnalyticsContext) -> Document | None:
-    """The last (or running) rebuild's report; running as soon as it is started here, when its
-    marker may not be stored yet."""
-    status = await rebuild_status(context.database.views)
-    if context.views_rebuild.running:
-        return {**(status or {}), "state": RUNNING}
-    return status
+    """The last (or running) rebuild's report of the analytics views."""
+    return await logrebuild.current_rebuild(context.database.views, FOLDED, context.views_rebuild)

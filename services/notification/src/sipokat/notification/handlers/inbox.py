@@ -3,7 +3,7 @@ where its email goes."""
 
 from __future__ import annotations
 
-from sipokat.events.logrebuild import RUNNING, rebuild_status
+from sipokat.events.logrebuild import RUNNING, current_rebuild
 from sipokat.events.store import Document, ViewTransaction
 from sipokat.notification.adapters import ledger as L
 from sipokat.notification.handlers.context import NotificationContext
@@ -14,8 +14,8 @@ from sipokat.notification.queries import MAX_INBOX, inbox_event, inbox_events
 async def rebuilding(context: NotificationContext) -> bool:
     """Whether the views are being refolded, here or by another replica: a half-replayed inbox
     would show wrong unread counts."""
-    status = await rebuild_status(context.database.views, VIEW)
-    return context.views_rebuild.running or (status is not None and status["state"] == RUNNING)
+    status = await current_rebuild(context.database.views, VIEW, context.views_rebuild)
+    return status is not None and status["state"] == RUNNING
 
 
 async def inbox(context: NotificationContext, owner: str) -> list[Document]:
