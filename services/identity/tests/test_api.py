@@ -21,6 +21,9 @@ from sipokat.events.store.memory import MemoryDatabase
 from sipokat.events.testing import RerunEffects, RerunEffectsDatabase
 from sipokat.identity import handlers
 from sipokat.identity.bootstrap import create_app
+from sipokat.identity.handlers import accounts as handler_accounts
+from sipokat.identity.handlers import keys as handler_keys
+from sipokat.identity.handlers import sessions as handler_sessions
 from sipokat.identity.queries import ACCOUNTS, FAMILIES, PHONES, REFRESH_TOKENS, SIGNING_KEYS
 from sipokat.identity.settings import IdentitySettings
 from sipokat.runtime.auth import mint_token
@@ -471,7 +474,8 @@ async def structlog_capture(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[li
     """What the handlers log. Their module logger caches its configuration on first use (the
     runtime's `cache_logger_on_first_use`): a fresh one is made inside the capture."""
     with structlog.testing.capture_logs() as logs:
-        monkeypatch.setattr(handlers, "log", structlog.get_logger(handlers.__name__))
+        for module in (handler_keys, handler_sessions, handler_accounts):
+            monkeypatch.setattr(module, "log", structlog.get_logger(module.__name__))
         yield logs
 
 
