@@ -334,15 +334,15 @@ def _by_hand(header: dict[str, Any], payload: dict[str, Any], signature: bytes =
         lambda key: key.sign(claims(sub=None)),
         lambda key: key.sign(claims(aud=None)),
         # A real signature of other claims, pasted onto these.
-        lambda key: key.sign(claims(role="admin", wilayah=None)).rsplit(".", 1)[0]
-        + "."
-        + key.sign(claims()).rsplit(".", 1)[1],
+        lambda key: (
+            key.sign(claims(role="admin", wilayah=None)).rsplit(".", 1)[0]
+            + "."
+            + key.sign(claims()).rsplit(".", 1)[1]
+        ),
     ],
     ids=["alg none", "alg None", "RS512", "PS256", "no kid", "no sub", "no aud", "spliced"],
 )
-async def test_forged_identity_tokens_are_401(
-    identity: tuple[JwksServer, str], forge: Any
-) -> None:
+async def test_forged_identity_tokens_are_401(identity: tuple[JwksServer, str], forge: Any) -> None:
     published, url = identity
     problem = await refused(TokenVerifier(settings(url)), forge(published.keys[0]))
     assert problem.status == 401
