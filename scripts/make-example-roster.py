@@ -19,17 +19,89 @@ OUT = Path(__file__).resolve().parents[1] / "examples" / "roster-lubuklinggau.cs
 SEED = 1673
 
 # Given names and family or second names common in South Sumatra and across Indonesia.
-FIRST = (
-    "Ahmad Agus Andi Anwar Arif Bambang Budi Dedi Dodi Eko Fajar Hadi Hendra Herman Iwan "
-    "Joko Kurniawan Lukman Mulyadi Nurdin Rahmat Rudi Samsul Slamet Sudirman Suryadi Syahrial "
-    "Taufik Wahyu Yusuf Zainal Aminah Dewi Fitri Hartini Indah Lestari Marlina Nurhayati Rina "
-    "Rosmala Siti Sri Suryani Wati Yanti Yuliana Erna Halimah"
-).split()
-LAST = (
-    "Saputra Pratama Hidayat Santoso Gunawan Siregar Nasution Harahap Lubis Wijaya Setiawan "
-    "Kurniawan Hasibuan Rahman Syahputra Firmansyah Susanto Ramadhan Hakim Effendi Yusuf "
-    "Hamzah Suganda Maulana Sembiring Wibowo Utami Sari Purnama Anggraini"
-).split()
+FIRST = [
+    "Ahmad",
+    "Agus",
+    "Andi",
+    "Anwar",
+    "Arif",
+    "Bambang",
+    "Budi",
+    "Dedi",
+    "Dodi",
+    "Eko",
+    "Fajar",
+    "Hadi",
+    "Hendra",
+    "Herman",
+    "Iwan",
+    "Joko",
+    "Kurniawan",
+    "Lukman",
+    "Mulyadi",
+    "Nurdin",
+    "Rahmat",
+    "Rudi",
+    "Samsul",
+    "Slamet",
+    "Sudirman",
+    "Suryadi",
+    "Syahrial",
+    "Taufik",
+    "Wahyu",
+    "Yusuf",
+    "Zainal",
+    "Aminah",
+    "Dewi",
+    "Fitri",
+    "Hartini",
+    "Indah",
+    "Lestari",
+    "Marlina",
+    "Nurhayati",
+    "Rina",
+    "Rosmala",
+    "Siti",
+    "Sri",
+    "Suryani",
+    "Wati",
+    "Yanti",
+    "Yuliana",
+    "Erna",
+    "Halimah",
+]
+LAST = [
+    "Saputra",
+    "Pratama",
+    "Hidayat",
+    "Santoso",
+    "Gunawan",
+    "Siregar",
+    "Nasution",
+    "Harahap",
+    "Lubis",
+    "Wijaya",
+    "Setiawan",
+    "Kurniawan",
+    "Hasibuan",
+    "Rahman",
+    "Syahputra",
+    "Firmansyah",
+    "Susanto",
+    "Ramadhan",
+    "Hakim",
+    "Effendi",
+    "Yusuf",
+    "Hamzah",
+    "Suganda",
+    "Maulana",
+    "Sembiring",
+    "Wibowo",
+    "Utami",
+    "Sari",
+    "Purnama",
+    "Anggraini",
+]
 
 
 def main() -> None:
