@@ -151,7 +151,7 @@ async def _plan(context: IdentityContext, roster: Roster) -> list[RowOutcome]:
     conflicts: list[RowError] = []
     for row in roster.rows:
         owner, holder = by_phone.get(row.phone), holders.get(row.rt)
-        if owner is not None and holder is not None and owner["id"] == holder["id"]:
+        if owner is not None and _holds(owner, row.rt, now):
             activated = owner.get("password_hash") is not None
             outcomes.append(RowOutcome(*_said(row), "unchanged", owner["id"], activated=activated))
         elif owner is not None:
@@ -173,6 +173,11 @@ async def _plan(context: IdentityContext, roster: Roster) -> list[RowOutcome]:
     if conflicts:
         raise RosterRefused(conflicts, conflict=True)
     return outcomes
+
+
+def _holds(account: Document, rt: str, now: datetime) -> bool:
+    post = current_post(account, now)
+    return post is not None and post.role == Role.KETUA_RT and post.wilayah == rt
 
 
 def _said(row: RosterRow) -> tuple[int, str, str, str]:
