@@ -43,6 +43,7 @@ class Call:
     json: Any = None
     params: Mapping[str, str] | None = None
     files: Mapping[str, tuple[str, bytes, str]] | None = None
+    content: bytes | None = None  # a body that is not JSON (a roster CSV)
 
 
 @dataclass(frozen=True)
@@ -381,10 +382,11 @@ def _new_account(world: World) -> Call:
 
 
 NO_ACCOUNT = "0190f0c4-7a4e-7c2e-8d6a-4b1f3e2d1c0d"
+ROSTER = b"rt,nama,telepon\n16.73.02.1019/001,Matrix RT,0812-7000-0001\n"
 
 # identity: a development token names no account of identity's, so the routes of one's own
 # account answer 401 to every such caller (a signed-in account's token is tested in identity's
-# own suite); creating accounts and ending posts is the admin's alone.
+# own suite); creating accounts, importing a roster and ending posts is the admin's alone.
 ROWS += (
     Row(
         "identity",
@@ -420,6 +422,14 @@ ROWS += (
         statuses(403, (["admin"], 201)),
         _new_account,
         "a new integrator account, one per cell",
+    ),
+    Row(
+        "identity",
+        "POST",
+        "/v1/accounts/roster",
+        statuses(403, (["admin"], 200)),
+        lambda world: Call("/v1/accounts/roster", content=ROSTER),
+        "a one-row roster, as a dry run (the default)",
     ),
     Row(
         "identity",
