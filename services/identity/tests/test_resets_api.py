@@ -313,6 +313,12 @@ async def test_the_record_of_resets_pages_and_starts_at_since(
             headers=lurah.headers,
         )
         assert [datetime.fromisoformat(r["at"]) for r in since.json()["items"]] == times[1:]
+        # From the first reset on, however far back `since` asks (no month-by-month walk
+        # from year 1).
+        ancient = await client.get(
+            "/v1/accounts/resets", params={"since": "0001-01-01T00:00:00Z"}, headers=lurah.headers
+        )
+        assert [datetime.fromisoformat(r["at"]) for r in ancient.json()["items"]] == times
         naive = (times[2] - timedelta(minutes=1)).replace(tzinfo=None).isoformat()
         utc = await client.get(
             "/v1/accounts/resets", params={"since": naive}, headers=lurah.headers

@@ -205,8 +205,13 @@ async def resets_page(
         where["actor"] = actor["id"]
     if target is not None:
         where["target"] = target
+    # Months are searched from the first reset on, not from any `since` asked (year 1).
+    oldest = await context.database.views.find(RESETS, where, limit=1)
+    first = queries.when(oldest[0]["at"]) if oldest else None
+    if first is None:
+        return {"items": [], "next_cursor": None}
     page: list[Document] = []
-    for month in _months(start, now):
+    for month in _months(max(start, first), now):
         found = await context.database.views.find(
             RESETS, {**where, "month": month}, limit=SCAN_LIMIT
         )
