@@ -30,7 +30,7 @@ Helper = Annotated[Principal, Depends(require_roles(Role.LURAH, Role.CAMAT, Role
 # One answer for an account that does not exist and one outside the caller's jurisdiction.
 NOT_YOURS = Refused("reset_outside")
 Cursor = Annotated[UUID | None, Query(description="`next_cursor` of the page before")]
-Limit = Annotated[int, Query(ge=1, le=200)]
+Limit = Annotated[int, Query(ge=1, le=100)]  # the gateway's page-size cap
 
 
 class ResetAnswer(BaseModel):
