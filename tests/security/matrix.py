@@ -430,6 +430,15 @@ ROWS += (
         "an account that does not exist",
         missing=lambda world: Call(f"/v1/accounts/{NO_ACCOUNT}/posts/end"),
     ),
+    Row(
+        "identity",
+        "POST",
+        "/v1/accounts/{account_id}/posts",
+        statuses(403, (["admin"], 404)),
+        lambda world: Call(f"/v1/accounts/{NO_ACCOUNT}/posts", json={"role": "integrator"}),
+        "an account that does not exist",
+        missing=lambda world: Call(f"/v1/accounts/{NO_ACCOUNT}/posts", json={"role": "integrator"}),
+    ),
 )
 
 # identity, help nearby: a lurah, camat or admin only (403 for every other role); past the role,
