@@ -451,6 +451,36 @@ ROWS += (
     ),
 )
 
+# identity, help nearby: a lurah, camat or admin only (403 for every other role); past the role,
+# the caller's own account must hold the post now (a reset is recorded under it), which a
+# development token names none of: 401. Who may reset whom is proven with real accounts in
+# identity's suite (test_resets_api.py) and end to end (tests/e2e/test_identity_resets.py).
+HELPERS = ["lurah", "lurah_other", "lurah_kediri", "camat", "camat_other", "admin"]
+ROWS += tuple(
+    Row("identity", method, path, statuses(403, (HELPERS, 401)), call, acts_on)
+    for method, path, call, acts_on in (
+        (
+            "POST",
+            "/v1/accounts/{account_id}/reset",
+            lambda world: Call(f"/v1/accounts/{NO_ACCOUNT}/reset"),
+            "an account that does not exist",
+        ),
+        ("GET", "/v1/accounts", lambda world: Call("/v1/accounts"), "the accounts one helps"),
+        (
+            "GET",
+            "/v1/accounts/resets",
+            lambda world: Call("/v1/accounts/resets"),
+            "the resets one did",
+        ),
+        (
+            "GET",
+            "/v1/accounts/{account_id}/resets",
+            lambda world: Call(f"/v1/accounts/{NO_ACCOUNT}/resets"),
+            "the resets of an account that does not exist",
+        ),
+    )
+)
+
 # Every service's operators' routes (runtime.setaside), asked of each service directly.
 ROWS += tuple(
     row
