@@ -300,13 +300,15 @@ async def test_a_signed_link_shows_the_photo_without_a_token_until_it_expires(
     assert shown.headers["content-type"] == photo["content_type"]
 
     past = int(now) - 1
+    later = int(now) + 3600
+    foreign = MediaSigner("x" * 32).sign(sha, later)
     other = "0" * 64
     wrong = [
         f"{photo['url']}?exp={past}&sig={signer.sign(sha, past)}",  # expired
         link[:-1] + ("0" if link[-1] != "0" else "1"),  # tampered
         f"{photo['url']}?exp={int(now) + 7200}&sig={signer.sign(sha, int(now) + 3600)}",
         f"{photo['url']}?exp={int(now) + 3600}",  # no signature
-        f"{photo['url']}?exp={int(now) + 3600}&sig={MediaSigner('x' * 32).sign(sha, int(now) + 3600)}",
+        f"{photo['url']}?exp={later}&sig={foreign}",  # another secret's
     ]
     for url in wrong:
         refused = await client.get(url, headers={"Accept-Language": "id"})
