@@ -18,6 +18,7 @@ from sipokat.intake.entrypoints import (
     config,
     contracts,
     errors,
+    forwarded,
     gateway,
     reports,
     wilayah,
@@ -109,6 +110,7 @@ def create_app(
             contracts.router,
             attachments.router_for(settings),
             wilayah.router_for(settings.max_page_size),
+            forwarded.router,
             # The catch-all gateway routes go last, after intake's own routes.
             gateway.router,
         ],
