@@ -376,12 +376,14 @@ def create_service_app(
     title: str,
     description: str = "",
     body_limits: Sequence[tuple[str, int]] = (),
+    rate_limit_exempt: Sequence[str] = (),
 ) -> FastAPI:
     """The app of a service: health, metrics, problem details, and at its edge, for every
     service alike (each is reachable on its own, not only through the gateway): the correlation
     id and access log, then the size of the request's head (431), then the per-client rate
     limit, then the body size limit —
-    `settings.max_body_bytes`, or per path prefix from `body_limits`. Tokens are checked
+    `settings.max_body_bytes`, or per path prefix from `body_limits`; paths under
+    `rate_limit_exempt` (static files) are not counted. Tokens are checked
     against the configured directory of areas, kept as `app.state.directory`."""
     settings = runtime.settings
     configure_logging(runtime.name, settings.log_level, settings.log_format)
@@ -409,7 +411,9 @@ def create_service_app(
     app.add_middleware(
         RateLimitMiddleware,
         buckets=TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst),
-        identify=bearer_subject_or_address(app.state.token_verifier),
+        identify=bearer_subject_or_address(
+            app.state.token_verifier, exempt=("/health", "/metrics", *rate_limit_exempt)
+        ),
     )
     # The server bounds a request's head as it arrives (serve.py); this answers the same 431
     # under any other server, before the rate limiter verifies a token of any size.
