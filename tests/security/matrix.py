@@ -154,6 +154,14 @@ ROWS: tuple[Row, ...] = (
     Row(
         "verification",
         "GET",
+        "/v1/reports",
+        statuses(200, (["integrator", "integrator_other"], 403)),
+        lambda world: Call("/v1/reports"),
+        "the caller's own area's reports (the report listed only to those covering it)",
+    ),
+    Row(
+        "verification",
+        "GET",
         "/v1/reports/{report_id}",
         statuses(404, (COVER, 200)),
         _on_report(),
@@ -516,6 +524,7 @@ PUBLIC: dict[str, set[str]] = {
     "intake": HEALTH
     | {
         "GET /v1/asyncapi.json",
+        "GET /v1/config",  # what a compose screen needs: nothing secret
         "GET /v1/wilayah",
         "GET /v1/wilayah/{code}",
         "GET /v1/wilayah/{kelurahan_code}/rt",
