@@ -60,6 +60,7 @@ def run_platform(services: list[str], startup_timeout: float = 60) -> int:
         f"\nSipokat is running ({settings.store_backend} stores in {settings.data_dir}/, "
         f"broker {settings.rabbitmq_url.split('@')[-1]}).\n"
         f"  Gateway:  {gateway}   (API docs {gateway}/docs)\n"
+        f"  RT app:   {gateway}/app/\n"
         f"  Health:   {gateway}/health/ready\n"
         "  Token:    uv run sipokat token --role ketua_rt --wilayah 16.73.02.1019/007\n"
         "Press Ctrl-C to stop.\n",
