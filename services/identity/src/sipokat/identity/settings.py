@@ -27,6 +27,9 @@ class IdentitySettings(ServiceSettings):
     signing_key_days: int = Field(default=90, ge=1)
     # How long an activation code (shown once when an admin creates the account) works.
     activation_code_hours: int = Field(default=72, ge=1, le=24 * 30)
+    # How long an admin code works (the first admin's, printed by `sipokat run`, or one made
+    # on the host): it alone makes an admin, so it lives shorter.
+    first_admin_code_hours: int = Field(default=24, ge=1, le=24 * 7)
 
     # Argon2id, never below OWASP's minimum (docs/identity.md).
     argon2_memory_kib: int = Field(default=OWASP_MEMORY_KIB, ge=OWASP_MEMORY_KIB)
