@@ -1,6 +1,8 @@
 """`sipokat`: the ops CLI.
 
-sipokat run                      start the four services (SQLite stores), print the gateway URL
+sipokat run                      start the services (SQLite stores), print the gateway URL and,
+                                 on the first run, the first admin's one-time code
+sipokat accounts first-admin     a new one-time admin code, from this machine's identity store
 sipokat token --role lurah --wilayah 16.73.02.1019    mint a development token
 sipokat schemas --out docs/events                     write the events' JSON Schemas
 sipokat demo --rate 2 --duration 300                  simulate a city against a running platform
@@ -30,6 +32,7 @@ from sipokat.ops.deadletters import (
 )
 from sipokat.ops.demo import DemoConfig, DemoSummary, run_demo
 from sipokat.ops.demo.console import ProgressBar, format_summary
+from sipokat.ops.firstrun import print_first_admin_code
 from sipokat.ops.launcher import SERVICES, run_platform
 from sipokat.ops.rebuild import REBUILD_PATHS, rebuild
 from sipokat.ops.setaside import list_set_aside, retry_set_aside
@@ -171,7 +174,13 @@ def _run(args: argparse.Namespace) -> int:
     unknown = set(args.services) - set(SERVICES)
     if unknown:
         raise SystemExit(f"unknown service(s): {', '.join(sorted(unknown))}")
-    return run_platform(services=args.services or list(SERVICES))
+    return run_platform(services=args.services or list(SERVICES), base_port=args.base_port)
+
+
+def _accounts(args: argparse.Namespace) -> int:
+    if "identity" not in SERVICES:
+        raise SystemExit("the identity service (sipokat.identity) is not installed")
+    return print_first_admin_code()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -182,7 +191,21 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument(
         "services", nargs="*", metavar="SERVICE", help=f"some of {', '.join(SERVICES)}"
     )
+    run.add_argument(
+        "--base-port",
+        type=int,
+        help="the gateway's port, the other services' the next ones (default 8000)",
+    )
     run.set_defaults(func=_run)
+
+    accounts = commands.add_parser("accounts", help="accounts, from this machine")
+    accounts.add_argument(
+        "action",
+        choices=["first-admin"],
+        help="first-admin: a new one-time code that makes its holder an admin (the first "
+        "admin's while there is none)",
+    )
+    accounts.set_defaults(func=_accounts)
 
     token = commands.add_parser("token", help="mint a development token (HS256)")
     token.add_argument("--role", required=True, choices=[str(r) for r in Role if r != Role.SYSTEM])
