@@ -161,6 +161,7 @@ def _demo(args: argparse.Namespace) -> int:
         seed=args.seed,
         concurrency=args.concurrency,
         drain=args.drain,
+        data_dir=ServiceSettings().data_dir,
     )
     summary = asyncio.run(_demo_until_interrupted(config, args.quiet))
     if args.json:
