@@ -481,6 +481,7 @@ PUBLIC: dict[str, set[str]] = {
         "POST /v1/auth/activate",
         "POST /v1/auth/refresh",
         "POST /v1/auth/signout",
+        "POST /v1/auth/first-admin",  # a one-time admin code made on the host
         "GET /.well-known/jwks.json",
     },
 }

@@ -67,7 +67,7 @@ async def first_admin(
     except ActivationFailed:
         raise Problem(
             401,
-            "Claim failed",
+            "Activation failed",
             text(
                 "the code is wrong, or it has expired or been used",
                 "kode salah, atau sudah kedaluwarsa atau terpakai",
