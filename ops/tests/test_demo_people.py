@@ -66,8 +66,8 @@ class FakeIdentity:
             phone = self.refresh.pop(body["refresh_token"], None)
             return self.tokens(phone) if phone else httpx.Response(401, json={})
         if route == "signin":
-            account = self.accounts.get(body["phone"])
-            if account and account.get("password") == body["password"]:
+            holder = self.accounts.get(body["phone"])
+            if holder and holder.get("password") == body["password"]:
                 return self.tokens(body["phone"])
             return httpx.Response(401, json={})
         return httpx.Response(404)
