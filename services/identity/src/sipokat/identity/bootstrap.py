@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sipokat.events.envelope import utc_now
 from sipokat.identity import handlers
 from sipokat.identity.adapters.passwords import Argon2Parameters, PasswordHasher
-from sipokat.identity.entrypoints import accounts, auth, firstrun, keys
+from sipokat.identity.entrypoints import accounts, auth, firstrun, keys, resets, roster
 from sipokat.identity.handlers import Clock, IdentityContext
 from sipokat.identity.settings import IdentitySettings
 from sipokat.runtime.service import ServiceRuntime, create_service_app
@@ -45,7 +45,8 @@ def create_app(settings: IdentitySettings | None = None, *, clock: Clock = utc_n
     runtime = ServiceRuntime("identity", settings, context=context)
     return create_service_app(
         runtime,
-        [auth.router, accounts.router, keys.router, firstrun.router],
+        [auth.router, resets.router, roster.router, accounts.router, keys.router, firstrun.router],
         title="Sipokat identity",
         description="Accounts and their posts, sign-in by phone number, the signing keys.",
+        body_limits=[("/v1/accounts/roster", settings.roster_max_bytes)],
     )

@@ -20,6 +20,7 @@ FAMILIES = "sessions"  # refresh-token families, by id (the access tokens' `sid`
 REFRESH_TOKENS = "refresh_tokens"  # SHA-256 of a refresh token -> {"family", "account"}
 THROTTLES = "throttles"  # "phone:+62…" / "address:10.0.0.1" -> failed attempts
 SIGNING_KEYS = "signing_keys"  # by kid
+RESETS = "resets"  # by reset id (UUIDv7: key order is time order): who reset whom, when
 
 # What `/v1/accounts/me` and the admin's answers show of an account: never a hash.
 PUBLIC_FIELDS = ("id", "name", "phone", "email", "post", "activated", "past_posts")
