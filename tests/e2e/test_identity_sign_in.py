@@ -46,12 +46,19 @@ async def test_an_rt_head_activates_signs_in_and_reports_with_identitys_token(
         keys = (await gateway.get("/.well-known/jwks.json")).json()["keys"]
         assert keys and all(key["alg"] == "RS256" and "d" not in key for key in keys)
 
-        # The token of identity is taken by intake (submit), verification (status) and
-        # identity itself (the account), each checking it against the JWKS.
+        # The token of identity is taken by every service, each checking it against the JWKS:
+        # intake (submit), verification (status), notification (the inbox), identity itself
+        # (the account), and analytics, which knows the RT head by the token and refuses the
+        # role (403 naming it, not the 401 of a token it could not verify).
         accepted = await gateway.post("/v1/reports", json=report_body(), headers=bearer)
         assert accepted.status_code == 202, accepted.text
         status = await gateway.get(accepted.json()["status_url"], headers=bearer)
         assert status.status_code == 200, status.text
+        areas = await gateway.get("/v1/analytics/areas", headers=bearer)
+        assert areas.status_code == 403, areas.text
+        assert "ketua_rt" in areas.json()["detail"]
+        inbox = await gateway.get("/v1/notifications/inbox", headers=bearer)
+        assert inbox.status_code == 200, inbox.text
         me = await gateway.get("/v1/accounts/me", headers=bearer)
         assert me.status_code == 200, me.text
         assert me.json()["post"]["wilayah"] == RT

@@ -430,6 +430,15 @@ ROWS += (
         "an account that does not exist",
         missing=lambda world: Call(f"/v1/accounts/{NO_ACCOUNT}/posts/end"),
     ),
+    Row(
+        "identity",
+        "POST",
+        "/v1/accounts/{account_id}/posts",
+        statuses(403, (["admin"], 404)),
+        lambda world: Call(f"/v1/accounts/{NO_ACCOUNT}/posts", json={"role": "integrator"}),
+        "an account that does not exist",
+        missing=lambda world: Call(f"/v1/accounts/{NO_ACCOUNT}/posts", json={"role": "integrator"}),
+    ),
 )
 
 # Every service's operators' routes (runtime.setaside), asked of each service directly.

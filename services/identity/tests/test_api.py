@@ -357,6 +357,36 @@ async def test_an_ended_post_takes_access_away_at_once(service: Service) -> None
         assert missing.status_code == 404
 
 
+async def test_a_new_post_starts_only_once_the_old_one_has_ended(service: Service) -> None:
+    """An RT head elected lurah: the RT post ends, the kelurahan's starts, and the next
+    sign-in's token names the new post."""
+    async with service() as client:
+        account = await activated(client)
+        posts = f"/v1/accounts/{account['id']}/posts"
+        lurah = {"role": "lurah", "wilayah": KELURAHAN}
+        assert (await client.post(posts, json=lurah, headers=token_for(account))).status_code == 403
+        held = await client.post(posts, json=lurah, headers=ADMIN)
+        assert held.status_code == 409, held.text
+        await client.post(f"{posts}/end", headers=ADMIN)
+        wrong_level = await client.post(
+            posts, json={"role": "lurah", "wilayah": RT}, headers={**ADMIN, **INDONESIAN}
+        )
+        assert wrong_level.status_code == 422, wrong_level.text
+        assert "jabatan lurah" in wrong_level.text
+        missing = await client.post(
+            "/v1/accounts/00000000-0000-4000-8000-000000000000/posts", json=lurah, headers=ADMIN
+        )
+        assert missing.status_code == 404
+
+        started = await client.post(posts, json=lurah, headers=ADMIN)
+        assert started.status_code == 201, started.text
+        assert started.json()["post"]["wilayah"] == KELURAHAN
+        assert started.json()["past_posts"][0]["wilayah"] == RT
+        token = (await sign_in(client)).json()["access_token"]
+        claims = jwt.decode(token, options={"verify_signature": False})
+        assert (claims["role"], claims["wilayah"]) == ("lurah", KELURAHAN)
+
+
 @pytest.mark.parametrize(
     ("body", "status", "pointer", "indonesian"),
     [

@@ -1,4 +1,4 @@
-"""Accounts: one's own, and an admin's creating them and ending their posts."""
+"""Accounts: one's own, and an admin's creating them, ending their posts and starting new ones."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from sipokat.identity import handlers
 from sipokat.identity.domain import Refused
 from sipokat.identity.entrypoints.common import Identity, account_of, invalid
 from sipokat.identity.handlers import AccountNotFound, PhoneTaken
+from sipokat.identity.handlers.posts import PostHeld, start_post
 from sipokat.identity.queries import public_account
 from sipokat.runtime.auth import CurrentPrincipal, Principal, require_roles
 from sipokat.runtime.messages import text
@@ -36,6 +37,15 @@ class AccountBody(BaseModel):
         examples=["0812-3456-7890"]
     )
     email: Annotated[str, StringConstraints(max_length=254)] | None = None
+    role: Role = Field(description="the post: ketua_rt, lurah, camat, pemkot, admin, integrator")
+    wilayah: AreaCode | None = Field(
+        default=None, description="the post's area, of the role's level; none for admin/integrator"
+    )
+
+
+class PostBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     role: Role = Field(description="the post: ketua_rt, lurah, camat, pemkot, admin, integrator")
     wilayah: AreaCode | None = Field(
         default=None, description="the post's area, of the role's level; none for admin/integrator"
@@ -107,4 +117,38 @@ async def end_post(account_id: UUID, context: Identity, admin: Admin) -> dict[st
         account = await handlers.end_post(context, str(account_id))
     except AccountNotFound:
         raise Problem(404, "Not found", NOT_FOUND) from None
+    return public_account(account)
+
+
+@router.post(
+    "/{account_id}/posts",
+    status_code=201,
+    responses=problem_responses(
+        {
+            404: "No such account",
+            409: "The account holds a post now: end it first",
+            422: "A wilayah that is not in the directory or not of the role's level",
+        }
+    ),
+)
+async def new_post(
+    account_id: UUID, body: PostBody, context: Identity, admin: Admin
+) -> dict[str, Any]:
+    """A new post for an account that holds none (a lurah who moved, an RT head elected
+    again): the holder signs in again to work in it."""
+    try:
+        account = await start_post(context, str(account_id), body.role, body.wilayah)
+    except Refused as refused:
+        raise invalid(refused, POINTERS.get(refused.code, "/wilayah")) from None
+    except AccountNotFound:
+        raise Problem(404, "Not found", NOT_FOUND) from None
+    except PostHeld:
+        raise Problem(
+            409,
+            "Conflict",
+            text(
+                "the account holds a post now; end it before starting another",
+                "akun ini sedang memegang jabatan; akhiri dulu sebelum memulai yang lain",
+            ),
+        ) from None
     return public_account(account)
