@@ -187,12 +187,20 @@ def test_public_routing_keys_are_exactly_the_documented_ones() -> None:
             "report.overdue.kota",
         ],
         "PostStarted": [
-            f"post.started.{role}"
-            for role in ("ketua_rt", "lurah", "camat", "pemkot", "admin", "integrator")
+            "post.started.ketua_rt",
+            "post.started.lurah",
+            "post.started.camat",
+            "post.started.pemkot",
+            "post.started.admin",
+            "post.started.integrator",
         ],
         "PostEnded": [
-            f"post.ended.{role}"
-            for role in ("ketua_rt", "lurah", "camat", "pemkot", "admin", "integrator")
+            "post.ended.ketua_rt",
+            "post.ended.lurah",
+            "post.ended.camat",
+            "post.ended.pemkot",
+            "post.ended.admin",
+            "post.ended.integrator",
         ],
     }
 
