@@ -129,8 +129,12 @@ async def test_an_identity_token_is_refused_once_its_post_ends_even_when_remembe
     assert render(caught.value.detail, "id") == (
         "jabatan untuk token ini sudah berakhir; silakan masuk lagi"
     )
-    # Not only the remembered token: a fresh verifier sharing the map refuses it too.
-    fresh = TokenVerifier(settings(jwks_url), verifier.ended_posts)
+    # Not only the remembered token: a fresh verifier sharing the map refuses it too, the
+    # map handed over empty and filled later (as the runtime's is, once started).
+    shared = EndedPosts(65 * 60)
+    fresh = TokenVerifier(settings(jwks_url), shared)
+    assert fresh.ended_posts is shared
+    shared.note(ACCOUNT, (issued + timedelta(minutes=1)).timestamp())
     with pytest.raises(Problem):
         await fresh.verify(token)
 

@@ -133,7 +133,9 @@ class TokenVerifier:
         self._level_of: LevelOf | None = None
         # Only identity's accounts hold posts: the `sub` of another issuer's token is no account.
         self._posts_issuer = settings.identity_issuer if settings.identity_jwks_url else None
-        self.ended_posts = ended_posts or EndedPosts(settings.ended_posts_keep_minutes * 60)
+        keep = settings.ended_posts_keep_minutes * 60
+        # `is None`, not `or`: an empty map (falsy by its length) is still the runtime's one.
+        self.ended_posts = EndedPosts(keep) if ended_posts is None else ended_posts
         # token -> (principal, valid until: the earlier of exp and the end of its cache time,
         # its iat when identity issued it)
         self._verified: OrderedDict[str, tuple[Principal, float, float | None]] = OrderedDict()
