@@ -120,6 +120,8 @@ async def test_the_ended_posts_since_a_time_are_answered_to_anyone(app: FastAPI)
         later = runtime_of_app(app).context.clock() + timedelta(seconds=1)
         none = await client.get("/v1/auth/ended-posts", params={"since": later.isoformat()})
         assert none.json()["ended_posts"] == []
+        whole_day = await client.get("/v1/auth/ended-posts")
+        assert [post["account_id"] for post in whole_day.json()["ended_posts"]] == [account["id"]]
 
         naive = await client.get(
             "/v1/auth/ended-posts",

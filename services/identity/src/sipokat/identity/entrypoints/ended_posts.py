@@ -19,7 +19,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from sipokat.identity.entrypoints.common import Identity
 from sipokat.identity.handlers import IdentityContext
 from sipokat.identity.handlers.post_events import drop_old_ended_posts, send_post_events
-from sipokat.identity.queries import ended_posts_since
+from sipokat.identity.queries import ENDED_POSTS_KEPT, ended_posts_since
 from sipokat.runtime.service import ServiceRuntime
 
 log = structlog.get_logger(__name__)
@@ -44,11 +44,15 @@ class EndedPosts(BaseModel):
 async def ended_posts(
     context: Identity,
     response: Response,
-    since: Annotated[AwareDatetime, Query(description="ISO 8601 with a time zone")],
+    since: Annotated[
+        AwareDatetime | None,
+        Query(description="ISO 8601 with a time zone; none: 24 hours ago"),
+    ] = None,
 ) -> EndedPosts:
     """The accounts whose post ended at `since` or later (at most 24 hours back): a token such
     an account got before its post ended is refused by every service."""
     now = context.clock()
+    since = since or now - ENDED_POSTS_KEPT
     found = await ended_posts_since(context.database.views, since, now)
     response.headers["Cache-Control"] = "no-store"
     return EndedPosts(
