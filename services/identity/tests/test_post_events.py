@@ -129,6 +129,11 @@ async def test_the_ended_posts_since_a_time_are_answered_to_anyone(app: FastAPI)
             headers={"Accept-Language": "id"},
         )
         assert naive.status_code == 422
+        for wrong in ("0.5", "2026-13-07T09:00:00Z"):  # seconds; not a real month
+            refused = await client.get(
+                "/v1/auth/ended-posts", params={"since": wrong}, headers={"Accept-Language": "id"}
+            )
+            assert refused.status_code == 422, (wrong, refused.text)
         assert await runtime_of_app(app).database.views.count(ENDED_POSTS) == 1
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import datetime
 from typing import Annotated
 
 import structlog
@@ -20,6 +21,8 @@ from sipokat.identity.entrypoints.common import Identity
 from sipokat.identity.handlers import IdentityContext
 from sipokat.identity.handlers.post_events import drop_old_ended_posts, send_post_events
 from sipokat.identity.queries import ENDED_POSTS_KEPT, ended_posts_since
+from sipokat.runtime.messages import text
+from sipokat.runtime.problems import field_problem
 from sipokat.runtime.service import ServiceRuntime
 
 log = structlog.get_logger(__name__)
@@ -27,6 +30,26 @@ router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
 SEND_EVERY_SECONDS = 5.0
 SWEEP_EVERY = 720  # rounds of the sender: about an hour
+
+
+# A moment with its time zone, as text: pydantic's datetime would also take a number (seconds).
+ISO_MOMENT = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$"
+
+
+def moment_of(since: str) -> datetime:
+    try:
+        return datetime.fromisoformat(since)
+    except ValueError:  # the shape of one, not a real one (month 13)
+        raise field_problem(
+            "Invalid request",
+            [
+                {
+                    "pointer": "/query/since",
+                    "detail": text("not a moment in time", "bukan waktu yang sah"),
+                    "code": "since_invalid",
+                }
+            ],
+        ) from None
 
 
 class EndedPost(BaseModel):
@@ -45,18 +68,23 @@ async def ended_posts(
     context: Identity,
     response: Response,
     since: Annotated[
-        AwareDatetime | None,
-        Query(description="ISO 8601 with a time zone; none: 24 hours ago"),
+        str | None,
+        Query(
+            pattern=ISO_MOMENT,
+            max_length=40,
+            description="ISO 8601 with a time zone; none: 24 hours ago",
+            examples=["2026-12-07T08:25:00Z"],
+        ),
     ] = None,
 ) -> EndedPosts:
     """The accounts whose post ended at `since` or later (at most 24 hours back): a token such
     an account got before its post ended is refused by every service."""
     now = context.clock()
-    since = since or now - ENDED_POSTS_KEPT
-    found = await ended_posts_since(context.database.views, since, now)
+    moment = moment_of(since) if since is not None else now - ENDED_POSTS_KEPT
+    found = await ended_posts_since(context.database.views, moment, now)
     response.headers["Cache-Control"] = "no-store"
     return EndedPosts(
-        since=since,
+        since=moment,
         until=now,
         ended_posts=[EndedPost(account_id=a, ended_at=e) for a, e in sorted(found.items())],
     )
