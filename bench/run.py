@@ -38,6 +38,8 @@ BENCHMARKS: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
     "memory": ("memory", {"events": 1_000_000}, {"events": 10_000}),
     # Issue 19: six 40-megapixel PNGs uploaded at once, intake's peak RSS.
     "photo-memory": ("photo_memory", {"uploads": 6, "rounds": 2}, {"uploads": 6, "rounds": 1}),
+    # Issue 22: sign-ins/s with Argon2id at identity's parameters, and the hash alone.
+    "signin": ("signin", {"seconds": 20}, {"seconds": 5, "accounts": 24}),
 }
 
 

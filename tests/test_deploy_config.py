@@ -285,3 +285,22 @@ def readme_topology() -> Declared:
 
 def test_the_readme_topology_table_is_what_the_services_declare() -> None:
     assert readme_topology() == declared_topology()
+
+
+def test_identity_believes_the_gateways_forwarded_address_and_the_gateway_no_clients() -> None:
+    """In containers the gateway is not 127.0.0.1: unless identity trusts it, every sign-in
+    comes from one address and one client's failures throttle the whole city. The gateway
+    must not trust everyone, or a client names its own address (tests/e2e/
+    test_identity_brute_force.py)."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    (config,) = of_kind("ConfigMap")
+    trust = "SIPOKAT_FORWARDED_ALLOW_IPS"
+    assert compose["identity"]["environment"].get(trust)
+    assert trust not in compose["intake"]["environment"] and trust not in config["data"]
+    for deployment in of_kind("Deployment"):
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        env = {e["name"]: e.get("value") for e in container.get("env", [])}
+        if deployment["metadata"]["name"] == "identity":
+            assert env.get(trust)
+        if deployment["metadata"]["name"] == "intake":
+            assert trust not in env

@@ -43,6 +43,7 @@ class Call:
     json: Any = None
     params: Mapping[str, str] | None = None
     files: Mapping[str, tuple[str, bytes, str]] | None = None
+    content: bytes | None = None  # a body that is not JSON (a roster CSV)
 
 
 @dataclass(frozen=True)
@@ -381,10 +382,11 @@ def _new_account(world: World) -> Call:
 
 
 NO_ACCOUNT = "0190f0c4-7a4e-7c2e-8d6a-4b1f3e2d1c0d"
+ROSTER = b"rt,nama,telepon\n16.73.02.1019/001,Matrix RT,0812-7000-0001\n"
 
 # identity: a development token names no account of identity's, so the routes of one's own
 # account answer 401 to every such caller (a signed-in account's token is tested in identity's
-# own suite); creating accounts and ending posts is the admin's alone.
+# own suite); creating accounts, importing a roster and ending posts is the admin's alone.
 ROWS += (
     Row(
         "identity",
@@ -424,6 +426,14 @@ ROWS += (
     Row(
         "identity",
         "POST",
+        "/v1/accounts/roster",
+        statuses(403, (["admin"], 200)),
+        lambda world: Call("/v1/accounts/roster", content=ROSTER),
+        "a one-row roster, as a dry run (the default)",
+    ),
+    Row(
+        "identity",
+        "POST",
         "/v1/accounts/{account_id}/posts/end",
         statuses(403, (["admin"], 404)),
         lambda world: Call(f"/v1/accounts/{NO_ACCOUNT}/posts/end"),
@@ -439,6 +449,36 @@ ROWS += (
         "an account that does not exist",
         missing=lambda world: Call(f"/v1/accounts/{NO_ACCOUNT}/posts", json={"role": "integrator"}),
     ),
+)
+
+# identity, help nearby: a lurah, camat or admin only (403 for every other role); past the role,
+# the caller's own account must hold the post now (a reset is recorded under it), which a
+# development token names none of: 401. Who may reset whom is proven with real accounts in
+# identity's suite (test_resets_api.py) and end to end (tests/e2e/test_identity_resets.py).
+HELPERS = ["lurah", "lurah_other", "lurah_kediri", "camat", "camat_other", "admin"]
+ROWS += tuple(
+    Row("identity", method, path, statuses(403, (HELPERS, 401)), call, acts_on)
+    for method, path, call, acts_on in (
+        (
+            "POST",
+            "/v1/accounts/{account_id}/reset",
+            lambda world: Call(f"/v1/accounts/{NO_ACCOUNT}/reset"),
+            "an account that does not exist",
+        ),
+        ("GET", "/v1/accounts", lambda world: Call("/v1/accounts"), "the accounts one helps"),
+        (
+            "GET",
+            "/v1/accounts/resets",
+            lambda world: Call("/v1/accounts/resets"),
+            "the resets one did",
+        ),
+        (
+            "GET",
+            "/v1/accounts/{account_id}/resets",
+            lambda world: Call(f"/v1/accounts/{NO_ACCOUNT}/resets"),
+            "the resets of an account that does not exist",
+        ),
+    )
 )
 
 # Every service's operators' routes (runtime.setaside), asked of each service directly.

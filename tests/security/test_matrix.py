@@ -93,7 +93,11 @@ def test_every_role_in_and_outside_its_jurisdiction(secured: Platform, world: Re
                     call = row.call(world)
                     extra: dict[str, Any] = {
                         k: v
-                        for k, v in (("json", call.json), ("params", call.params))
+                        for k, v in (
+                            ("json", call.json),
+                            ("params", call.params),
+                            ("content", call.content),
+                        )
                         if v is not None
                     }
                     if call.files is not None:

@@ -308,3 +308,42 @@ def test_the_issuers_must_be_told_apart() -> None:
         ServiceSettings(identity_issuer="sipokat-dev")
     with pytest.raises(ValidationError, match="must differ"):
         ServiceSettings(jwks_url="https://idp.example/jwks", jwks_issuer="sipokat-identity")
+
+
+def _by_hand(header: dict[str, Any], payload: dict[str, Any], signature: bytes = b"") -> str:
+    def part(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    numeric = {k: int(v.timestamp()) if isinstance(v, datetime) else v for k, v in payload.items()}
+    return ".".join(
+        [part(json.dumps(header).encode()), part(json.dumps(numeric).encode()), part(signature)]
+    )
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        # Unsigned, naming identity and its published key.
+        lambda key: _by_hand({"alg": "none", "typ": "JWT", "kid": key.kid}, claims()),
+        lambda key: _by_hand({"alg": "None", "kid": key.kid}, claims()),
+        # Signed with identity's own key, by an algorithm identity does not use.
+        lambda key: jwt.encode(claims(), key.private, algorithm="RS512", headers={"kid": key.kid}),
+        lambda key: jwt.encode(claims(), key.private, algorithm="PS256", headers={"kid": key.kid}),
+        # No kid to find a key by; no sub; no aud.
+        lambda key: jwt.encode(claims(), key.private, algorithm="RS256"),
+        lambda key: key.sign(claims(sub=None)),
+        lambda key: key.sign(claims(aud=None)),
+        # A real signature of other claims, pasted onto these.
+        lambda key: (
+            key.sign(claims(role="admin", wilayah=None)).rsplit(".", 1)[0]
+            + "."
+            + key.sign(claims()).rsplit(".", 1)[1]
+        ),
+    ],
+    ids=["alg none", "alg None", "RS512", "PS256", "no kid", "no sub", "no aud", "spliced"],
+)
+async def test_forged_identity_tokens_are_401(identity: tuple[JwksServer, str], forge: Any) -> None:
+    published, url = identity
+    problem = await refused(TokenVerifier(settings(url)), forge(published.keys[0]))
+    assert problem.status == 401
+    assert problem.headers == {"WWW-Authenticate": 'Bearer realm="sipokat"'}

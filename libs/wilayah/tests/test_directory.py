@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from sipokat.wilayah import UnknownWilayah, load_default_directory, load_directory
+from sipokat.wilayah import UnknownWilayah, load_default_directory, load_directory, within
 
 
 def test_default_directory_has_both_cities_with_their_published_rt_totals() -> None:
@@ -71,3 +71,22 @@ def test_a_directory_loads_from_another_file(tmp_path: Path) -> None:
     assert directory.rt_total() == 2
     with pytest.raises(UnknownWilayah):
         directory.rt_path("16.73.02.1019/007")
+
+
+@pytest.mark.parametrize(
+    ("code", "area", "inside"),
+    [
+        ("16.73.02.1019/007", "16.73.02.1019", True),
+        ("16.73.02.1019/007", "16.73.02", True),
+        ("16.73.02.1019/007", "16.73", True),
+        ("16.73.02.1019", "16.73.02.1019", True),  # an area lies in itself
+        ("16.73.02.1019", "16.73.02.1019/007", False),  # not in what lies in it
+        ("16.73.02.1019/007", "16.73.02.1001", False),
+        ("16.73.021.1001", "16.73.02", False),  # a prefix of the text is not a parent
+        ("16.73.02.10190/001", "16.73.02.1019", False),
+        ("35.71.01.1001", "16.73", False),
+    ],
+)
+def test_within_follows_the_codes_hierarchy(code: str, area: str, inside: bool) -> None:
+    assert within(code, area) is inside
+    assert load_default_directory().contains(area, code) is inside

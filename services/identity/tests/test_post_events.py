@@ -158,3 +158,27 @@ async def test_an_event_that_cannot_be_sent_is_kept_with_the_change_and_sent_lat
         assert await send_post_events(runtime.context) == 1
         assert await send_post_events(runtime.context) == 0  # sent once
         assert [e.type for e in await stored_events(app)] == ["PostStarted", "PostEnded"]
+
+
+async def test_a_roster_import_starts_each_new_holder_s_post_as_an_event(app: FastAPI) -> None:
+    rts = [f"16.73.02.1019/{n:03d}" for n in range(1, 4)]
+    rows = [f"{rt};Ketua RT {n};0812-0000-{10 + n:04d}" for n, rt in enumerate(rts)]
+    csv = ("rt;nama;telepon\r\n" + "\r\n".join(rows) + "\r\n").encode()
+    headers = {**ADMIN, "Content-Type": "text/csv"}
+    async with service_client(app) as client:
+        done = await client.post(
+            "/v1/accounts/roster", params={"dry_run": "false"}, content=csv, headers=headers
+        )
+        assert done.status_code == 200, done.text
+        again = await client.post(
+            "/v1/accounts/roster", params={"dry_run": "false"}, content=csv, headers=headers
+        )
+        assert again.status_code == 200, again.text  # unchanged: no second event
+
+        events = await stored_events(app)
+        assert [e.type for e in events] == ["PostStarted"] * 3
+        assert sorted(e.data.wilayah or "" for e in events) == rts  # type: ignore[attr-defined]
+        assert all(e.stream_version == 1 and e.actor.role is Role.ADMIN for e in events)
+        wire = b" ".join(e.to_json() for e in events).decode()
+        assert "Ketua RT" not in wire and "0812" not in wire and "+62812" not in wire
+        assert await runtime_of_app(app).database.views.count(POST_EVENTS) == 0

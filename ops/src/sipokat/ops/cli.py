@@ -32,6 +32,7 @@ from sipokat.ops.demo import DemoConfig, DemoSummary, run_demo
 from sipokat.ops.demo.console import ProgressBar, format_summary
 from sipokat.ops.launcher import SERVICES, run_platform
 from sipokat.ops.rebuild import REBUILD_PATHS, rebuild
+from sipokat.ops.roster import credentials, import_roster
 from sipokat.ops.setaside import list_set_aside, retry_set_aside
 from sipokat.ops.status import print_status
 from sipokat.runtime.auth import mint_token
@@ -167,6 +168,18 @@ def _demo(args: argparse.Namespace) -> int:
     return 0 if summary.ok else 1
 
 
+def _accounts_import(args: argparse.Namespace) -> int:
+    phone, password = credentials(args.phone)
+    return import_roster(
+        args.roster,
+        gateway=args.gateway,
+        phone=phone,
+        password=password,
+        apply=args.apply,
+        codes_out=args.codes_out,
+    )
+
+
 def _run(args: argparse.Namespace) -> int:
     unknown = set(args.services) - set(SERVICES)
     if unknown:
@@ -258,6 +271,24 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
     demo.add_argument("--json", action="store_true", help="print the summary as JSON")
     demo.set_defaults(func=_demo)
+
+    accounts = commands.add_parser("accounts", help="accounts at the identity service")
+    accounts_commands = accounts.add_subparsers(dest="accounts_command", required=True)
+    roster = accounts_commands.add_parser(
+        "import", help="import the RT heads from a roster CSV (a dry run unless --apply)"
+    )
+    roster.add_argument("roster", type=Path, metavar="ROSTER.csv", help="rt,nama,telepon[,email]")
+    mode = roster.add_mutually_exclusive_group()
+    mode.add_argument("--dry-run", dest="apply", action="store_false", help="check only (default)")
+    mode.add_argument("--apply", dest="apply", action="store_true", help="import")
+    roster.add_argument("--gateway", default="http://127.0.0.1:8000", help="the gateway URL")
+    roster.add_argument("--phone", help="the admin's phone number (or SIPOKAT_ADMIN_PHONE)")
+    roster.add_argument(
+        "--codes-out",
+        type=Path,
+        help="new file for the activation codes, mode 0600 (default ROSTER-codes-TIME.csv)",
+    )
+    roster.set_defaults(func=_accounts_import, apply=False)
 
     args = parser.parse_args(argv)
     code: int = args.func(args)

@@ -94,6 +94,13 @@ class ServiceSettings(BaseSettings):
     # address it forwards from an allowed proxy — uvicorn's FORWARDED_ALLOW_IPS), every route.
     rate_limit_per_second: float = 20.0
     rate_limit_burst: int = 60
+    # Whose X-Forwarded-For is believed (uvicorn's setting; None: its default, 127.0.0.1).
+    # The gateway keeps the default, so a client cannot name its own address; a service behind
+    # it in containers must trust the gateway's address, or every client looks like the gateway.
+    forwarded_allow_ips: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("FORWARDED_ALLOW_IPS", "SIPOKAT_FORWARDED_ALLOW_IPS"),
+    )
 
     # /health/ready fails while more messages than this wait in the service's queue.
     ready_max_consumer_lag: int = 10_000

@@ -15,6 +15,7 @@ from sipokat.wilayah.directory import (
     load_default_directory,
     load_directory,
     rt_code,
+    within,
 )
 
 __all__ = [
@@ -28,4 +29,5 @@ __all__ = [
     "load_default_directory",
     "load_directory",
     "rt_code",
+    "within",
 ]

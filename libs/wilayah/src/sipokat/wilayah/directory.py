@@ -52,6 +52,13 @@ def rt_code(kelurahan_code: str, number: int) -> str:
     return f"{kelurahan_code}/{number:03d}"
 
 
+def within(code: str, area_code: str) -> bool:
+    """Whether the area `code` lies in the area `area_code` or is it: codes are hierarchical
+    (`16.73` ⊃ `16.73.02` ⊃ `16.73.02.1019` ⊃ `16.73.02.1019/007`), so by their shape alone,
+    without the directory (whether either exists is the directory's word)."""
+    return code == area_code or code.startswith((area_code + ".", area_code + "/"))
+
+
 class Directory:
     def __init__(self, cities: list[City]) -> None:
         self.cities = cities
@@ -131,7 +138,7 @@ class Directory:
 
     def contains(self, area_code: str, rt: str) -> bool:
         """Whether the RT lies in the area (a kota, kecamatan, kelurahan or the RT itself)."""
-        return rt == area_code or rt.startswith(area_code + ".") or rt.startswith(area_code + "/")
+        return within(rt, area_code)
 
     def rt_total(self, area_code: str | None = None) -> int:
         return sum(

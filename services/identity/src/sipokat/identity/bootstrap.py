@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from sipokat.events.envelope import utc_now
 from sipokat.identity import handlers
 from sipokat.identity.adapters.passwords import Argon2Parameters, PasswordHasher
-from sipokat.identity.entrypoints import accounts, auth, ended_posts, keys
+from sipokat.identity.entrypoints import accounts, auth, ended_posts, keys, resets, roster
 from sipokat.identity.handlers import Clock, IdentityContext
 from sipokat.identity.settings import IdentitySettings
 from sipokat.runtime.service import ServiceRuntime, create_service_app
@@ -53,7 +53,15 @@ def create_app(settings: IdentitySettings | None = None, *, clock: Clock = utc_n
     )
     return create_service_app(
         runtime,
-        [auth.router, accounts.router, keys.router, ended_posts.router],
+        [
+            auth.router,
+            resets.router,
+            roster.router,
+            accounts.router,
+            keys.router,
+            ended_posts.router,
+        ],
         title="Sipokat identity",
         description="Accounts and their posts, sign-in by phone number, the signing keys.",
+        body_limits=[("/v1/accounts/roster", settings.roster_max_bytes)],
     )

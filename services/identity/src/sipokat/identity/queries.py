@@ -20,6 +20,7 @@ FAMILIES = "sessions"  # refresh-token families, by id (the access tokens' `sid`
 REFRESH_TOKENS = "refresh_tokens"  # SHA-256 of a refresh token -> {"family", "account"}
 THROTTLES = "throttles"  # "phone:+62…" / "address:10.0.0.1" -> failed attempts
 SIGNING_KEYS = "signing_keys"  # by kid
+RESETS = "resets"  # by reset id (UUIDv7: key order is time order): who reset whom, when
 # Post events (handlers.post_events): kept with the change, until appended to the event store.
 POST_EVENTS = "post_events"  # "<account id>/<stream version>" -> {"account", "event": JSON}
 POST_STREAMS = "post_streams"  # account id -> {"version": the last post event's}

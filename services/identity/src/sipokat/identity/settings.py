@@ -27,6 +27,17 @@ class IdentitySettings(ServiceSettings):
     signing_key_days: int = Field(default=90, ge=1)
     # How long an activation code (shown once when an admin creates the account) works.
     activation_code_hours: int = Field(default=72, ge=1, le=24 * 30)
+    # How long a reset code (a lurah, camat or admin hands it over in person or on a call)
+    # works: it is used there and then, and a short life leaves little to a code overheard or
+    # read off a screen; the helper can always give another (docs/identity.md).
+    reset_code_minutes: int = Field(default=30, ge=5, le=24 * 60)
+
+    # The roster import (docs/identity.md): a file's bounds, and how many accounts one request
+    # creates (each costs an Argon2 hash of its code: a batch keeps a request to seconds, well
+    # inside the gateway's upstream timeout; the same file sent again goes on).
+    roster_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    roster_max_rows: int = Field(default=20_000, ge=1)
+    roster_accounts_per_request: int = Field(default=100, ge=1, le=1000)
 
     # Argon2id, never below OWASP's minimum (docs/identity.md).
     argon2_memory_kib: int = Field(default=OWASP_MEMORY_KIB, ge=OWASP_MEMORY_KIB)

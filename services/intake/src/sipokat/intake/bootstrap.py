@@ -106,7 +106,10 @@ def create_app(
         title="Sipokat intake gateway",
         description=DESCRIPTION,
         # a photo plus the multipart framing around it
-        body_limits=[("/v1/attachments", settings.max_photo_bytes + 64 * 1024)],
+        body_limits=[
+            ("/v1/attachments", settings.max_photo_bytes + 64 * 1024),
+            ("/v1/accounts/roster", settings.max_roster_bytes),  # forwarded to identity
+        ],
     )
     errors.install(app)
     # The directory tokens are checked against (create_service_app's): the routes' too.

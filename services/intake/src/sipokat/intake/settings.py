@@ -32,6 +32,8 @@ class IntakeSettings(ServiceSettings):
     # one photo plus multipart framing.
     max_photo_bytes: int = 10 * 1024 * 1024
     max_photo_pixels: int = 40_000_000
+    # A roster of RT heads on its way to identity (its own bound is SIPOKAT_ROSTER_MAX_BYTES).
+    max_roster_bytes: int = 2 * 1024 * 1024
     # The bytes photo decodes may hold at once in one process (`decode_cost` of each, in
     # adapters/images.py): two 12 MP phone photos side by side, one 40 MP photo alone; uploads
     # beyond it wait. The decodes run on threads of their own, one a core (adapters/decoding.py).

@@ -4,7 +4,8 @@
 - `people`: phone numbers, emails, posts and the level of wilayah each role is for;
 - `passwords`: the password and PIN rule;
 - `sessions`: refresh-token families and what presenting a token does;
-- `throttle`: failed attempts per phone number and per address.
+- `throttle`: failed attempts per phone number and per address;
+- `resets`: help nearby: who may reset whose password, what a helper sees of the people.
 """
 
 from sipokat.identity.domain.passwords import (

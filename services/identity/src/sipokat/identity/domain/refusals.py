@@ -46,6 +46,35 @@ RULES: dict[str, tuple[str, str]] = {
         "kata sandi terlalu mudah ditebak ({alasan})",
     ),
     "no_post": ("the account holds no post", "akun ini tidak memegang jabatan"),
+    # Help nearby (domain/resets.py). `reset_outside` is answered as "no such account".
+    "reset_self": (
+        "you cannot reset your own password: change it with your current one, or ask the one "
+        "who helps you",
+        "Anda tidak dapat mereset kata sandi sendiri: ubah dengan kata sandi saat ini, atau "
+        "minta bantuan atasan Anda",
+    ),
+    "reset_not_helper": (
+        "a {role} resets no one's password",
+        "{role} tidak dapat mereset kata sandi siapa pun",
+    ),
+    "reset_above": (
+        "this account's post ({role}) is at or above your level: you cannot reset it",
+        "jabatan akun ini ({role}) setingkat atau di atas Anda: Anda tidak dapat mereset-nya",
+    ),
+    "reset_outside": (
+        "no such account in your jurisdiction",
+        "akun tidak ditemukan di wilayah Anda",
+    ),
+    "reset_not_yours": (
+        "this account is in your area but not yours to help: a {role}'s password is reset by "
+        "their {helper}",
+        "akun ini di wilayah Anda tetapi bukan bantuan Anda: kata sandi {role} direset oleh "
+        "{helper}-nya",
+    ),
+    "reset_no_post": (
+        "this account's post has ended: only an admin can reset it",
+        "jabatan akun ini sudah berakhir: hanya admin yang dapat mereset-nya",
+    ),
 }
 
 WEAK_WHY: dict[str, tuple[str, str]] = {

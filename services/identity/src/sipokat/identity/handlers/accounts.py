@@ -50,6 +50,7 @@ from sipokat.identity.handlers.sessions import (
 from sipokat.identity.queries import (
     ACCOUNTS,
     PHONES,
+    RESETS,
     current_post,
     iso,
     post_document,
@@ -151,8 +152,13 @@ async def activate(
                 "activation_hash": None,
                 "activation_expires": None,
                 "password_changed": iso(now),
+                "reset": None,
             },
         )
+        # A reset's code (handlers/resets.py) is spent the same way: its record says when.
+        reset = await tx.get(RESETS, stored["reset"]) if stored.get("reset") else None
+        if reset is not None:
+            await tx.put(RESETS, reset["id"], {**reset, "used": iso(now)})
         return True
 
     if not await write(context, effect):

@@ -16,6 +16,7 @@ reads: how a service that starts late learns the posts that ended while it was a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -78,6 +79,33 @@ async def post_started(
     await _keep(tx, data, by, post.start)
 
 
+async def new_accounts_started(
+    tx: ViewTransaction, posts: Mapping[str, Post], by: Actor = IDENTITY
+) -> None:
+    """`post_started` for accounts made in this transaction (a roster batch): each event is
+    the first of its account's stream, written in two round trips for the whole batch."""
+    streams: dict[str, Document] = {}
+    kept: dict[str, Document] = {}
+    cid = _correlation_id()
+    for account_id, post in posts.items():
+        data = PostStarted(
+            account_id=UUID(account_id), role=post.role, wilayah=post.wilayah, started_at=post.start
+        )
+        envelope = Envelope.wrap(
+            data,
+            stream_version=1,
+            source=SOURCE,
+            actor=by,
+            correlation_id=cid,
+            occurred_at=post.start,
+        )
+        key = f"{account_id}/{1:012d}"
+        streams[account_id] = {"version": 1}
+        kept[key] = {"key": key, "account": account_id, "event": envelope.to_json().decode()}
+    await tx.put_many(POST_STREAMS, streams)
+    await tx.put_many(POST_EVENTS, kept)
+
+
 async def post_ended(
     tx: ViewTransaction, account_id: str, post: Post, by: Actor = IDENTITY
 ) -> None:
@@ -107,32 +135,39 @@ async def send_post_events(context: IdentityContext, account_id: str | None = No
     pending = await views.find(POST_EVENTS, where, limit=BATCH)
     append = context.append or context.database.events.append
     stuck: set[str] = set()
-    sent = 0
-    for doc in pending:
-        if doc["account"] in stuck:
-            continue  # a later event of an account waits for its earlier one
-        try:
-            await append([Envelope.from_json(doc["event"])])
-        except ConcurrencyConflict as exc:
-            # Only when an earlier event of the stream is missing: never expected, kept, logged.
-            stuck.add(doc["account"])
-            log.error("identity.post_event_out_of_order", account=doc["account"], error=str(exc))
-            continue
-        await _forget(context, doc["key"])
-        sent += 1
-    return sent
+    sent: list[str] = []
+    try:
+        for doc in pending:
+            if doc["account"] in stuck:
+                continue  # a later event of an account waits for its earlier one
+            try:
+                await append([Envelope.from_json(doc["event"])])
+            except ConcurrencyConflict as exc:
+                # Only when an earlier event of the stream is missing: never expected; kept.
+                stuck.add(doc["account"])
+                log.error(
+                    "identity.post_event_out_of_order", account=doc["account"], error=str(exc)
+                )
+                continue
+            sent.append(doc["key"])
+    finally:
+        if sent:  # one write for all: what was appended is dropped even if a later one failed
+            await _forget(context, sent)
+    return len(sent)
 
 
-async def _forget(context: IdentityContext, key: str) -> None:
+async def _forget(context: IdentityContext, keys: list[str]) -> None:
     async def effect(tx: ViewTransaction) -> None:
-        await tx.delete(POST_EVENTS, key)
+        for key in keys:
+            await tx.delete(POST_EVENTS, key)
 
     await write(context, effect)
 
 
-async def send_after_commit(context: IdentityContext, account_id: str) -> None:
-    """`send_post_events` for the account a request just changed; a fault is left to the sender
-    job, as the change itself is kept (the request succeeded)."""
+async def send_after_commit(context: IdentityContext, account_id: str | None) -> None:
+    """`send_post_events` for the account a request just changed (None: every account, after
+    a batch); a fault is left to the sender job, as the change itself is kept (the request
+    succeeded)."""
     try:
         await send_post_events(context, account_id)
     except Exception as exc:  # the store or the relay's wake-up: retried by the job
