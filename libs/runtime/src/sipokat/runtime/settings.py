@@ -81,6 +81,10 @@ class ServiceSettings(BaseSettings):
     # A verified token is remembered this long (and never past its exp), so a client's
     # requests pay for the signature check once, not every time. 0 turns it off.
     jwt_cache_seconds: float = 60.0
+    # An identity token whose post ended is refused at once (`sipokat.runtime.endedposts`); an
+    # ended post is remembered this long: the longest access-token lifetime identity allows
+    # (60 minutes) plus a leeway for clocks. Older, every token it could refuse has expired.
+    ended_posts_keep_minutes: float = Field(default=65.0, gt=0)
 
     # Limits at every service's edge. JSON bodies are small (intake allows more for photos).
     max_body_bytes: int = 256 * 1024

@@ -85,6 +85,7 @@ async def create_account(
             email=body.email,
             role=body.role,
             wilayah=body.wilayah,
+            by=admin.as_actor(),
         )
     except Refused as refused:
         raise invalid(refused, POINTERS.get(refused.code, "/wilayah")) from None
@@ -114,7 +115,7 @@ async def end_post(account_id: UUID, context: Identity, admin: Admin) -> dict[st
     """The holder leaves the post now (a new RT head is elected, a lurah moves): every session
     of the account ends; the wilayah's reports stay with the wilayah."""
     try:
-        account = await handlers.end_post(context, str(account_id))
+        account = await handlers.end_post(context, str(account_id), admin.as_actor())
     except AccountNotFound:
         raise Problem(404, "Not found", NOT_FOUND) from None
     return public_account(account)
@@ -137,7 +138,9 @@ async def new_post(
     """A new post for an account that holds none (a lurah who moved, an RT head elected
     again): the holder signs in again to work in it."""
     try:
-        account = await start_post(context, str(account_id), body.role, body.wilayah)
+        account = await start_post(
+            context, str(account_id), body.role, body.wilayah, admin.as_actor()
+        )
     except Refused as refused:
         raise invalid(refused, POINTERS.get(refused.code, "/wilayah")) from None
     except AccountNotFound:
