@@ -104,6 +104,11 @@ async def test_the_first_admin_claims_the_printed_code_once(
         account = await context.database.views.get(ACCOUNTS, claims["sub"])
         assert account is not None and account["phone"] == "+6281234567890"
         assert account["post"]["role"] == "admin" and account["password_hash"]
+        # The first admin's post is an event, as every post is.
+        started = [e.envelope for e in await context.database.events.read_from(0, 100)]
+        assert [(e.type, e.stream_id) for e in started] == [
+            ("PostStarted", f"account-{claims['sub']}")
+        ]
 
         # Spent: the same code makes nobody else an admin.
         again = await claim(client, made.code, phone="0812-9999-0001")

@@ -37,6 +37,7 @@ from sipokat.identity.handlers.context import (
     Session,
     write,
 )
+from sipokat.identity.handlers.post_events import post_started, send_after_commit
 from sipokat.identity.handlers.sessions import (
     check_throttles,
     count_failure,
@@ -163,6 +164,7 @@ async def claim_admin(
             return "taken"
         await tx.put(PHONES, phone, {"account": account_id})
         await tx.put(ACCOUNTS, account_id, account)
+        await post_started(tx, account_id, post)  # the admin's post is an event like any other
         await tx.delete(ADMIN_CODES, slot)
         if slot != "demo" and await tx.get(FIRST_RUN, FIRST_ADMIN) is None:
             await tx.put(FIRST_RUN, FIRST_ADMIN, {"account": account_id, "claimed": iso(now)})
@@ -173,6 +175,7 @@ async def claim_admin(
         raise ActivationFailed
     if outcome == "taken":
         raise PhoneTaken
+    await send_after_commit(context, account_id)
     await forget_failures(context, phone)
     log.info("identity.admin_claimed", account=account_id, slot=slot)
     return await new_session(context, account, post)
