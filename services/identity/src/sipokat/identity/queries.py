@@ -87,6 +87,11 @@ def family_of(doc: Document) -> Family:
     )
 
 
+def refresh_token_document(token_hash: str, family: str, account: str) -> Document:
+    # The hash is the key; kept in the document too, so the sweep can delete what it finds.
+    return {"token": token_hash, "family": family, "account": account}
+
+
 def throttle_document(throttle: Throttle) -> Document:
     return {
         "failures": throttle.failures,

@@ -20,6 +20,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from sipokat.identity.entrypoints.common import Identity
 from sipokat.identity.handlers import IdentityContext
 from sipokat.identity.handlers.post_events import drop_old_ended_posts, send_post_events
+from sipokat.identity.handlers.sweep import sweep
 from sipokat.identity.queries import ENDED_POSTS_KEPT, ended_posts_since
 from sipokat.runtime.messages import text
 from sipokat.runtime.problems import field_problem
@@ -92,13 +93,15 @@ async def ended_posts(
 
 async def post_event_sender(runtime: ServiceRuntime[IdentityContext], stop: asyncio.Event) -> None:
     """Appends the post events a request kept but could not send (a crash, a store fault), and
-    now and then forgets the hours of ended posts nobody can ask about any more."""
+    hourly forgets what no request reads again: the hours of ended posts nobody can ask about
+    any more, ended sessions and their refresh tokens, forgotten failed attempts."""
     rounds = 0
     while not stop.is_set():
         try:
             await send_post_events(runtime.context)
             if rounds % SWEEP_EVERY == 0:
                 await drop_old_ended_posts(runtime.context)
+                await sweep(runtime.context)
         except Exception as exc:  # the store is down: the next round tries again
             log.warning("identity.post_event_sender_failed", error=repr(exc))
         rounds += 1
