@@ -4,12 +4,13 @@ tokens, failed attempts the window has forgotten) and nothing a request still ne
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from identity_support import Clock
 
 from sipokat.identity.bootstrap import create_app
 from sipokat.identity.handlers.sweep import sweep
@@ -18,13 +19,6 @@ from sipokat.identity.settings import IdentitySettings
 from sipokat.runtime.testing import bearer, in_memory, runtime_of_app, service_client
 
 PHONE, PIN = "0812-3456-7890", "482915"
-
-
-class Clock:
-    now = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

@@ -49,6 +49,37 @@ def post_document(post: Post) -> Document:
     }
 
 
+def account_document(
+    account_id: str,
+    *,
+    name: str,
+    phone: str,
+    email: str | None,
+    post: Post,
+    now: datetime,
+    password_hash: str | None = None,
+    activation_hash: str | None = None,
+    activation_expires: datetime | None = None,
+) -> Document:
+    """A new account holding `post`: with a pending activation code (an admin's account, the
+    roster's) or a password already (the first admin's claim)."""
+    account: Document = {
+        "id": account_id,
+        "name": name,
+        "phone": phone,
+        "email": email,
+        "post": post_document(post),
+        "past_posts": [],
+        "created": iso(now),
+        "password_hash": password_hash,
+        "activation_hash": activation_hash,
+        "activation_expires": iso(activation_expires),
+    }
+    if password_hash is not None:
+        account["password_changed"] = iso(now)
+    return account
+
+
 def post_of(doc: Document | None) -> Post | None:
     if not doc:
         return None

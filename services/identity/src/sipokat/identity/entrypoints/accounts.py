@@ -13,7 +13,7 @@ from sipokat.events.bounds import AreaCode, PersonName
 from sipokat.events.envelope import Role
 from sipokat.identity import handlers
 from sipokat.identity.domain import Refused
-from sipokat.identity.entrypoints.common import Identity, account_of, invalid
+from sipokat.identity.entrypoints.common import Identity, account_of, invalid, phone_taken
 from sipokat.identity.handlers import AccountNotFound, PhoneTaken
 from sipokat.identity.handlers.posts import PostHeld, start_post
 from sipokat.identity.queries import public_account
@@ -90,14 +90,7 @@ async def create_account(
     except Refused as refused:
         raise invalid(refused, POINTERS.get(refused.code, "/wilayah")) from None
     except PhoneTaken:
-        raise Problem(
-            409,
-            "Conflict",
-            text(
-                "this phone number has an account already",
-                "nomor telepon ini sudah memiliki akun",
-            ),
-        ) from None
+        raise phone_taken() from None
     response.headers["Cache-Control"] = "no-store"
     response.headers["Location"] = f"/v1/accounts/{created.account['id']}"
     return CreatedAccount(

@@ -12,7 +12,13 @@ from pydantic import Field, StringConstraints
 from sipokat.events.bounds import PersonName
 from sipokat.identity.domain import Refused
 from sipokat.identity.entrypoints.auth import Body, Password, Phone, Tokens, no_store, tokens
-from sipokat.identity.entrypoints.common import Identity, address_of, invalid, throttled
+from sipokat.identity.entrypoints.common import (
+    Identity,
+    address_of,
+    invalid,
+    phone_taken,
+    throttled,
+)
 from sipokat.identity.handlers import ActivationFailed, PhoneTaken, Throttled
 from sipokat.identity.handlers.firstrun import claim_admin
 from sipokat.runtime.messages import text
@@ -74,13 +80,6 @@ async def first_admin(
             ),
         ) from None
     except PhoneTaken:
-        raise Problem(
-            409,
-            "Conflict",
-            text(
-                "this phone number has an account already",
-                "nomor telepon ini sudah memiliki akun",
-            ),
-        ) from None
+        raise phone_taken() from None
     no_store(response)
     return tokens(session)

@@ -51,6 +51,7 @@ from sipokat.identity.queries import (
     ACCOUNTS,
     PHONES,
     RESETS,
+    account_document,
     current_post,
     iso,
     post_document,
@@ -90,18 +91,16 @@ async def create_account(
     code_hash = await context.hasher.hash(code)
     account_id = str(uuid4())
     post = Post(role, wilayah, now)
-    account: Document = {
-        "id": account_id,
-        "name": name,
-        "phone": phone,
-        "email": mail,
-        "post": post_document(post),
-        "past_posts": [],
-        "created": iso(now),
-        "password_hash": None,
-        "activation_hash": code_hash,
-        "activation_expires": iso(expires),
-    }
+    account = account_document(
+        account_id,
+        name=name,
+        phone=phone,
+        email=mail,
+        post=post,
+        now=now,
+        activation_hash=code_hash,
+        activation_expires=expires,
+    )
 
     async def effect(tx: ViewTransaction) -> bool:
         if await tx.get(PHONES, phone) is not None:

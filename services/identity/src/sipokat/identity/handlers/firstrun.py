@@ -21,7 +21,7 @@ from uuid import uuid4
 import structlog
 
 from sipokat.events.envelope import Role
-from sipokat.events.store.base import Document, ViewTransaction
+from sipokat.events.store.base import ViewTransaction
 from sipokat.identity.domain import (
     Post,
     check_password,
@@ -44,7 +44,7 @@ from sipokat.identity.handlers.sessions import (
     forget_failures,
     new_session,
 )
-from sipokat.identity.queries import ACCOUNTS, PHONES, iso, post_document, when
+from sipokat.identity.queries import ACCOUNTS, PHONES, account_document, iso, when
 
 log = structlog.get_logger(__name__)
 
@@ -142,19 +142,15 @@ async def claim_admin(
     password_hash = await context.hasher.hash(password)
     post = Post(Role.ADMIN, None, now)
     account_id = str(uuid4())
-    account: Document = {
-        "id": account_id,
-        "name": name,
-        "phone": phone,
-        "email": mail,
-        "post": post_document(post),
-        "past_posts": [],
-        "created": iso(now),
-        "password_hash": password_hash,
-        "activation_hash": None,
-        "activation_expires": None,
-        "password_changed": iso(now),
-    }
+    account = account_document(
+        account_id,
+        name=name,
+        phone=phone,
+        email=mail,
+        post=post,
+        now=now,
+        password_hash=password_hash,
+    )
 
     async def effect(tx: ViewTransaction) -> str:
         stored = await tx.get(ADMIN_CODES, slot)

@@ -43,7 +43,12 @@ from sipokat.identity.handlers.post_events import (
     new_accounts_started,
     send_after_commit,
 )
-from sipokat.identity.queries import ACCOUNTS, PHONES, current_post, iso, post_document
+from sipokat.identity.queries import (
+    ACCOUNTS,
+    PHONES,
+    account_document,
+    current_post,
+)
 
 __all__ = [
     "RosterChanged",
@@ -209,19 +214,16 @@ async def _create(
     for row, code, code_hash in zip(batch, codes, hashes, strict=True):
         account_id = str(uuid4())
         started[account_id] = Post(Role.KETUA_RT, row.rt, now)
-        # The document `create_account` writes (tests/test_roster_handlers.py holds them equal).
-        accounts[account_id] = {
-            "id": account_id,
-            "name": row.name,
-            "phone": row.phone,
-            "email": emails[row.line],
-            "post": post_document(started[account_id]),
-            "past_posts": [],
-            "created": iso(now),
-            "password_hash": None,
-            "activation_hash": code_hash,
-            "activation_expires": iso(expires),
-        }
+        accounts[account_id] = account_document(
+            account_id,
+            name=row.name,
+            phone=row.phone,
+            email=emails[row.line],
+            post=started[account_id],
+            now=now,
+            activation_hash=code_hash,
+            activation_expires=expires,
+        )
         phones[row.phone] = {"account": account_id}
         created[row.line] = RowOutcome(
             row.line, row.rt, row.name, row.phone, "created", account_id, False, code, expires
