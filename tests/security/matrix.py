@@ -539,7 +539,10 @@ PUBLIC: dict[str, set[str]] = {
         "POST /v1/auth/activate",
         "POST /v1/auth/refresh",
         "POST /v1/auth/signout",
+        "POST /v1/auth/first-admin",  # a one-time admin code made on the host
         "GET /.well-known/jwks.json",
+        # Account ids whose post ended lately, for every service's start (docs/identity.md).
+        "GET /v1/auth/ended-posts",
     },
 }
 # Public routes that are no operation of the OpenAPI documents: (service, path) probed too.
