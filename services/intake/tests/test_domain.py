@@ -7,7 +7,7 @@ from uuid import uuid4
 
 import pytest
 
-from sipokat.events.catalogue import GeoPoint, PhotoRef, ReportRevised, Tier
+from sipokat.events.catalogue import GeoPoint, PhotoRef, ReportKind, ReportRevised, Tier
 from sipokat.events.envelope import Envelope
 from sipokat.events.testing import (
     make_approved,
@@ -66,6 +66,25 @@ def test_a_location_outside_the_rts_city_is_refused() -> None:
     in_kediri = GeoPoint(latitude=-7.8166, longitude=112.0114)
     assert codes(activity_date=TODAY, location=in_lubuklinggau) == []
     assert codes(activity_date=TODAY, location=in_kediri) == [("location", "location_outside_city")]
+
+
+def test_fund_progress_is_only_for_rts_of_a_city_running_a_fund_programme() -> None:
+    fund = make_content(ReportKind.PROGRES_DANA, activity_date=TODAY)
+    lubuklinggau = wilayah_path()  # runs no fund programme
+    assert [
+        (e.field, e.code, e.message("id"))
+        for e in content_errors(fund, lubuklinggau, rules(fund_cities=frozenset({"35.71"})))
+    ] == [
+        (
+            "kind",
+            "no_fund_programme",
+            "Kota Lubuk Linggau tidak menjalankan program dana: laporan progres_dana hanya "
+            "untuk kota yang menjalankannya",
+        )
+    ]
+    assert content_errors(fund, lubuklinggau, rules(fund_cities=frozenset({"16.73"}))) == []
+    kegiatan = make_content(activity_date=TODAY)
+    assert content_errors(kegiatan, lubuklinggau, rules()) == []
 
 
 def test_every_photo_must_be_one_this_rt_uploaded_with_its_stored_type() -> None:

@@ -242,6 +242,19 @@ async def test_a_location_outside_the_city_is_refused(client: httpx.AsyncClient)
     ]
 
 
+async def test_fund_progress_from_a_city_without_a_fund_programme_is_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    answer = await client.post(
+        "/v1/reports",
+        json=body(**fund_progress()),
+        headers={**bearer("ketua_rt", RT), "Accept-Language": "id"},
+    )
+    assert answer.status_code == 422, answer.text
+    assert [e["pointer"] for e in answer.json()["errors"]] == ["/body/kind"]
+    assert "tidak menjalankan program dana" in answer.text
+
+
 async def test_a_fund_progress_report_with_all_its_parts_is_accepted(
     client: httpx.AsyncClient, app: FastAPI
 ) -> None:

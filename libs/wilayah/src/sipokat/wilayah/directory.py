@@ -91,6 +91,11 @@ class Directory:
         # Paths are immutable and asked for on every submission: each is built once.
         self._rt_paths: dict[str, WilayahPath] = {}
 
+    def fund_cities(self) -> frozenset[str]:
+        """The kota codes of the cities that run a fund programme: only their RT heads report
+        `progres_dana`."""
+        return frozenset(c.code for c in self._city.values() if c.fund_programme is not None)
+
     def city(self, code: str) -> City:
         try:
             return self._city[code]

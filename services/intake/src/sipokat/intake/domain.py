@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sipokat.events.catalogue import (
     ReportApproved,
     ReportContent,
+    ReportKind,
     ReportRejected,
     ReportRevised,
     ReportSubmitted,
@@ -50,6 +51,11 @@ RULES: dict[str, tuple[str, str]] = {
     "photo_type_mismatch": (
         "photo {sha256} is stored as {stored}, not {given}",
         "foto {sha256} tersimpan sebagai {stored}, bukan {given}",
+    ),
+    "no_fund_programme": (
+        "{city} runs no fund programme: a progres_dana report is for cities that do",
+        "{city} tidak menjalankan program dana: laporan progres_dana hanya untuk kota yang "
+        "menjalankannya",
     ),
     "rt_unknown": (
         "the token's RT is not in the directory: {reason}",
@@ -135,6 +141,8 @@ class Rules:
     city_bounds: Mapping[str, Bounds]
     # sha256 → content type of the photos this RT uploaded.
     photos_of_rt: Mapping[str, str]
+    # The kota codes whose city runs a fund programme (the directory's `fund_programme`).
+    fund_cities: frozenset[str] = frozenset()
 
 
 def content_errors(content: ReportContent, wilayah: WilayahPath, rules: Rules) -> list[FieldError]:
@@ -145,6 +153,8 @@ def content_errors(content: ReportContent, wilayah: WilayahPath, rules: Rules) -
         errors.append(
             FieldError("activity_date", "date_too_old", {"window_days": rules.window_days})
         )
+    if content.kind is ReportKind.PROGRES_DANA and wilayah.kota_code not in rules.fund_cities:
+        errors.append(FieldError("kind", "no_fund_programme", {"city": wilayah.kota_name}))
     bounds = rules.city_bounds.get(wilayah.kota_code)
     location = content.location
     if location and bounds and not bounds.contains(location.latitude, location.longitude):

@@ -76,6 +76,7 @@ async def _rules(
         window_days=context.settings.activity_window_days,
         city_bounds=context.settings.city_bounds,
         photos_of_rt=await queries.photos_of_rt(context.database.views, shas, rt_code),
+        fund_cities=context.directory.fund_cities(),
     )
 
 
