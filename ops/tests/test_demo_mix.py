@@ -98,7 +98,9 @@ def test_the_money_of_each_rt_is_split_like_the_guideline() -> None:
 @pytest.mark.parametrize("kota", ["16.73", "35.71"])
 def test_every_report_is_of_a_real_rt_and_passes_the_platforms_rules(kota: str) -> None:
     directory = load_default_directory()
-    rules = Rules(TODAY, 90, DEFAULT_CITY_BOUNDS, photos_of_rt={})
+    rules = Rules(
+        TODAY, 90, DEFAULT_CITY_BOUNDS, photos_of_rt={}, fund_cities=directory.fund_cities()
+    )
     for plan in plans(kota, seed=11, count=1500):
         wilayah = directory.rt_path(plan.rt_code)  # UnknownWilayah unless it exists
         assert wilayah.kota_code == kota

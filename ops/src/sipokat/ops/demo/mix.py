@@ -40,7 +40,6 @@ USULAN_CHANCE: dict[Bidang, float] = {
     Bidang.PEMERINTAHAN: 0.05,
 }
 # PRODAMAS (Kediri): Rp 50 million per RT per year, guideline 60/20/20.
-PRODAMAS_CITIES = frozenset({"35.71"})
 PRODAMAS_PER_RT_YEAR = 50_000_000
 PRODAMAS_SPLIT: dict[BidangDana, float] = {
     BidangDana.INFRASTRUKTUR: 0.6,
@@ -96,7 +95,8 @@ class CityMix:
     def __init__(self, directory: Directory, kota_code: str, rng: Random, today: date) -> None:
         self.city: City = directory.city(kota_code)
         self.rng, self.today = rng, today
-        self.prodamas = kota_code in PRODAMAS_CITIES
+        # Only a city that runs a fund programme reports its progress (intake refuses others).
+        self.prodamas = self.city.fund_programme is not None
         self.rts = self._active_rts()
         self._weights = [rt.weight for rt in self.rts]
         self._centres = {
