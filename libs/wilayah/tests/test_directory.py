@@ -90,3 +90,10 @@ def test_a_directory_loads_from_another_file(tmp_path: Path) -> None:
 def test_within_follows_the_codes_hierarchy(code: str, area: str, inside: bool) -> None:
     assert within(code, area) is inside
     assert load_default_directory().contains(area, code) is inside
+
+
+def test_only_kediri_runs_a_fund_programme() -> None:
+    directory = load_default_directory()
+    kediri = directory.city("35.71").fund_programme
+    assert kediri is not None and kediri.code == "prodamas"
+    assert directory.city("16.73").fund_programme is None

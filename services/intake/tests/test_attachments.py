@@ -25,6 +25,7 @@ from PIL import Image, ImageFile
 from sipokat.intake.adapters.images import decode_cost
 from sipokat.intake.bootstrap import create_app
 from sipokat.intake.settings import IntakeSettings
+from sipokat.runtime.media import MediaSigner
 from sipokat.runtime.testing import bearer, runtime_of_app, service_client
 
 pytestmark = pytest.mark.broker
@@ -282,3 +283,38 @@ async def test_a_refused_photo_is_explained_in_indonesian_when_asked(
     assert (answer.status_code, answer.json()["title"]) == (415, "Jenis berkas tidak didukung")
     assert answer.json()["detail"] == "berkas ini bukan gambar JPEG, PNG, atau WebP"
     assert answer.headers["content-language"] == "id"
+
+
+async def test_a_signed_link_shows_the_photo_without_a_token_until_it_expires(
+    client: httpx.AsyncClient, settings: IntakeSettings
+) -> None:
+    photo = (await upload(client, jpeg_with_gps())).json()
+    sha = photo["sha256"]
+    signer = MediaSigner(settings.media_url_secret.get_secret_value())
+    now = time.time()
+    link = signer.url(sha, now, 3600)
+    shown = await client.get(link)
+    assert shown.status_code == 200, shown.text
+    assert shown.content == (await client.get(photo["url"], headers=bearer("ketua_rt", RT))).content
+    assert shown.headers["cache-control"] == "private, max-age=3600"
+    assert shown.headers["content-type"] == photo["content_type"]
+
+    past = int(now) - 1
+    later = int(now) + 3600
+    foreign = MediaSigner("x" * 32).sign(sha, later)
+    other = "0" * 64
+    wrong = [
+        f"{photo['url']}?exp={past}&sig={signer.sign(sha, past)}",  # expired
+        link[:-1] + ("0" if link[-1] != "0" else "1"),  # tampered
+        f"{photo['url']}?exp={int(now) + 7200}&sig={signer.sign(sha, int(now) + 3600)}",
+        f"{photo['url']}?exp={int(now) + 3600}",  # no signature
+        f"{photo['url']}?exp={later}&sig={foreign}",  # another secret's
+    ]
+    for url in wrong:
+        refused = await client.get(url, headers={"Accept-Language": "id"})
+        assert refused.status_code == 403, url
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert "kedaluwarsa" in refused.json()["detail"]
+    # A link signed for a photo that was never stored shows nothing.
+    missing = await client.get(signer.url(other, now, 3600))
+    assert missing.status_code == 404

@@ -81,6 +81,10 @@ class ServiceSettings(BaseSettings):
     # A verified token is remembered this long (and never past its exp), so a client's
     # requests pay for the signature check once, not every time. 0 turns it off.
     jwt_cache_seconds: float = 60.0
+    # Signs the short-lived photo links an `<img>` loads without a token (media.py): the service
+    # that hands them out and the gateway that serves the photos share it. Change it in
+    # production, like the JWT secret.
+    media_url_secret: SecretStr = SecretStr("dev-media-secret-change-me-at-least-32-bytes")
 
     # Limits at every service's edge. JSON bodies are small (intake allows more for photos).
     max_body_bytes: int = 256 * 1024

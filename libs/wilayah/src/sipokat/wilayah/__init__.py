@@ -8,6 +8,7 @@ from sipokat.events.bounds import code_level
 from sipokat.wilayah.directory import (
     City,
     Directory,
+    FundProgramme,
     Kecamatan,
     Kelurahan,
     UnknownWilayah,
@@ -21,6 +22,7 @@ from sipokat.wilayah.directory import (
 __all__ = [
     "City",
     "Directory",
+    "FundProgramme",
     "Kecamatan",
     "Kelurahan",
     "UnknownWilayah",

@@ -8,7 +8,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sipokat.events.bounds import AreaName, KecamatanCode, KelurahanCode, KotaCode, code_level
+from sipokat.events.bounds import (
+    AreaName,
+    KecamatanCode,
+    KelurahanCode,
+    KotaCode,
+    Programme,
+    code_level,
+)
 from sipokat.events.catalogue import WilayahPath
 
 
@@ -38,9 +45,20 @@ class Kecamatan(_Area):
     kelurahan: list[Kelurahan]
 
 
+class FundProgramme(BaseModel):
+    """A community fund a city runs for its RTs (Kediri's PRODAMAS): only its RT heads report
+    the progress of funded projects (`progres_dana`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: str = Field(pattern=r"^[a-z0-9_]{1,40}$")
+    name: Programme
+
+
 class City(_Area):
     code: KotaCode
     kecamatan: list[Kecamatan]
+    fund_programme: FundProgramme | None = None
 
 
 class _DirectoryFile(BaseModel):

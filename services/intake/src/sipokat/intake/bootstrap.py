@@ -13,7 +13,15 @@ from sipokat.intake.adapters.attachments import attachment_store
 from sipokat.intake.adapters.decoding import PhotoDecoding
 from sipokat.intake.adapters.idempotency import IdempotencyKeys
 from sipokat.intake.adapters.upstream import VerificationEvents
-from sipokat.intake.entrypoints import attachments, contracts, errors, gateway, reports, wilayah
+from sipokat.intake.entrypoints import (
+    attachments,
+    config,
+    contracts,
+    errors,
+    gateway,
+    reports,
+    wilayah,
+)
 from sipokat.intake.handlers import IntakeContext, made_by, record_decisions
 from sipokat.intake.settings import IntakeSettings
 from sipokat.runtime.service import ServiceRuntime, Subscription, create_service_app
@@ -97,6 +105,7 @@ def create_app(
         runtime,
         [
             reports.router,
+            config.router,
             contracts.router,
             attachments.router_for(settings),
             wilayah.router_for(settings.max_page_size),

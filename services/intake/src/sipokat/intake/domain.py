@@ -58,6 +58,14 @@ RULES: dict[str, tuple[str, str]] = {
 }
 
 
+# The activity-date rules above as one sentence, shown before the RT head picks a date
+# (`GET /v1/config`), with the same window.
+ACTIVITY_DATE_RULE: tuple[str, str] = (
+    "the activity date may not lie in the future nor be older than {window_days} days",
+    "tanggal kegiatan tidak boleh di masa depan dan tidak boleh lebih lama dari {window_days} hari",
+)
+
+
 @dataclass(frozen=True)
 class FieldError:
     """One broken rule: where in the request (`activity_date`, `photos/0/sha256`) and why."""

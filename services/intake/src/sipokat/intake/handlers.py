@@ -216,6 +216,15 @@ async def fetch_photo(
     return data, str(doc["content_type"])
 
 
+async def fetch_signed_photo(context: IntakeContext, sha256: str) -> tuple[bytes, str]:
+    """A photo by a signed link: whoever signed it judged the caller may see it."""
+    doc = await context.database.views.get(queries.PHOTOS, sha256)
+    data = await context.photos.get(sha256) if doc is not None else None
+    if doc is None or data is None:
+        raise NotFound(f"no photo {sha256}")
+    return data, str(doc["content_type"])
+
+
 def made_by(database: Database) -> Owns:
     """Whether an actor submitted or revised a report, by intake's own copy of its stream."""
 

@@ -10,9 +10,10 @@ from fastapi import FastAPI
 from sipokat.events.envelope import utc_now
 from sipokat.events.foldversion import BackgroundRebuild
 from sipokat.events.store import SetAsideEvent
+from sipokat.runtime.media import MediaSigner
 from sipokat.runtime.service import ServiceRuntime, Subscription, create_service_app
 from sipokat.verification import handlers, queries
-from sipokat.verification.entrypoints import queue, reports
+from sipokat.verification.entrypoints import listing, queue, reports
 from sipokat.verification.entrypoints.scheduler import deadline_scheduler
 from sipokat.verification.handlers import Clock, VerificationContext
 from sipokat.verification.settings import VerificationSettings
@@ -37,6 +38,7 @@ def create_app(settings: VerificationSettings | None = None, *, clock: Clock = u
             append=runtime.append,
             set_aside=runtime.set_aside,
             views_rebuild=runtime.rebuilds[queries.FOLDED.name],
+            media=MediaSigner(settings.media_url_secret.get_secret_value()),
         )
 
     runtime = ServiceRuntime(
@@ -64,7 +66,7 @@ def create_app(settings: VerificationSettings | None = None, *, clock: Clock = u
     )
     return create_service_app(
         runtime,
-        [reports.router, queue.router],
+        [listing.router, reports.router, queue.router],
         title="Sipokat verification",
         description="The three-tier review: lurah, camat, pemkot; deadlines; report status.",
     )

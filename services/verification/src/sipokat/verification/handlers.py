@@ -33,6 +33,7 @@ from sipokat.events.store.base import (
     UnreadableEvent,
     ViewTransaction,
 )
+from sipokat.runtime.media import MediaSigner
 from sipokat.verification import domain, queries
 from sipokat.verification.domain import Command, Decider, NotYourTurn, Policy, Report
 from sipokat.verification.settings import VerificationSettings
@@ -59,6 +60,7 @@ class VerificationContext:
     append: Append  # stores events and wakes the relay
     set_aside: SetAside
     views_rebuild: BackgroundRebuild
+    media: MediaSigner  # signs the photo links handed out with a report
 
 
 class CatchUpStore(StreamStore, CatchUpLog, Protocol):
@@ -351,6 +353,7 @@ async def _write_documents(tx: ViewTransaction, state: Report, events: list[Enve
     doc["queue_key"] = entry[0] if entry else None
     if entry is not None:
         await tx.put(queries.QUEUE, *entry)
+    await tx.put(queries.LIST, *queries.list_entry(state, events))
     await tx.put(queries.REPORTS, key, doc)
 
 

@@ -1,8 +1,9 @@
 """The read side: what verification's views hold and how they are read.
 
-Two views, both folded from the report's stream in verification's event store and written by
-`handlers` (never patched by hand): a status document per report (with its timeline) and the
-worklists, one entry per report waiting for a tier, keyed so that keys sort by due time.
+Three views, all folded from the report's stream in verification's event store and written by
+`handlers` (never patched by hand): a status document per report (with its timeline), the
+worklists, one entry per report waiting for a tier, keyed so that keys sort by due time, and the
+report list, one summary per report keyed so that keys sort newest first.
 """
 
 from __future__ import annotations
@@ -12,18 +13,28 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sipokat.events.catalogue import Bidang, ReportKind, ReportRevised, ReportSubmitted
-from sipokat.events.envelope import Envelope
+from sipokat.events.catalogue import (
+    Bidang,
+    ReportApproved,
+    ReportKind,
+    ReportRejected,
+    ReportRevised,
+    ReportSubmitted,
+)
+from sipokat.events.envelope import Envelope, Role
 from sipokat.events.foldversion import FoldedViews
 from sipokat.events.store.base import Document, Stores, StreamStore, ViewStore
-from sipokat.verification.domain import Policy, Report, area_of, fold
+from sipokat.runtime.media import MediaSigner
+from sipokat.verification.domain import TIER_ROLE, Policy, Report, area_of, fold
 
 REPORTS = "reports"
 QUEUE = "queue"
+LIST = "report_list"
 META = "verification_meta"  # the fold version
 # The version of this fold (`sipokat.events.foldversion`): bump it with any change to what the
 # documents hold, and every deployment's views are rebuilt when it starts.
-FOLD_VERSION = 1
+# 2: the status document carries the report's summary and content; the report list.
+FOLD_VERSION = 2
 FOLDED = FoldedViews("verification", META, FOLD_VERSION)
 
 
@@ -50,9 +61,53 @@ def timeline_entry(envelope: Envelope) -> Document:
     return entry
 
 
+def last_decision(events: list[Envelope]) -> Document | None:
+    """The latest decision since the report was last submitted or revised."""
+    decision: Document | None = None
+    for envelope in events:
+        data = envelope.data
+        if isinstance(data, ReportSubmitted | ReportRevised):
+            decision = None
+        elif isinstance(data, ReportApproved | ReportRejected):
+            rejected = isinstance(data, ReportRejected)
+            decision = {
+                "decision": "reject" if rejected else "approve",
+                "reason_code": str(data.reason_code) if isinstance(data, ReportRejected) else None,
+                "note": data.note or None,
+                "tier": str(data.tier),
+                "decided_at": data.decided_at.isoformat(),
+            }
+    return decision
+
+
+def summary(state: Report, events: list[Envelope]) -> Document:
+    """What a client lists a report by (`sipokat.events.reportviews.ReportSummary`), photos
+    without their links: those are signed when read."""
+    content = state.content
+    return {
+        "report_id": str(state.report_id),
+        "kind": str(content.kind),
+        "bidang": str(content.bidang),
+        "title": content.title,
+        "activity_date": content.activity_date.isoformat(),
+        "submitted_at": events[0].occurred_at.isoformat(),
+        "status": str(state.status),
+        "waiting_for": str(TIER_ROLE[state.tier]) if state.tier else None,
+        "last_decision": last_decision(events[: state.version]),
+        "counts_for_performance": state.counts_for_performance,
+        "revision": state.round - 1,
+        "photos": [{"sha256": photo.sha256} for photo in content.photos],
+    }
+
+
 def status_document(state: Report, events: list[Envelope]) -> Document:
     submitted = events[0]
+    content = state.content.model_dump(mode="json")
     return {
+        **summary(state, events),
+        "description": content["description"],
+        "location": content["location"],
+        "fund": content["fund"],
         "report_id": str(state.report_id),
         "status": str(state.status),
         "tier": state.tier,
@@ -66,6 +121,28 @@ def status_document(state: Report, events: list[Envelope]) -> Document:
         "submitted_by": submitted.actor.subject,
         "submitted_at": submitted.occurred_at.isoformat(),
         "timeline": [timeline_entry(e) for e in events[: state.version]],
+    }
+
+
+def newest_first(moment: datetime) -> str:
+    """A key part that sorts later moments first: microseconds before a far future, padded."""
+    utc = moment.astimezone(UTC)
+    micros = (int(utc.replace(microsecond=0).timestamp()) * 1_000_000) + utc.microsecond
+    return f"{10**17 - micros:017d}"
+
+
+def list_entry(state: Report, events: list[Envelope]) -> tuple[str, Document]:
+    """The report's entry in the report list: its summary and the areas it lies in, keyed so
+    that the newest submission comes first."""
+    where = state.wilayah
+    key = f"{newest_first(events[0].occurred_at)}|{state.report_id}"
+    return key, {
+        **summary(state, events),
+        "list_key": key,
+        "rt": where.rt_code,
+        "kelurahan": where.kelurahan_code,
+        "kecamatan": where.kecamatan_code,
+        "kota": where.kota_code,
     }
 
 
@@ -101,6 +178,15 @@ async def folded_status(
     events = await database.events.read_stream(stream_id)
     state = fold(events, policy)
     return status_document(state, events) if state is not None else None
+
+
+def with_links(doc: Document, signer: MediaSigner, now: float, seconds: int) -> Document:
+    """The document with a signed link beside each photo, for a caller who may see it."""
+    photos = [
+        {"sha256": p["sha256"], "url": signer.url(p["sha256"], now, seconds)}
+        for p in doc.get("photos", [])
+    ]
+    return {**doc, "photos": photos}
 
 
 def public_status(doc: Document) -> dict[str, Any]:
@@ -172,3 +258,46 @@ async def queue_page(
         },
         "next_cursor": encode_cursor(page[-1]) if len(entries) > limit else None,
     }
+
+
+# The report list: a caller's reports, newest first, within their jurisdiction (as `covers`
+# judges it: an RT head their RT, a lurah their kelurahan, ...; an admin every report).
+
+LIST_AREA: dict[Role, str] = {
+    Role.KETUA_RT: "rt",
+    Role.LURAH: "kelurahan",
+    Role.CAMAT: "kecamatan",
+    Role.PEMKOT: "kota",
+}
+_LIST_HIDDEN = ("list_key", "rt", "kelurahan", "kecamatan", "kota")
+
+
+def decode_list_cursor(cursor: str) -> str:
+    key = decode_cursor(cursor)
+    if not key.split("|")[0].isdigit():
+        raise BadCursor("not a cursor this service made")
+    return key
+
+
+async def list_page(
+    views: ViewStore,
+    area: tuple[str, str] | None,
+    status: str | None,
+    *,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Document], str | None]:
+    """A page of list entries (`area`: (level, code), None for every report) and the cursor of
+    the next page, cut like the worklist's from the first SCAN_LIMIT matching entries."""
+    after = decode_list_cursor(cursor) if cursor else ""
+    where: dict[str, Any] = {}
+    if area is not None:
+        where[area[0]] = area[1]
+    if status is not None:
+        where["status"] = status
+    entries = [e for e in await views.find(LIST, where, limit=SCAN_LIMIT) if e["list_key"] > after]
+    page = entries[:limit]
+    next_cursor = None
+    if len(entries) > limit:
+        next_cursor = base64.urlsafe_b64encode(page[-1]["list_key"].encode()).decode().rstrip("=")
+    return [{k: v for k, v in e.items() if k not in _LIST_HIDDEN} for e in page], next_cursor

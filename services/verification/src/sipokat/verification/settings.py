@@ -31,6 +31,9 @@ class VerificationSettings(ServiceSettings):
     holidays: list[date] = []
     # How often the deadline scheduler and the view catch-up look for work, in seconds.
     scan_interval: float = Field(default=30.0, gt=0)
+    # How long a signed photo link handed out with a report lives (at least; media.py rounds
+    # its end up to a quarter hour so the phone's cache keeps the same link for a while).
+    photo_link_seconds: int = Field(default=3600, ge=60)
 
     @field_validator("tier_chain")
     @classmethod

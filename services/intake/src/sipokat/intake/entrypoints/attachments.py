@@ -1,10 +1,16 @@
-"""POST /v1/attachments (an RT head uploads a photo) and GET /v1/attachments/{sha256}."""
+"""POST /v1/attachments (an RT head uploads a photo) and GET /v1/attachments/{sha256}.
+
+A photo is fetched with the bearer token of someone who may see it, or with a signed link
+(`?exp=&sig=`, `sipokat.runtime.media`) that verification hands to such a person beside the
+report: an `<img>` sends no Authorization header, and the link is the proof instead.
+"""
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Path, UploadFile
+from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
@@ -12,8 +18,9 @@ from sipokat.events.envelope import Role
 from sipokat.intake import handlers
 from sipokat.intake.entrypoints.common import PROBLEM, Intake
 from sipokat.intake.settings import IntakeSettings
-from sipokat.runtime.auth import CurrentPrincipal, Principal, require_roles
+from sipokat.runtime.auth import Principal, authenticate, require_roles
 from sipokat.runtime.limits import TokenBuckets, rate_limit
+from sipokat.runtime.media import SIGNATURE_PATTERN, MediaSigner
 from sipokat.runtime.messages import text
 from sipokat.runtime.problems import Problem
 
@@ -29,6 +36,7 @@ class Attachment(BaseModel):
 
 def router_for(settings: IntakeSettings) -> APIRouter:
     router = APIRouter(prefix="/v1/attachments", tags=["attachments"])
+    signer = MediaSigner(settings.media_url_secret.get_secret_value())
     uploads = TokenBuckets(settings.upload_rate_per_second, settings.upload_burst)
     errors: dict[int | str, dict[str, Any]] = {
         401: {"description": "No valid bearer token", **PROBLEM},
@@ -82,7 +90,8 @@ def router_for(settings: IntakeSettings) -> APIRouter:
         "/{sha256}",
         responses={
             200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}},
-            401: {"description": "No valid bearer token", **PROBLEM},
+            401: {"description": "No valid bearer token, and no signed link", **PROBLEM},
+            403: {"description": "A signed link that is wrong or has expired", **PROBLEM},
             404: {"description": "No such photo, or not the caller's to see", **PROBLEM},
         },
         response_class=Response,
@@ -90,17 +99,41 @@ def router_for(settings: IntakeSettings) -> APIRouter:
     )
     async def fetch(
         sha256: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")],
-        principal: CurrentPrincipal,
+        request: Request,
         context: Intake,
+        exp: Annotated[
+            int | None, Query(ge=0, description="signed link: its end, a Unix time")
+        ] = None,
+        sig: Annotated[
+            str | None, Query(pattern=SIGNATURE_PATTERN, description="signed link: its HMAC")
+        ] = None,
     ) -> Response:
-        data, content_type = await handlers.fetch_photo(context, principal, sha256)
+        """With a bearer token: for the RT that uploaded it and whoever may see a report showing
+        it. Without one: with the signed link (`url` of a photo in `GET /v1/reports` and
+        `GET /v1/reports/{id}`), valid about an hour."""
+        if exp is None and sig is None:
+            principal = await authenticate(request)
+            data, content_type = await handlers.fetch_photo(context, principal, sha256)
+        elif exp is not None and sig is not None and signer.verify(sha256, exp, sig, time.time()):
+            data, content_type = await handlers.fetch_signed_photo(context, sha256)
+        else:
+            raise Problem(
+                403,
+                "Forbidden",
+                text(
+                    "this photo link is wrong or has expired; reload the report for a new one",
+                    "tautan foto ini salah atau sudah kedaluwarsa; muat ulang laporan untuk "
+                    "tautan baru",
+                ),
+            )
         return Response(
             data,
             media_type=content_type,
             headers={
                 "ETag": f'"{sha256}"',
-                # Content-addressed bytes never change; only who may see them is checked.
-                "Cache-Control": "private, max-age=31536000, immutable",
+                # Content-addressed bytes never change, but who may see them may: kept by the
+                # caller's own browser for an hour, the life of a signed link.
+                "Cache-Control": "private, max-age=3600",
                 "X-Content-Type-Options": "nosniff",
             },
         )

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from sipokat.events.bounds import OptionalNote
 from sipokat.events.catalogue import RejectionReason, WilayahPath
+from sipokat.events.reportviews import ReportDetail
 from sipokat.events.store import UnreadableEvent
 from sipokat.runtime.auth import CurrentPrincipal, Principal
 from sipokat.runtime.jurisdiction import covers
@@ -36,6 +37,7 @@ from sipokat.verification.domain import (
     Report,
 )
 from sipokat.verification.entrypoints.common import Verification, not_rebuilding
+from sipokat.verification.handlers import VerificationContext
 
 router = APIRouter(
     prefix="/v1",
@@ -174,7 +176,7 @@ def _current(state: Report) -> dict[str, Any]:
     }
 
 
-@router.get("/reports/{report_id}")
+@router.get("/reports/{report_id}", responses={200: {"model": ReportDetail}})
 async def report_status(report_id: UUID, context: Verification, principal: CurrentPrincipal) -> Any:
     not_rebuilding(context)
     database = context.database
@@ -192,7 +194,14 @@ async def report_status(report_id: UUID, context: Verification, principal: Curre
             raise _set_aside(report_id, exc.event_id, place, principal, SHOWN) from exc
         if doc is None or not covers(principal, WilayahPath.model_validate(doc["wilayah"])):
             raise _not_found(report_id)
-    return queries.public_status(doc)
+    return _shown(context, doc)
+
+
+def _shown(context: VerificationContext, doc: dict[str, Any]) -> dict[str, Any]:
+    """The status as a client sees it: with a signed link beside each photo."""
+    now = context.clock().timestamp()
+    linked = queries.with_links(doc, context.media, now, context.settings.photo_link_seconds)
+    return queries.public_status(linked)
 
 
 @router.get("/reports/{report_id}/events")
@@ -272,4 +281,4 @@ async def decide(
             context.database, handlers.stream_of(report_id), context.policy
         )
     assert doc is not None
-    return queries.public_status(doc)
+    return _shown(context, doc)

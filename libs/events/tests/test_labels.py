@@ -1,0 +1,23 @@
+"""Every word of the vocabulary has its label in both languages."""
+
+from __future__ import annotations
+
+from sipokat.events.catalogue import Bidang, BidangDana, ReportKind
+from sipokat.events.labels import BIDANG_DANA_LABELS, BIDANG_LABELS, KIND_LABELS, labelled
+
+
+def test_every_kind_bidang_and_fund_split_has_indonesian_and_english_words() -> None:
+    for vocabulary, labels in (
+        (ReportKind, KIND_LABELS),
+        (Bidang, BIDANG_LABELS),
+        (BidangDana, BIDANG_DANA_LABELS),
+    ):
+        assert list(labels) == list(vocabulary)
+        for label in labels.values():
+            assert label.id and label.en
+
+
+def test_labelled_lists_codes_in_order_with_both_languages() -> None:
+    listed = labelled(KIND_LABELS)
+    assert listed[0] == {"code": "kegiatan", "label": {"id": "Kegiatan", "en": "Activity"}}
+    assert [item["code"] for item in listed] == [str(kind) for kind in ReportKind]
