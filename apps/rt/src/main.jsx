@@ -43,7 +43,7 @@ function App() {
   // A new screen: focus its heading, so a screen reader starts reading there.
   const where = `${name}/${route.params.join('/')}`;
   useEffect(() => {
-    document.getElementById('title')?.focus();
+    document.getElementById('screen-title')?.focus();
     scrollTo(0, 0);
   }, [where]);
 

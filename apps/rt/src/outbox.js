@@ -97,6 +97,8 @@ async function sendOne(entry) {
     return true;
   } catch (error) {
     if (error instanceof SignedOut) return false;
+    // No network at all: the 'online' event sends it, so the wait does not grow meanwhile.
+    if (error instanceof Offline && !navigator.onLine) return false;
     if (error instanceof Offline || retryable(error)) {
       entry.attempts += 1;
       const wait = error.retryAfter ? error.retryAfter * 1000 : backoff(entry.attempts);

@@ -9,7 +9,14 @@ cleanupOutdatedCaches();
 registerRoute(new NavigationRoute(createHandlerBoundToURL(`${__BASE__}index.html`), { allowlist: [new RegExp(`^${__BASE__}`)] }));
 
 // A new version takes over at once: the app keeps nothing in memory that would break.
-self.addEventListener('install', () => self.skipWaiting());
+// API calls skip the worker altogether where the browser can route statically (Chromium 123+):
+// on a slow phone, waking a worker for every request costs time and buys nothing here.
+self.addEventListener('install', (event) => {
+  self.skipWaiting();
+  if (event.addRoutes && self.URLPattern) {
+    event.waitUntil(event.addRoutes([{ condition: { urlPattern: new URLPattern({ pathname: '/v1/*' }) }, source: 'network' }]).catch(() => {}));
+  }
+});
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
 
 // Background Sync: the network is back; the open app sends its outbox (it holds the session).

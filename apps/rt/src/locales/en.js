@@ -78,7 +78,6 @@ export default {
     sendRevision: 'Send the fix',
     sendHint: 'Without a signal, the report is kept and sent by itself when the connection returns.',
   },
-  bidangDana: { infrastruktur: 'Infrastructure', sosial: 'Social', ekonomi: 'Economic' },
   kind: { kegiatan: 'Activity', usulan: 'Proposal', progres_dana: 'Fund progress' },
   bidang: {
     pemerintahan: 'Government',

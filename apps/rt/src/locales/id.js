@@ -77,7 +77,6 @@ export default {
     sendRevision: 'Kirim perbaikan',
     sendHint: 'Tanpa sinyal, laporan disimpan dan dikirim otomatis saat ada sambungan.',
   },
-  bidangDana: { infrastruktur: 'Infrastruktur', sosial: 'Sosial', ekonomi: 'Ekonomi' },
   kind: { kegiatan: 'Kegiatan', usulan: 'Usulan', progres_dana: 'Progres dana' },
   bidang: {
     pemerintahan: 'Pemerintahan',

@@ -47,8 +47,8 @@ export function Compose({ reportId }) {
 
   if (!draft || !config) {
     return (
-      <section aria-labelledby="title">
-        <h1 id="title" tabIndex={-1}>{reportId ? t('compose.reviseTitle') : t('compose.title')}</h1>
+      <section aria-labelledby="screen-title">
+        <h1 id="screen-title" tabIndex={-1}>{reportId ? t('compose.reviseTitle') : t('compose.title')}</h1>
         {problem ? <ProblemBox message={problem} /> : <p>{t('app.loading')}</p>}
       </section>
     );
@@ -182,8 +182,8 @@ export function Compose({ reportId }) {
           {(a) => (
             <select {...a} value={draft.fund.bidang_dana} onChange={(e) => changeFund('bidang_dana', e.currentTarget.value)}>
               <option value="">{t('compose.choose')}</option>
-              {['infrastruktur', 'sosial', 'ekonomi'].map((code) => (
-                <option key={code} value={code}>{t(`bidangDana.${code}`)}</option>
+              {(config.bidang_dana || []).map((b) => (
+                <option key={b.code} value={b.code}>{label(b.label, b.code)}</option>
               ))}
             </select>
           )}
@@ -192,8 +192,8 @@ export function Compose({ reportId }) {
     ) : null;
 
   return (
-    <section aria-labelledby="title">
-      <h1 id="title" tabIndex={-1}>{reportId ? t('compose.reviseTitle') : t('compose.title')}</h1>
+    <section aria-labelledby="screen-title">
+      <h1 id="screen-title" tabIndex={-1}>{reportId ? t('compose.reviseTitle') : t('compose.title')}</h1>
       <p class="saved">{t('compose.autosaved')}</p>
       <ProblemBox message={problem} />
       <form onSubmit={send} noValidate>

@@ -24,21 +24,21 @@ export function Inbox() {
   async function open(item) {
     if (!item.read) {
       // Marked read before leaving: the list shows it read when the RT head comes back.
-      await reportsApi.markRead(item.key).catch(() => {});
+      await reportsApi.markRead(item.id).catch(() => {});
     }
     if (item.report_id) go(`/reports/${item.report_id}`);
     else setItems(items.map((i) => (i === item ? { ...i, read: true } : i)));
   }
 
   return (
-    <section aria-labelledby="title">
-      <h1 id="title" tabIndex={-1}>{t('inbox.title')}</h1>
+    <section aria-labelledby="screen-title">
+      <h1 id="screen-title" tabIndex={-1}>{t('inbox.title')}</h1>
       <ProblemBox message={problem} />
       {items === null ? <p>{t('app.loading')}</p> : null}
       {items && !items.length && !problem ? <p>{t('inbox.empty')}</p> : null}
       <ul class="cards" data-testid="inbox">
         {(items || []).map((item) => (
-          <li key={item.key} class={`card${item.read ? '' : ' unread'}`}>
+          <li key={item.id} class={`card${item.read ? '' : ' unread'}`}>
             <button type="button" class="item" onClick={() => open(item)}>
               <span class="kind">
                 {item.read ? '' : `${t('inbox.unread')} · `}

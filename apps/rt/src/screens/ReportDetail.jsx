@@ -20,8 +20,8 @@ export function ReportDetail({ reportId }) {
 
   if (!report) {
     return (
-      <section aria-labelledby="title">
-        <h1 id="title" tabIndex={-1}>{t('detail.title')}</h1>
+      <section aria-labelledby="screen-title">
+        <h1 id="screen-title" tabIndex={-1}>{t('detail.title')}</h1>
         {problem ? <ProblemBox message={problem} /> : <p>{t('app.loading')}</p>}
       </section>
     );
@@ -30,8 +30,8 @@ export function ReportDetail({ reportId }) {
   const rejected = report.status === 'awaiting_revision';
   const lastRejection = [...(report.timeline || [])].reverse().find((e) => e.event === 'ReportRejected');
   return (
-    <section aria-labelledby="title">
-      <h1 id="title" tabIndex={-1}>{content.title}</h1>
+    <section aria-labelledby="screen-title">
+      <h1 id="screen-title" tabIndex={-1}>{content.title}</h1>
       <p class="status">
         <strong>{statusWords(report)}</strong>
         {report.status === 'verified' && report.counts_for_performance != null ? (

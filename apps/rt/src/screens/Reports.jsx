@@ -49,8 +49,8 @@ export function Reports() {
   const onPhone = entries.filter((e) => e.state !== 'sent');
   const sent = entries.filter((e) => e.state === 'sent').slice(0, 3);
   return (
-    <section aria-labelledby="title">
-      <h1 id="title" tabIndex={-1}>{t('reports.title')}</h1>
+    <section aria-labelledby="screen-title">
+      <h1 id="screen-title" tabIndex={-1}>{t('reports.title')}</h1>
       <a class="button primary" href="#/compose">{t('reports.new')}</a>
       {onPhone.length || sent.length ? (
         <section aria-labelledby="outbox-title">

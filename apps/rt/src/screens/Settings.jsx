@@ -19,8 +19,8 @@ export function Settings() {
   }
 
   return (
-    <section aria-labelledby="title">
-      <h1 id="title" tabIndex={-1}>{t('settings.title')}</h1>
+    <section aria-labelledby="screen-title">
+      <h1 id="screen-title" tabIndex={-1}>{t('settings.title')}</h1>
       <dl class="facts">
         <dt>{t('settings.name')}</dt>
         <dd>{account.name}</dd>

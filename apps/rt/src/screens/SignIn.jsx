@@ -47,8 +47,8 @@ export function SignIn({ activation, reason }) {
 
   const pinField = activation ? t('signin.newPin') : t('signin.pin');
   return (
-    <section aria-labelledby="title">
-      <h1 id="title" tabIndex={-1}>{activation ? t('signin.activateTitle') : t('signin.title')}</h1>
+    <section aria-labelledby="screen-title">
+      <h1 id="screen-title" tabIndex={-1}>{activation ? t('signin.activateTitle') : t('signin.title')}</h1>
       {activation ? <p>{t('signin.activateIntro')}</p> : null}
       <ProblemBox message={problem} />
       <form onSubmit={submit} noValidate>
