@@ -7,11 +7,13 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import re
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from starlette.routing import compile_path
 
+from sipokat.intake.entrypoints.forwarded import UPSTREAM
 from sipokat.intake.entrypoints.gateway import upstream_for
 from sipokat.intake.settings import IntakeSettings
 
@@ -20,11 +22,19 @@ UPSTREAMS = ("verification", "analytics", "notification", "identity")
 IDENTITY_PATHS = ("/v1/auth/sign-in", "/v1/accounts/x1", "/.well-known/jwks.json")
 
 
-def documented_paths(service: str) -> list[str]:
+def documented(service: str) -> dict[str, dict[str, Any]]:
     app: FastAPI = importlib.import_module(f"sipokat.{service}.bootstrap").create_app()
     # Health and operations (/ops/set-aside) answer at each service's own root, not through
     # the gateway: operators reach every process, clients none of them.
-    return [path for path in app.openapi()["paths"] if not path.startswith(("/health", "/ops/"))]
+    return {
+        path: operations
+        for path, operations in app.openapi()["paths"].items()
+        if not path.startswith(("/health", "/ops/"))
+    }
+
+
+def documented_paths(service: str) -> list[str]:
+    return list(documented(service))
 
 
 def sample(template: str) -> str:
@@ -35,14 +45,47 @@ def sample(template: str) -> str:
 def test_each_upstream_path_is_forwarded_to_its_owner_and_none_is_the_gateways(
     service: str,
 ) -> None:
+    """An upstream's operation the gateway documents too (so a client finds it in the gateway's
+    OpenAPI) is marked as passed on to that upstream; any other path of the gateway's own is
+    no upstream's."""
     if importlib.util.find_spec(f"sipokat.{service}") is None:
         pytest.skip(f"sipokat.{service} is not installed")
-    own = [compile_path(template)[0] for template in documented_paths("intake")]
+    own = [(compile_path(template)[0], ops) for template, ops in documented("intake").items()]
     settings = IntakeSettings(**{f"{name}_url": f"http://{name}" for name in UPSTREAMS})
-    for template in documented_paths(service):
+    for template, operations in documented(service).items():
         path = sample(template)
-        assert not any(pattern.match(path) for pattern in own), template
+        for pattern, gateway_operations in own:
+            if not pattern.match(path):
+                continue
+            for method, operation in gateway_operations.items():
+                if method in operations:
+                    assert operation.get(UPSTREAM) == service, (method, template)
+                else:
+                    assert operation.get(UPSTREAM) is None, (method, template)
         assert upstream_for(path, settings) == f"http://{service}", template
+
+
+def test_the_gateway_documents_what_it_passes_on_as_its_upstream_does() -> None:
+    """Same parameters and answer schema as the upstream's own operation."""
+    gateway = documented("intake")
+    upstreams = {service: documented(service) for service in ("verification",)}
+    passed_on = [
+        (path, method, operation)
+        for path, operations in gateway.items()
+        for method, operation in operations.items()
+        if UPSTREAM in operation
+    ]
+    assert {(path, method) for path, method, _ in passed_on} >= {
+        ("/v1/reports", "get"),
+        ("/v1/reports/{report_id}", "get"),
+    }
+    for path, method, operation in passed_on:
+        theirs = upstreams[operation[UPSTREAM]][path][method]
+        names = {p["name"] for p in operation.get("parameters", [])}
+        assert names == {p["name"] for p in theirs.get("parameters", [])}, path
+        ours_ok = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        theirs_ok = theirs["responses"]["200"]["content"]["application/json"]["schema"]
+        assert ours_ok["$ref"] == theirs_ok["$ref"], path
 
 
 def test_the_identity_services_paths_go_to_it() -> None:

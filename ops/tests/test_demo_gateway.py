@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from pathlib import Path
 
 import httpx
 
 from sipokat.ops.demo.gateway import Gateway, retry_after_seconds
 from sipokat.ops.demo.model import DemoSummary, Tally
+from sipokat.ops.demo.people import People
+
+HEADERS = {"Authorization": "Bearer a-token"}
 
 
 def gateway_answering(*answers: httpx.Response) -> tuple[Gateway, Tally, list[httpx.Request]]:
@@ -19,14 +22,15 @@ def gateway_answering(*answers: httpx.Response) -> tuple[Gateway, Tally, list[ht
 
     client = httpx.AsyncClient(transport=httpx.MockTransport(handler), base_url="http://gw")
     tally = Tally()
-    return Gateway(client, tally, 4, timedelta(minutes=5)), tally, seen
+    people = People(client, Path("/nonexistent"), _code)
+    return Gateway(client, tally, 4, people), tally, seen
 
 
 async def test_a_429_is_waited_out_and_tried_again() -> None:
     gateway, tally, seen = gateway_answering(
         httpx.Response(429, headers={"Retry-After": "0"}), httpx.Response(202, json={})
     )
-    answer = await gateway.send("submit", "POST", "/v1/reports", gateway.auth("ketua_rt", "x"))
+    answer = await gateway.send("submit", "POST", "/v1/reports", HEADERS)
     assert answer is not None and answer.status_code == 202
     assert (len(seen), tally.throttled, tally.errors) == (2, 1, {})
 
@@ -35,7 +39,7 @@ async def test_races_are_not_errors_but_other_refusals_are() -> None:
     gateway, tally, _ = gateway_answering(
         httpx.Response(409, json={"reason": "concurrent"}), httpx.Response(500, text="boom")
     )
-    headers = gateway.auth("lurah", "16.73.02.1019")
+    headers = HEADERS
     await gateway.send("decide", "POST", "/v1/reports/1/decisions", headers)
     await gateway.send("decide", "POST", "/v1/reports/1/decisions", headers)
     assert tally.races == 1
@@ -45,10 +49,17 @@ async def test_races_are_not_errors_but_other_refusals_are() -> None:
     assert not summary.ok
 
 
-async def test_tokens_are_minted_once_per_person() -> None:
-    gateway, _, _ = gateway_answering()
-    assert gateway.auth("camat", "16.73.02") is gateway.auth("camat", "16.73.02")
-    assert gateway.auth("camat", "16.73.02") != gateway.auth("camat", "16.73.01")
+async def test_a_person_who_cannot_sign_in_is_an_error_and_gets_no_token() -> None:
+    gateway, tally, _ = gateway_answering(
+        httpx.Response(401, json={"detail": "the code is wrong"}),
+    )
+    assert await gateway.auth("lurah", "16.73.02.1019") == {}
+    assert tally.errors == {"sign-in": 1}
+    assert "the demo's admin: 401" in tally.error_samples[0]
+
+
+async def _code() -> str:
+    return "ABCD-EFGH-JKMN"
 
 
 def test_retry_after_in_seconds_or_as_a_date() -> None:

@@ -1,21 +1,63 @@
-"""`sipokat demo` against the four real processes: what it says it did, the platform shows."""
+"""`sipokat demo` against the real processes: what it says it did, the platform shows. It signs
+in as real accounts it makes at the identity service: the platform runs with the development
+tokens off, so a request of the demo with anything but identity's tokens would fail."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import stat
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 
-from harness import Platform, auth
+from harness import SERVICES, Platform
+from sipokat.events.broker.topology import Topology
 from sipokat.events.catalogue import Tier
-from sipokat.events.testing import eventually
+from sipokat.events.testing import delete_topology, eventually
 from sipokat.ops.demo import DecisionPolicy, DemoConfig, run_demo
+from sipokat.ops.demo.people import CREDENTIALS_FILE, Person
 
-pytestmark = [pytest.mark.e2e, pytest.mark.broker]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.broker,
+    pytest.mark.skipif("identity" not in SERVICES, reason="the demo signs in at identity"),
+]
 
-PEMKOT = auth("pemkot", "16.73")
 REPORTS = 16
+
+
+@pytest.fixture
+async def platform(rabbitmq_url: str, tmp_path: Path) -> AsyncIterator[Platform]:
+    running = Platform(
+        rabbitmq_url,
+        prefix=f"e2e-{uuid.uuid4().hex[:8]}",
+        data_dir=tmp_path,
+        settings={"SIPOKAT_JWT_DEV_TOKENS": "false"},  # identity's tokens only
+    )
+    try:
+        await asyncio.to_thread(running.start)
+        yield running
+    finally:
+        await asyncio.to_thread(running.stop)
+        await delete_topology(rabbitmq_url, Topology(running.prefix), SERVICES)
+
+
+async def signed_in_as(gateway: httpx.AsyncClient, data_dir: Path, person: Person) -> str:
+    """An access token of one of the people the demo made, from the file it keeps them in."""
+    kept = json.loads((data_dir / CREDENTIALS_FILE).read_text())["people"][person.key]
+    answer = await gateway.post(
+        "/v1/auth/signin", json={"phone": kept["phone"], "password": kept["password"]}
+    )
+    assert answer.status_code == 200, answer.text
+    token: str = answer.json()["access_token"]
+    return token
 
 
 async def test_the_demo_summary_matches_the_platform(platform: Platform) -> None:
@@ -32,6 +74,7 @@ async def test_the_demo_summary_matches_the_platform(platform: Platform) -> None
         drain=25,
         sweep_seconds=5,
         policy=policy,
+        data_dir=platform.data_dir,
     )
     summary = await run_demo(config)
 
@@ -44,7 +87,21 @@ async def test_the_demo_summary_matches_the_platform(platform: Platform) -> None
     assert len(verified) == summary.verified == REPORTS - len(summary.abandoned)
     assert summary.approved["kota"] == summary.verified
 
-    async with httpx.AsyncClient(base_url=platform.url(), headers=PEMKOT, timeout=10) as gateway:
+    kept = platform.data_dir / CREDENTIALS_FILE
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    people = json.loads(kept.read_text())["people"]
+    assert {key.split(":")[0] for key in people} == {
+        "admin",
+        "ketua_rt",
+        "lurah",
+        "camat",
+        "pemkot",
+    }
+
+    async with httpx.AsyncClient(base_url=platform.url(), timeout=10) as gateway:
+        pemkot = await signed_in_as(gateway, platform.data_dir, Person("pemkot", "16.73"))
+        assert jwt.get_unverified_header(pemkot)["alg"] == "RS256"
+        gateway.headers["Authorization"] = f"Bearer {pemkot}"
         for report_id, status in summary.reports.items():
             shown = (await gateway.get(f"/v1/reports/{report_id}")).json()
             assert shown["status"] == status
@@ -70,3 +127,11 @@ async def test_the_demo_summary_matches_the_platform(platform: Platform) -> None
         await eventually(
             analytics_caught_up, timeout=20, interval=0.5, message="analytics shows the demo"
         )
+
+    # The next run plays the same people: it makes no account, and still gets in.
+    again = await run_demo(replace(config, reports=2, seed=2027, drain=15))
+    assert again.ok, again.error_samples
+    assert again.submitted == 2
+    now_kept = json.loads(kept.read_text())["people"]
+    assert set(now_kept) >= set(people)
+    assert all(now_kept[key]["phone"] == people[key]["phone"] for key in people)

@@ -92,7 +92,7 @@ async def test_a_wrong_method_is_405_with_allow_on_every_services_paths(
     in English and Indonesian."""
     report = uuid.uuid4()
     cases = [
-        ("GET", "/v1/reports", "POST"),  # the gateway's own
+        ("DELETE", "/v1/reports", "GET, POST"),  # POST the gateway's own, GET verification's
         ("GET", f"/v1/reports/{report}/revisions", "POST"),
         ("POST", "/v1/wilayah", "GET"),
         ("DELETE", f"/v1/reports/{report}", "GET"),  # verification

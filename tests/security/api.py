@@ -13,6 +13,7 @@ import httpx
 from security.principals import KELURAHAN
 
 from harness import SERVICES, Platform
+from sipokat.intake.entrypoints.forwarded import UPSTREAM
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -31,13 +32,15 @@ class Answer:
 
 
 def operations(base_url: str) -> list[str]:
-    """`METHOD /path/{param}` of every operation in the service's OpenAPI document."""
+    """`METHOD /path/{param}` of every operation in the service's OpenAPI document; not those
+    the gateway documents but passes on (its upstream's rows cover them, through the gateway
+    too)."""
     document = httpx.get(f"{base_url}/openapi.json", timeout=10).json()
     return [
         f"{method.upper()} {path}"
         for path, item in document["paths"].items()
-        for method in item
-        if method in METHODS
+        for method, operation in item.items()
+        if method in METHODS and UPSTREAM not in operation
     ]
 
 

@@ -154,6 +154,14 @@ ROWS: tuple[Row, ...] = (
     Row(
         "verification",
         "GET",
+        "/v1/reports",
+        statuses(200, (["integrator", "integrator_other"], 403)),
+        lambda world: Call("/v1/reports"),
+        "the caller's own area's reports (the report listed only to those covering it)",
+    ),
+    Row(
+        "verification",
+        "GET",
         "/v1/reports/{report_id}",
         statuses(404, (COVER, 200)),
         _on_report(),
@@ -516,6 +524,7 @@ PUBLIC: dict[str, set[str]] = {
     "intake": HEALTH
     | {
         "GET /v1/asyncapi.json",
+        "GET /v1/config",  # what a compose screen needs: nothing secret
         "GET /v1/wilayah",
         "GET /v1/wilayah/{code}",
         "GET /v1/wilayah/{kelurahan_code}/rt",
@@ -530,7 +539,10 @@ PUBLIC: dict[str, set[str]] = {
         "POST /v1/auth/activate",
         "POST /v1/auth/refresh",
         "POST /v1/auth/signout",
+        "POST /v1/auth/first-admin",  # a one-time admin code made on the host
         "GET /.well-known/jwks.json",
+        # Account ids whose post ended lately, for every service's start (docs/identity.md).
+        "GET /v1/auth/ended-posts",
     },
 }
 # Public routes that are no operation of the OpenAPI documents: (service, path) probed too.

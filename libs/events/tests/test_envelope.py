@@ -17,6 +17,8 @@ from sipokat.events import (
     Actor,
     Envelope,
     FundProgress,
+    PostEnded,
+    PostStarted,
     ReportContent,
     ReportKind,
     ReportSubmitted,
@@ -30,15 +32,18 @@ from sipokat.events.testing import (
     make_approved,
     make_content,
     make_overdue,
+    make_post_ended,
+    make_post_started,
     make_rejected,
     make_revised,
     make_submitted,
     make_verified,
     sample_events,
+    sample_post_events,
     wilayah_path,
 )
 
-SAMPLES = sample_events()
+SAMPLES = sample_events() + sample_post_events()
 
 # Both parse JSON the same way; `from_json` takes a faster path for current events.
 ParseJson = Callable[[bytes | str], Envelope]
@@ -77,7 +82,8 @@ def test_json_round_trip(envelope: Envelope, parse: ParseJson) -> None:
         "data",
     }
     assert raw["type"] == envelope.type
-    assert raw["data"]["report_id"] == str(envelope.data.report_id)  # type: ignore[attr-defined]
+    key = "report_id" if "report_id" in raw["data"] else "account_id"
+    assert raw["data"][key] == str(getattr(envelope.data, key))
     # and a dict (e.g. from a document store) parses the same way
     assert Envelope.model_validate(raw) == envelope
 
@@ -120,7 +126,36 @@ ROUTING_CASES = [
     *[(make_approved(uuid4(), stream_version=2, tier=t), f"report.approved.{t}") for t in Tier],
     *[(make_rejected(uuid4(), stream_version=2, tier=t), f"report.rejected.{t}") for t in Tier],
     *[(make_overdue(uuid4(), stream_version=2, tier=t), f"report.overdue.{t}") for t in Tier],
+    (make_post_started(), "post.started.ketua_rt"),
+    (make_post_ended(role=Role.LURAH, wilayah="16.73.02.1019"), "post.ended.lurah"),
+    (make_post_ended(role=Role.ADMIN, wilayah=None), "post.ended.admin"),
 ]
+
+
+def test_post_events_carry_no_one_s_name_phone_or_email() -> None:
+    # Issue 22 §5: integrators may see which wilayah gained or lost a holder and the holder's
+    # account id, never who the person is.
+    for cls in (PostStarted, PostEnded):
+        assert set(cls.model_fields) <= {"account_id", "role", "wilayah", "started_at", "ended_at"}
+    with pytest.raises(ValidationError):
+        PostStarted.model_validate(
+            {
+                "account_id": str(uuid4()),
+                "role": "ketua_rt",
+                "started_at": "2026-12-07T09:00:00Z",
+                "phone": "+6281234567890",
+            }
+        )
+
+
+def test_system_holds_no_post() -> None:
+    with pytest.raises(ValidationError, match="holds no post"):
+        PostEnded(
+            account_id=uuid4(),
+            role=Role.SYSTEM,
+            started_at=datetime(2026, 1, 1, tzinfo=UTC),
+            ended_at=datetime(2026, 2, 1, tzinfo=UTC),
+        )
 
 
 @pytest.mark.parametrize(("envelope", "key"), ROUTING_CASES, ids=[key for _, key in ROUTING_CASES])
@@ -150,6 +185,22 @@ def test_public_routing_keys_are_exactly_the_documented_ones() -> None:
             "report.overdue.kelurahan",
             "report.overdue.kecamatan",
             "report.overdue.kota",
+        ],
+        "PostStarted": [
+            "post.started.ketua_rt",
+            "post.started.lurah",
+            "post.started.camat",
+            "post.started.pemkot",
+            "post.started.admin",
+            "post.started.integrator",
+        ],
+        "PostEnded": [
+            "post.ended.ketua_rt",
+            "post.ended.lurah",
+            "post.ended.camat",
+            "post.ended.pemkot",
+            "post.ended.admin",
+            "post.ended.integrator",
         ],
     }
 

@@ -14,13 +14,14 @@ from sipokat.events import (
     Actor,
     Envelope,
     EventData,
+    PostEvent,
     ReportEvent,
     ReportSubmitted,
     Role,
     UnknownEventType,
     payloads,
 )
-from sipokat.events.testing import sample_events
+from sipokat.events.testing import sample_events, sample_post_events
 
 
 class Pengumuman(EventData):
@@ -47,12 +48,16 @@ def _pengumuman() -> Envelope:
     )
 
 
-def test_every_catalogue_event_is_a_report_event() -> None:
-    # What lets a reader take `report_id` and `wilayah` from any event without re-listing the
-    # catalogue or a `type: ignore`.
+def test_every_catalogue_event_is_a_report_event_or_a_post_event() -> None:
+    # What lets a reader take `report_id` and `wilayah` from any report event (or `account_id`
+    # from any post event) without re-listing the catalogue or a `type: ignore`.
     assert EVENT_TYPES
     for cls in EVENT_TYPES.values():
-        assert issubclass(cls, ReportEvent)
+        assert issubclass(cls, ReportEvent) != issubclass(cls, PostEvent)
+    for envelope in sample_post_events():
+        post = envelope.data
+        assert isinstance(post, PostEvent)
+        assert post.stream_id() == f"account-{post.account_id}" == envelope.stream_id
     for envelope in sample_events():
         data = envelope.data
         assert isinstance(data, ReportEvent)

@@ -5,9 +5,8 @@ password change, the end of a post, and the JWKS the access tokens verify agains
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import httpx
 import jwt
 import pytest
 import structlog
+from identity_support import Clock, Service
 
 from sipokat.events.store import Database
 from sipokat.events.store.memory import MemoryDatabase
@@ -34,38 +34,6 @@ RT, KELURAHAN = "16.73.02.1019/007", "16.73.02.1019"
 ADMIN = bearer("admin", None)
 INDONESIAN = {"Accept-Language": "id"}
 PIN = "482915"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-Service = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def service(tmp_path: Path, clock: Clock) -> Service:
-    @asynccontextmanager
-    async def run(**settings: Any) -> AsyncIterator[httpx.AsyncClient]:
-        app = create_app(IdentitySettings(data_dir=tmp_path, **settings), clock=clock)
-        in_memory(app)
-        async with service_client(app) as client:
-            client.app = app  # type: ignore[attr-defined]
-            yield client
-
-    return run
 
 
 async def create(

@@ -5,15 +5,14 @@ accounts each helper sees; the record of resets."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import structlog
+from identity_support import Clock, Service
 
 from sipokat.events.store import Database
 from sipokat.events.store.memory import MemoryDatabase
@@ -32,38 +31,6 @@ ADMIN = bearer("admin", None)  # a development token: creates accounts, names no
 INDONESIAN = {"Accept-Language": "id"}
 PIN, NEW_PIN = "482915", "730461"
 PASSWORD = "kopi-tubruk-pagi"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-Service = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def service(tmp_path: Path, clock: Clock) -> Service:
-    @asynccontextmanager
-    async def run(**settings: Any) -> AsyncIterator[httpx.AsyncClient]:
-        app = create_app(IdentitySettings(data_dir=tmp_path, **settings), clock=clock)
-        in_memory(app)
-        async with service_client(app) as client:
-            client.app = app  # type: ignore[attr-defined]
-            yield client
-
-    return run
 
 
 class Person:

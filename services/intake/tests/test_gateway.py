@@ -116,6 +116,8 @@ LURAH = bearer("lurah", "16.73.02.1019")
 @pytest.mark.parametrize(
     ("method", "path"),
     [
+        # GET is verification's (the caller's reports), though POST of the path is intake's.
+        ("GET", "/v1/reports"),
         ("GET", "/v1/reports/0193b6a4-2c1e-7c55-9f0a-1d2e3f405162"),
         ("POST", "/v1/reports/0193b6a4-2c1e-7c55-9f0a-1d2e3f405162/decisions"),
         ("GET", "/v1/verification/queue"),
@@ -170,8 +172,8 @@ REPORT = "0193b6a4-2c1e-7c55-9f0a-1d2e3f405162"
 @pytest.mark.parametrize(
     ("method", "path", "allow"),
     [
-        ("GET", "/v1/reports", "POST"),
-        ("DELETE", "/v1/reports", "POST"),
+        ("DELETE", "/v1/reports", "GET, POST"),
+        ("PUT", "/v1/reports", "GET, POST"),
         ("GET", f"/v1/reports/{REPORT}/revisions", "POST"),
         ("GET", "/v1/attachments", "POST"),
         ("DELETE", "/v1/attachments/" + "a" * 64, "GET"),

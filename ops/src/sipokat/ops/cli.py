@@ -1,6 +1,8 @@
 """`sipokat`: the ops CLI.
 
-sipokat run                      start the four services (SQLite stores), print the gateway URL
+sipokat run                      start the services (SQLite stores), print the gateway URL and,
+                                 on the first run, the first admin's one-time code
+sipokat accounts first-admin     a new one-time admin code, from this machine's identity store
 sipokat token --role lurah --wilayah 16.73.02.1019    mint a development token
 sipokat schemas --out docs/events                     write the events' JSON Schemas
 sipokat demo --rate 2 --duration 300                  simulate a city against a running platform
@@ -30,6 +32,7 @@ from sipokat.ops.deadletters import (
 )
 from sipokat.ops.demo import DemoConfig, DemoSummary, run_demo
 from sipokat.ops.demo.console import ProgressBar, format_summary
+from sipokat.ops.firstrun import print_first_admin_code
 from sipokat.ops.launcher import SERVICES, run_platform
 from sipokat.ops.rebuild import REBUILD_PATHS, rebuild
 from sipokat.ops.roster import credentials, import_roster
@@ -159,6 +162,7 @@ def _demo(args: argparse.Namespace) -> int:
         seed=args.seed,
         concurrency=args.concurrency,
         drain=args.drain,
+        data_dir=ServiceSettings().data_dir,
     )
     summary = asyncio.run(_demo_until_interrupted(config, args.quiet))
     if args.json:
@@ -184,7 +188,13 @@ def _run(args: argparse.Namespace) -> int:
     unknown = set(args.services) - set(SERVICES)
     if unknown:
         raise SystemExit(f"unknown service(s): {', '.join(sorted(unknown))}")
-    return run_platform(services=args.services or list(SERVICES))
+    return run_platform(services=args.services or list(SERVICES), base_port=args.base_port)
+
+
+def _accounts(args: argparse.Namespace) -> int:
+    if "identity" not in SERVICES:
+        raise SystemExit("the identity service (sipokat.identity) is not installed")
+    return print_first_admin_code()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -194,6 +204,11 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("run", help="start the platform on this machine")
     run.add_argument(
         "services", nargs="*", metavar="SERVICE", help=f"some of {', '.join(SERVICES)}"
+    )
+    run.add_argument(
+        "--base-port",
+        type=int,
+        help="the gateway's port, the other services' the next ones (default 8000)",
     )
     run.set_defaults(func=_run)
 
@@ -289,6 +304,12 @@ def main(argv: list[str] | None = None) -> int:
         help="new file for the activation codes, mode 0600 (default ROSTER-codes-TIME.csv)",
     )
     roster.set_defaults(func=_accounts_import, apply=False)
+    first_admin = accounts_commands.add_parser(
+        "first-admin",
+        help="on this machine: a new one-time code that makes its holder an admin (the first "
+        "admin's while there is none)",
+    )
+    first_admin.set_defaults(func=_accounts)
 
     args = parser.parse_args(argv)
     code: int = args.func(args)

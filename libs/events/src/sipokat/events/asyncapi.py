@@ -38,6 +38,12 @@ _DESCRIPTIONS = {
     "ReportVerified": "The last tier approved: the report now counts. Emitted by verification.",
     "VerificationOverdue": "A tier missed its deadline (once per tier and round). Emitted by "
     "verification.",
+    "PostStarted": "An account took up a post: the role, the wilayah (none for admin and "
+    "integrator), the holder's account id and when. Never a name, phone number or email. "
+    "Emitted by identity.",
+    "PostEnded": "The holder left the post (a new RT head elected, a lurah moved): every token "
+    "issued for it until `ended_at` is refused from then on. The same fields as PostStarted, "
+    "and `ended_at`. Emitted by identity.",
 }
 
 
@@ -109,7 +115,8 @@ def asyncapi_document(topology: Topology | None = None) -> dict[str, Any]:
             "title": "Sipokat events",
             "version": "1.0.0",
             "description": (
-                "Every state change of a report, as published on the "
+                "Every state change of a report, and every post that starts or ends (which "
+                "wilayah gained or lost a holder, never who), as published on the "
                 f"`{topology.exchange}` topic exchange. Messages are persistent JSON envelopes; "
                 "`message_id` is the event_id (deduplicate on it: delivery is at least once). "
                 f"Every event is also kept in the stream queue `{topology.event_log}` (bound "

@@ -1,6 +1,8 @@
 """The event catalogue of DESIGN §3: every payload, its type name and its routing key.
 
-Routing keys are public contracts: integrators bind their queues to them.
+Routing keys are public contracts: integrators bind their queues to them. Two kinds of stream:
+a report's (`report.*`, by intake and verification) and an account's posts (`post.*`, by
+identity).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from sipokat.events.bounds import (
+    AreaCode,
     AreaName,
     Description,
     KecamatanCode,
@@ -27,6 +30,7 @@ from sipokat.events.bounds import (
     Subject,
     Title,
 )
+from sipokat.events.envelope import Role
 from sipokat.events.payloads import EventData, register
 
 # ---------------------------------------------------------------- vocabulary
@@ -138,7 +142,8 @@ class Verifier(_Part):
 class ReportEvent(EventData):
     """Every report event names its report and carries the RT's wilayah path, so consumers can
     route and aggregate any event on its own, whatever order they see events of a report in.
-    Every event of the catalogue is one: readers test `isinstance(data, ReportEvent)`."""
+    Every report event of the catalogue is one: readers test `isinstance(data, ReportEvent)`
+    (a post event is not)."""
 
     report_id: UUID
     wilayah: WilayahPath
@@ -221,6 +226,57 @@ class VerificationOverdue(ReportEvent):
         return f"report.overdue.{self.tier}"
 
 
+# ---------------------------------------------------------------- posts (identity)
+
+# The roles a person holds a post in; `system` is no one's post.
+POST_ROLES = tuple(role for role in Role if role is not Role.SYSTEM)
+
+
+class PostEvent(EventData):
+    """A post changing hands: which wilayah gained or lost a holder, in which role, and the
+    holder's account id (the `sub` of their tokens), with when. Never a name, phone number or
+    email (issue 22, §5): who the person is stays in identity's own store. Every event of an
+    account's posts is one: readers test `isinstance(data, PostEvent)`."""
+
+    account_id: UUID = Field(description="The holder's account (the `sub` of their tokens)")
+    role: Role = Field(description="The post's role (never `system`)")
+    wilayah: AreaCode | None = Field(
+        default=None,
+        examples=["16.73.02.1019/007"],
+        description="The post's area, of the role's level; none for admin and integrator",
+    )
+    started_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _a_post_role(self) -> Self:
+        if self.role is Role.SYSTEM:
+            raise ValueError("`system` holds no post")
+        return self
+
+    def stream_id(self) -> str:
+        return f"account-{self.account_id}"
+
+
+class PostStarted(PostEvent):
+    """An account took up a post (created with it, or given a new one)."""
+
+    event_type = "PostStarted"
+
+    def routing_key(self) -> str:
+        return f"post.started.{self.role}"
+
+
+class PostEnded(PostEvent):
+    """The holder left the post: from `ended_at` on, no token issued before it is accepted."""
+
+    event_type = "PostEnded"
+
+    ended_at: AwareDatetime
+
+    def routing_key(self) -> str:
+        return f"post.ended.{self.role}"
+
+
 register(
     ReportSubmitted,
     ReportRevised,
@@ -228,6 +284,8 @@ register(
     ReportRejected,
     ReportVerified,
     VerificationOverdue,
+    PostStarted,
+    PostEnded,
 )
 
 # Routing-key patterns per event type, as integrators bind them (AMQP topic syntax).
@@ -238,4 +296,6 @@ ROUTING_KEYS: dict[str, list[str]] = {
     "ReportRejected": [f"report.rejected.{t}" for t in Tier],
     "ReportVerified": ["report.verified"],
     "VerificationOverdue": [f"report.overdue.{t}" for t in Tier],
+    "PostStarted": [f"post.started.{r}" for r in POST_ROLES],
+    "PostEnded": [f"post.ended.{r}" for r in POST_ROLES],
 }

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from sipokat.events.bounds import AreaCode, PersonName, Subject
 from sipokat.events.envelope import Actor, Role
+from sipokat.runtime.endedposts import EndedPosts
 from sipokat.runtime.jwks import IssuerUnavailable, JwksKeys
 from sipokat.runtime.messages import text
 from sipokat.runtime.problems import Problem
@@ -30,6 +31,10 @@ from sipokat.runtime.settings import ServiceSettings
 # Where a middleware that verified the request's bearer token leaves the principal (scope state).
 VERIFIED_PRINCIPAL = "verified_principal"
 BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="sipokat"'}
+POST_ENDED = text(
+    "the post this token was issued for has ended; sign in again",
+    "jabatan untuk token ini sudah berakhir; silakan masuk lagi",
+)
 
 
 class Principal(BaseModel):
@@ -114,17 +119,26 @@ class TokenVerifier:
     claims every time was a tenth of intake's work per report. A remembered token is the exact
     same bytes, so its signature needs no second check; its exp still does, at every use, and it
     is forgotten after `jwt_cache_seconds` so a rotated key or secret takes effect soon.
+
+    An identity token is refused, cached or not, once its account's post has ended after it
+    was issued (`ended_posts`, fed by the runtime from `PostEnded` events).
     """
 
     CACHE_SIZE = 10_000  # a city's RT heads and verifiers, several times over
 
-    def __init__(self, settings: ServiceSettings) -> None:
+    def __init__(self, settings: ServiceSettings, ended_posts: EndedPosts | None = None) -> None:
         self._issuers = trusted_issuers(settings)
         self._audience = settings.jwt_audience
         self._cache_seconds = settings.jwt_cache_seconds
         self._level_of: LevelOf | None = None
-        # token -> (principal, valid until: the earlier of exp and the end of its cache time)
-        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        # Only identity's accounts hold posts: the `sub` of another issuer's token is no account.
+        self._posts_issuer = settings.identity_issuer if settings.identity_jwks_url else None
+        keep = settings.ended_posts_keep_minutes * 60
+        # `is None`, not `or`: an empty map (falsy by its length) is still the runtime's one.
+        self.ended_posts = EndedPosts(keep) if ended_posts is None else ended_posts
+        # token -> (principal, valid until: the earlier of exp and the end of its cache time,
+        # its iat when identity issued it)
+        self._verified: OrderedDict[str, tuple[Principal, float, float | None]] = OrderedDict()
 
     def check_wilayah(self, level_of: LevelOf) -> None:
         """Refuse tokens whose wilayah is not in the directory, or not of their role's level.
@@ -139,17 +153,25 @@ class TokenVerifier:
     async def verify(self, token: str) -> Principal:
         remembered = self._verified.get(token)
         if remembered is not None:
-            principal, valid_until = remembered
+            principal, valid_until, issued_at = remembered
             if time.time() < valid_until:
                 self._verified.move_to_end(token)
+                self._check_post(principal, issued_at)
                 return principal
             del self._verified[token]
-        principal, expires_at = await self._check(token)
+        principal, expires_at, issued_at = await self._check(token)
         if self._cache_seconds > 0:
-            self._verified[token] = (principal, min(expires_at, time.time() + self._cache_seconds))
+            valid_until = min(expires_at, time.time() + self._cache_seconds)
+            self._verified[token] = (principal, valid_until, issued_at)
             if len(self._verified) > self.CACHE_SIZE:
                 self._verified.popitem(last=False)
+        self._check_post(principal, issued_at)
         return principal
+
+    def _check_post(self, principal: Principal, issued_at: float | None) -> None:
+        # One dict lookup per request: the hot path stays as it was.
+        if issued_at is not None and self.ended_posts.refuses(principal.subject, issued_at):
+            raise Problem(401, "Unauthorized", POST_ENDED, headers=BEARER_CHALLENGE)
 
     def _issuer_of(self, token: str) -> TrustedIssuer:
         # Unverified, only to choose the issuer whose key and algorithms then verify everything.
@@ -159,16 +181,21 @@ class TokenVerifier:
             raise jwt.InvalidIssuerError("the token's issuer is not trusted")
         return issuer
 
-    async def _check(self, token: str) -> tuple[Principal, float]:
+    async def _check(self, token: str) -> tuple[Principal, float, float | None]:
+        """The principal, the token's exp and, for a token of identity's (whose `sub` is an
+        account that holds a post), its iat."""
         try:
             issuer = self._issuer_of(token)
+            holds_post = issuer.name == self._posts_issuer
+            # Identity always sets iat: without it, no end of a post could be told apart.
+            required = ["exp", "iss", "aud", "sub", *(["iat"] if holds_post else [])]
             claims = jwt.decode(
                 token,
                 await issuer.key_for(token),
                 algorithms=list(issuer.algorithms),
                 audience=self._audience,
                 issuer=issuer.name,
-                options={"require": ["exp", "iss", "aud", "sub"]},
+                options={"require": required},
             )
             principal = Principal(
                 subject=claims["sub"],
@@ -177,7 +204,8 @@ class TokenVerifier:
                 name=claims.get("name") or None,  # an empty name is no name
             )
             self._check_wilayah(principal)
-            return principal, float(claims["exp"])
+            issued_at = float(claims["iat"]) if holds_post else None
+            return principal, float(claims["exp"]), issued_at
         except IssuerUnavailable as exc:
             raise Problem(
                 503,

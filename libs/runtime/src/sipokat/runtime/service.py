@@ -37,6 +37,7 @@ from sipokat.events.setaside import Retry, SetAside, parsed
 from sipokat.events.store import Database, SetAsideEvent, open_database
 from sipokat.runtime import metrics
 from sipokat.runtime.auth import TokenVerifier
+from sipokat.runtime.endedposts import EndedPosts, EndedPostsFeed, ended_posts_url
 from sipokat.runtime.foldversion import fold_version_check
 from sipokat.runtime.header_limit import HeaderSizeLimitMiddleware
 from sipokat.runtime.health import Check, CheckResult, health_router
@@ -118,6 +119,10 @@ class ServiceRuntime(Generic[C]):
         # and whether the relay and consumer connect to the broker at all.
         self.opens_database: Callable[[], Awaitable[Database]] = self._open_configured_database
         self.uses_broker = True
+        # The posts that ended lately, which the token verifier refuses the tokens of; fed
+        # from the broker and identity once started (`sipokat.runtime.endedposts`).
+        self.ended_posts = EndedPosts(settings.ended_posts_keep_minutes * 60)
+        self.ended_posts_feed: EndedPostsFeed | None = None
 
     @property
     def consumer_reader(self) -> str:
@@ -214,6 +219,15 @@ class ServiceRuntime(Generic[C]):
             self.rebuilds[folded.name] = make(self._database)
         self._context = (await self._resources.enter_async_context(self._make_context(self)),)
         await self._keep_folds_current()
+        if self.uses_broker and s.identity_jwks_url:
+            self.ended_posts_feed = EndedPostsFeed(
+                self.ended_posts,
+                s.rabbitmq_url,
+                s.topology,
+                ended_posts_url(s.identity_jwks_url),
+                name=f"{s.broker_prefix}.{self.name}.ended-posts",
+            )
+            self._spawn(self.ended_posts_feed.run(self._stop))
         if self.publishes and self.uses_broker:
             self.relay = Relay(
                 self._database.events,
@@ -272,6 +286,7 @@ class ServiceRuntime(Generic[C]):
             for task in pending:
                 task.cancel()
         self._tasks.clear()
+        self.ended_posts_feed = None
         try:
             await self._resources.aclose()
         finally:
@@ -329,12 +344,21 @@ class ServiceRuntime(Generic[C]):
         too_far = lag > self.settings.ready_max_consumer_lag
         return CheckResult("fail" if too_far else "pass", observed_value=lag)
 
+    async def check_ended_posts(self) -> CheckResult:
+        """`warn`, never `fail`: identity out of reach must not take the service out of
+        rotation (its tokens' posts that end meanwhile are refused once the event arrives)."""
+        if self.ended_posts_feed is None:
+            return CheckResult("pass", output="not followed: no broker")
+        return await self.ended_posts_feed.check()
+
     def checks(self) -> dict[str, Check]:
         checks: dict[str, Check] = {
             "store:reachable": self.check_store,
             "broker:connection": self.check_broker,
             "readers:set_aside": lambda: set_aside_check(self),
         }
+        if self.settings.identity_jwks_url:
+            checks["identity:ended_posts"] = self.check_ended_posts
         for folded, _ in self._folds:
             name = "views:fold_version"
             checks[name if folded.name == self.name else f"{name}:{folded.name}"] = partial(
@@ -376,12 +400,14 @@ def create_service_app(
     title: str,
     description: str = "",
     body_limits: Sequence[tuple[str, int]] = (),
+    rate_limit_exempt: Sequence[str] = (),
 ) -> FastAPI:
     """The app of a service: health, metrics, problem details, and at its edge, for every
     service alike (each is reachable on its own, not only through the gateway): the correlation
     id and access log, then the size of the request's head (431), then the per-client rate
     limit, then the body size limit —
-    `settings.max_body_bytes`, or per path prefix from `body_limits`. Tokens are checked
+    `settings.max_body_bytes`, or per path prefix from `body_limits`; paths under
+    `rate_limit_exempt` (static files) are not counted. Tokens are checked
     against the configured directory of areas, kept as `app.state.directory`."""
     settings = runtime.settings
     configure_logging(runtime.name, settings.log_level, settings.log_format)
@@ -396,7 +422,7 @@ def create_service_app(
 
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     app.state.runtime = runtime
-    app.state.token_verifier = TokenVerifier(settings)
+    app.state.token_verifier = TokenVerifier(settings, runtime.ended_posts)
     app.state.directory = configured_directory(settings.wilayah_file)
     app.state.token_verifier.check_wilayah(app.state.directory.level_of)
     install_problem_handlers(app)
@@ -409,7 +435,9 @@ def create_service_app(
     app.add_middleware(
         RateLimitMiddleware,
         buckets=TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst),
-        identify=bearer_subject_or_address(app.state.token_verifier),
+        identify=bearer_subject_or_address(
+            app.state.token_verifier, exempt=("/health", "/metrics", *rate_limit_exempt)
+        ),
     )
     # The server bounds a request's head as it arrives (serve.py); this answers the same 431
     # under any other server, before the rate limiter verifies a token of any size.

@@ -81,6 +81,10 @@ class ServiceSettings(BaseSettings):
     # A verified token is remembered this long (and never past its exp), so a client's
     # requests pay for the signature check once, not every time. 0 turns it off.
     jwt_cache_seconds: float = 60.0
+    # An identity token whose post ended is refused at once (`sipokat.runtime.endedposts`); an
+    # ended post is remembered this long: the longest access-token lifetime identity allows
+    # (60 minutes) plus a leeway for clocks. Older, every token it could refuse has expired.
+    ended_posts_keep_minutes: float = Field(default=65.0, gt=0)
     # Signs the short-lived photo links an `<img>` loads without a token (media.py): the service
     # that hands them out and the gateway that serves the photos share it. Change it in
     # production, like the JWT secret.

@@ -7,9 +7,10 @@ import asyncio
 import contextlib
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,7 @@ from sipokat.ops.demo.gateway import Gateway, retry_after_seconds
 from sipokat.ops.demo.mix import CityMix, PlannedReport
 from sipokat.ops.demo.model import DemoConfig, DemoSummary, Tally
 from sipokat.ops.demo.offices import Office, area_of
+from sipokat.ops.demo.people import People, SignInError
 from sipokat.ops.demo.photo import scene_jpeg
 from sipokat.ops.demo.policy import Decision
 from sipokat.wilayah import load_default_directory
@@ -77,7 +79,7 @@ class Demo:
             "upload",
             "POST",
             "/v1/attachments",
-            self.gateway.auth("ketua_rt", rt_code),
+            await self.gateway.auth("ketua_rt", rt_code),
             files={"file": ("foto-kegiatan.jpg", jpeg, "image/jpeg")},
         )
         if answer is None or answer.status_code != 201:
@@ -96,7 +98,7 @@ class Demo:
             "submit",
             "POST",
             "/v1/reports",
-            self.gateway.auth("ketua_rt", plan.rt_code),
+            await self.gateway.auth("ketua_rt", plan.rt_code),
             json=content.model_dump(mode="json", exclude_none=True),
         )
         if answer is None or answer.status_code != 202:
@@ -127,7 +129,7 @@ class Demo:
                 "revise",
                 "POST",
                 f"/v1/reports/{report_id}/revisions",
-                self.gateway.auth("ketua_rt", report.rt_code),
+                await self.gateway.auth("ketua_rt", report.rt_code),
                 json=content.model_dump(mode="json", exclude_none=True),
             )
             if answer is None or answer.status_code != 503:
@@ -211,6 +213,21 @@ class Demo:
         await asyncio.gather(*(office.close() for office in self.offices.values()))
 
 
+def demo_admin_code(data_dir: Path) -> Callable[[], Awaitable[str]]:
+    """How the demo gets its admin when it has none yet: a one-time admin code from identity's
+    store in this machine's data folder (so the demo's first run is on the platform's host)."""
+
+    async def code() -> str:
+        try:
+            from sipokat.identity.entrypoints.host import demo_code
+            from sipokat.identity.settings import IdentitySettings
+        except ImportError:
+            raise SignInError("the demo needs the identity service (sipokat.identity)") from None
+        return (await demo_code(IdentitySettings(data_dir=data_dir))).code
+
+    return code
+
+
 async def _tick(observer: Observer, tally: Tally, phase: list[str]) -> None:
     while True:
         observer(tally, phase[0])
@@ -227,11 +244,11 @@ async def run_demo(
     loop = asyncio.get_running_loop()
     started = loop.time()
     tally = Tally()
-    lifetime = timedelta(seconds=(config.duration or 86_400) + config.drain + 3600)
     phase = ["submitting"]
     limits = httpx.Limits(max_connections=config.concurrency)
     async with httpx.AsyncClient(base_url=config.gateway, timeout=30, limits=limits) as client:
-        demo = Demo(config, Gateway(client, tally, config.concurrency, lifetime), seed)
+        people = People(client, config.data_dir, demo_admin_code(config.data_dir))
+        demo = Demo(config, Gateway(client, tally, config.concurrency, people), seed)
         workers = [asyncio.create_task(office.work()) for office in demo.offices.values()]
         ticker = asyncio.create_task(_tick(observer, tally, phase)) if observer else None
         try:

@@ -1,58 +1,38 @@
-"""The demo's one door to the platform: bounded concurrency, tokens, 429s and the error count."""
+"""The demo's one door to the platform: bounded concurrency, the people's tokens, 429s and the
+error count."""
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
 from sipokat.ops.demo.model import Tally
-from sipokat.runtime.auth import mint_token
-from sipokat.runtime.settings import ServiceSettings
+from sipokat.ops.demo.people import People, Person, SignInError
+from sipokat.ops.demo.retry import MAX_THROTTLED_TRIES, retry_after_seconds
 
-MAX_THROTTLED_TRIES = 20  # per request; then its 429 stands
-
-
-def retry_after_seconds(response: httpx.Response, default: float = 1.0) -> float:
-    value = response.headers.get("retry-after", "")
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return default
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+__all__ = ["Gateway", "retry_after_seconds"]
 
 
 class Gateway:
     def __init__(
-        self,
-        client: httpx.AsyncClient,
-        tally: Tally,
-        concurrency: int,
-        token_ttl: timedelta,
-        settings: ServiceSettings | None = None,
+        self, client: httpx.AsyncClient, tally: Tally, concurrency: int, people: People
     ) -> None:
-        self.client, self.tally = client, tally
+        self.client, self.tally, self.people = client, tally, people
         self._slots = asyncio.Semaphore(concurrency)
-        self._settings = settings or ServiceSettings()
-        self._ttl = token_ttl
-        self._headers: dict[tuple[str, str, str], dict[str, str]] = {}
 
-    def auth(self, role: str, wilayah: str, subject: str | None = None) -> dict[str, str]:
-        """Bearer headers, minted once per person with the platform's development secret."""
-        key = (role, wilayah, subject or f"demo-{role}-{wilayah}")
-        if key not in self._headers:
-            token = mint_token(
-                self._settings, subject=key[2], role=role, wilayah=wilayah, ttl=self._ttl
-            )
-            self._headers[key] = {"Authorization": f"Bearer {token}"}
-        return self._headers[key]
+    async def auth(self, role: str, wilayah: str, number: int = 1) -> dict[str, str]:
+        """Bearer headers of the person (an identity account, made the first time), or none
+        when they could not be signed in (counted as an error; the request then fails too)."""
+        try:
+            return await self.people.headers(Person(role, wilayah, number))
+        except (SignInError, httpx.HTTPError) as exc:
+            self.tally.error("sign-in", f"{role} {wilayah}: {exc.__class__.__name__} {exc}")
+            return {}
+
+    def known(self, role: str, wilayah: str, number: int = 1) -> bool:
+        return self.people.known(Person(role, wilayah, number))
 
     async def send(
         self, label: str, method: str, path: str, headers: dict[str, str], **kwargs: Any

@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sipokat.events.catalogue import Tier
 from sipokat.ops.demo.policy import DecisionPolicy
@@ -23,6 +24,9 @@ class DemoConfig:
     drain: float = 120.0  # seconds to keep verifying after the last submission
     sweep_seconds: float = 30.0  # how often a verifier looks at their queue unprompted
     policy: DecisionPolicy = field(default_factory=DecisionPolicy)
+    # The platform's data folder: identity's store (the demo's admin comes from it) and the
+    # demo's own `demo-accounts.json`.
+    data_dir: Path = Path("var")
 
 
 @dataclass

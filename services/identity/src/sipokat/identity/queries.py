@@ -6,7 +6,7 @@ clear: passwords and activation codes as Argon2id hashes, refresh tokens as SHA-
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -21,6 +21,12 @@ REFRESH_TOKENS = "refresh_tokens"  # SHA-256 of a refresh token -> {"family", "a
 THROTTLES = "throttles"  # "phone:+62…" / "address:10.0.0.1" -> failed attempts
 SIGNING_KEYS = "signing_keys"  # by kid
 RESETS = "resets"  # by reset id (UUIDv7: key order is time order): who reset whom, when
+# Post events (handlers.post_events): kept with the change, until appended to the event store.
+POST_EVENTS = "post_events"  # "<account id>/<stream version>" -> {"account", "event": JSON}
+POST_STREAMS = "post_streams"  # account id -> {"version": the last post event's}
+ENDED_POSTS = "ended_posts"  # "2026-12-07T09" (UTC hour) -> {"posts": {account id: ended}}
+# How far back `GET /v1/auth/ended-posts` answers: past any access token's lifetime (≤ 60 min).
+ENDED_POSTS_KEPT = timedelta(hours=24)
 
 # What `/v1/accounts/me` and the admin's answers show of an account: never a hash.
 PUBLIC_FIELDS = ("id", "name", "phone", "email", "post", "activated", "past_posts")
@@ -41,6 +47,37 @@ def post_document(post: Post) -> Document:
         "start": iso(post.start),
         "end": iso(post.end),
     }
+
+
+def account_document(
+    account_id: str,
+    *,
+    name: str,
+    phone: str,
+    email: str | None,
+    post: Post,
+    now: datetime,
+    password_hash: str | None = None,
+    activation_hash: str | None = None,
+    activation_expires: datetime | None = None,
+) -> Document:
+    """A new account holding `post`: with a pending activation code (an admin's account, the
+    roster's) or a password already (the first admin's claim)."""
+    account: Document = {
+        "id": account_id,
+        "name": name,
+        "phone": phone,
+        "email": email,
+        "post": post_document(post),
+        "past_posts": [],
+        "created": iso(now),
+        "password_hash": password_hash,
+        "activation_hash": activation_hash,
+        "activation_expires": iso(activation_expires),
+    }
+    if password_hash is not None:
+        account["password_changed"] = iso(now)
+    return account
 
 
 def post_of(doc: Document | None) -> Post | None:
@@ -81,6 +118,11 @@ def family_of(doc: Document) -> Family:
     )
 
 
+def refresh_token_document(token_hash: str, family: str, account: str) -> Document:
+    # The hash is the key; kept in the document too, so the sweep can delete what it finds.
+    return {"token": token_hash, "family": family, "account": account}
+
+
 def throttle_document(throttle: Throttle) -> Document:
     return {
         "failures": throttle.failures,
@@ -111,6 +153,26 @@ async def throttle(views: ViewStore, key: str) -> Throttle:
 async def live_families(views: ViewStore, account_id: str, limit: int = 100) -> list[Family]:
     docs = await views.find(FAMILIES, {"account": account_id, "revoked": False}, limit=limit)
     return [family_of(doc) for doc in docs]
+
+
+def ended_posts_bucket(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H")
+
+
+async def ended_posts_since(views: ViewStore, since: datetime, now: datetime) -> dict[str, str]:
+    """Account id -> when its post ended (ISO), for posts that ended at `since` or later (at
+    most `ENDED_POSTS_KEPT` back): one read per hour."""
+    since = max(since, now - ENDED_POSTS_KEPT)
+    found: dict[str, str] = {}
+    hour = since.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    while hour <= now:
+        doc = await views.get(ENDED_POSTS, ended_posts_bucket(hour))
+        for account_id, ended in (doc or {}).get("posts", {}).items():
+            moment = when(ended)
+            if moment is not None and moment >= since:
+                found[account_id] = ended
+        hour += timedelta(hours=1)
+    return found
 
 
 async def signing_keys(views: ViewStore) -> list[Document]:

@@ -27,6 +27,9 @@ class IdentitySettings(ServiceSettings):
     signing_key_days: int = Field(default=90, ge=1)
     # How long an activation code (shown once when an admin creates the account) works.
     activation_code_hours: int = Field(default=72, ge=1, le=24 * 30)
+    # How long an admin code works (the first admin's, printed by `sipokat run`, or one made
+    # on the host): it alone makes an admin, so it lives shorter.
+    first_admin_code_hours: int = Field(default=24, ge=1, le=24 * 7)
     # How long a reset code (a lurah, camat or admin hands it over in person or on a call)
     # works: it is used there and then, and a short life leaves little to a code overheard or
     # read off a screen; the helper can always give another (docs/identity.md).

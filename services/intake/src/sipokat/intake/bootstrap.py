@@ -15,9 +15,11 @@ from sipokat.intake.adapters.idempotency import IdempotencyKeys
 from sipokat.intake.adapters.upstream import VerificationEvents
 from sipokat.intake.entrypoints import (
     attachments,
+    client_app,
     config,
     contracts,
     errors,
+    forwarded,
     gateway,
     reports,
     wilayah,
@@ -109,6 +111,8 @@ def create_app(
             contracts.router,
             attachments.router_for(settings),
             wilayah.router_for(settings.max_page_size),
+            forwarded.router,
+            client_app.router_for(settings),
             # The catch-all gateway routes go last, after intake's own routes.
             gateway.router,
         ],
@@ -119,6 +123,9 @@ def create_app(
             ("/v1/attachments", settings.max_photo_bytes + 64 * 1024),
             ("/v1/accounts/roster", settings.max_roster_bytes),  # forwarded to identity
         ],
+        # The app's static files: a phone's first load fetches several at once, and many phones
+        # share a kelurahan office's address.
+        rate_limit_exempt=[client_app.PREFIX + "/"],
     )
     errors.install(app)
     # The directory tokens are checked against (create_service_app's): the routes' too.

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 
 from sipokat.intake.domain import Bounds
@@ -13,6 +15,10 @@ DEFAULT_CITY_BOUNDS = {
 }
 
 
+# The RT app's build in this checkout (`npm run build` in apps/rt, run by `make run`).
+DEFAULT_APP_DIR = Path(__file__).resolve().parents[5] / "apps" / "rt" / "dist"
+
+
 class IntakeSettings(ServiceSettings):
     # Where the gateway routes the rest of /v1.
     verification_url: str = "http://127.0.0.1:8001"
@@ -23,6 +29,9 @@ class IntakeSettings(ServiceSettings):
     # they may stay quiet between events).
     upstream_timeout_seconds: float = 10.0
     upstream_connect_timeout_seconds: float = 3.0
+
+    # The RT heads' web app the gateway serves at /app/ (its built files).
+    app_dir: Path = DEFAULT_APP_DIR
 
     # How far back an activity may lie when it is reported.
     activity_window_days: int = 90

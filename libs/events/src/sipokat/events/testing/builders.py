@@ -13,6 +13,8 @@ from sipokat.events.catalogue import (
     BidangDana,
     FundProgress,
     PhotoRef,
+    PostEnded,
+    PostStarted,
     RejectionReason,
     ReportApproved,
     ReportContent,
@@ -35,6 +37,8 @@ RT_CODE = "16.73.02.1019/007"
 
 SOURCE_INTAKE = "intake"
 SOURCE_VERIFICATION = "verification"
+SOURCE_IDENTITY = "identity"
+ADMIN = Actor(subject="admin-1", role=Role.ADMIN)
 
 
 def wilayah_path(rt_code: str = RT_CODE) -> WilayahPath:
@@ -293,6 +297,47 @@ def sample_events(report_id: UUID | None = None) -> list[Envelope]:
         make_approved(rid, stream_version=7, tier=Tier.KOTA),
         make_verified(rid, stream_version=8),
     ]
+
+
+def make_post_started(
+    account_id: UUID | None = None,
+    *,
+    stream_version: int = 1,
+    role: Role = Role.KETUA_RT,
+    wilayah: str | None = RT_CODE,
+    **ids: Unpack[EnvelopeIds],
+) -> Envelope:
+    data = PostStarted(
+        account_id=account_id or uuid4(), role=role, wilayah=wilayah, started_at=utc_now()
+    )
+    return _wrap(data, stream_version=stream_version, source=SOURCE_IDENTITY, actor=ADMIN, **ids)
+
+
+def make_post_ended(
+    account_id: UUID | None = None,
+    *,
+    stream_version: int = 2,
+    role: Role = Role.KETUA_RT,
+    wilayah: str | None = RT_CODE,
+    ended_at: datetime | None = None,
+    **ids: Unpack[EnvelopeIds],
+) -> Envelope:
+    ended = ended_at or utc_now()
+    data = PostEnded(
+        account_id=account_id or uuid4(),
+        role=role,
+        wilayah=wilayah,
+        started_at=ended - timedelta(days=400),
+        ended_at=ended,
+    )
+    return _wrap(data, stream_version=stream_version, source=SOURCE_IDENTITY, actor=ADMIN, **ids)
+
+
+def sample_post_events(account_id: UUID | None = None) -> list[Envelope]:
+    """One valid envelope of each post event type, as consecutive versions of one account's
+    stream."""
+    aid = account_id or uuid4()
+    return [make_post_started(aid, stream_version=1), make_post_ended(aid, stream_version=2)]
 
 
 def make_stream(count: int, report_id: UUID | None = None, *, start: int = 1) -> list[Envelope]:

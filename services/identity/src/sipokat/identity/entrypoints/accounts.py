@@ -13,7 +13,7 @@ from sipokat.events.bounds import AreaCode, PersonName
 from sipokat.events.envelope import Role
 from sipokat.identity import handlers
 from sipokat.identity.domain import Refused
-from sipokat.identity.entrypoints.common import Identity, account_of, invalid
+from sipokat.identity.entrypoints.common import Identity, account_of, invalid, phone_taken
 from sipokat.identity.handlers import AccountNotFound, PhoneTaken
 from sipokat.identity.handlers.posts import PostHeld, start_post
 from sipokat.identity.queries import public_account
@@ -85,18 +85,12 @@ async def create_account(
             email=body.email,
             role=body.role,
             wilayah=body.wilayah,
+            by=admin.as_actor(),
         )
     except Refused as refused:
         raise invalid(refused, POINTERS.get(refused.code, "/wilayah")) from None
     except PhoneTaken:
-        raise Problem(
-            409,
-            "Conflict",
-            text(
-                "this phone number has an account already",
-                "nomor telepon ini sudah memiliki akun",
-            ),
-        ) from None
+        raise phone_taken() from None
     response.headers["Cache-Control"] = "no-store"
     response.headers["Location"] = f"/v1/accounts/{created.account['id']}"
     return CreatedAccount(
@@ -114,7 +108,7 @@ async def end_post(account_id: UUID, context: Identity, admin: Admin) -> dict[st
     """The holder leaves the post now (a new RT head is elected, a lurah moves): every session
     of the account ends; the wilayah's reports stay with the wilayah."""
     try:
-        account = await handlers.end_post(context, str(account_id))
+        account = await handlers.end_post(context, str(account_id), admin.as_actor())
     except AccountNotFound:
         raise Problem(404, "Not found", NOT_FOUND) from None
     return public_account(account)
@@ -137,7 +131,9 @@ async def new_post(
     """A new post for an account that holds none (a lurah who moved, an RT head elected
     again): the holder signs in again to work in it."""
     try:
-        account = await start_post(context, str(account_id), body.role, body.wilayah)
+        account = await start_post(
+            context, str(account_id), body.role, body.wilayah, admin.as_actor()
+        )
     except Refused as refused:
         raise invalid(refused, POINTERS.get(refused.code, "/wilayah")) from None
     except AccountNotFound:

@@ -53,6 +53,14 @@ def throttled(exc: Throttled) -> Problem:
     )
 
 
+def phone_taken() -> Problem:
+    return Problem(
+        409,
+        "Conflict",
+        text("this phone number has an account already", "nomor telepon ini sudah memiliki akun"),
+    )
+
+
 POST_ENDED = text(
     "this token's account no longer holds the post it was signed for; sign in again",
     "akun token ini tidak lagi memegang jabatan yang tertera; silakan masuk lagi",

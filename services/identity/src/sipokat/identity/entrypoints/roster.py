@@ -168,7 +168,9 @@ async def import_roster_csv(
             ),
         )
     try:
-        result = await import_roster(context, await request.body(), dry_run=dry_run)
+        result = await import_roster(
+            context, await request.body(), dry_run=dry_run, by=admin.as_actor()
+        )
     except RosterTooLarge as large:
         raise Problem(
             413,

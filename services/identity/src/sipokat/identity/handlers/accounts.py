@@ -10,7 +10,7 @@ from uuid import uuid4
 
 import structlog
 
-from sipokat.events.envelope import Role
+from sipokat.events.envelope import Actor, Role
 from sipokat.events.store.base import Document, ViewTransaction
 from sipokat.identity import queries
 from sipokat.identity.domain import (
@@ -34,6 +34,12 @@ from sipokat.identity.handlers.context import (
     set_fields,
     write,
 )
+from sipokat.identity.handlers.post_events import (
+    IDENTITY,
+    post_ended,
+    post_started,
+    send_after_commit,
+)
 from sipokat.identity.handlers.sessions import (
     check_throttles,
     count_failure,
@@ -45,6 +51,7 @@ from sipokat.identity.queries import (
     ACCOUNTS,
     PHONES,
     RESETS,
+    account_document,
     current_post,
     iso,
     post_document,
@@ -73,6 +80,7 @@ async def create_account(
     email: str | None,
     role: Role,
     wilayah: str | None,
+    by: Actor = IDENTITY,
 ) -> NewAccount:
     phone = normalize_phone(raw_phone)
     mail = normalize_email(email) if email else None
@@ -82,28 +90,29 @@ async def create_account(
     expires = now + timedelta(hours=context.settings.activation_code_hours)
     code_hash = await context.hasher.hash(code)
     account_id = str(uuid4())
-    account: Document = {
-        "id": account_id,
-        "name": name,
-        "phone": phone,
-        "email": mail,
-        "post": post_document(Post(role, wilayah, now)),
-        "past_posts": [],
-        "created": iso(now),
-        "password_hash": None,
-        "activation_hash": code_hash,
-        "activation_expires": iso(expires),
-    }
+    post = Post(role, wilayah, now)
+    account = account_document(
+        account_id,
+        name=name,
+        phone=phone,
+        email=mail,
+        post=post,
+        now=now,
+        activation_hash=code_hash,
+        activation_expires=expires,
+    )
 
     async def effect(tx: ViewTransaction) -> bool:
         if await tx.get(PHONES, phone) is not None:
             return False
         await tx.put(PHONES, phone, {"account": account_id})
         await tx.put(ACCOUNTS, account_id, account)
+        await post_started(tx, account_id, post, by)  # the event, in the same transaction
         return True
 
     if not await write(context, effect):
         raise PhoneTaken
+    await send_after_commit(context, account_id)
     log.info("identity.account_created", account=account_id, role=str(role), wilayah=wilayah)
     return NewAccount(account, code, expires)
 
@@ -184,10 +193,10 @@ async def change_password(
     return await new_session(context, account, post)
 
 
-async def end_post(context: IdentityContext, account_id: str) -> Document:
+async def end_post(context: IdentityContext, account_id: str, by: Actor = IDENTITY) -> Document:
     """The holder leaves the post now: it goes to the account's past posts and every session
-    ends (access tokens already out live their few minutes; identity's own routes refuse them
-    at once)."""
+    ends. Its `PostEnded` event makes every service refuse the access tokens already out
+    (`sipokat.runtime.endedposts`); identity's own routes refuse them by the account."""
     now = context.clock()
 
     async def effect(tx: ViewTransaction) -> Document | None:
@@ -197,14 +206,17 @@ async def end_post(context: IdentityContext, account_id: str) -> Document:
         post = queries.post_of(stored.get("post"))
         if post is None:
             return stored
-        ended = post_document(Post(post.role, post.wilayah, post.start, now))
-        changed = {**stored, "post": None, "past_posts": [*stored.get("past_posts", []), ended]}
+        ended = Post(post.role, post.wilayah, post.start, now)
+        past = [*stored.get("past_posts", []), post_document(ended)]
+        changed = {**stored, "post": None, "past_posts": past}
         await tx.put(ACCOUNTS, account_id, changed)
+        await post_ended(tx, account_id, ended, by)  # the event, in the same transaction
         return changed
 
     account = await write(context, effect)
     if account is None:
         raise AccountNotFound
+    await send_after_commit(context, account_id)
     await sign_out_everywhere(context, account_id)
     log.info("identity.post_ended", account=account_id)
     return dict(account)

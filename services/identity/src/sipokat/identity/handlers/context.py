@@ -4,7 +4,7 @@ way to write."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -13,6 +13,7 @@ from uuid import UUID
 import structlog
 from uuid6 import uuid7
 
+from sipokat.events.envelope import Envelope
 from sipokat.events.store.base import Database, Document, ViewTransaction, apply_once_returning
 from sipokat.identity.adapters.passwords import PasswordHasher
 from sipokat.identity.adapters.signing import SigningKey
@@ -25,6 +26,8 @@ from sipokat.identity.queries import (
 from sipokat.identity.settings import IdentitySettings
 
 Clock = Callable[[], datetime]
+# Stores events in identity's event store and wakes the relay (`ServiceRuntime.append`).
+Append = Callable[[Sequence[Envelope]], Awaitable[object]]
 log = structlog.get_logger(__name__)
 
 # One-time codes: read aloud over a phone or copied from a screen, so no 0/O or 1/I/L.
@@ -45,6 +48,9 @@ class IdentityContext:
     level_of: LevelOf  # the directory's: a post's wilayah must exist at its role's level
     # Parsed keys by kid: loading a PEM costs more than signing with it.
     parsed_keys: dict[str, SigningKey] = field(default_factory=dict)
+    # Where the post events go (handlers.post_events); None: straight into the event store,
+    # for a context built without a runtime.
+    append: Append | None = None
 
 
 class SignInFailed(Exception):

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import structlog
 
-from sipokat.events.envelope import Role
+from sipokat.events.envelope import Actor, Role
 from sipokat.events.store.base import Document, ViewTransaction
 from sipokat.identity.domain import Post, check_post
 from sipokat.identity.handlers.context import AccountNotFound, IdentityContext, write
+from sipokat.identity.handlers.post_events import IDENTITY, post_started, send_after_commit
 from sipokat.identity.queries import ACCOUNTS, current_post, post_document
 
 log = structlog.get_logger(__name__)
@@ -20,7 +21,11 @@ class PostHeld(Exception):
 
 
 async def start_post(
-    context: IdentityContext, account_id: str, role: Role, wilayah: str | None
+    context: IdentityContext,
+    account_id: str,
+    role: Role,
+    wilayah: str | None,
+    by: Actor = IDENTITY,
 ) -> Document:
     check_post(role, wilayah, context.level_of)
     now = context.clock()
@@ -31,8 +36,10 @@ async def start_post(
             return None
         if current_post(stored, now) is not None:
             return PostHeld()
-        changed = {**stored, "post": post_document(Post(role, wilayah, now))}
+        post = Post(role, wilayah, now)
+        changed = {**stored, "post": post_document(post)}
         await tx.put(ACCOUNTS, account_id, changed)
+        await post_started(tx, account_id, post, by)  # the event, in the same transaction
         return changed
 
     outcome = await write(context, effect)
@@ -40,5 +47,6 @@ async def start_post(
         raise AccountNotFound
     if isinstance(outcome, PostHeld):
         raise outcome
+    await send_after_commit(context, account_id)
     log.info("identity.post_started", account=account_id, role=str(role), wilayah=wilayah)
     return dict(outcome)

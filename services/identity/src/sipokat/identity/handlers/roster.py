@@ -26,7 +26,7 @@ from uuid import uuid4
 
 import structlog
 
-from sipokat.events.envelope import Role
+from sipokat.events.envelope import Actor, Role
 from sipokat.events.store.base import Document, ViewTransaction
 from sipokat.identity.domain import Post
 from sipokat.identity.domain.roster import (
@@ -38,7 +38,17 @@ from sipokat.identity.domain.roster import (
 )
 from sipokat.identity.handlers.accounts import new_code
 from sipokat.identity.handlers.context import IdentityContext, write
-from sipokat.identity.queries import ACCOUNTS, PHONES, current_post, iso, post_document
+from sipokat.identity.handlers.post_events import (
+    IDENTITY,
+    new_accounts_started,
+    send_after_commit,
+)
+from sipokat.identity.queries import (
+    ACCOUNTS,
+    PHONES,
+    account_document,
+    current_post,
+)
 
 __all__ = [
     "RosterChanged",
@@ -109,7 +119,9 @@ class RosterChanged(Exception):
     anew."""
 
 
-async def import_roster(context: IdentityContext, data: bytes, *, dry_run: bool) -> RosterResult:
+async def import_roster(
+    context: IdentityContext, data: bytes, *, dry_run: bool, by: Actor = IDENTITY
+) -> RosterResult:
     """`RosterTooLarge` past the rows allowed, `RosterRefused` for bad or conflicting rows,
     `RosterChanged` when a number was taken while the batch was made."""
     roster = parse_roster(data, context.level_of, max_rows=context.settings.roster_max_rows)
@@ -122,7 +134,7 @@ async def import_roster(context: IdentityContext, data: bytes, *, dry_run: bool)
         return RosterResult(True, outcomes, roster.ignored_columns)
     batch = [row for row in outcomes if row.status == "create"]
     batch = batch[: context.settings.roster_accounts_per_request]
-    created = await _create(context, roster, batch)
+    created = await _create(context, roster, batch, by)
     final = [
         created.get(row.line) or (replace(row, status="pending") if row.status == "create" else row)
         for row in outcomes
@@ -185,7 +197,7 @@ def _said(row: RosterRow) -> tuple[int, str, str, str]:
 
 
 async def _create(
-    context: IdentityContext, roster: Roster, batch: list[RowOutcome]
+    context: IdentityContext, roster: Roster, batch: list[RowOutcome], by: Actor
 ) -> dict[int, RowOutcome]:
     """The batch's accounts in one transaction (all or none), by line."""
     if not batch:
@@ -198,21 +210,20 @@ async def _create(
     accounts: dict[str, Document] = {}
     phones: dict[str, Document] = {}
     created: dict[int, RowOutcome] = {}
+    started: dict[str, Post] = {}
     for row, code, code_hash in zip(batch, codes, hashes, strict=True):
         account_id = str(uuid4())
-        # The document `create_account` writes (tests/test_roster_handlers.py holds them equal).
-        accounts[account_id] = {
-            "id": account_id,
-            "name": row.name,
-            "phone": row.phone,
-            "email": emails[row.line],
-            "post": post_document(Post(Role.KETUA_RT, row.rt, now)),
-            "past_posts": [],
-            "created": iso(now),
-            "password_hash": None,
-            "activation_hash": code_hash,
-            "activation_expires": iso(expires),
-        }
+        started[account_id] = Post(Role.KETUA_RT, row.rt, now)
+        accounts[account_id] = account_document(
+            account_id,
+            name=row.name,
+            phone=row.phone,
+            email=emails[row.line],
+            post=started[account_id],
+            now=now,
+            activation_hash=code_hash,
+            activation_expires=expires,
+        )
         phones[row.phone] = {"account": account_id}
         created[row.line] = RowOutcome(
             row.line, row.rt, row.name, row.phone, "created", account_id, False, code, expires
@@ -224,10 +235,13 @@ async def _create(
             return False
         await tx.put_many(PHONES, phones)
         await tx.put_many(ACCOUNTS, accounts)
+        # Their PostStarted events, in the same transaction (handlers.post_events).
+        await new_accounts_started(tx, started, by)
         return True
 
     if not await write(context, effect):
         raise RosterChanged
+    await send_after_commit(context, None)
     return created
 
 

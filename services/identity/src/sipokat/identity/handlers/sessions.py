@@ -40,6 +40,7 @@ from sipokat.identity.queries import (
     current_post,
     family_document,
     family_of,
+    refresh_token_document,
     throttle_document,
     throttle_of,
 )
@@ -84,7 +85,9 @@ async def new_session(context: IdentityContext, account: Document, post: Post) -
     async def effect(tx: ViewTransaction) -> None:
         await tx.put(FAMILIES, str(family.id), family_document(family))
         await tx.put(
-            REFRESH_TOKENS, family.current, {"family": str(family.id), "account": account["id"]}
+            REFRESH_TOKENS,
+            family.current,
+            refresh_token_document(family.current, str(family.id), account["id"]),
         )
 
     await write(context, effect)
@@ -110,7 +113,7 @@ async def count_failure(context: IdentityContext, phone: str, address: str) -> N
     async def effect(tx: ViewTransaction) -> None:
         for key, rule in rules.items():
             throttle = throttle_of(await tx.get(THROTTLES, key)).failed(rule, now)
-            await tx.put(THROTTLES, key, throttle_document(throttle))
+            await tx.put(THROTTLES, key, {**throttle_document(throttle), "key": key})
 
     await write(context, effect)
 
@@ -172,7 +175,7 @@ async def refresh(context: IdentityContext, token: str) -> Session:
             await tx.put(
                 REFRESH_TOKENS,
                 replacement_hash,
-                {"family": str(family.id), "account": str(family.account)},
+                refresh_token_document(replacement_hash, str(family.id), str(family.account)),
             )
         return outcome, family_doc
 

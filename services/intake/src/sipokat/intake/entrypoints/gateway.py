@@ -15,6 +15,7 @@ from starlette.background import BackgroundTask
 from starlette.responses import StreamingResponse
 
 from sipokat.intake.entrypoints.common import Intake
+from sipokat.intake.handlers import IntakeContext
 from sipokat.intake.settings import IntakeSettings
 from sipokat.runtime.messages import text
 from sipokat.runtime.problems import Problem, allowed_methods
@@ -115,12 +116,18 @@ def method_not_allowed(allow: str) -> Problem:
 @router.api_route("/open311{rest:path}", methods=METHODS)
 @router.api_route("/.well-known/{rest:path}", methods=METHODS)
 async def forward(request: Request, rest: str, context: Intake) -> Response:
-    settings = context.settings
-    path = request.url.path
-    # A path of the gateway's own (no upstream shares one) asked with a method it does not take:
-    # the catch-all matched it, so Starlette's own 405 never came.
+    # A path of the gateway's own asked with a method it does not take (the catch-all matched
+    # it, so Starlette's own 405 never came); a path the gateway shares with an upstream
+    # (`/v1/reports`: POST here, GET verification's) has a route of its own for each method.
     if (own := allowed_methods(request)) is not None:
         raise method_not_allowed(own)
+    return await pass_on(request, context)
+
+
+async def pass_on(request: Request, context: IntakeContext) -> Response:
+    """Send the request to the upstream that owns its path and stream the answer back."""
+    settings = context.settings
+    path = request.url.path
     upstream = upstream_for(path, settings)
     if upstream is None:
         raise Problem(
