@@ -55,22 +55,19 @@ export function ProblemBox({ message }) {
 }
 
 // The outbox in words, kept up to date and announced politely: what waits, what was just sent.
+// The words are made at render time, so they follow a change of language.
 export function OutboxStatus() {
-  const [text, setText] = useState('');
+  const [state, setState] = useState({ waiting: 0, refused: 0, sending: false, lastSent: null });
   useEffect(() => {
-    let lastSent = '';
+    let lastSent = null;
     const update = async () => {
       const entries = await listOutbox();
       const waiting = entries.filter((e) => e.state === 'waiting').length;
       const refused = entries.filter((e) => e.state === 'refused').length;
-      const parts = [];
-      if (waiting) parts.push(t(isSending() && navigator.onLine ? 'outbox.sending' : 'outbox.waiting', { count: waiting }));
-      if (refused) parts.push(t('outbox.refused', { count: refused }));
-      if (!waiting && !refused && lastSent) parts.push(lastSent);
-      setText(parts.join(' '));
+      setState({ waiting, refused, sending: isSending() && navigator.onLine, lastSent });
     };
     const onSent = (event) => {
-      lastSent = t('outbox.sent', { title: event.detail.content.title });
+      lastSent = event.detail.content.title;
       update();
     };
     outboxEvents.addEventListener('change', update);
@@ -85,6 +82,11 @@ export function OutboxStatus() {
       removeEventListener('offline', update);
     };
   }, []);
+  const parts = [];
+  if (state.waiting) parts.push(t(state.sending ? 'outbox.sending' : 'outbox.waiting', { count: state.waiting }));
+  if (state.refused) parts.push(t('outbox.refused', { count: state.refused }));
+  if (!state.waiting && !state.refused && state.lastSent) parts.push(t('outbox.sent', { title: state.lastSent }));
+  const text = parts.join(' ');
   return (
     <div class={`outbox-status${text ? '' : ' empty'}`} role="status" aria-live="polite" data-testid="outbox-status">
       {text}

@@ -33,8 +33,12 @@ export const language = () => i18n.language || 'id';
 export const t = (key, options) => i18n.t(key, options);
 export const onLanguageChange = (listener) => i18n.on('languageChanged', listener);
 
-// A label the API gives in both languages ({id, en}), or the code when there is none.
-export const label = (labels, code) => (labels && (labels[language()] || labels.id)) || code;
+// A label the API gives in both languages ({id, en}), or the code when there is none; it
+// starts with a capital, as the app's own sentences do.
+export function label(labels, code) {
+  const text = (labels && (labels[language()] || labels.id)) || code || '';
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
 
 export function formatDate(iso, withTime = false) {
   if (!iso) return '';

@@ -76,7 +76,9 @@ function screen(name, params, reason) {
 async function start() {
   initI18n();
   await restore();
-  render(<App />, document.getElementById('app'));
+  const root = document.getElementById('app');
+  root.textContent = ''; // the "loading" line of index.html: Preact renders beside what is there
+  render(<App />, root);
   startSender();
   if ('serviceWorker' in navigator) {
     navigator.serviceWorker.register(`${__BASE__}sw.js`, { scope: __BASE__ }).catch(() => {});
