@@ -2,7 +2,6 @@
 // service worker with its precache list (Workbox), .gz and .br beside every text file (Node's
 // zlib, so the gateway serves them precompressed), and the size of the first screen, checked
 // against the 150 KB budget of issue 23.
-import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
@@ -20,11 +19,20 @@ rmSync(DIST, { recursive: true, force: true });
 mkdirSync(join(DIST, 'assets'), { recursive: true });
 cpSync('public', DIST, { recursive: true });
 
-// The image library shrinks photos in a Web Worker, which loads the library by URL (from a CDN
-// unless told otherwise): it gets its own hashed copy under /app/assets/.
-const compressor = readFileSync('node_modules/browser-image-compression/dist/browser-image-compression.js');
-const compressorName = `assets/image-compression-${hash(compressor)}.js`;
-writeFileSync(join(DIST, compressorName), compressor);
+// The photo-shrinking worker first: the app needs its hashed name.
+const shrinker = await esbuild.build({
+  entryPoints: { 'shrink-worker': 'src/shrink-worker.js' },
+  outdir: join(DIST, 'assets'),
+  entryNames: '[name]-[hash]',
+  bundle: true,
+  format: 'iife',
+  minify: true,
+  target: ['es2020'],
+  metafile: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+const shrinkerFile = Object.keys(shrinker.metafile.outputs)[0];
 
 const app = await esbuild.build({
   entryPoints: { app: 'src/main.jsx' },
@@ -42,7 +50,7 @@ const app = await esbuild.build({
   define: {
     'process.env.NODE_ENV': '"production"',
     __BASE__: JSON.stringify(BASE),
-    __COMPRESSOR_URL__: JSON.stringify(BASE + compressorName),
+    __SHRINK_WORKER_URL__: JSON.stringify(BASE + relative(DIST, shrinkerFile)),
   },
   metafile: true,
   legalComments: 'none',
@@ -173,10 +181,6 @@ function walk(dir) {
     const path = join(dir, name);
     return statSync(path).isDirectory() ? walk(path) : [path];
   });
-}
-
-function hash(data) {
-  return createHash('sha256').update(data).digest('hex').slice(0, 8).toUpperCase();
 }
 
 function sum(numbers) {

@@ -172,6 +172,12 @@ async def test_an_rt_head_reports_offline_and_fixes_a_rejection_in_the_app(
     async with httpx.AsyncClient(base_url=base, timeout=15) as gateway:
         phone_number, code = await new_rt_head(gateway)
         context = await phone(browser)
+        # The app lives within its Content-Security-Policy (its own scripts and workers only).
+        refused: list[str] = []
+        context.on(
+            "console",
+            lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+        )
         page = await context.new_page()
 
         # Sign-in, then activation with the admin's one-time code.
@@ -319,4 +325,5 @@ async def test_an_rt_head_reports_offline_and_fixes_a_rejection_in_the_app(
         await expect(page.get_by_role("alert")).to_contain_text(
             "the phone number or the password is wrong"
         )
+        assert refused == [], refused
         await context.close()
