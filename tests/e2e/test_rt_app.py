@@ -327,3 +327,65 @@ async def test_an_rt_head_reports_offline_and_fixes_a_rejection_in_the_app(
         )
         assert refused == [], refused
         await context.close()
+
+
+async def sign_in(page: Page, phone_number: str) -> None:
+    await page.get_by_label("Nomor HP").fill(phone_number)
+    await page.get_by_label(re.compile(r"^PIN\b")).fill(PIN)
+    await page.get_by_role("button", name="Masuk", exact=True).click()
+    await expect(page.get_by_role("heading", name="Buat laporan")).to_be_visible()
+
+
+async def write_report(page: Page, title: str) -> None:
+    await page.get_by_label("Usulan", exact=True).check()
+    await page.get_by_label("Bidang").select_option("pembangunan")
+    await page.get_by_label("Judul").fill(title)
+    await page.get_by_label("Uraian").fill("Jalan lingkungan berlubang sepanjang 120 m.")
+
+
+async def test_an_ended_session_sends_the_rt_head_to_sign_in_and_keeps_drafts_and_outbox(
+    platform: Platform, browser: Browser, built_app: Path
+) -> None:
+    queued = f"Perbaikan jalan lingkungan {uuid.uuid4().hex[:6]}"
+    draft = f"Draf posyandu {uuid.uuid4().hex[:6]}"
+    async with httpx.AsyncClient(base_url=platform.url(), timeout=15) as gateway:
+        phone_number, code = await new_rt_head(gateway)
+        activated = await gateway.post(
+            "/v1/auth/activate", json={"phone": phone_number, "code": code, "password": PIN}
+        )
+        assert activated.status_code == 200, activated.text
+        context = await phone(browser)
+        page = await context.new_page()
+        await page.goto(f"{platform.url()}/app/")
+        await sign_in(page, phone_number)
+
+        # One report waits in the outbox (offline), another is half written.
+        await context.set_offline(True)
+        await write_report(page, queued)
+        await page.get_by_role("button", name="Kirim laporan").click()
+        await expect(page.get_by_test_id("outbox").get_by_text("Menunggu dikirim")).to_be_visible()
+        await page.goto(f"{platform.url()}/app/#/compose")
+        await page.get_by_label("Judul").fill(draft)
+
+        # Meanwhile every session of the account is ended (a lost phone, say).
+        other = await gateway.post("/v1/auth/signin", json={"phone": phone_number, "password": PIN})
+        assert other.status_code == 200, other.text
+        bearer = {"Authorization": f"Bearer {other.json()['access_token']}"}
+        ended = await gateway.post("/v1/auth/signout-all", headers=bearer)
+        assert ended.status_code == 200, ended.text
+
+        # The app opened again (its access token, kept only in memory, is gone) and back online:
+        # its refresh is refused, so it asks for a sign-in, saying why in the API's words.
+        await page.reload()
+        await expect(page.get_by_label("Judul")).to_have_value(draft)
+        await context.set_offline(False)
+        await expect(page.get_by_role("heading", name="Masuk")).to_be_visible(timeout=TIMEOUT)
+        await expect(page.get_by_role("alert")).to_contain_text("silakan masuk lagi")
+        assert await queue_entries(gateway, queued) == []
+
+        # Nothing was lost: the draft is there, and the outbox goes out after the sign-in.
+        await sign_in(page, phone_number)
+        await expect(page.get_by_label("Judul")).to_have_value(draft)
+        await eventually(lambda: queue_entries(gateway, queued), timeout=30, interval=0.5)
+        assert len(await queue_entries(gateway, queued)) == 1
+        await context.close()
