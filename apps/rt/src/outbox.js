@@ -2,7 +2,7 @@
 // the network is there (on start, when the phone comes back online, by Background Sync, and by
 // a retry with backoff), photos first, then the report with an Idempotency-Key made once for
 // the entry: sent three times over a flaky link, it is still one report.
-import { get, set, values, del } from 'idb-keyval';
+import { del, set, values } from 'idb-keyval';
 import { api } from './api.js';
 import { ApiProblem, Offline } from './http.js';
 import { deletePhotos, photoBlob } from './photos.js';
@@ -179,5 +179,3 @@ export function startSender() {
   });
   flush({ now: true });
 }
-
-export const entryById = (id) => get(id, outboxStore);

@@ -48,6 +48,8 @@ export function Reports() {
 
   const onPhone = entries.filter((e) => e.state !== 'sent');
   const sent = entries.filter((e) => e.state === 'sent').slice(0, 3);
+  // A rejected report whose fix waits on the phone is not offered for fixing twice.
+  const revising = new Set(onPhone.filter((e) => e.action === 'revise').map((e) => e.report_id));
   return (
     <section aria-labelledby="screen-title">
       <h1 id="screen-title" tabIndex={-1}>{t('reports.title')}</h1>
@@ -68,7 +70,7 @@ export function Reports() {
         {!loading && !page.items.length ? <p>{t('reports.none')}</p> : null}
         <ul class="cards" data-testid="reports">
           {page.items.map((report) => (
-            <ReportCard key={report.report_id} report={report} />
+            <ReportCard key={report.report_id} report={report} revising={revising.has(report.report_id)} />
           ))}
         </ul>
         {loading ? <p>{t('app.loading')}</p> : null}
@@ -126,7 +128,7 @@ export function statusWords(report) {
   return t(`status.${report.status}`, { defaultValue: report.status });
 }
 
-function ReportCard({ report }) {
+function ReportCard({ report, revising }) {
   const rejected = report.status === 'awaiting_revision';
   const decision = report.last_decision;
   return (
@@ -149,7 +151,8 @@ function ReportCard({ report }) {
           {decision.note ? `: ${decision.note}` : ''}
         </p>
       ) : null}
-      {rejected ? (
+      {rejected && revising ? <p>{t('outbox.revisionWaits')}</p> : null}
+      {rejected && !revising ? (
         <a class="button primary" href={`#/compose/${report.report_id}`}>{t('reports.revise')}</a>
       ) : null}
     </li>
