@@ -1,5 +1,5 @@
 # The two commands: `make run` starts the platform, `make test` runs the whole suite.
-.PHONY: install broker browser asyncapi-parser run test test-fast lint format schemas bench bench-quick chaos soak mongo-failover clean
+.PHONY: install broker browser asyncapi-parser app run test test-fast lint format schemas bench bench-quick chaos soak mongo-failover clean
 
 UV := python3 -m uv
 
@@ -16,10 +16,14 @@ browser:
 asyncapi-parser:
 	@bash scripts/ensure-asyncapi-parser.sh
 
-run: install broker
+# The RT head's app (apps/rt): npm ci from its lock file when that changed, then the build.
+app:
+	@bash scripts/build-app.sh
+
+run: install broker app
 	$(UV) run sipokat run
 
-test: install broker browser asyncapi-parser
+test: install broker browser asyncapi-parser app
 	$(UV) run pytest
 
 # Everything but the end-to-end and broker-restart tests.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 from uuid import uuid4
 
 import pytest
@@ -211,3 +212,23 @@ async def test_problems_answer_in_indonesian_when_asked(service: Service) -> Non
     assert prefs.json()["errors"][0]["detail"] == "harus salah satu dari 'id' atau 'en'"
     english = await service.client.post("/v1/notifications/inbox/no-such-item/read", headers=LURAH)
     assert english.json()["detail"] == "no such item in your inbox"
+
+
+async def test_an_rt_head_marks_one_item_read_though_its_id_holds_the_rts_slash(
+    service: Service,
+) -> None:
+    # An RT head's item id names the RT ("…|ketua_rt:16.73.02.1019/007|inbox"): its slash,
+    # sent encoded as a client must, still reaches the route (the RT app marks items read).
+    rid = uuid4()
+    handle = notifier(service.context).handle
+    await handle(make_submitted(rid))
+    await handle(make_rejected(rid, stream_version=2, tier=Tier.KELURAHAN))
+    item = (await inbox(service, RT_HEAD))["items"][0]
+    assert "/" in item["id"]
+    path = f"/v1/notifications/inbox/{quote(item['id'], safe='')}/read"
+    answer = await service.client.post(path, headers=RT_HEAD)
+    assert answer.status_code == 204, answer.text
+    assert (await inbox(service, RT_HEAD))["unread"] == 0
+    # Still only the owner's: the same id from the lurah is not found.
+    stolen = await service.client.post(path, headers=LURAH)
+    assert stolen.status_code == 404, stolen.text

@@ -103,8 +103,9 @@ async def mark_all_read(context: Notification, principal: CurrentPrincipal) -> d
     return {"marked": len(unread), "unread": 0}
 
 
+# `:path`: an RT head's item id names the RT, slash included (`…|ketua_rt:16.73.02.1019/007|…`).
 @router.post(
-    "/inbox/{item_id}/read",
+    "/inbox/{item_id:path}/read",
     status_code=204,
     responses=problem_responses({404: "No such item in your inbox"}),
 )

@@ -1,0 +1,19 @@
+// What the compose screen offers, from the city's configuration (GET /v1/config, public): the
+// kinds (progres_dana only where the city runs a fund programme), bidang, the activity-date rule
+// in words, photo and text limits. Kept on the phone, so composing works offline too.
+import { get, set } from 'idb-keyval';
+import { call } from './http.js';
+import { cacheStore } from './store.js';
+
+export async function loadConfig(wilayah) {
+  const key = `config:${wilayah}`;
+  try {
+    const config = await call(`/v1/config?wilayah=${encodeURIComponent(wilayah)}`);
+    await set(key, config, cacheStore);
+    return config;
+  } catch (error) {
+    const kept = await get(key, cacheStore);
+    if (kept) return kept;
+    throw error;
+  }
+}
