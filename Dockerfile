@@ -4,7 +4,7 @@
 #
 #   docker build -t sipokat:local .
 #   docker run --rm -p 8000:8000 sipokat:local intake
-#   docker run --rm sipokat:local verification        # or analytics, notification
+#   docker run --rm sipokat:local verification        # or analytics, notification, identity
 #
 # The entry point is `python -m sipokat.runtime.serve <service>`, which reads SIPOKAT_HTTP_PORT
 # (defaults: intake 8000, verification 8001, analytics 8002, notification 8003).
@@ -15,7 +15,18 @@
 # build backend); the running image needs no network beyond RabbitMQ and MongoDB.
 
 ARG PYTHON_IMAGE=python:3.11-slim
+ARG NODE_IMAGE=node:20-bookworm-slim
 ARG UV_VERSION=0.13.8
+
+# --- rt-app: the RT head's app (apps/rt), built from its npm lock file -----------------------------
+# The gateway serves it at /app/ from SIPOKAT_APP_DIR; install scripts are not run (the bundler's
+# binary comes as an optional npm dependency).
+FROM ${NODE_IMAGE} AS rt-app
+WORKDIR /src/apps/rt
+COPY apps/rt/package.json apps/rt/package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+COPY apps/rt/ ./
+RUN node build.mjs --quiet
 
 # --- manifests: only what dependency resolution needs (pyproject.toml files and uv.lock) --------
 # Copying them out of the full context in their own stage keeps the dependency layer below cached
@@ -59,7 +70,8 @@ LABEL org.opencontainers.image.title="sipokat" \
 ENV PATH=/app/.venv/bin:${PATH} \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    SIPOKAT_DATA_DIR=/var/lib/sipokat
+    SIPOKAT_DATA_DIR=/var/lib/sipokat \
+    SIPOKAT_APP_DIR=/app/rt-app
 
 # A fixed, non-root uid/gid; /var/lib/sipokat is the data directory (SQLite files when the SQLite
 # backend is used, and whatever a service keeps on disk). A named volume mounted there inherits
@@ -71,6 +83,7 @@ RUN groupadd --system --gid 10001 sipokat \
     && chown sipokat:sipokat /var/lib/sipokat
 
 COPY --from=builder /app/.venv /app/.venv
+COPY --from=rt-app /src/apps/rt/dist /app/rt-app
 WORKDIR /app
 USER 10001:10001
 

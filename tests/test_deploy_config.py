@@ -172,6 +172,18 @@ def test_the_image_runs_the_service_entry_point() -> None:
     importlib.import_module("sipokat.runtime.serve")
 
 
+def test_the_image_serves_the_rt_app_built_from_its_lock_file() -> None:
+    """The gateway's /app/ would say "not built" in an image without the app (issue 23)."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "COPY apps/rt/package.json apps/rt/package-lock.json ./" in dockerfile
+    assert "npm ci --ignore-scripts" in dockerfile
+    copied = re.search(r"COPY --from=rt-app /src/apps/rt/dist (\S+)", dockerfile)
+    app_dir = re.search(r"SIPOKAT_APP_DIR=(\S+)", dockerfile)
+    assert copied and app_dir and copied.group(1) == app_dir.group(1)
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert "**/node_modules" in ignored and "apps/rt/dist" in ignored
+
+
 @dataclass
 class Declared:
     """What the topology code declares, as a broker would record it: exchanges by name (type),
