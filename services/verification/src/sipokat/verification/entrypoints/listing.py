@@ -152,13 +152,9 @@ Filters = Annotated[ListFilter, Depends(list_filter)]
     response_model=ReportPage,
     responses={
         200: {
-            "content": {
-                "text/csv": {
-                    "schema": {"type": "string"},
-                    "description": "with `Accept: text/csv` or `format=csv`: every matching "
-                    "report (at most 50,000), one row each",
-                }
-            }
+            "description": "JSON; with `Accept: text/csv` or `format=csv` every matching report "
+            "(at most 50,000), one row each",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
         },
         422: {"description": "A bad filter, limit or cursor"},
     },
