@@ -327,7 +327,7 @@ async def test_a_period_pages_across_months_without_a_gap(service: Service) -> N
 async def test_a_month_cut_at_the_scan_bound_ends_the_list_marked_incomplete(
     service: Service, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sipokat.verification import partitions
+    from sipokat.verification.queries import partitions
 
     monkeypatch.setattr(partitions, "SCAN_LIMIT", 2)
     async with service() as (client, record, _clock):

@@ -20,8 +20,9 @@ from sipokat.events.store.memory import MemoryDatabase
 from sipokat.events.testing import make_content, make_revised, make_submitted
 from sipokat.runtime.media import MediaSigner
 from sipokat.runtime.testing import bearer, consumer_handler, free_port, in_memory, service_client
-from sipokat.verification import handlers, partitions, queries
+from sipokat.verification import handlers, queries
 from sipokat.verification.bootstrap import create_app
+from sipokat.verification.queries import partitions
 from sipokat.verification.settings import VerificationSettings
 from sipokat.wilayah import load_default_directory
 

@@ -34,8 +34,9 @@ from sipokat.events.store.base import (
     ViewTransaction,
 )
 from sipokat.runtime.media import MediaSigner
-from sipokat.verification import decisionlist, domain, queries, reportlist
+from sipokat.verification import domain, queries
 from sipokat.verification.domain import Command, Decider, NotYourTurn, Policy, Report
+from sipokat.verification.queries import decisionlist, reportlist
 from sipokat.verification.settings import VerificationSettings
 
 SOURCE = "verification"

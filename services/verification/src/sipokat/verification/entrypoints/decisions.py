@@ -10,12 +10,12 @@ from sipokat.events.bounds import Month, RTCode
 from sipokat.events.consoleviews import DecisionPage
 from sipokat.runtime.auth import CurrentPrincipal
 from sipokat.runtime.problems import AUTHENTICATED, problem_responses
-from sipokat.verification import decisionlist, partitions
-from sipokat.verification.decisionlist import DecisionFilter
 from sipokat.verification.entrypoints.common import Verification, not_rebuilding
 from sipokat.verification.entrypoints.listing import BAD_CURSOR, bad_query, period_of
 from sipokat.verification.entrypoints.queue import verifier_tier
-from sipokat.verification.partitions import DECIDED, BadCursor
+from sipokat.verification.queries import decisionlist, partitions
+from sipokat.verification.queries.decisionlist import DecisionFilter
+from sipokat.verification.queries.partitions import DECIDED, BadCursor
 
 router = APIRouter(
     prefix="/v1/verification",

@@ -24,11 +24,10 @@ from sipokat.runtime import csvexport
 from sipokat.runtime.auth import CurrentPrincipal, Principal
 from sipokat.runtime.messages import Text, text
 from sipokat.runtime.problems import AUTHENTICATED, Problem, field_problem, problem_responses
-from sipokat.verification import exports, partitions, reportlist
 from sipokat.verification.entrypoints.common import Verification, not_rebuilding
-from sipokat.verification.partitions import BadCursor, Period
-from sipokat.verification.queries import with_links
-from sipokat.verification.reportlist import ListFilter
+from sipokat.verification.queries import exports, partitions, reportlist, with_links
+from sipokat.verification.queries.partitions import BadCursor, Period
+from sipokat.verification.queries.reportlist import ListFilter
 
 router = APIRouter(
     prefix="/v1",

@@ -18,13 +18,13 @@ from sipokat.runtime.problems import AUTHENTICATED, Problem, field_problem, prob
 from sipokat.verification.domain import ROLE_TIER
 from sipokat.verification.entrypoints.common import Verification, not_rebuilding
 from sipokat.verification.entrypoints.listing import inside, outside
-from sipokat.verification.partitions import BadCursor
 from sipokat.verification.queries import (
     QueueFilter,
     queue_page,
     queue_scope,
     with_links,
 )
+from sipokat.verification.queries.partitions import BadCursor
 
 router = APIRouter(prefix="/v1/verification", tags=["verification"], responses=AUTHENTICATED)
 

@@ -27,7 +27,7 @@ from sipokat.events.foldversion import FoldedViews
 from sipokat.events.store.base import Document, Stores, StreamStore, ViewStore
 from sipokat.runtime.media import MediaSigner
 from sipokat.verification.domain import TIER_ROLE, Policy, Report, area_of, fold
-from sipokat.verification.partitions import BadCursor
+from sipokat.verification.queries.partitions import BadCursor
 
 REPORTS = "reports"
 QUEUE = "queue"

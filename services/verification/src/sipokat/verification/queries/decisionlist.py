@@ -16,9 +16,9 @@ from typing import Any, Literal
 from sipokat.events.catalogue import ReportApproved, ReportRejected, ReportRevised, ReportSubmitted
 from sipokat.events.envelope import Envelope
 from sipokat.events.store.base import Document, ViewStore, ViewTransaction
-from sipokat.verification import partitions
 from sipokat.verification.domain import Report
-from sipokat.verification.partitions import DECIDED, Period, Scan
+from sipokat.verification.queries import partitions
+from sipokat.verification.queries.partitions import DECIDED, Period, Scan
 
 HIDDEN = (partitions.KEY, "rt", "decider", "month")
 

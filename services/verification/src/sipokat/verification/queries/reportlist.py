@@ -16,9 +16,9 @@ from typing import Any
 from sipokat.events.catalogue import Bidang, ReportApproved, ReportKind, ReportRejected
 from sipokat.events.envelope import Envelope, Role
 from sipokat.events.store.base import Document, ViewStore, ViewTransaction
-from sipokat.verification import partitions
 from sipokat.verification.domain import Report
-from sipokat.verification.partitions import ACTIVITY, SUBMITTED, Axis, Period, Scan
+from sipokat.verification.queries import partitions
+from sipokat.verification.queries.partitions import ACTIVITY, SUBMITTED, Axis, Period, Scan
 
 AREAS = ("kota", "kecamatan", "kelurahan", "rt")  # from the widest
 # The area a role's list covers: the jurisdiction `covers` judges a single report by.
