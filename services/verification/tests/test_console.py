@@ -460,3 +460,22 @@ async def test_a_rebuild_from_the_event_store_gives_the_same_answers(service: Se
         assert rebuilt.json() == {"reports_refolded": 4}
         assert await answers() == before
         assert clock.now == MONDAY + timedelta(days=1)  # the same links: the same clock
+
+
+@pytest.mark.parametrize(
+    "key", ["nothing", "9" * 40 + "|x", "-1|x", "12345", "０１|x", "00000001|x"]
+)
+async def test_a_cursor_this_service_did_not_make_is_a_422(service: Service, key: str) -> None:
+    import base64
+
+    cursor = base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
+    async with service() as (client, _record, _clock):
+        for path, params in (
+            ("/v1/reports", {}),
+            ("/v1/reports", {"from": "2026-03"}),
+            ("/v1/verification/decisions", {}),
+        ):
+            answer = await client.get(path, params={**params, "cursor": cursor}, headers=LURAH)
+            assert answer.status_code in (200, 422), (path, key, answer.text)
+            if answer.status_code == 422:
+                assert answer.json()["errors"][0]["pointer"] == "/query/cursor"

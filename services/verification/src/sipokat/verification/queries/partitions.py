@@ -104,8 +104,9 @@ def decode_cursor(cursor: str, axis: Axis) -> str:
     try:
         key = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         axis.month_of_key(key)
-    # ValueError covers bad base64, non-ASCII text, and a key whose first part is no number.
-    except ValueError as exc:
+    # ValueError covers bad base64, non-ASCII text, and a key whose first part is no number;
+    # OverflowError and OSError a number no moment has.
+    except (ValueError, OverflowError, OSError) as exc:
         raise BadCursor("not a cursor this service made") from exc
     if "|" not in key:
         raise BadCursor("not a cursor this service made")
