@@ -208,6 +208,22 @@ ROWS: tuple[Row, ...] = (
     ),
     Row(
         "verification",
+        "GET",
+        "/v1/reports/map",
+        statuses(403, (["lurah", "camat", "pemkot", "admin"], 200)),
+        lambda world: Call("/v1/reports/map", params={"kelurahan": KELURAHAN}),
+        "the report's kelurahan (`?kelurahan=`; an area outside one's own is 403)",
+    ),
+    Row(
+        "verification",
+        "GET",
+        "/v1/verification/decisions",
+        statuses(403, (VERIFIERS, 200)),
+        lambda world: Call("/v1/verification/decisions"),
+        "the caller's own decisions",
+    ),
+    Row(
+        "verification",
         "POST",
         "/v1/verification/rebuild",
         statuses(403, (["admin"], 200)),

@@ -349,7 +349,7 @@ async def test_the_worklist_is_per_tier_and_area_oldest_due_first(
 
         whole = await queue(LURAH)
         assert [item["report_id"] for item in whole["items"]] == ids
-        assert whole["counts"] == {"total": 4, "overdue": 0, "matching": 4}
+        assert whole["counts"] == {"total": 4, "overdue": 0, "matching": 4, "matching_overdue": 0}
         assert whole["tier"] == "kelurahan"
         assert (await queue(bearer("lurah", "16.73.02.1018")))["items"] == []
         assert (await queue(CAMAT))["items"] == []

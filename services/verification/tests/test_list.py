@@ -22,6 +22,7 @@ from sipokat.runtime.media import MediaSigner
 from sipokat.runtime.testing import bearer, consumer_handler, free_port, in_memory, service_client
 from sipokat.verification import handlers, queries
 from sipokat.verification.bootstrap import create_app
+from sipokat.verification.queries import partitions
 from sipokat.verification.settings import VerificationSettings
 from sipokat.wilayah import load_default_directory
 
@@ -168,7 +169,7 @@ async def test_a_rejection_shows_its_reason_and_a_revision_goes_back_to_the_lura
         none_waiting = await client.get(
             "/v1/reports", params={"status": "awaiting_revision"}, headers=bearer("ketua_rt", RT)
         )
-        assert none_waiting.json() == {"items": [], "next_cursor": None}
+        assert none_waiting.json() == {"items": [], "next_cursor": None, "complete": True}
         unknown = await client.get(
             "/v1/reports", params={"status": "lost"}, headers=bearer("ketua_rt", RT)
         )
@@ -248,7 +249,7 @@ async def test_a_rebuild_folds_the_list_from_the_event_store() -> None:
     # A store folded before the list existed: status documents only, at the old version.
     await database.views.reset()
     await record_version(database.views, queries.FOLDED)
-    assert await database.views.find(queries.LIST, {}) == []
+    assert await database.views.find(partitions.MONTHS, {}) == []
 
     class NoSetAside:
         async def keep(self, *args: Any, **kwargs: Any) -> None:
@@ -258,5 +259,7 @@ async def test_a_rebuild_folds_the_list_from_the_event_store() -> None:
             raise AssertionError("nothing is set aside")
 
     await handlers.rebuild(database, policy, NoSetAside())  # type: ignore[arg-type]
-    listed = await database.views.find(queries.LIST, {"rt": RT})
+    months = await database.views.find(partitions.MONTHS, {"axis": "submitted"})
+    assert [m["base"] for m in months] == ["report_list.submitted.16.73"]
+    listed = await database.views.find(f"{months[0]['base']}.2026-03", {"rt": RT})
     assert [doc["report_id"] for doc in listed] == [rid(e) for e in reversed(events)]

@@ -57,11 +57,17 @@ class ReportSummary(BaseModel):
     counts_for_performance: bool | None
     revision: int = Field(description="0 as first submitted, then 1, 2, ... per revision")
     photos: list[PhotoLink]
+    wilayah: WilayahPath = Field(description="the report's RT with its areas' codes and names")
 
 
 class ReportPage(BaseModel):
     items: list[ReportSummary]
     next_cursor: str | None = Field(description="pass as `cursor` for the next page")
+    complete: bool = Field(
+        default=True,
+        description="false when the list was cut at the scan bound (docs/verification.md): "
+        "narrow the filters (a period, an area) to see the rest",
+    )
 
 
 class ReportDetail(ReportSummary):
@@ -78,6 +84,5 @@ class ReportDetail(ReportSummary):
     version: int
     due_at: str | None
     overdue: bool
-    wilayah: WilayahPath
     submitted_by: str
     timeline: list[dict[str, object]]

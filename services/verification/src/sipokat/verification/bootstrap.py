@@ -13,7 +13,7 @@ from sipokat.events.store import SetAsideEvent
 from sipokat.runtime.media import MediaSigner
 from sipokat.runtime.service import ServiceRuntime, Subscription, create_service_app
 from sipokat.verification import handlers, queries
-from sipokat.verification.entrypoints import listing, queue, reports
+from sipokat.verification.entrypoints import decisions, listing, queue, reports
 from sipokat.verification.entrypoints.scheduler import deadline_scheduler
 from sipokat.verification.handlers import Clock, VerificationContext
 from sipokat.verification.settings import VerificationSettings
@@ -66,7 +66,7 @@ def create_app(settings: VerificationSettings | None = None, *, clock: Clock = u
     )
     return create_service_app(
         runtime,
-        [listing.router, reports.router, queue.router],
+        [listing.router, reports.router, queue.router, decisions.router],
         title="Sipokat verification",
         description="The three-tier review: lurah, camat, pemkot; deadlines; report status.",
     )

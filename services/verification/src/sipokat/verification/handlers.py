@@ -36,6 +36,7 @@ from sipokat.events.store.base import (
 from sipokat.runtime.media import MediaSigner
 from sipokat.verification import domain, queries
 from sipokat.verification.domain import Command, Decider, NotYourTurn, Policy, Report
+from sipokat.verification.queries import decisionlist, reportlist
 from sipokat.verification.settings import VerificationSettings
 
 SOURCE = "verification"
@@ -353,7 +354,10 @@ async def _write_documents(tx: ViewTransaction, state: Report, events: list[Enve
     doc["queue_key"] = entry[0] if entry else None
     if entry is not None:
         await tx.put(queries.QUEUE, *entry)
-    await tx.put(queries.LIST, *queries.list_entry(state, events))
+    before = stored.get("list_entries") if stored is not None else None
+    summary = queries.summary(state, events)
+    doc["list_entries"] = await reportlist.write(tx, summary, state, events, before)
+    await decisionlist.write(tx, state, events)
     await tx.put(queries.REPORTS, key, doc)
 
 

@@ -34,6 +34,9 @@ class VerificationSettings(ServiceSettings):
     # How long a signed photo link handed out with a report lives (at least; media.py rounds
     # its end up to a quarter hour so the phone's cache keeps the same link for a while).
     photo_link_seconds: int = Field(default=3600, ge=60)
+    # What a CSV export's URL column starts with: the gateway's public address
+    # (SIPOKAT_PUBLIC_BASE_URL=https://sipokat.example.go.id); empty, the URL is a path.
+    public_base_url: str = ""
 
     @field_validator("tier_chain")
     @classmethod

@@ -7,29 +7,30 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from sipokat.events.catalogue import Bidang, ReportKind
+from sipokat.events.bounds import KelurahanCode, RTCode
+from sipokat.events.catalogue import Bidang, ReportKind, Tier
+from sipokat.events.consoleviews import Worklist
 from sipokat.events.envelope import Role
-from sipokat.runtime.auth import CurrentPrincipal
+from sipokat.runtime.auth import CurrentPrincipal, Principal
 from sipokat.runtime.foldversion import rebuild_running
 from sipokat.runtime.messages import Text, text
 from sipokat.runtime.problems import AUTHENTICATED, Problem, field_problem, problem_responses
 from sipokat.verification.domain import ROLE_TIER
 from sipokat.verification.entrypoints.common import Verification, not_rebuilding
-from sipokat.verification.queries import BadCursor, QueueFilter, queue_page, queue_scope
+from sipokat.verification.entrypoints.listing import inside, outside
+from sipokat.verification.queries import (
+    QueueFilter,
+    queue_page,
+    queue_scope,
+    with_links,
+)
+from sipokat.verification.queries.partitions import BadCursor
 
 router = APIRouter(prefix="/v1/verification", tags=["verification"], responses=AUTHENTICATED)
 
 
-@router.get("/queue")
-async def queue(
-    context: Verification,
-    principal: CurrentPrincipal,
-    kind: ReportKind | None = None,
-    bidang: Bidang | None = None,
-    overdue: bool | None = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> Any:
+def verifier_tier(principal: Principal) -> Tier:
+    """The tier the caller decides, in the area of their token; 403 for any other role."""
     tier = ROLE_TIER.get(principal.role)
     if tier is None:
         raise Problem(
@@ -50,8 +51,32 @@ async def queue(
                 "token tidak menyebut wilayah yang diverifikasi",
             ),
         )
+    return tier
+
+
+@router.get("/queue", response_model=Worklist, summary="The reports waiting for your tier")
+async def queue(
+    context: Verification,
+    principal: CurrentPrincipal,
+    kind: ReportKind | None = None,
+    bidang: Bidang | None = None,
+    overdue: bool | None = None,
+    kelurahan: Annotated[
+        KelurahanCode | None, Query(description="a kelurahan inside your area")
+    ] = None,
+    rt: Annotated[RTCode | None, Query(description="an RT inside your area")] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> Any:
+    """Oldest due first (the overdue ones lead, as their due time passed). Each item carries
+    the report's content and signed photo links, so the console needs no second request."""
+    tier = verifier_tier(principal)
+    assert principal.wilayah is not None
+    for code in (kelurahan, rt):
+        if code is not None and not inside(code, principal.wilayah):
+            raise outside(code)
     not_rebuilding(context)
-    filters = QueueFilter(kind=kind, bidang=bidang, overdue=overdue)
+    filters = QueueFilter(kind=kind, bidang=bidang, overdue=overdue, kelurahan=kelurahan, rt=rt)
     try:
         page = await queue_page(
             context.database.views,
@@ -65,6 +90,9 @@ async def queue(
         raise field_problem(
             "Invalid request", [{"pointer": "/query/cursor", "detail": detail}]
         ) from exc
+    now = context.clock().timestamp()
+    seconds = context.settings.photo_link_seconds
+    page["items"] = [with_links(item, context.media, now, seconds) for item in page["items"]]
     return {"tier": str(tier), "wilayah": principal.wilayah, **page}
 
 

@@ -1,9 +1,10 @@
 """The read side: what verification's views hold and how they are read.
 
-Three views, all folded from the report's stream in verification's event store and written by
+Four views, all folded from the report's stream in verification's event store and written by
 `handlers` (never patched by hand): a status document per report (with its timeline), the
-worklists, one entry per report waiting for a tier, keyed so that keys sort by due time, and the
-report list, one summary per report keyed so that keys sort newest first.
+worklists, one entry per report waiting for a tier, keyed so that keys sort by due time, the
+report list (`reportlist`) and each verifier's decisions (`decisionlist`), both kept month by
+month (`partitions`).
 """
 
 from __future__ import annotations
@@ -21,20 +22,22 @@ from sipokat.events.catalogue import (
     ReportRevised,
     ReportSubmitted,
 )
-from sipokat.events.envelope import Envelope, Role
+from sipokat.events.envelope import Envelope
 from sipokat.events.foldversion import FoldedViews
 from sipokat.events.store.base import Document, Stores, StreamStore, ViewStore
 from sipokat.runtime.media import MediaSigner
 from sipokat.verification.domain import TIER_ROLE, Policy, Report, area_of, fold
+from sipokat.verification.queries.partitions import BadCursor
 
 REPORTS = "reports"
 QUEUE = "queue"
-LIST = "report_list"
 META = "verification_meta"  # the fold version
 # The version of this fold (`sipokat.events.foldversion`): bump it with any change to what the
 # documents hold, and every deployment's views are rebuilt when it starts.
 # 2: the status document carries the report's summary and content; the report list.
-FOLD_VERSION = 2
+# 3: the list month by month (by submission and by activity), a verifier's decisions, worklist
+#    entries with the report's content and photos, summaries with the wilayah path.
+FOLD_VERSION = 3
 FOLDED = FoldedViews("verification", META, FOLD_VERSION)
 
 
@@ -97,6 +100,7 @@ def summary(state: Report, events: list[Envelope]) -> Document:
         "counts_for_performance": state.counts_for_performance,
         "revision": state.round - 1,
         "photos": [{"sha256": photo.sha256} for photo in content.photos],
+        "wilayah": state.wilayah.model_dump(),
     }
 
 
@@ -124,49 +128,42 @@ def status_document(state: Report, events: list[Envelope]) -> Document:
     }
 
 
-def newest_first(moment: datetime) -> str:
-    """A key part that sorts later moments first: microseconds before a far future, padded."""
-    utc = moment.astimezone(UTC)
-    micros = (int(utc.replace(microsecond=0).timestamp()) * 1_000_000) + utc.microsecond
-    return f"{10**17 - micros:017d}"
-
-
-def list_entry(state: Report, events: list[Envelope]) -> tuple[str, Document]:
-    """The report's entry in the report list: its summary and the areas it lies in, keyed so
-    that the newest submission comes first."""
-    where = state.wilayah
-    key = f"{newest_first(events[0].occurred_at)}|{state.report_id}"
-    return key, {
-        **summary(state, events),
-        "list_key": key,
-        "rt": where.rt_code,
-        "kelurahan": where.kelurahan_code,
-        "kecamatan": where.kecamatan_code,
-        "kota": where.kota_code,
-    }
-
-
 def queue_entry(state: Report, events: list[Envelope]) -> tuple[str, Document] | None:
     """The worklist entry of a report waiting for a tier, keyed so that keys sort by due time."""
     if state.tier is None or state.due_at is None:
         return None
     opened = next(e for e in events if e.event_id == state.opened_by)
     content = state.content
+    where = state.wilayah
+    dumped = content.model_dump(mode="json")
     return f"{sortable(state.due_at)}|{state.report_id}", {
         "report_id": str(state.report_id),
-        "scope": queue_scope(state.tier, area_of(state.tier, state.wilayah)),
+        "scope": queue_scope(state.tier, area_of(state.tier, where)),
         "tier": str(state.tier),
         "kind": str(content.kind),
         "bidang": str(content.bidang),
         "title": content.title,
-        "rt_code": state.wilayah.rt_code,
-        "kelurahan_name": state.wilayah.kelurahan_name,
+        "description": content.description,
+        "activity_date": content.activity_date.isoformat(),
+        "location": dumped["location"],
+        "fund": dumped["fund"],
+        "photos": [{"sha256": photo.sha256} for photo in content.photos],
+        "rt_code": where.rt_code,
+        "rt_name": f"RT {where.rt_code.rsplit('/', 1)[-1]}",
+        "kelurahan_name": where.kelurahan_name,
+        "wilayah": where.model_dump(),
+        "kelurahan": where.kelurahan_code,
+        "rt": where.rt_code,
+        "submitted_at": events[0].occurred_at.isoformat(),
         "round": state.round,
+        "revision": state.round - 1,
         "version": state.version,
         "waiting_since": opened.occurred_at.isoformat(),
         "due_at": state.due_at.isoformat(),
         "due_key": sortable(state.due_at),
         "overdue": state.overdue,
+        "last_decision": last_decision(events[: state.version]),
+        "counts_for_performance": state.counts_for_performance,
     }
 
 
@@ -189,8 +186,12 @@ def with_links(doc: Document, signer: MediaSigner, now: float, seconds: int) -> 
     return {**doc, "photos": photos}
 
 
+# What the status document keeps for the views' writer alone.
+_STATUS_HIDDEN = ("queue_key", "list_entries")
+
+
 def public_status(doc: Document) -> dict[str, Any]:
-    return {name: value for name, value in doc.items() if name != "queue_key"}
+    return {name: value for name, value in doc.items() if name not in _STATUS_HIDDEN}
 
 
 # Worklist queries: the reports waiting for one tier in one area, oldest due first.
@@ -198,11 +199,7 @@ def public_status(doc: Document) -> dict[str, Any]:
 # The view store filters by equality and orders by key but cannot start after a key, so a page
 # is cut from the first SCAN_LIMIT matching entries (see docs/verification.md).
 SCAN_LIMIT = 5000
-_HIDDEN = ("scope", "due_key")
-
-
-class BadCursor(ValueError):
-    pass
+_HIDDEN = ("scope", "due_key", "kelurahan", "rt")
 
 
 @dataclass(frozen=True)
@@ -210,9 +207,15 @@ class QueueFilter:
     kind: ReportKind | None = None
     bidang: Bidang | None = None
     overdue: bool | None = None
+    kelurahan: str | None = None
+    rt: str | None = None
 
     def where(self, scope: str) -> dict[str, Any]:
         where: dict[str, Any] = {"scope": scope}
+        if self.kelurahan is not None:
+            where["kelurahan"] = self.kelurahan
+        if self.rt is not None:
+            where["rt"] = self.rt
         if self.kind is not None:
             where["kind"] = str(self.kind)
         if self.bidang is not None:
@@ -255,49 +258,9 @@ async def queue_page(
             "total": await views.count(QUEUE, {"scope": scope}),
             "overdue": await views.count(QUEUE, {"scope": scope, "overdue": True}),
             "matching": await views.count(QUEUE, where),
+            "matching_overdue": 0
+            if filters.overdue is False
+            else await views.count(QUEUE, {**where, "overdue": True}),
         },
         "next_cursor": encode_cursor(page[-1]) if len(entries) > limit else None,
     }
-
-
-# The report list: a caller's reports, newest first, within their jurisdiction (as `covers`
-# judges it: an RT head their RT, a lurah their kelurahan, ...; an admin every report).
-
-LIST_AREA: dict[Role, str] = {
-    Role.KETUA_RT: "rt",
-    Role.LURAH: "kelurahan",
-    Role.CAMAT: "kecamatan",
-    Role.PEMKOT: "kota",
-}
-_LIST_HIDDEN = ("list_key", "rt", "kelurahan", "kecamatan", "kota")
-
-
-def decode_list_cursor(cursor: str) -> str:
-    key = decode_cursor(cursor)
-    if not key.split("|")[0].isdigit():
-        raise BadCursor("not a cursor this service made")
-    return key
-
-
-async def list_page(
-    views: ViewStore,
-    area: tuple[str, str] | None,
-    status: str | None,
-    *,
-    cursor: str | None,
-    limit: int,
-) -> tuple[list[Document], str | None]:
-    """A page of list entries (`area`: (level, code), None for every report) and the cursor of
-    the next page, cut like the worklist's from the first SCAN_LIMIT matching entries."""
-    after = decode_list_cursor(cursor) if cursor else ""
-    where: dict[str, Any] = {}
-    if area is not None:
-        where[area[0]] = area[1]
-    if status is not None:
-        where["status"] = status
-    entries = [e for e in await views.find(LIST, where, limit=SCAN_LIMIT) if e["list_key"] > after]
-    page = entries[:limit]
-    next_cursor = None
-    if len(entries) > limit:
-        next_cursor = base64.urlsafe_b64encode(page[-1]["list_key"].encode()).decode().rstrip("=")
-    return [{k: v for k, v in e.items() if k not in _LIST_HIDDEN} for e in page], next_cursor

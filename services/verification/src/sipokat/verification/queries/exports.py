@@ -1,0 +1,95 @@
+"""The report list as a spreadsheet's rows and as map features (pure: list entries in, cells or
+GeoJSON out). The CSV's columns are those of FixMyStreet's export, per tier of Sipokat."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sipokat.events.catalogue import Bidang, ReportKind, Tier
+from sipokat.events.labels import BIDANG_LABELS, KIND_LABELS, Label
+from sipokat.events.store.base import Document
+from sipokat.runtime.csvexport import Cell
+from sipokat.runtime.messages import Language
+from sipokat.verification.domain import WIB
+
+# (column, Indonesian header, English header)
+COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("report_id", "ID laporan", "Report ID"),
+    ("title", "Judul", "Title"),
+    ("detail", "Uraian", "Detail"),
+    ("bidang", "Bidang", "Field"),
+    ("kind", "Jenis", "Kind"),
+    ("kelurahan", "Kelurahan", "Kelurahan"),
+    ("rt", "RT", "RT"),
+    ("submitted", "Dikirim", "Submitted"),
+    ("lurah", "Diputuskan lurah", "Lurah's decision"),
+    ("camat", "Diputuskan camat", "Camat's decision"),
+    ("pemkot", "Diputuskan pemkot", "City office's decision"),
+    ("status", "Status", "Status"),
+    ("url", "URL", "URL"),
+)
+TIER_COLUMNS = {Tier.KELURAHAN: "lurah", Tier.KECAMATAN: "camat", Tier.KOTA: "pemkot"}
+STATUS_LABELS: dict[str, Label] = {
+    "awaiting_kelurahan": Label("Menunggu lurah", "Awaiting the lurah"),
+    "awaiting_kecamatan": Label("Menunggu camat", "Awaiting the camat"),
+    "awaiting_kota": Label("Menunggu pemkot", "Awaiting the city office"),
+    "awaiting_revision": Label("Perlu perbaikan", "Awaiting revision"),
+    "verified": Label("Terverifikasi", "Verified"),
+}
+
+
+def header(language: Language) -> list[str]:
+    return [en if language == "en" else id_ for _, id_, en in COLUMNS]
+
+
+def wib(moment: str | None) -> str | None:
+    """An ISO time as WIB with its offset (`2026-03-02T09:00:00+07:00`): what the city reads."""
+    if moment is None:
+        return None
+    return datetime.fromisoformat(moment).astimezone(WIB).isoformat(timespec="seconds")
+
+
+def _label(label: Label, language: Language) -> str:
+    return label.en if language == "en" else label.id
+
+
+def row(entry: Document, language: Language, url_base: str) -> Sequence[Cell]:
+    decided = entry.get("decided_at", {})
+    cells: dict[str, Cell] = {
+        "report_id": entry["report_id"],
+        "title": entry["title"],
+        "detail": entry["description"],
+        "bidang": _label(BIDANG_LABELS[Bidang(entry["bidang"])], language),
+        "kind": _label(KIND_LABELS[ReportKind(entry["kind"])], language),
+        "kelurahan": entry["wilayah"]["kelurahan_name"],
+        "rt": entry["rt"],
+        "submitted": wib(entry["submitted_at"]),
+        "status": _label(STATUS_LABELS[entry["status"]], language),
+        "url": f"{url_base}/v1/reports/{entry['report_id']}",
+    }
+    for tier, column in TIER_COLUMNS.items():
+        cells[column] = wib(decided.get(str(tier)))
+    return [cells[name] for name, _, _ in COLUMNS]
+
+
+def feature(entry: Document) -> Document:
+    """A verified report with a location as a GeoJSON Feature (RFC 7946: longitude first)."""
+    where = entry["wilayah"]
+    location = entry["location"]
+    return {
+        "type": "Feature",
+        "id": entry["report_id"],
+        "geometry": {"type": "Point", "coordinates": [location["longitude"], location["latitude"]]},
+        "properties": {
+            "report_id": entry["report_id"],
+            "title": entry["title"],
+            "kind": entry["kind"],
+            "bidang": entry["bidang"],
+            "rt_code": entry["rt"],
+            "kelurahan_code": where["kelurahan_code"],
+            "kelurahan_name": where["kelurahan_name"],
+            "activity_date": entry["activity_date"],
+            "submitted_at": entry["submitted_at"],
+        },
+    }

@@ -1,0 +1,142 @@
+"""The report list (`GET /v1/reports`, its CSV and map): one entry per report, kept twice, month
+by month (`partitions`): by the WIB month of its first submission (the list's own order, newest
+submission first) and by the month of its activity date (what analytics' figures count a period
+by: a leader's "reports behind this bar"), each per kota.
+
+An entry is the report's summary (`reportviews.ReportSummary`), the fields a filter or an export
+needs (area codes, description, location, each tier's latest decision time), and its key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sipokat.events.catalogue import Bidang, ReportApproved, ReportKind, ReportRejected
+from sipokat.events.envelope import Envelope, Role
+from sipokat.events.store.base import Document, ViewStore, ViewTransaction
+from sipokat.verification.domain import Report
+from sipokat.verification.queries import partitions
+from sipokat.verification.queries.partitions import ACTIVITY, SUBMITTED, Axis, Period, Scan
+
+AREAS = ("kota", "kecamatan", "kelurahan", "rt")  # from the widest
+# The area a role's list covers: the jurisdiction `covers` judges a single report by.
+LIST_AREA: dict[Role, str] = {
+    Role.KETUA_RT: "rt",
+    Role.LURAH: "kelurahan",
+    Role.CAMAT: "kecamatan",
+    Role.PEMKOT: "kota",
+}
+AXES = {axis.name: axis for axis in (SUBMITTED, ACTIVITY)}
+# Kept in an entry for filters and exports, not shown in the list's JSON.
+HIDDEN = (
+    partitions.KEY,
+    *AREAS,
+    "description",
+    "location",
+    "has_location",
+    "decided_at",
+)
+
+
+def base(axis: Axis, kota: str) -> str:
+    return f"report_list.{axis.name}.{kota}"
+
+
+def decision_times(events: list[Envelope]) -> dict[str, str]:
+    """Each tier's latest decision (approval or rejection), by tier."""
+    times: dict[str, str] = {}
+    for envelope in events:
+        data = envelope.data
+        if isinstance(data, ReportApproved | ReportRejected):
+            times[str(data.tier)] = data.decided_at.isoformat()
+    return times
+
+
+def entry(summary: Document, state: Report, events: list[Envelope]) -> Document:
+    where = state.wilayah
+    location = state.content.location
+    return {
+        **summary,
+        "rt": where.rt_code,
+        "kelurahan": where.kelurahan_code,
+        "kecamatan": where.kecamatan_code,
+        "kota": where.kota_code,
+        "description": state.content.description,
+        "location": location.model_dump() if location else None,
+        "has_location": location is not None,
+        "decided_at": decision_times(events[: state.version]),
+    }
+
+
+def keys(state: Report, events: list[Envelope]) -> dict[Axis, str]:
+    submitted = partitions.newest_first(events[0].occurred_at)
+    activity = partitions.day_first(state.content.activity_date.isoformat())
+    return {
+        SUBMITTED: f"{submitted}|{state.report_id}",
+        ACTIVITY: f"{activity}|{submitted}|{state.report_id}",
+    }
+
+
+async def write(
+    tx: ViewTransaction,
+    summary: Document,
+    state: Report,
+    events: list[Envelope],
+    before: list[list[str]] | None,
+) -> list[list[str]]:
+    """Put the report's entries and delete those a revision moved (a new activity month);
+    answers where they now lie, [[collection, key], ...], for the next write's `before`."""
+    doc = entry(summary, state, events)
+    placed = [
+        list(await partitions.put_entry(tx, axis, base(axis, state.wilayah.kota_code), key, doc))
+        for axis, key in keys(state, events).items()
+    ]
+    for old in before or []:
+        if old not in placed:
+            await tx.delete(old[0], old[1])
+    return placed
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """What a caller asks the list for. `areas` holds the caller's own area and those asked
+    for, by level (all must hold); the rest narrow it down."""
+
+    areas: dict[str, str] = field(default_factory=dict)
+    status: str | None = None
+    kind: ReportKind | None = None
+    bidang: Bidang | None = None
+    has_location: bool | None = None
+    q: str | None = None
+    period: Period = field(default_factory=Period)
+    axis: Axis = SUBMITTED
+
+    def where(self) -> dict[str, Any]:
+        where: dict[str, Any] = dict(self.areas)
+        for name, value in (("status", self.status), ("kind", self.kind), ("bidang", self.bidang)):
+            if value is not None:
+                where[name] = str(value)
+        if self.has_location is not None:
+            where["has_location"] = self.has_location
+        return where
+
+    def keep(self) -> Callable[[Document], bool]:
+        """The in-memory part: the text, in the title or the description, ignoring case."""
+        if not self.q:
+            return lambda _entry: True
+        needle = self.q.casefold()
+        return lambda e: needle in e["title"].casefold() or needle in e["description"].casefold()
+
+    def scan(self, views: ViewStore, *, after: str = "") -> Scan:
+        kota = next((code[:5] for code in self.areas.values()), None)
+        return Scan(
+            views,
+            self.axis,
+            [base(self.axis, kota)] if kota else None,
+            self.where(),
+            self.period,
+            after,
+            self.keep(),
+        )
