@@ -43,8 +43,8 @@ from sipokat.analytics.settings import AnalyticsSettings
 from sipokat.events.testing import TrackedTopology
 from sipokat.identity.bootstrap import create_app as create_identity
 from sipokat.identity.settings import IdentitySettings
+from sipokat.intake.adapters.openapi_merge import UPSTREAM
 from sipokat.intake.bootstrap import create_app as create_intake
-from sipokat.intake.entrypoints.forwarded import UPSTREAM
 from sipokat.intake.settings import IntakeSettings
 from sipokat.notification.bootstrap import create_app as create_notification
 from sipokat.notification.settings import NotificationSettings
