@@ -21,6 +21,8 @@ from typing import Any
 UPSTREAM = "x-sipokat-upstream"
 # The services whose part is missing because their document could not be had.
 MISSING = "x-sipokat-missing"
+# Paths for operators, not client apps: an upstream's are not passed on.
+OPERATORS = ("/health", "/ops/")
 
 # The bearer token every service verifies (an access token of identity's sign-in, or the city's
 # own provider's): declared once, optional at the top, so "Authorize" in Swagger UI sends it with
@@ -51,8 +53,6 @@ def merge(
     operation_ids = {
         op["operationId"] for op in _operations(paths) if isinstance(op.get("operationId"), str)
     }
-    tags: dict[str, list[str]] = {}
-    _note_tags(tags, "intake", _operations(paths))
     missing = []
     for service, document in upstreams.items():
         if document is None:
@@ -82,8 +82,11 @@ def merge(
                 if isinstance(operation_id, str) and operation_id != replaced:
                     operation["operationId"] = _unique(operation_id, service, operation_ids)
                 into[key] = operation
-                _note_tags(tags, service, [operation])
-    merged["tags"] = _tag_list(merged.get("tags", []), tags)
+    # A client developer reads the API first; the gateway's health and operator routes last.
+    merged["paths"] = paths = dict(
+        sorted(paths.items(), key=lambda item: item[0].startswith(OPERATORS))
+    )
+    merged["tags"] = _tag_list(merged.get("tags", []), _tags(paths))
     components.setdefault("securitySchemes", {}).setdefault("bearer", BEARER)
     merged.setdefault("security", [{}, {"bearer": []}])
     if missing:
@@ -180,12 +183,16 @@ def _unique(operation_id: str, service: str, taken: set[str]) -> str:
     return candidate
 
 
-def _note_tags(tags: dict[str, list[str]], service: str, operations: Iterable[Any]) -> None:
-    for operation in operations:
+def _tags(paths: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Each tag, in the order of first use, with the services answering its operations."""
+    tags: dict[str, list[str]] = {}
+    for operation in _operations(paths):
+        service = operation.get(UPSTREAM, "intake")
         for tag in operation.get("tags", []):
             services = tags.setdefault(tag, [])
             if service not in services:
                 services.append(service)
+    return tags
 
 
 def _tag_list(declared: list[dict[str, Any]], used: Mapping[str, list[str]]) -> list[Any]:
