@@ -43,8 +43,8 @@ from sipokat.analytics.settings import AnalyticsSettings
 from sipokat.events.testing import TrackedTopology
 from sipokat.identity.bootstrap import create_app as create_identity
 from sipokat.identity.settings import IdentitySettings
+from sipokat.intake.adapters.openapi_merge import UPSTREAM
 from sipokat.intake.bootstrap import create_app as create_intake
-from sipokat.intake.entrypoints.forwarded import UPSTREAM
 from sipokat.intake.settings import IntakeSettings
 from sipokat.notification.bootstrap import create_app as create_notification
 from sipokat.notification.settings import NotificationSettings
@@ -251,8 +251,9 @@ def checks_for(service: str) -> schemathesis.Config:
 
 
 def passed_on(ctx: Any) -> bool:
-    """What the gateway documents but passes on (GET /v1/reports) is fuzzed at its upstream:
-    beside the gateway alone, no upstream runs, and its honest answer would be a 502."""
+    """What the gateway documents but passes on (its stand-in for GET /v1/reports, and in its
+    merged /openapi.json every upstream's operation, when one answers) is fuzzed at its
+    upstream: beside the gateway alone, no upstream runs, and its honest answer would be a 502."""
     return UPSTREAM in ctx.operation.definition.raw
 
 

@@ -13,7 +13,7 @@ import httpx
 from security.principals import KELURAHAN
 
 from harness import SERVICES, Platform
-from sipokat.intake.entrypoints.forwarded import UPSTREAM
+from sipokat.intake.adapters.openapi_merge import UPSTREAM
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -36,6 +36,7 @@ from sipokat.events.logrebuild import LogView, Rebuilds, apply_set_aside
 from sipokat.events.setaside import Retry, SetAside, parsed
 from sipokat.events.store import Database, SetAsideEvent, open_database
 from sipokat.runtime import metrics
+from sipokat.runtime.apidocs import docs_router
 from sipokat.runtime.auth import TokenVerifier
 from sipokat.runtime.endedposts import EndedPosts, EndedPostsFeed, ended_posts_url
 from sipokat.runtime.foldversion import fold_version_check
@@ -401,6 +402,8 @@ def create_service_app(
     description: str = "",
     body_limits: Sequence[tuple[str, int]] = (),
     rate_limit_exempt: Sequence[str] = (),
+    openapi_url: str | None = "/openapi.json",
+    docs_document: str | None = None,
 ) -> FastAPI:
     """The app of a service: health, metrics, problem details, and at its edge, for every
     service alike (each is reachable on its own, not only through the gateway): the correlation
@@ -408,7 +411,9 @@ def create_service_app(
     limit, then the body size limit —
     `settings.max_body_bytes`, or per path prefix from `body_limits`; paths under
     `rate_limit_exempt` (static files) are not counted. Tokens are checked
-    against the configured directory of areas, kept as `app.state.directory`."""
+    against the configured directory of areas, kept as `app.state.directory`. `/docs` and
+    `/redoc` show `docs_document` (the app's own document at `openapi_url` by default; the
+    gateway serves its merged one itself) without a CDN (`sipokat.runtime.apidocs`)."""
     settings = runtime.settings
     configure_logging(runtime.name, settings.log_level, settings.log_format)
 
@@ -420,7 +425,15 @@ def create_service_app(
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="0.1.0",
+        lifespan=lifespan,
+        openapi_url=openapi_url,
+        docs_url=None,  # FastAPI's pages load from a CDN: ours below do not
+        redoc_url=None,
+    )
     app.state.runtime = runtime
     app.state.token_verifier = TokenVerifier(settings, runtime.ended_posts)
     app.state.directory = configured_directory(settings.wilayah_file)
@@ -452,6 +465,7 @@ def create_service_app(
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(set_aside_router(runtime))
+    app.include_router(docs_router(title, docs_document or openapi_url or "/openapi.json"))
 
     for router in routers:
         app.include_router(router)

@@ -14,6 +14,7 @@ from sipokat.intake.adapters.decoding import PhotoDecoding
 from sipokat.intake.adapters.idempotency import IdempotencyKeys
 from sipokat.intake.adapters.upstream import VerificationEvents
 from sipokat.intake.entrypoints import (
+    apidocs,
     attachments,
     client_app,
     config,
@@ -33,23 +34,38 @@ from sipokat.wilayah import Directory
 DECISIONS = ("report.approved.#", "report.rejected.#", "report.verified", "report.overdue.#")
 
 DESCRIPTION = """\
-The one public entry of Sipokat. RT heads submit reports (`POST /v1/reports`), upload photos
-(`POST /v1/attachments`) and revise rejected reports; everyone browses the directory of areas
-(`/v1/wilayah`). Every other route is passed to the service that owns it:
+**Bahasa Indonesia.** API publik Sipokat, seluruhnya lewat gateway ini (satu origin). Ketua RT
+mengirim laporan (`POST /v1/reports`) dan foto (`POST /v1/attachments`) dan merevisi laporan
+yang ditolak; lurah, camat dan pemkot memverifikasi (`/v1/verification/...`); semua orang bisa
+melihat direktori wilayah (`/v1/wilayah`). Masuk dengan `POST /v1/auth/signin`, lalu kirim
+`Authorization: Bearer <access_token>` pada setiap panggilan lain. Galat berupa problem details
+RFC 9457, dalam bahasa Indonesia dengan `Accept-Language: id`. Panduan aplikasi klien:
+`docs/client-app-api.md`.
+
+**English.** Sipokat's public API, all through this gateway (one origin). RT heads submit
+reports (`POST /v1/reports`) and photos (`POST /v1/attachments`) and revise rejected reports;
+lurah, camat and the city office verify (`/v1/verification/...`); everyone browses the
+directory of areas (`/v1/wilayah`). Sign in with `POST /v1/auth/signin`, then send
+`Authorization: Bearer <access_token>` with every other call. Errors are RFC 9457 problem
+details, in Indonesian with `Accept-Language: id`. The client-app guide:
+`docs/client-app-api.md`.
+
+Each operation the gateway passes on is marked `x-sipokat-upstream` with the service that
+answers it / setiap operasi yang diteruskan ditandai dengan layanan yang menjawabnya:
 
 | path | service |
 | --- | --- |
-| `GET /v1/reports/{id}`, `POST /v1/reports/{id}/decisions`, `/v1/verification/...` | verification |
+| `POST /v1/reports`, `/v1/reports/{id}/revisions`, `/v1/attachments`, `/v1/wilayah` | intake |
+| `GET /v1/reports...`, `POST /v1/reports/{id}/decisions`, `/v1/verification/...` | verification |
 | `/v1/analytics/...`, `/dashboard...`, `/v1/public/...`, `/public...`, `/open311/...` | analytics |
 | `/v1/notifications/...` (SSE at `/v1/notifications/stream`), `/v1/webhooks/...` | notification |
 | `/v1/auth/...`, `/v1/accounts/...`, `/.well-known/jwks.json` | identity |
 
-Authenticate with `Authorization: Bearer <JWT>`: the access token of a sign-in at
-`/v1/auth/...` (RS256, its keys at `/.well-known/jwks.json`), or one of the city's own identity
-provider (roles ketua_rt, lurah, camat, pemkot, admin, integrator with their wilayah claim).
-Errors are RFC 9457 problem details, in Indonesian with `Accept-Language: id`. Send an
-`Idempotency-Key` when posting a report from a flaky network: a retry gets the first answer and
-never makes a second report.
+Tokens are the access tokens of a sign-in (RS256, keys at `/.well-known/jwks.json`) or of the
+city's own identity provider (roles ketua_rt, lurah, camat, pemkot, admin, integrator with their
+wilayah claim). Send an `Idempotency-Key` when posting a report from a flaky network: a retry
+gets the first answer and never makes a second report. `/health/...` and `/ops/...` are the
+gateway process's own, for operators.
 """
 
 
@@ -86,6 +102,7 @@ def create_app(
                     owns=made_by(database),
                 ),
                 upstream=client,
+                api_documents=apidocs.upstream_documents(client, settings),
                 verification=VerificationEvents(
                     client,
                     settings.verification_url,
@@ -113,11 +130,15 @@ def create_app(
             wilayah.router_for(settings.max_page_size),
             forwarded.router,
             client_app.router_for(settings),
+            apidocs.router,
             # The catch-all gateway routes go last, after intake's own routes.
             gateway.router,
         ],
-        title="Sipokat intake gateway",
+        title="Sipokat API",
         description=DESCRIPTION,
+        # /openapi.json is the merged document (entrypoints/apidocs.py), which /docs shows.
+        openapi_url=None,
+        docs_document=apidocs.PATH,
         # a photo plus the multipart framing around it
         body_limits=[
             ("/v1/attachments", settings.max_photo_bytes + 64 * 1024),

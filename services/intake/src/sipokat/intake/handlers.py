@@ -17,6 +17,7 @@ from sipokat.events.catalogue import ReportContent, ReportRevised, WilayahPath
 from sipokat.events.envelope import Actor, Envelope, EventData
 from sipokat.events.store import ConcurrencyConflict, Database, ViewStore, ViewTransaction
 from sipokat.intake import domain, queries
+from sipokat.intake.adapters.apidocs import UpstreamDocuments
 from sipokat.intake.adapters.attachments import AttachmentStore
 from sipokat.intake.adapters.decoding import PhotoDecoding
 from sipokat.intake.adapters.idempotency import ClaimedIds, IdempotencyKeys, Owns
@@ -53,6 +54,7 @@ class IntakeContext:
     idempotency_keys: IdempotencyKeys
     upstream: httpx.AsyncClient  # the gateway's client to the other services
     verification: VerificationEvents
+    api_documents: UpstreamDocuments  # the upstreams' OpenAPI documents, for the merged one
 
 
 class UnknownRT(Exception):

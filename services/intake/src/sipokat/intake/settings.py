@@ -29,6 +29,10 @@ class IntakeSettings(ServiceSettings):
     # they may stay quiet between events).
     upstream_timeout_seconds: float = 10.0
     upstream_connect_timeout_seconds: float = 3.0
+    # The merged OpenAPI document (/openapi.json): how long an upstream's part is kept, and after
+    # how long one that could not be fetched is asked for again.
+    openapi_refresh_seconds: float = 300.0
+    openapi_retry_seconds: float = 15.0
 
     # The RT heads' web app the gateway serves at /app/ (its built files).
     app_dir: Path = DEFAULT_APP_DIR

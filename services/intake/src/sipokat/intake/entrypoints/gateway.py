@@ -68,11 +68,17 @@ ROUTES: list[tuple[str, str]] = [
 _PAGE_PARAMETERS = ("limit", "page_size", "per_page")
 
 
-def upstream_for(path: str, settings: IntakeSettings) -> str | None:
+def setting_for(path: str) -> str | None:
+    """The setting naming the upstream of `path` (`verification_url`), if it is passed on."""
     for prefix, setting in ROUTES:
         if path == prefix or path.startswith(prefix + "/"):
-            return str(getattr(settings, setting))
+            return setting
     return None
+
+
+def upstream_for(path: str, settings: IntakeSettings) -> str | None:
+    setting = setting_for(path)
+    return None if setting is None else str(getattr(settings, setting))
 
 
 def is_event_stream(request: Request) -> bool:
