@@ -14,8 +14,13 @@
 //   of a signed-in RT head;
 //   4. compose and 5. my reports again, as the next visit finds them (the worker's precache).
 //
-// Writes flow.json (the flow result: one Lighthouse result a step) and flow.html (the
-// report) into <out dir>. Nothing leaves the machine: Chromium resolves no host but
+// Lighthouse sees the page's requests, not its service worker's: what the worker fetches
+// (its precache of the whole app, after the first load) is counted here from the worker's
+// own DevTools session, by phase.
+//
+// Writes flow.json (the flow result: one Lighthouse result a step), flow.html (the report)
+// and worker.json (the worker's requests: phase, URL, bytes, from the HTTP cache) into
+// <out dir>. Nothing leaves the machine: Chromium resolves no host but
 // 127.0.0.1, and the Python side checks every request Lighthouse saw.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -47,6 +52,20 @@ const browser = await puppeteer.launch({
   ],
 });
 
+// What the service worker fetches, under the phase the flow is in.
+let phase = 'sign-in';
+const worker = [];
+browser.on('targetcreated', async (target) => {
+  if (target.type() !== 'service_worker') return;
+  const session = await target.createCDPSession();
+  const responses = new Map();
+  session.on('Network.responseReceived', ({ requestId, response }) =>
+    responses.set(requestId, { url: response.url, fromCache: response.fromDiskCache || false }));
+  session.on('Network.loadingFinished', ({ requestId, encodedDataLength }) =>
+    worker.push({ phase, ...responses.get(requestId), bytes: encodedDataLength }));
+  await session.send('Network.enable');
+});
+
 try {
   const page = await browser.newPage();
   const flow = await startFlow(page, {
@@ -73,15 +92,19 @@ try {
   await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
 
   await clearCachesKeepSession(page, base);
+  phase = 'compose';
   await flow.navigate(`${app}#/compose`, { name: 'compose (signed in, cold)', ...load });
   await clearCachesKeepSession(page, base);
+  phase = 'my reports';
   await flow.navigate(`${app}#/reports`, { name: 'my reports (signed in, cold)', ...load });
   await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+  phase = 'warm';
   await flow.navigate(`${app}#/compose`, { name: 'compose (signed in, warm)', ...load });
   await flow.navigate(`${app}#/reports`, { name: 'my reports (signed in, warm)', ...load });
 
   writeFileSync(join(out, 'flow.json'), JSON.stringify(await flow.createFlowResult()));
   writeFileSync(join(out, 'flow.html'), await flow.generateReport());
+  writeFileSync(join(out, 'worker.json'), JSON.stringify(worker, null, 1));
 } finally {
   await browser.close();
 }
