@@ -38,11 +38,17 @@ def clean_up_on_sigterm() -> None:
 
 
 class Platform:
-    def __init__(self, settings: dict[str, str] | None = None) -> None:
+    """`services`: the four by default; with "identity" among them, every service trusts its
+    tokens (as `make run` starts them), for benchmarks that sign in."""
+
+    def __init__(
+        self, settings: dict[str, str] | None = None, services: tuple[str, ...] = SERVICES
+    ) -> None:
         self.rabbitmq_url = os.environ.get("RABBITMQ_URL", DEFAULT_RABBITMQ_URL)
         self.topology = Topology(f"bench-{uuid.uuid4().hex[:8]}")
         self.data_dir = Path(tempfile.mkdtemp(prefix="sipokat-bench-"))
-        self.ports = {service: free_port() for service in SERVICES}
+        self.services = services
+        self.ports = {service: free_port() for service in services}
         self.settings = settings or {}
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
 
@@ -61,13 +67,25 @@ class Platform:
             "SIPOKAT_VERIFICATION_URL": self.url("verification"),
             "SIPOKAT_ANALYTICS_URL": self.url("analytics"),
             "SIPOKAT_NOTIFICATION_URL": self.url("notification"),
+            **self.identity_env(),
             **self.settings,
+        }
+
+    def identity_env(self) -> dict[str, str]:
+        """Without an identity service of its own, the platform trusts none (not one a developer
+        runs on the default port)."""
+        if "identity" not in self.ports:
+            return {}
+        url = self.url("identity")
+        return {
+            "SIPOKAT_IDENTITY_URL": url,
+            "SIPOKAT_IDENTITY_JWKS_URL": f"{url}/.well-known/jwks.json",
         }
 
     def start(self, *services: str, timeout: float = 90) -> None:
         """Start the named services (default all four) and wait until each answers /health/live.
         Not /health/ready: with a backlog in its queue a service is not ready, by design."""
-        names = services or SERVICES
+        names = services or self.services
         for service in names:
             log = (self.data_dir / f"{service}.log").open("ab")
             self.processes[service] = subprocess.Popen(
@@ -145,7 +163,7 @@ class Platform:
         deadline = time.monotonic() + patience
         while True:
             try:
-                asyncio.run(delete_topology(self.rabbitmq_url, self.topology, SERVICES))
+                asyncio.run(delete_topology(self.rabbitmq_url, self.topology, self.services))
                 return
             except (OSError, aio_pika.exceptions.AMQPError):
                 if time.monotonic() > deadline:

@@ -40,6 +40,8 @@ BENCHMARKS: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
     "photo-memory": ("photo_memory", {"uploads": 6, "rounds": 2}, {"uploads": 6, "rounds": 1}),
     # Issue 22: sign-ins/s with Argon2id at identity's parameters, and the hash alone.
     "signin": ("signin", {"seconds": 20}, {"seconds": 5, "accounts": 24}),
+    # Issue 23: Lighthouse's mobile profile on the RT app's sign-in, compose and my reports.
+    "rt-app-lighthouse": ("lighthouse", {"runs": 3}, {"runs": 1, "reports": 2}),
 }
 
 
