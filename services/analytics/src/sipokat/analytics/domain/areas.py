@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sipokat.events.bounds import MONTH
 from sipokat.events.envelope import Role
-from sipokat.wilayah import Directory, UnknownWilayah, code_level
+from sipokat.wilayah import City, Directory, UnknownWilayah, code_level
 
 # The area each leader answers for, as the token's wilayah claim names it.
 _LEADER_LEVEL = {Role.PEMKOT: "kota", Role.CAMAT: "kecamatan", Role.LURAH: "kelurahan"}
@@ -88,6 +88,26 @@ def areas_at(level: str, area: Area, directory: Directory) -> list[tuple[str, st
             else:
                 found += [(k.code, k.name) for k in kecamatan.kelurahan]
     return [(code, name) for code, name in found if area.contains(Area(level, code))]
+
+
+def cities_of(area: Area, directory: Directory) -> list[City]:
+    """The cities the area lies in or covers: one for a leader, every city for the admin."""
+    return [
+        city
+        for city in directory.cities
+        if area.contains(Area("kota", city.code)) or Area("kota", city.code).contains(area)
+    ]
+
+
+def area_name(area: Area, directory: Directory) -> str | None:
+    """The directory's name of a kota, kecamatan or kelurahan (None for every area)."""
+    if area.code is None:
+        return None
+    if area.level == "rt":
+        kelurahan, number = area.code.split("/")
+        return f"RT {number} {directory.kelurahan(kelurahan).name}"
+    lookup = {"kota": directory.city, "kecamatan": directory.kecamatan}
+    return lookup.get(area.level or "", directory.kelurahan)(area.code).name
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from sipokat.analytics.domain.areas import areas_at, jurisdiction
+from sipokat.analytics.domain.areas import area_name, areas_at, cities_of, jurisdiction
 from sipokat.analytics.entrypoints.common import Analytics
 from sipokat.analytics.entrypoints.params import LEADERS, LeaderScope, respond
 from sipokat.analytics.queries import rebuild_status
@@ -82,13 +82,25 @@ async def timeseries(request: Request, scope: LeaderScope) -> Response:
 async def areas(
     context: Analytics, principal: Annotated[Principal, Depends(LEADERS)]
 ) -> dict[str, Any]:
-    """The kecamatan and kelurahan the caller may filter by (the dashboard's area picker)."""
+    """The caller's area by name, its cities (with the fund programme each runs, if any) and
+    the kecamatan and kelurahan the caller may filter by (the dashboard's area picker)."""
     allowed = jurisdiction(principal.role, principal.wilayah)
     directory = context.directory
     if allowed is None:
-        return {"wilayah": None, "kecamatan": [], "kelurahan": []}
+        return {"wilayah": None, "name": None, "cities": [], "kecamatan": [], "kelurahan": []}
     return {
         "wilayah": allowed.code,
+        "name": area_name(allowed, directory),
+        "cities": [
+            {
+                "code": city.code,
+                "name": city.name,
+                "fund_programme": city.fund_programme.model_dump()
+                if city.fund_programme
+                else None,
+            }
+            for city in cities_of(allowed, directory)
+        ],
         "kecamatan": [{"code": c, "name": n} for c, n in areas_at("kecamatan", allowed, directory)],
         "kelurahan": [{"code": c, "name": n} for c, n in areas_at("kelurahan", allowed, directory)],
     }
