@@ -233,6 +233,12 @@ def axe_script() -> Path:
     return AXE
 
 
+def screenshots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("SIPOKAT_SCREENSHOTS", tmp_path / "screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 async def on_phone(browser: Browser, width: int) -> Page:
     context = await browser.new_context(
         viewport={"width": width, "height": 800}, is_mobile=True, has_touch=True, locale="id-ID"
@@ -272,8 +278,7 @@ async def dashboard(page: Page, base: str, headers: dict[str, str], loaded: str 
 
 async def test_dashboard_and_public_page_on_a_phone(platform: Platform, tmp_path: Path) -> None:
     base = platform.url()
-    shots = Path(os.environ.get("SIPOKAT_SCREENSHOTS", tmp_path / "screenshots"))
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = screenshots(tmp_path)
     async with httpx.AsyncClient(base_url=base, timeout=15) as gateway:
         # Three reports of Pelita Jaya's 8 RTs: 0.375 reports per RT, a ratio with decimals.
         ids = [await submit(gateway, rt, bidang) for rt, bidang in REPORTS[:3]]

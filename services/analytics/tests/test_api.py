@@ -19,6 +19,7 @@ from analytics_support.open311_reports import KEDIRI_RT
 from analytics_support.scenario import content, generate, stream_of
 
 from sipokat.analytics.bootstrap import create_app
+from sipokat.analytics.entrypoints.locale import number
 from sipokat.analytics.settings import AnalyticsSettings
 from sipokat.events.broker.consumer import Handler
 from sipokat.events.catalogue import (
@@ -342,3 +343,41 @@ async def test_problems_answer_in_indonesian_when_asked(client: httpx.AsyncClien
     assert (bad.status_code, bad.json()["title"]) == (422, "Permintaan tidak valid")
     assert bad.json()["errors"][0]["detail"] == "harus bulan seperti 2026-03"
     assert bad.headers["content-language"] == "id"
+
+
+# ---------------------------------------------------------------- the pages' names and cities
+async def test_areas_name_the_area_and_say_which_city_runs_a_fund(
+    client: httpx.AsyncClient,
+) -> None:
+    kediri = (await client.get("/v1/analytics/areas", headers=bearer("pemkot", "35.71"))).json()
+    assert kediri["name"] == "Kota Kediri"
+    assert [(c["code"], c["fund_programme"]["code"]) for c in kediri["cities"]] == [
+        ("35.71", "prodamas")
+    ]
+    lurah = await client.get("/v1/analytics/areas", headers=bearer("lurah", "16.73.02.1019"))
+    assert lurah.json()["name"] == "Pelita Jaya"
+    assert [(c["name"], c["fund_programme"]) for c in lurah.json()["cities"]] == [
+        ("Kota Lubuk Linggau", None)
+    ]
+    admin = (await client.get("/v1/analytics/areas", headers=ADMIN)).json()
+    assert {c["code"] for c in admin["cities"]} == {"16.73", "35.71"}
+
+
+async def test_the_public_page_shows_one_city_and_its_areas(client: httpx.AsyncClient) -> None:
+    first = (await client.get("/public")).text
+    assert 'value="16.73" selected' in first and "Kel. Pelita Jaya" in first
+    assert "Mojoroto" not in first
+    # The form sends its empty months; a city switched without the script keeps the old area.
+    kediri = await client.get(
+        "/public", params={"kota": "35.71", "wilayah": "16.73.02", "from": "", "to": ""}
+    )
+    assert kediri.status_code == 200, kediri.text
+    assert "Kec. Mojoroto" in kediri.text and "Pelita Jaya" not in kediri.text
+    assert "wilayah=35.71" in kediri.text  # the JSON link is of the city shown
+    english = (await client.get("/public", params={"lang": "en", "wilayah": "16.73.01"})).text
+    assert '<html lang="en">' in english and "verified reports" in english
+
+
+def test_public_numbers_are_grouped_as_each_language_writes_them() -> None:
+    assert number(2_200_000_000, "id") == "2.200.000.000"
+    assert number(1857, "en") == "1,857"

@@ -95,9 +95,7 @@ async def areas(
             {
                 "code": city.code,
                 "name": city.name,
-                "fund_programme": city.fund_programme.model_dump()
-                if city.fund_programme
-                else None,
+                "fund_programme": city.fund_programme.model_dump() if city.fund_programme else None,
             }
             for city in cities_of(allowed, directory)
         ],

@@ -73,8 +73,11 @@ async def public_page(
     body = (await scope.reader.public_activity(area, scope.period)).body
     said = language(lang)
     words = WORDS[said]
-    choices = [(c, f"{words['kec']} {n}") for c, n in areas_at("kecamatan", area_of(city), directory)]
-    choices += [(c, f"{words['kel']} {n}") for c, n in areas_at("kelurahan", area_of(city), directory)]
+    choices = [
+        (code, f"{words[level[:3]]} {name}")
+        for level in ("kecamatan", "kelurahan")
+        for code, name in areas_at(level, Area("kota", city), directory)
+    ]
     top = max((row["verified"] for row in body["by_kelurahan"]), default=1) or 1
     bars = [
         {**row, "y": i * ROW, "length": round(WIDTH * row["verified"] / top, 1)}
@@ -106,7 +109,3 @@ async def public_page(
         ),
     )
     return HTMLResponse(html)
-
-
-def area_of(city: str) -> Area:
-    return Area("kota", city)

@@ -192,12 +192,8 @@ async function load() {
     }
     draw("bulanan", series.months.map(m => ({label: monthName(m.month), value: m.reports,
       display: t("month_row", {n: num(m.reports), v: num(m.verified)})})));
-    // Per RT, named with its kelurahan: "RT 007" alone is in every kelurahan.
-    const perRt = {};
-    performance.rows.forEach(r => {
-      const name = `${r.rt_name} ${names[r.kelurahan_code] || ""}`.trim();
-      perRt[name] = (perRt[name] || 0) + r.counts_for_performance;
-    });
+    const perRt = {};  // the RT's name carries its kelurahan's ("RT 007 Pelita Jaya")
+    performance.rows.forEach(r => { perRt[r.rt_name] = (perRt[r.rt_name] || 0) + r.counts_for_performance; });
     draw("kinerja", Object.entries(perRt).sort((a, b) => b[1] - a[1]).slice(0, 15)
       .map(([name, n]) => ({label: name, value: n, display: num(n)})));
     const area = names[summary.wilayah] || (summary.wilayah ? summary.wilayah : t("all_cities"));
