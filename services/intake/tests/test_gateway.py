@@ -221,6 +221,21 @@ async def test_an_unreachable_upstream_is_a_502(settings: IntakeSettings) -> Non
     assert answer.status_code == 502
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.json()["title"] == "Bad gateway"
+    # The service by name; its address stays in the log, out of an answer anyone may read.
+    assert "analytics" in answer.json()["detail"] and closed not in answer.text
+
+
+async def test_a_browser_opening_a_page_of_an_unreachable_upstream_gets_a_page(
+    settings: IntakeSettings,
+) -> None:
+    closed = f"http://127.0.0.1:{free_port()}"
+    routed = settings.model_copy(update={"analytics_url": closed})
+    async with serving(create_app(routed)) as base, httpx.AsyncClient(base_url=base) as client:
+        answer = await client.get("/dashboard", headers={"Accept": "text/html,*/*"})
+    assert answer.status_code == 502
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "sedang tidak tersedia" in answer.text and "not available" in answer.text
+    assert closed not in answer.text and "127.0.0.1" not in answer.text
 
 
 async def test_server_sent_events_pass_through_unbuffered(

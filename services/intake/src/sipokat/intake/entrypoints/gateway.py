@@ -2,7 +2,8 @@
 
 Each upstream verifies the bearer token itself; the gateway forwards it with the correlation id.
 Answers stream through as they come (server-sent events included, unbuffered); an upstream that
-cannot be reached is a 502, one that does not answer in time a 504, both as problem details.
+cannot be reached is a 502, one that does not answer in time a 504, both as problem details
+naming the service, never its address; a browser opening a page gets them as a short page.
 A known path asked with a method it does not take is a 405 with `Allow`, in the client's
 language, whether the path is the gateway's own or an upstream's.
 """
@@ -10,15 +11,18 @@ language, whether the path is the gateway's own or an upstream's.
 from __future__ import annotations
 
 import httpx
+import structlog
 from fastapi import APIRouter, Request, Response
 from starlette.background import BackgroundTask
-from starlette.responses import StreamingResponse
+from starlette.responses import HTMLResponse, StreamingResponse
 
 from sipokat.intake.entrypoints.common import Intake
 from sipokat.intake.handlers import IntakeContext
 from sipokat.intake.settings import IntakeSettings
 from sipokat.runtime.messages import text
 from sipokat.runtime.problems import Problem, allowed_methods
+
+log = structlog.get_logger(__name__)
 
 router = APIRouter(include_in_schema=False)
 
@@ -79,6 +83,40 @@ def setting_for(path: str) -> str | None:
 def upstream_for(path: str, settings: IntakeSettings) -> str | None:
     setting = setting_for(path)
     return None if setting is None else str(getattr(settings, setting))
+
+
+def wants_page(request: Request) -> bool:
+    """A browser opening a page (the dashboard, the public page), not a script asking for data."""
+    accept = request.headers.get("accept", "")
+    return request.method == "GET" and "text/html" in accept
+
+
+UNAVAILABLE_PAGE = """<!doctype html>
+<html lang="id"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sedang tidak tersedia / Not available</title></head>
+<body>
+<main>
+<h1>Halaman ini sedang tidak tersedia</h1>
+<p>Layanan {service} {id_reason}. Coba muat ulang halaman ini sebentar lagi.</p>
+<h2 lang="en">This page is not available right now</h2>
+<p lang="en">The {service} service {en_reason}. Try reloading this page shortly.</p>
+</main></body></html>
+"""
+
+
+def unavailable_page(service: str, timed_out: bool) -> HTMLResponse:
+    reasons = (
+        ("tidak menjawab tepat waktu", "did not answer in time")
+        if timed_out
+        else ("tidak dapat dihubungi", "could not be reached")
+    )
+    page = UNAVAILABLE_PAGE.format(service=service, id_reason=reasons[0], en_reason=reasons[1])
+    return HTMLResponse(
+        page,
+        status_code=504 if timed_out else 502,
+        headers={"Cache-Control": "no-store", "Retry-After": "30"},
+    )
 
 
 def is_event_stream(request: Request) -> bool:
@@ -163,26 +201,30 @@ async def pass_on(request: Request, context: IntakeContext) -> Response:
     )
     try:
         answer = await client.send(outgoing, stream=True)
-    except httpx.TimeoutException as exc:
-        raise Problem(
-            504,
-            "Gateway timeout",
-            text(
-                "{upstream} did not answer in time ({error})",
-                "{upstream} tidak menjawab tepat waktu ({error})",
-                upstream=upstream,
-                error=type(exc).__name__,
-            ),
-        ) from exc
     except httpx.HTTPError as exc:
+        # The service by name, never its address (the log has that): the answer reaches anyone.
+        service = (setting_for(path) or "upstream").removesuffix("_url")
+        log.warning("gateway.upstream_failed", service=service, url=upstream, error=repr(exc))
+        timed_out = isinstance(exc, httpx.TimeoutException)
+        if wants_page(request):
+            return unavailable_page(service, timed_out)
+        if timed_out:
+            raise Problem(
+                504,
+                "Gateway timeout",
+                text(
+                    "{service} did not answer in time; try again shortly",
+                    "{service} tidak menjawab tepat waktu; coba lagi sebentar lagi",
+                    service=service,
+                ),
+            ) from exc
         raise Problem(
             502,
             "Bad gateway",
             text(
-                "{upstream} could not be reached ({error})",
-                "{upstream} tidak dapat dihubungi ({error})",
-                upstream=upstream,
-                error=type(exc).__name__,
+                "{service} could not be reached; try again shortly",
+                "{service} tidak dapat dihubungi; coba lagi sebentar lagi",
+                service=service,
             ),
         ) from exc
     if answer.status_code == 405:
