@@ -36,7 +36,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.broker]
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "apps/rt"
-AXE = APP / "node_modules/axe-core/axe.min.js"
+AXE = ROOT / "apps/node_modules/axe-core/axe.min.js"  # the apps/ workspace installs it
 PIN = "482913"
 LURAH = auth("lurah", KELURAHAN)
 ARGS = [
