@@ -11,9 +11,14 @@ export const setFilters = (next) => {
 // city office narrow to a kelurahan or an RT.
 export const areaFilters = (role) => (role === 'lurah' ? ['rt'] : ['kelurahan', 'rt']);
 
+// Reports decided from this console (by us, or by whoever won a race): skipped as "next" even
+// if the worklist read just after the decision does not show the change yet.
+const decided = new Set();
+
 // The report after `reportId` in the filtered worklist (overdue first, then due soonest, as the
 // API orders it), or null when none is left.
 export async function nextReport(queue, reportId) {
+  decided.add(reportId);
   const answer = await queue(filters);
-  return answer.items.find((item) => item.report_id !== reportId) || null;
+  return answer.items.find((item) => !decided.has(item.report_id)) || null;
 }

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from test_client_app import build, client_for
 
 from sipokat.intake.settings import IntakeSettings
-from test_client_app import build, client_for
 
 CONSOLE = b"<!doctype html><title>Konsol</title><script type=module src=./assets/c-9z8y.js>"
 SCRIPT = b"console.log('console');" * 40
@@ -52,7 +52,9 @@ async def test_the_console_is_served_from_its_own_folder_with_the_apps_rules(
     policy = dict(p.split(" ", 1) for p in page.headers["content-security-policy"].split("; "))
     assert policy["script-src"] == "'self'" and policy["connect-src"] == "'self'"
     assert page.headers["x-frame-options"] == "DENY"
-    script = await client.get("/console/assets/console-9z8y.js", headers={"Accept-Encoding": "gzip"})
+    script = await client.get(
+        "/console/assets/console-9z8y.js", headers={"Accept-Encoding": "gzip"}
+    )
     assert script.headers["content-encoding"] == "gzip" and script.content == SCRIPT
     assert script.headers["cache-control"] == "public, max-age=31536000, immutable"
     br = await client.get("/console/", headers={"Accept-Encoding": "br"})
@@ -75,7 +77,9 @@ async def test_the_console_keeps_to_its_folder_and_is_not_rate_limited(
     for escape in ("/console/../secret.txt", "/console/%2e%2e/%2e%2e/rt/secret.txt"):
         answer = await client.get(escape, headers={"Accept-Encoding": "identity"})
         assert b"outside the app" not in answer.content, escape
-    statuses = [(await client.get("/console/assets/console-9z8y.js")).status_code for _ in range(20)]
+    statuses = [
+        (await client.get("/console/assets/console-9z8y.js")).status_code for _ in range(20)
+    ]
     assert set(statuses) == {200}
 
 

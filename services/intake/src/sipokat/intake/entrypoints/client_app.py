@@ -1,13 +1,14 @@
 """GET /app/... and /console/...: the web apps, from the gateway: the RT heads' app (apps/rt, built
 to `SIPOKAT_APP_DIR`) and the verifiers' console (apps/console, `SIPOKAT_CONSOLE_DIR`).
 
-Both are served alike. Same origin as the API, so an app needs no CORS and its service worker (`/app/sw.js`, scope
-`/app/`) may cache both. Hashed assets (`/app/assets/...`) are kept a year; the rest (the page,
-the service worker, the manifest) is revalidated on every load (`no-cache`, with an ETag, so an
-unchanged file costs a 304). A `.br` or `.gz` beside a file is sent when the client takes that
-encoding. A path that is no file is a client-side route: the page answers it (but not under
-`assets/`, where a missing file is an old build's and must not come back as HTML). Every answer
-carries the app's Content-Security-Policy: its own scripts only, API calls to this origin only.
+Both are served alike. Same origin as the API, so an app needs no CORS and the RT app's service
+worker (`/app/sw.js`, scope `/app/`) may cache both. Hashed assets (`<prefix>/assets/...`) are kept
+a year; the rest (the page, the service worker, the manifest) is revalidated on every load
+(`no-cache`, with an ETag, so an unchanged file costs a 304). A `.br` or `.gz` beside a file is sent
+when the client takes that encoding. A path that is no file is a client-side route: the page
+answers it (but not under `assets/`, where a missing file is an old build's and must not come back
+as HTML). Every answer carries the app's Content-Security-Policy: its own scripts only, API calls
+to this origin only.
 """
 
 from __future__ import annotations
@@ -123,6 +124,9 @@ def router_for(settings: IntakeSettings) -> APIRouter:
 def serve_app(router: APIRouter, prefix: str, directory: Path, names: tuple[str, str]) -> None:
     """The built app in `directory` at `prefix`/ (`names`: what it is called, id and en)."""
     not_built = NOT_BUILT.format(name_id=names[0], name_en=names[1])
+    # Resolved once: the folder's name does not change, and a build made later is still found
+    # (each request looks for its index.html).
+    root = directory.resolve()
 
     @router.api_route(prefix, methods=["GET", "HEAD"])
     async def bare() -> Response:
@@ -131,7 +135,6 @@ def serve_app(router: APIRouter, prefix: str, directory: Path, names: tuple[str,
 
     @router.api_route(prefix + "/{rest:path}", methods=["GET", "HEAD"])
     async def serve(request: Request, rest: str) -> Response:
-        root = directory.resolve()
         index = root / INDEX
         if not index.is_file():
             return HTMLResponse(
