@@ -18,6 +18,11 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     nodejs npm >/dev/null
 fi
 
+# A checkout from before the workspace has its own apps/rt/node_modules: esbuild would take the
+# RT app's Preact from there and the shared modules' from apps/node_modules, two Preacts in one
+# bundle. Only the workspace's install is kept.
+rm -rf rt/node_modules
+
 stamp=node_modules/.sipokat-lock.sha256
 wanted=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
