@@ -18,15 +18,18 @@ ARG PYTHON_IMAGE=python:3.11-slim
 ARG NODE_IMAGE=node:20-bookworm-slim
 ARG UV_VERSION=0.13.8
 
-# --- rt-app: the RT head's app (apps/rt), built from its npm lock file -----------------------------
-# The gateway serves it at /app/ from SIPOKAT_APP_DIR; install scripts are not run (the bundler's
-# binary comes as an optional npm dependency).
-FROM ${NODE_IMAGE} AS rt-app
-WORKDIR /src/apps/rt
-COPY apps/rt/package.json apps/rt/package-lock.json ./
+# --- web-apps: the RT head's app (apps/rt) and the verifiers' console (apps/console) -----------
+# One npm workspace (apps/), built from its one lock file. The gateway serves the RT app at /app/
+# from SIPOKAT_APP_DIR and the console at /console/ from SIPOKAT_CONSOLE_DIR; install scripts are
+# not run (the bundler's binary comes as an optional npm dependency).
+FROM ${NODE_IMAGE} AS web-apps
+WORKDIR /src/apps
+COPY apps/package.json apps/package-lock.json ./
+COPY apps/rt/package.json rt/
+COPY apps/console/package.json console/
 RUN npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
-COPY apps/rt/ ./
-RUN node build.mjs --quiet
+COPY apps/ ./
+RUN cd rt && node build.mjs --quiet && cd ../console && node build.mjs --quiet
 
 # --- manifests: only what dependency resolution needs (pyproject.toml files and uv.lock) --------
 # Copying them out of the full context in their own stage keeps the dependency layer below cached
@@ -71,7 +74,8 @@ ENV PATH=/app/.venv/bin:${PATH} \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     SIPOKAT_DATA_DIR=/var/lib/sipokat \
-    SIPOKAT_APP_DIR=/app/rt-app
+    SIPOKAT_APP_DIR=/app/rt-app \
+    SIPOKAT_CONSOLE_DIR=/app/console
 
 # A fixed, non-root uid/gid; /var/lib/sipokat is the data directory (SQLite files when the SQLite
 # backend is used, and whatever a service keeps on disk). A named volume mounted there inherits
@@ -83,7 +87,8 @@ RUN groupadd --system --gid 10001 sipokat \
     && chown sipokat:sipokat /var/lib/sipokat
 
 COPY --from=builder /app/.venv /app/.venv
-COPY --from=rt-app /src/apps/rt/dist /app/rt-app
+COPY --from=web-apps /src/apps/rt/dist /app/rt-app
+COPY --from=web-apps /src/apps/console/dist /app/console
 WORKDIR /app
 USER 10001:10001
 

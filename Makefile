@@ -16,7 +16,8 @@ browser:
 asyncapi-parser:
 	@bash scripts/ensure-asyncapi-parser.sh
 
-# The RT head's app (apps/rt): npm ci from its lock file when that changed, then the build.
+# The web apps (apps/rt, apps/console; one npm workspace): npm ci from apps/package-lock.json
+# when that changed, then both builds.
 app:
 	@bash scripts/build-app.sh
 

@@ -172,16 +172,21 @@ def test_the_image_runs_the_service_entry_point() -> None:
     importlib.import_module("sipokat.runtime.serve")
 
 
-def test_the_image_serves_the_rt_app_built_from_its_lock_file() -> None:
-    """The gateway's /app/ would say "not built" in an image without the app (issue 23)."""
+def test_the_image_serves_the_rt_app_and_the_console_built_from_their_lock_file() -> None:
+    """The gateway's /app/ and /console/ would say "not built" in an image without the apps
+    (issues 23 and 24): both are built in the Node stage from the apps/ workspace's one lock."""
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert "COPY apps/rt/package.json apps/rt/package-lock.json ./" in dockerfile
+    assert "COPY apps/package.json apps/package-lock.json ./" in dockerfile
+    assert "COPY apps/rt/package.json rt/" in dockerfile
+    assert "COPY apps/console/package.json console/" in dockerfile
     assert "npm ci --ignore-scripts" in dockerfile
-    copied = re.search(r"COPY --from=rt-app /src/apps/rt/dist (\S+)", dockerfile)
-    app_dir = re.search(r"SIPOKAT_APP_DIR=(\S+)", dockerfile)
-    assert copied and app_dir and copied.group(1) == app_dir.group(1)
+    for folder, setting in (("rt", "SIPOKAT_APP_DIR"), ("console", "SIPOKAT_CONSOLE_DIR")):
+        copied = re.search(rf"COPY --from=web-apps /src/apps/{folder}/dist (\S+)", dockerfile)
+        served = re.search(rf"{setting}=(\S+)", dockerfile)
+        assert copied and served and copied.group(1) == served.group(1), folder
     ignored = (ROOT / ".dockerignore").read_text().split()
-    assert "**/node_modules" in ignored and "apps/rt/dist" in ignored
+    assert "**/node_modules" in ignored
+    assert "apps/rt/dist" in ignored and "apps/console/dist" in ignored
 
 
 @dataclass

@@ -2,16 +2,15 @@
 // service worker with its precache list (Workbox), .gz and .br beside every text file (Node's
 // zlib, so the gateway serves them precompressed), and the size of the first screen, checked
 // against the 150 KB budget of issue 23.
-import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 import { injectManifest } from 'workbox-build';
+import { compressAll, kb, sum } from '../shared/build-tools.mjs';
 
 const BASE = '/app/'; // where the gateway serves dist/ (RT-APP-CONTRACT.md)
 const DIST = 'dist';
 const BUDGET_BYTES = 150 * 1024;
-const TEXT = /\.(html|js|css|webmanifest|json|svg)$/;
 const quiet = process.argv.includes('--quiet');
 const say = (line) => quiet || console.log(line);
 
@@ -157,36 +156,4 @@ function manifest() {
       { src: `${BASE}icon-maskable-512.png`, sizes: '512x512', type: 'image/png', purpose: 'maskable' },
     ],
   };
-}
-
-// Writes <file>.gz and <file>.br beside every text file; returns their sizes by file.
-function compressAll(dir) {
-  const sizes = new Map();
-  for (const file of walk(dir)) {
-    if (!TEXT.test(file)) continue;
-    const data = readFileSync(file);
-    const gz = gzipSync(data, { level: 9 });
-    const br = brotliCompressSync(data, {
-      params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: data.length },
-    });
-    writeFileSync(`${file}.gz`, gz);
-    writeFileSync(`${file}.br`, br);
-    sizes.set(file, { raw: data.length, gz: gz.length, br: br.length });
-  }
-  return sizes;
-}
-
-function walk(dir) {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? walk(path) : [path];
-  });
-}
-
-function sum(numbers) {
-  return numbers.reduce((a, b) => a + b, 0);
-}
-
-function kb(bytes) {
-  return `${(bytes / 1024).toFixed(1)} KB`;
 }

@@ -14,40 +14,27 @@ Screenshots of each screen go to SIPOKAT_SCREENSHOTS (default: the test's tempor
 from __future__ import annotations
 
 import io
-import os
 import random
 import re
-import shutil
 import subprocess
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from PIL import Image
-from playwright.async_api import Browser, BrowserContext, Page, Request, async_playwright, expect
+from playwright.async_api import Browser, BrowserContext, Page, Request, expect
 
+from browsers import AXE, ROOT
 from harness import KELURAHAN, RT, Platform, auth
 from sipokat.events.testing import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.broker]
 
-ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "apps/rt"
-AXE = APP / "node_modules/axe-core/axe.min.js"
 PIN = "482913"
 LURAH = auth("lurah", KELURAHAN)
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
 # The page's fetch, as a flaky mobile link treats it: the request arrives, the answer does not.
 LOSE_TWO_ANSWERS = """
 (() => {
@@ -69,42 +56,12 @@ LOSE_TWO_ANSWERS = """
 TIMEOUT = 30_000  # ms, for what waits on the platform (the outbox's retry, the queue)
 
 
-def chromium() -> str:
-    """Debian's Chromium, installed by the project's own script when missing."""
-    if os.environ.get("SIPOKAT_SKIP_BROWSER_TESTS") == "1":
-        pytest.skip("SIPOKAT_SKIP_BROWSER_TESTS=1: browser tests switched off")
-    if shutil.which("chromium") is None:
-        subprocess.run(["bash", str(ROOT / "scripts/install-chromium.sh")], check=True, timeout=900)
-    path = shutil.which("chromium")
-    assert path, "chromium is not installed and scripts/install-chromium.sh could not install it"
-    return path
-
-
 @pytest.fixture(scope="module")
 def built_app() -> Path:
     """apps/rt/dist as `make app` builds it (here too, for a run of this file alone)."""
     if not (APP / "dist/index.html").exists() or not AXE.exists():
         subprocess.run(["bash", str(ROOT / "scripts/build-app.sh")], check=True, timeout=900)
     return APP / "dist"
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=chromium(), headless=True, args=ARGS
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("SIPOKAT_SCREENSHOTS", tmp_path / "screenshots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 async def phone(browser: Browser) -> BrowserContext:

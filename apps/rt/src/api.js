@@ -1,16 +1,7 @@
-// Calls that need the RT head's token: a 401 once gets a fresh access token and one retry (the
-// token may have been revoked or expired early); the session module decides when it is over.
-import { ApiProblem, call } from './http.js';
-import { accessToken } from './session.js';
+// What the RT app asks with the RT head's token (shared/api.js refreshes it once on a 401).
+import { api } from '../../shared/api.js';
 
-export async function api(path, options = {}) {
-  try {
-    return await call(path, { ...options, token: await accessToken() });
-  } catch (error) {
-    if (!(error instanceof ApiProblem) || error.status !== 401) throw error;
-    return call(path, { ...options, token: await accessToken({ renew: true }) });
-  }
-}
+export { api };
 
 export const reportsApi = {
   list: (cursor) => api(`/v1/reports?limit=20${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),

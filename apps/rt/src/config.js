@@ -2,7 +2,7 @@
 // kinds (progres_dana only where the city runs a fund programme), bidang, the activity-date rule
 // in words, photo and text limits. Kept on the phone, so composing works offline too.
 import { get, set } from 'idb-keyval';
-import { call } from './http.js';
+import { call } from '../../shared/http.js';
 import { cacheStore } from './store.js';
 
 export async function loadConfig(wilayah) {

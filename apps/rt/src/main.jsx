@@ -5,14 +5,14 @@ import { useEffect, useState } from 'preact/hooks';
 import { Frame } from './components.jsx';
 import { initI18n, onLanguageChange } from './i18n.js';
 import { flush, startSender } from './outbox.js';
-import { go, useRoute } from './router.js';
+import { go, useRoute } from '../../shared/router.js';
 import { Compose } from './screens/Compose.jsx';
 import { Inbox } from './screens/Inbox.jsx';
 import { ReportDetail } from './screens/ReportDetail.jsx';
 import { Reports } from './screens/Reports.jsx';
 import { Settings } from './screens/Settings.jsx';
 import { SignIn } from './screens/SignIn.jsx';
-import { currentAccount, restore, sessionEvents } from './session.js';
+import { configureSession, currentAccount, restore, sessionEvents } from '../../shared/session.js';
 import './styles.css';
 
 const PUBLIC = new Set(['signin', 'activate']);
@@ -75,6 +75,7 @@ function screen(name, params, reason) {
 
 async function start() {
   initI18n();
+  configureSession({ name: 'sipokat-rt' }); // the database it always had: sipokat-rt-session
   await restore();
   const root = document.getElementById('app');
   root.textContent = ''; // the "loading" line of index.html: Preact renders beside what is there

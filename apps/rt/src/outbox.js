@@ -4,9 +4,9 @@
 // the entry: sent three times over a flaky link, it is still one report.
 import { del, set, values } from 'idb-keyval';
 import { api } from './api.js';
-import { ApiProblem, Offline } from './http.js';
+import { ApiProblem, Offline } from '../../shared/http.js';
 import { deletePhotos, photoBlob } from './photos.js';
-import { SignedOut, currentAccount } from './session.js';
+import { SignedOut, currentAccount } from '../../shared/session.js';
 import { outboxStore, uuid } from './store.js';
 
 const KEEP_SENT = 20; // sent entries shown as "sent", newest first

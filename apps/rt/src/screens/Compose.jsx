@@ -8,8 +8,8 @@ import { contentOf, discardDraft, draftKey, draftOf, emptyDraft, loadDraft, save
 import { label, t } from '../i18n.js';
 import { enqueue } from '../outbox.js';
 import { addPhoto, deletePhotos, photoBlob } from '../photos.js';
-import { go } from '../router.js';
-import { currentAccount } from '../session.js';
+import { go } from '../../../shared/router.js';
+import { currentAccount } from '../../../shared/session.js';
 
 export function Compose({ reportId }) {
   const key = draftKey(reportId);

@@ -3,9 +3,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { reportsApi } from '../api.js';
 import { ProblemBox } from '../components.jsx';
-import { Offline } from '../http.js';
+import { Offline } from '../../../shared/http.js';
 import { formatDate, t } from '../i18n.js';
-import { go } from '../router.js';
+import { go } from '../../../shared/router.js';
 
 export function Inbox() {
   const [items, setItems] = useState(null);

@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { reportsApi } from '../api.js';
 import { ProblemBox } from '../components.jsx';
-import { Offline } from '../http.js';
+import { Offline } from '../../../shared/http.js';
 import { formatDate, t } from '../i18n.js';
 import { statusWords } from './Reports.jsx';
 

@@ -5,10 +5,10 @@ import { useEffect, useState } from 'preact/hooks';
 import { reportsApi } from '../api.js';
 import { ProblemBox } from '../components.jsx';
 import { draftKey, draftOf, loadDraft, saveDraft } from '../drafts.js';
-import { Offline } from '../http.js';
+import { Offline } from '../../../shared/http.js';
 import { formatDate, t } from '../i18n.js';
 import { listOutbox, outboxEvents, removeEntry } from '../outbox.js';
-import { go } from '../router.js';
+import { go } from '../../../shared/router.js';
 import { cacheStore } from '../store.js';
 
 export function Reports() {

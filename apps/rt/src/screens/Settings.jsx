@@ -2,8 +2,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { t } from '../i18n.js';
 import { listOutbox } from '../outbox.js';
-import { go } from '../router.js';
-import { currentAccount, signOut } from '../session.js';
+import { go } from '../../../shared/router.js';
+import { currentAccount, signOut } from '../../../shared/session.js';
 import { LanguageChoice } from './SignIn.jsx';
 
 export function Settings() {

@@ -2,10 +2,11 @@
 // with the one-time code and a new PIN typed twice.
 import { useState } from 'preact/hooks';
 import { Field, ProblemBox } from '../components.jsx';
-import { ApiProblem, Offline } from '../http.js';
-import { LANGUAGES, setLanguage, language, t } from '../i18n.js';
-import { go } from '../router.js';
-import { activate, signIn } from '../session.js';
+import { ApiProblem, Offline } from '../../../shared/http.js';
+import { LanguageChoice } from '../../../shared/fields.jsx';
+import { t } from '../i18n.js';
+import { go } from '../../../shared/router.js';
+import { activate, signIn } from '../../../shared/session.js';
 
 export function SignIn({ activation, reason }) {
   const [form, setForm] = useState({ phone: '', pin: '', code: '', pin2: '' });
@@ -82,16 +83,4 @@ export function SignIn({ activation, reason }) {
   );
 }
 
-export function LanguageChoice() {
-  return (
-    <fieldset class="field language">
-      <legend>{t('settings.language')}</legend>
-      {LANGUAGES.map((lng) => (
-        <label class="option" key={lng}>
-          <input type="radio" name="language" value={lng} checked={language() === lng} onChange={() => setLanguage(lng)} />
-          <span lang={lng}>{lng === 'id' ? 'Bahasa Indonesia' : 'English'}</span>
-        </label>
-      ))}
-    </fieldset>
-  );
-}
+export { LanguageChoice };

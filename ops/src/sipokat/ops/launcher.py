@@ -91,6 +91,7 @@ def run_platform(
         f"broker {settings.rabbitmq_url.split('@')[-1]}).\n"
         f"  Gateway:  {gateway}   (API docs {gateway}/docs)\n"
         f"  RT app:   {gateway}/app/\n"
+        f"  Console:  {gateway}/console/   (lurah, camat, city office)\n"
         f"  Health:   {gateway}/health/ready\n"
         f"{first_admin_banner(gateway, code, 'identity' in services)}"
         "  Dev token (tests, local tries): "

@@ -146,7 +146,7 @@ def create_app(
         ],
         # The app's static files: a phone's first load fetches several at once, and many phones
         # share a kelurahan office's address.
-        rate_limit_exempt=[client_app.PREFIX + "/"],
+        rate_limit_exempt=[prefix + "/" for prefix in client_app.PREFIXES],
     )
     errors.install(app)
     # The directory tokens are checked against (create_service_app's): the routes' too.

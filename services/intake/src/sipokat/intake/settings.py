@@ -17,6 +17,8 @@ DEFAULT_CITY_BOUNDS = {
 
 # The RT app's build in this checkout (`npm run build` in apps/rt, run by `make run`).
 DEFAULT_APP_DIR = Path(__file__).resolve().parents[5] / "apps" / "rt" / "dist"
+# The verifiers' console (apps/console), built by the same `make app`.
+DEFAULT_CONSOLE_DIR = DEFAULT_APP_DIR.parents[1] / "console" / "dist"
 
 
 class IntakeSettings(ServiceSettings):
@@ -36,6 +38,8 @@ class IntakeSettings(ServiceSettings):
 
     # The RT heads' web app the gateway serves at /app/ (its built files).
     app_dir: Path = DEFAULT_APP_DIR
+    # The console of lurah, camat and the city office, at /console/ (its built files).
+    console_dir: Path = DEFAULT_CONSOLE_DIR
 
     # How far back an activity may lie when it is reported.
     activity_window_days: int = 90

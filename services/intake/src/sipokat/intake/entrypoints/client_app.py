@@ -1,12 +1,14 @@
-"""GET /app/...: the RT heads' web app (apps/rt, built to `SIPOKAT_APP_DIR`), from the gateway.
+"""GET /app/... and /console/...: the web apps, from the gateway: the RT heads' app (apps/rt, built
+to `SIPOKAT_APP_DIR`) and the verifiers' console (apps/console, `SIPOKAT_CONSOLE_DIR`).
 
-Same origin as the API, so the app needs no CORS and its service worker (`/app/sw.js`, scope
-`/app/`) may cache both. Hashed assets (`/app/assets/...`) are kept a year; the rest (the page,
-the service worker, the manifest) is revalidated on every load (`no-cache`, with an ETag, so an
-unchanged file costs a 304). A `.br` or `.gz` beside a file is sent when the client takes that
-encoding. A path that is no file is a client-side route: the page answers it (but not under
-`assets/`, where a missing file is an old build's and must not come back as HTML). Every answer
-carries the app's Content-Security-Policy: its own scripts only, API calls to this origin only.
+Both are served alike. Same origin as the API, so an app needs no CORS and the RT app's service
+worker (`/app/sw.js`, scope `/app/`) may cache both. Hashed assets (`<prefix>/assets/...`) are kept
+a year; the rest (the page, the service worker, the manifest) is revalidated on every load
+(`no-cache`, with an ETag, so an unchanged file costs a 304). A `.br` or `.gz` beside a file is sent
+when the client takes that encoding. A path that is no file is a client-side route: the page
+answers it (but not under `assets/`, where a missing file is an old build's and must not come back
+as HTML). Every answer carries the app's Content-Security-Policy: its own scripts only, API calls
+to this origin only.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from sipokat.intake.settings import IntakeSettings
 
 PREFIX = "/app"
+CONSOLE_PREFIX = "/console"
+PREFIXES = (PREFIX, CONSOLE_PREFIX)
 INDEX = "index.html"
 ASSETS = "assets/"
 
@@ -74,9 +78,9 @@ NOT_BUILT = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Sipokat: aplikasi belum dibangun / the app is not built</title></head>
 <body>
-<h1>Aplikasi RT belum dibangun</h1>
+<h1>{name_id} belum dibangun</h1>
 <p>Jalankan <code>make run</code> di folder Sipokat, lalu muat ulang halaman ini.</p>
-<h1 lang="en">The RT app is not built</h1>
+<h1 lang="en">{name_en} is not built</h1>
 <p lang="en">Run <code>make run</code> in the Sipokat folder, then reload this page.</p>
 </body></html>
 """
@@ -112,19 +116,29 @@ def within(root: Path, relative: str) -> Path | None:
 
 def router_for(settings: IntakeSettings) -> APIRouter:
     router = APIRouter(include_in_schema=False)
+    serve_app(router, PREFIX, settings.app_dir, ("Aplikasi RT", "The RT app"))
+    serve_app(router, CONSOLE_PREFIX, settings.console_dir, ("Konsol verifikasi", "The console"))
+    return router
 
-    @router.api_route(PREFIX, methods=["GET", "HEAD"])
+
+def serve_app(router: APIRouter, prefix: str, directory: Path, names: tuple[str, str]) -> None:
+    """The built app in `directory` at `prefix`/ (`names`: what it is called, id and en)."""
+    not_built = NOT_BUILT.format(name_id=names[0], name_en=names[1])
+    # Resolved once: the folder's name does not change, and a build made later is still found
+    # (each request looks for its index.html).
+    root = directory.resolve()
+
+    @router.api_route(prefix, methods=["GET", "HEAD"])
     async def bare() -> Response:
         # Relative URLs in the page and the service worker's scope need the slash.
-        return RedirectResponse(f"{PREFIX}/", status_code=308)
+        return RedirectResponse(f"{prefix}/", status_code=308)
 
-    @router.api_route(PREFIX + "/{rest:path}", methods=["GET", "HEAD"])
+    @router.api_route(prefix + "/{rest:path}", methods=["GET", "HEAD"])
     async def serve(request: Request, rest: str) -> Response:
-        root = settings.app_dir.resolve()
         index = root / INDEX
         if not index.is_file():
             return HTMLResponse(
-                NOT_BUILT,
+                not_built,
                 status_code=503,
                 headers={**SECURITY_HEADERS, "Cache-Control": "no-store", "Retry-After": "60"},
             )
@@ -157,5 +171,3 @@ def router_for(settings: IntakeSettings) -> APIRouter:
         if etag in {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}:
             return Response(status_code=304, headers=headers)
         return FileResponse(sent, media_type=content_type(path), headers=headers, stat_result=stat)
-
-    return router

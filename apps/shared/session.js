@@ -1,10 +1,19 @@
 // Who is signed in. The access token lives only in memory (minutes); the refresh token and the
-// account are kept in IndexedDB so the RT head stays signed in on their phone, also offline.
-// A refresh answered 401 ends the session here, and nothing else: drafts and the outbox stay,
-// and go out after the next sign-in.
-import { del, get, set } from 'idb-keyval';
+// account are kept in IndexedDB so the user stays signed in on their device (an RT head also
+// offline). A refresh answered 401 ends the session here, and nothing else: what the app keeps
+// (the RT app's drafts and outbox) stays, and goes out after the next sign-in.
+import { createStore, del, get, set } from 'idb-keyval';
 import { ApiProblem, call } from './http.js';
-import { sessionStore } from './store.js';
+
+// One database and one lock per app (`configureSession`), so the RT app and the console on the
+// same browser keep separate sessions and never wait on each other's refresh.
+let sessionStore = null;
+let lockName = 'sipokat-refresh';
+
+export function configureSession({ name }) {
+  sessionStore = createStore(`${name}-session`, 'session'); // refresh token, account
+  lockName = `${name}-refresh`;
+}
 
 export class SignedOut extends Error {}
 
@@ -86,5 +95,5 @@ async function end(reason) {
 
 function withLock(task) {
   // Web Locks exist on secure origins; elsewhere one tab is the usual case anyway.
-  return navigator.locks ? navigator.locks.request('sipokat-rt-refresh', task) : task();
+  return navigator.locks ? navigator.locks.request(lockName, task) : task();
 }

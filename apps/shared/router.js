@@ -1,5 +1,5 @@
-// Hash routes (#/compose, #/reports/<id>, ...): the gateway serves one index.html at /app/, and
-// a hash never reaches the server, so every screen also opens offline from the worker's cache.
+// Hash routes (#/compose, #/reports/<id>, ...): the gateway serves one index.html per app, and a
+// hash never reaches the server, so every screen opens from that page (the RT app's offline too).
 import { useEffect, useState } from 'preact/hooks';
 
 export function parse(hash = location.hash) {

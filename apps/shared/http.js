@@ -11,6 +11,7 @@ export class ApiProblem extends Error {
     this.detail = body.detail || body.title || `HTTP ${status}`;
     this.errors = Array.isArray(body.errors) ? body.errors : [];
     this.retryAfter = null;
+    this.body = body; // the rest, e.g. a 409's `reason` and `current` (docs/verification.md)
   }
 
   // Field errors by the name of the form field: "/body/title" → "title",

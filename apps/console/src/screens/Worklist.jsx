@@ -1,0 +1,117 @@
+// The worklist of the verifier's tier and area: overdue first, then due soonest (the API's
+// order), due times in WIB, counts, filters by kind, bidang and (where the tier allows)
+// kelurahan and RT. Each item opens the report page.
+import { useEffect, useState } from 'preact/hooks';
+import { ProblemBox } from '../../../shared/fields.jsx';
+import { Offline } from '../../../shared/http.js';
+import { formatWib, t } from '../../../shared/i18n.js';
+import { consoleApi } from '../api.js';
+import { areaFilters, currentFilters, setFilters } from '../filters.js';
+import { bidangWords, bidangs, kindWords, kinds } from '../words.js';
+
+// Kelurahan and RT seen in the unfiltered worklist: the choices the area filters offer.
+let areas = { kelurahan: new Map(), rt: new Map() };
+
+export function Worklist({ account }) {
+  const [filters, update] = useState(currentFilters());
+  const [page, setPage] = useState(null);
+  const [problem, setProblem] = useState('');
+  const [busy, setBusy] = useState(false);
+
+  async function load(cursor = null) {
+    setBusy(true);
+    try {
+      const answer = await consoleApi.queue(filters, cursor);
+      if (!Object.values(filters).some(Boolean)) areas = seen(answer.items);
+      setPage(cursor && page ? { ...answer, items: [...page.items, ...answer.items] } : answer);
+      setProblem('');
+    } catch (error) {
+      setProblem(error instanceof Offline ? t('app.needsNetwork') : error.detail || String(error));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  useEffect(() => {
+    setFilters(filters);
+    load();
+  }, [filters]);
+
+  const change = (name) => (event) => update({ ...filters, [name]: event.currentTarget.value });
+  const allowed = areaFilters(account.post.role);
+  return (
+    <section aria-labelledby="screen-title">
+      <h1 id="screen-title" tabIndex={-1}>
+        {t('worklist.title')}
+        {page ? <span class="sub">{t(`worklist.tier.${page.tier}`)}</span> : null}
+      </h1>
+      <ProblemBox message={problem} />
+      {page ? (
+        <p class="counts" data-testid="counts">
+          {t('worklist.counts', { total: page.counts.total, overdue: page.counts.overdue })}
+          {Object.values(filters).some(Boolean) ? (
+            <span class="matching"> {t('worklist.matching', { matching: page.counts.matching, overdue: page.counts.matching_overdue })}</span>
+          ) : null}
+        </p>
+      ) : null}
+      <fieldset class="filters">
+        <legend>{t('worklist.filters')}</legend>
+        <Select id="f-kind" label={t('worklist.kind')} value={filters.kind} onChange={change('kind')} options={kinds().map((k) => [k.code, kindWords(k.code)])} />
+        <Select id="f-bidang" label={t('worklist.bidang')} value={filters.bidang} onChange={change('bidang')} options={bidangs().map((b) => [b.code, bidangWords(b.code)])} />
+        {allowed.includes('kelurahan') ? (
+          <Select id="f-kelurahan" label={t('worklist.kelurahan')} value={filters.kelurahan} onChange={change('kelurahan')} options={[...areas.kelurahan]} />
+        ) : null}
+        <Select id="f-rt" label={t('worklist.rt')} value={filters.rt} onChange={change('rt')} options={[...areas.rt]} />
+      </fieldset>
+      {page && !page.items.length ? <p class="empty" data-testid="worklist-empty">{t('worklist.empty')}</p> : null}
+      {page && page.items.length ? (
+        <ul class="cards" aria-label={t('worklist.list')} data-testid="worklist">
+          {page.items.map((item) => (
+            <li key={item.report_id} class={item.overdue ? 'overdue' : ''}>
+              <a href={`#/report/${encodeURIComponent(item.report_id)}`} class="card-link">
+                <span class="title">{item.title}</span>
+              </a>
+              <span class="meta">
+                {item.rt_name}, {item.kelurahan_name} · {kindWords(item.kind)} · {bidangWords(item.bidang)}
+              </span>
+              <span class="due">
+                {item.overdue ? <strong class="badge">{t('worklist.overdue')}</strong> : null} {t('worklist.due', { when: formatWib(item.due_at) })}
+              </span>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {page?.next_cursor ? (
+        <button type="button" class="secondary" disabled={busy} onClick={() => load(page.next_cursor)}>
+          {t('worklist.more')}
+        </button>
+      ) : null}
+    </section>
+  );
+}
+
+function Select({ id, label, value, onChange, options }) {
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      <select id={id} value={value} onChange={onChange}>
+        <option value="">{t('worklist.all')}</option>
+        {options.map(([code, words]) => (
+          <option key={code} value={code}>
+            {words}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+function seen(items) {
+  const found = { kelurahan: new Map(areas.kelurahan), rt: new Map(areas.rt) };
+  for (const item of items) {
+    found.kelurahan.set(item.wilayah?.kelurahan_code, item.kelurahan_name);
+    found.rt.set(item.rt_code, `${item.rt_name}, ${item.kelurahan_name}`);
+  }
+  found.kelurahan.delete(undefined);
+  return found;
+}

@@ -1,0 +1,239 @@
+"""The verifiers' console (apps/console) in a real browser: Debian's headless Chromium driven by
+Playwright, at 390 px and on a desktop, against the services and RabbitMQ as `make run` starts
+them (issue 24).
+
+A lurah made by the admin activates in the console and clears a worklist of three reports from
+an RT of the kelurahan: approves one, rejects one with a reason and a note, and for the third a
+second lurah decides first (through the API), so the console's approval loses the race: it says
+who decided and moves on. The worklist ends empty; "Keputusan saya" lists the two decisions and
+finds one by its title. axe-core finds no serious or critical violation on any screen, and no
+screen scrolls sideways at 390 px.
+
+Screenshots go to SIPOKAT_SCREENSHOTS (default: the test's temporary folder;
+`SIPOKAT_SCREENSHOTS=docs/screenshots/console` refreshes the committed ones).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, expect
+
+from browsers import AXE, ROOT
+from harness import KELURAHAN, RT, Platform, auth, report_body
+from sipokat.events.testing import eventually
+
+pytestmark = [pytest.mark.e2e, pytest.mark.broker]
+
+CONSOLE = ROOT / "apps/console"
+PASSWORD = "Kelurahan-Pelita-2026"
+LURAH = auth("lurah", KELURAHAN)
+TIMEOUT = 30_000  # ms, for what waits on the platform
+
+
+@pytest.fixture(scope="module")
+def built_console() -> Path:
+    """apps/console/dist as `make app` builds it (here too, for a run of this file alone)."""
+    if not (CONSOLE / "dist/index.html").exists() or not AXE.exists():
+        subprocess.run(["bash", str(ROOT / "scripts/build-app.sh")], check=True, timeout=900)
+    return CONSOLE / "dist"
+
+
+async def new_lurah(gateway: httpx.AsyncClient, name: str) -> tuple[str, str]:
+    phone_number = f"0812{uuid.uuid4().int % 10**8:08d}"
+    created = await gateway.post(
+        "/v1/accounts",
+        json={"name": name, "phone": phone_number, "role": "lurah", "wilayah": KELURAHAN},
+        headers=auth("admin", None),
+    )
+    assert created.status_code == 201, created.text
+    return phone_number, created.json()["activation_code"]
+
+
+async def submit(gateway: httpx.AsyncClient, title: str) -> str:
+    sent = await gateway.post(
+        "/v1/reports",
+        json=report_body(title),
+        headers={**auth("ketua_rt", RT), "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert sent.status_code == 202, sent.text
+    return str(sent.json()["report_id"])
+
+
+async def worklist(gateway: httpx.AsyncClient) -> list[dict[str, Any]]:
+    answer = await gateway.get("/v1/verification/queue?limit=100", headers=LURAH)
+    assert answer.status_code == 200, answer.text
+    return list(answer.json()["items"])
+
+
+async def context_for(browser: Browser, width: int, height: int) -> BrowserContext:
+    context = await browser.new_context(
+        viewport={"width": width, "height": height}, locale="id-ID", timezone_id="UTC"
+    )
+    # As an init script: the console's Content-Security-Policy (own scripts only) stays on.
+    await context.add_init_script(path=str(AXE))
+    return context
+
+
+async def check_screen(page: Page, shots: Path, name: str, screenshot: bool = False) -> None:
+    """No serious or critical axe-core violation, and nothing wider than the viewport."""
+    violations: list[dict[str, Any]] = await page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+            .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                        nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))"""
+    )
+    serious = [v for v in violations if v["impact"] in ("serious", "critical")]
+    assert not serious, f"{name}: {serious}"
+    wide = await page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+    assert wide[0] <= wide[1], f"{name} scrolls sideways: {wide}"
+    if screenshot:
+        await page.screenshot(path=str(shots / f"{name}.png"))
+
+
+@pytest.mark.timeout(300)
+async def test_a_lurah_clears_the_worklist_in_the_console(
+    platform: Platform,
+    browser: Browser,
+    built_console: Path,
+    shots: Path,
+) -> None:
+    base = platform.url()
+    tag = uuid.uuid4().hex[:4]
+    titles = [f"Kerja bakti parit {tag}", f"Posyandu balita {tag}", f"Ronda malam {tag}"]
+    async with httpx.AsyncClient(base_url=base, timeout=15) as gateway:
+        phone_number, code = await new_lurah(gateway, "Pak Lurah Pelita")
+        # The second lurah of the kelurahan, signed in through the API.
+        other_phone, other_code = await new_lurah(gateway, "Bu Lurah Kedua")
+        activated = await gateway.post(
+            "/v1/auth/activate",
+            json={"phone": other_phone, "code": other_code, "password": PASSWORD},
+        )
+        assert activated.status_code == 200, activated.text
+        other = {"Authorization": f"Bearer {activated.json()['access_token']}"}
+        ids = [await submit(gateway, title) for title in titles]
+        await eventually(lambda: _all_waiting(gateway, ids), timeout=30, interval=0.5)
+
+        context = await context_for(browser, 390, 844)
+        refused: list[str] = []
+        context.on(
+            "console",
+            lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+        )
+        page = await context.new_page()
+
+        # Activation with the admin's code, checked on the page first.
+        await page.goto(f"{base}/console/")
+        await expect(page.get_by_role("heading", name="Masuk ke konsol")).to_be_visible()
+        assert await page.get_attribute("html", "lang") == "id"
+        await check_screen(page, shots, "1-sign-in", screenshot=True)
+        await page.get_by_role("link", name="Punya kode aktivasi atau reset?").click()
+        await expect(page.get_by_role("heading", name="Aktifkan akun")).to_be_visible()
+        await page.get_by_label("Nomor HP").fill(phone_number)
+        await page.get_by_label("Kode aktivasi atau reset").fill(code)
+        await page.get_by_label(re.compile(r"^Kata sandi baru")).fill(PASSWORD)
+        await page.get_by_label(re.compile(r"^Ulangi kata sandi baru")).fill("something else")
+        await page.get_by_role("button", name="Aktifkan dan masuk").click()
+        repeat = page.get_by_label(re.compile(r"^Ulangi kata sandi baru"))
+        await expect(repeat).to_have_attribute("aria-invalid", "true")
+        await check_screen(page, shots, "activate")
+        await repeat.fill(PASSWORD)
+        await page.get_by_role("button", name="Aktifkan dan masuk").click()
+
+        # The worklist: three reports, oldest due first, due times in WIB.
+        await expect(page.get_by_role("heading", name=re.compile("^Daftar kerja"))).to_be_visible()
+        await expect(page.get_by_test_id("counts")).to_contain_text("3 laporan menunggu")
+        items = page.get_by_test_id("worklist").get_by_role("listitem")
+        await expect(items).to_have_count(3)
+        for index, title in enumerate(titles):
+            await expect(items.nth(index)).to_contain_text(title)
+        await expect(items.first).to_contain_text("WIB")
+        await expect(items.first).to_contain_text("RT 007")
+        await check_screen(page, shots, "2-worklist", screenshot=True)
+        # A filter narrows the list (and says so); another bidang has none of the three.
+        await page.get_by_label("Bidang").select_option("keagamaan")
+        await expect(page.get_by_test_id("worklist-empty")).to_be_visible()
+        await expect(page.get_by_test_id("counts")).to_contain_text("Sesuai saringan: 0")
+        await page.get_by_label("Bidang").select_option("")
+        await expect(items).to_have_count(3)
+
+        # The first report: content and the RT's other reports; approve, counting.
+        await page.get_by_role("link", name=titles[0]).click()
+        await expect(page.get_by_role("heading", name=titles[0], level=1)).to_be_visible()
+        await expect(page.get_by_text("Warga RT 007 bergotong royong")).to_be_visible()
+        recent = page.locator(".recent")
+        await expect(recent).to_contain_text(titles[1])
+        await expect(page.get_by_label("Dihitung untuk kinerja")).to_be_checked()
+        await check_screen(page, shots, "3-report", screenshot=True)
+        await page.get_by_role("button", name="Setujui").click()
+
+        # The next report opens; a rejection needs a reason and a note.
+        await expect(page.get_by_role("heading", name=titles[1], level=1)).to_be_visible()
+        await expect(page.get_by_role("status")).to_contain_text(f"“{titles[0]}” disetujui")
+        await page.get_by_role("button", name="Tolak").click()
+        await expect(page.get_by_label(re.compile("^Alasan penolakan"))).to_have_attribute(
+            "aria-invalid", "true"
+        )
+        await check_screen(page, shots, "reject-incomplete")
+        note = "Foto posyandu belum dilampirkan"
+        await page.get_by_label(re.compile("^Alasan penolakan")).select_option("no_evidence")
+        await page.get_by_label(re.compile("^Catatan untuk ketua RT")).fill(note)
+        await page.get_by_role("button", name="Tolak").click()
+
+        # The third: the second lurah decides first; the console's approval lost the race.
+        await expect(page.get_by_role("heading", name=titles[2], level=1)).to_be_visible()
+        won = await gateway.post(
+            f"/v1/reports/{ids[2]}/decisions",
+            json={"decision": "approve", "counts_for_performance": False},
+            headers=other,
+        )
+        assert won.status_code == 200, won.text
+        await page.get_by_role("button", name="Setujui").click()
+        await expect(page.get_by_test_id("worklist-empty")).to_be_visible(timeout=TIMEOUT)
+        status = page.get_by_role("status")
+        await expect(status).to_contain_text(f"“{titles[2]}” sudah diputuskan oleh Bu Lurah Kedua")
+        await expect(status).to_contain_text("Daftar kerja sudah kosong")
+        await expect(page.get_by_test_id("counts")).to_contain_text("0 laporan menunggu")
+        await check_screen(page, shots, "worklist-empty")
+        assert await worklist(gateway) == []
+
+        # My decisions: the two of this lurah (not the other's), found by their title too.
+        await page.get_by_role("link", name="Keputusan saya").click()
+        await expect(page.get_by_role("heading", name="Keputusan saya")).to_be_visible()
+        decisions = page.get_by_test_id("decisions").get_by_role("listitem")
+        await expect(decisions).to_have_count(2, timeout=TIMEOUT)
+        await expect(decisions.filter(has_text=titles[1])).to_contain_text("Tidak ada bukti")
+        await expect(decisions.filter(has_text=titles[1])).to_contain_text(note)
+        await expect(decisions.filter(has_text=titles[0])).to_contain_text("Disetujui")
+        await page.get_by_label("Cari judul atau RT").fill("Posyandu")
+        await page.get_by_role("button", name="Cari").click()
+        await expect(decisions).to_have_count(1)
+        await expect(decisions.first).to_contain_text(titles[1])
+        await check_screen(page, shots, "decisions")
+
+        # English, on a desktop: the words and <html lang> follow.
+        desktop = await context_for(browser, 1280, 800)
+        wide = await desktop.new_page()
+        await wide.goto(f"{base}/console/")
+        await wide.get_by_label("Nomor HP").fill(phone_number)
+        await wide.get_by_label(re.compile("^Kata sandi")).fill(PASSWORD)
+        await wide.get_by_role("button", name="Masuk").click()
+        await wide.get_by_role("link", name="Keputusan saya").click()
+        await expect(wide.get_by_test_id("decisions").get_by_role("listitem")).to_have_count(2)
+        await wide.get_by_role("button", name="Ganti bahasa ke English").click()
+        await expect(wide.get_by_role("heading", name="My decisions")).to_be_visible()
+        assert await wide.get_attribute("html", "lang") == "en"
+        await expect(wide.get_by_text("No evidence")).to_be_visible()
+        await check_screen(wide, shots, "4-decisions-desktop-en", screenshot=True)
+        assert refused == [], refused
+
+
+async def _all_waiting(gateway: httpx.AsyncClient, ids: list[str]) -> bool:
+    waiting = {item["report_id"] for item in await worklist(gateway)}
+    assert set(ids) <= waiting, waiting
+    return True
