@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -33,3 +34,33 @@ def chromium() -> str:
     path = shutil.which("chromium")
     assert path, "chromium is not installed and scripts/install-chromium.sh could not install it"
     return path
+
+
+def axe_script() -> Path:
+    """axe-core as `make app` installs it (built here too, for a run of one test file alone)."""
+    if not AXE.exists():
+        subprocess.run(["bash", str(ROOT / "scripts/build-app.sh")], check=True, timeout=900)
+    return AXE
+
+
+def headless(url: str, *args: str, budget_ms: int = 20000, timeout: float = 120) -> tuple[str, str]:
+    """Chromium run once on `url` with `args` (`--dump-dom`, `--screenshot=…`) in a throwaway
+    profile, given `budget_ms` of virtual time for the page's fetches and drawing: (its stdout,
+    its log)."""
+    with tempfile.TemporaryDirectory() as profile:
+        done = subprocess.run(
+            [
+                chromium(),
+                "--headless",
+                *ARGS,
+                f"--user-data-dir={profile}",
+                f"--virtual-time-budget={budget_ms}",
+                *args,
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout, done.stderr

@@ -17,8 +17,6 @@ import io
 import os
 import re
 import shutil
-import subprocess
-import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from browsers import ARGS, axe_script, chromium, headless
 from harness import Platform, auth, report_body
 from sipokat.events.testing import eventually
 
@@ -42,57 +41,13 @@ REPORTS = [
     ("16.73.01.1001/002", "pemerintahan"),
 ]
 KEDIRI = auth("pemkot", "35.71")
-AXE = ROOT / "apps/rt/node_modules/axe-core/axe.min.js"
 PHONES = (390, 360)
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
 LURAH_OF = {"16.73.02.1019": "16.73.02.1019", "16.73.01.1001": "16.73.01.1001"}
 CAMAT_OF = {"16.73.02.1019": "16.73.02", "16.73.01.1001": "16.73.01"}
 
 
-def chromium() -> str:
-    """The browser, installed with the project's own script when missing; never a skip in CI."""
-    if os.environ.get("SIPOKAT_SKIP_BROWSER_TESTS") == "1":
-        pytest.skip("SIPOKAT_SKIP_BROWSER_TESTS=1: browser tests switched off")
-    if shutil.which("chromium") is None:
-        subprocess.run(["bash", str(ROOT / "scripts/install-chromium.sh")], check=True, timeout=900)
-    path = shutil.which("chromium")
-    assert path, "chromium is not installed and scripts/install-chromium.sh could not install it"
-    return path
-
-
 def run_chromium(url: str, *args: str) -> str:
-    with tempfile.TemporaryDirectory() as profile:
-        done = subprocess.run(
-            [
-                chromium(),
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                f"--user-data-dir={profile}",
-                # Lets the page's fetches and drawing finish before the DOM is taken.
-                "--virtual-time-budget=20000",
-                *args,
-                url,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
+    return headless(url, *args)[0]
 
 
 class Bars(HTMLParser):
@@ -224,13 +179,6 @@ async def test_dashboard_draws_what_the_api_answers(platform: Platform, tmp_path
     assert screenshot.stat().st_size > 10_000
     if target := os.environ.get("SIPOKAT_DASHBOARD_SCREENSHOT"):
         shutil.copy(screenshot, target)
-
-
-def axe_script() -> Path:
-    """axe-core as `make app` installs it (here too, for a run of this file alone)."""
-    if not AXE.exists():
-        subprocess.run(["bash", str(ROOT / "scripts/build-app.sh")], check=True, timeout=900)
-    return AXE
 
 
 def screenshots(tmp_path: Path) -> Path:

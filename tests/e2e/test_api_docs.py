@@ -6,16 +6,13 @@ pages' Content-Security-Policy, which must refuse nothing."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
 import httpx
 import pytest
 
+from browsers import headless
 from harness import SERVICES, Platform
 from sipokat.intake.adapters.openapi_merge import MISSING, UPSTREAM
 
@@ -24,46 +21,18 @@ pytestmark = [pytest.mark.e2e, pytest.mark.broker]
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def chromium() -> str:
-    """The browser, installed with the project's own script when missing; never a skip in CI."""
-    if os.environ.get("SIPOKAT_SKIP_BROWSER_TESTS") == "1":
-        pytest.skip("SIPOKAT_SKIP_BROWSER_TESTS=1: browser tests switched off")
-    if shutil.which("chromium") is None:
-        subprocess.run(["bash", str(ROOT / "scripts/install-chromium.sh")], check=True, timeout=900)
-    path = shutil.which("chromium")
-    assert path, "chromium is not installed and scripts/install-chromium.sh could not install it"
-    return path
-
-
 def offline_dom(url: str) -> tuple[str, str]:
     """(the page's DOM once drawn, the browser's log) with no host name resolving but
     127.0.0.1's: nothing off this machine is reached."""
-    with tempfile.TemporaryDirectory() as profile:
-        done = subprocess.run(
-            [
-                chromium(),
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                f"--user-data-dir={profile}",
-                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-                "--enable-logging=stderr",
-                "--v=0",
-                "--virtual-time-budget=30000",
-                "--dump-dom",
-                url,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout, done.stderr
+    return headless(
+        url,
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--dump-dom",
+        budget_ms=30000,
+        timeout=180,
+    )
 
 
 # ReDoc always draws Redocly's logo from its CDN at the foot of its menu (no option turns it

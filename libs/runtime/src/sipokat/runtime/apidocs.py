@@ -18,6 +18,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 from sipokat.runtime.messages import text
+from sipokat.runtime.pagesecurity import page_headers
 from sipokat.runtime.problems import Problem
 
 PREFIX = "/docs"
@@ -49,28 +50,10 @@ window.addEventListener("DOMContentLoaded", function () {
 });
 """
 
-CSP = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        # Swagger UI sets style attributes (React); styles run no code.
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data:",  # its icons are data: URLs in its stylesheet
-        "connect-src 'self'",  # the document, and "Try it out" against this origin
-        "worker-src 'self' blob:",  # ReDoc's search runs in a worker it makes from a blob
-        "font-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
+SECURITY_HEADERS = page_headers(
+    img_src="'self' data:",  # Swagger UI's icons are data: URLs in its stylesheet
+    worker_src="'self' blob:",  # ReDoc's search runs in a worker it makes from a blob
 )
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-}
 # The page is small and names the files; the files change only with the wheel's version.
 _PAGE_CACHE = "no-cache"
 _ASSET_CACHE = "public, max-age=86400"

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 from sipokat.intake.settings import IntakeSettings
+from sipokat.runtime.pagesecurity import page_headers
 
 PREFIX = "/app"
 CONSOLE_PREFIX = "/console"
@@ -27,29 +28,11 @@ PREFIXES = (PREFIX, CONSOLE_PREFIX)
 INDEX = "index.html"
 ASSETS = "assets/"
 
-CSP = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        # Inline style attributes and a critical <style> in the page are common build output;
-        # styles run no code.
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' blob: data:",  # photos shrunk on the phone are shown from blob: URLs
-        "connect-src 'self'",
-        "worker-src 'self'",
-        "manifest-src 'self'",
-        "font-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
 SECURITY_HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
+    **page_headers(
+        img_src="'self' blob: data:",  # photos shrunk on the phone are shown from blob: URLs
+        manifest_src="'self'",
+    ),
     "Permissions-Policy": "geolocation=(self), camera=(self), microphone=()",
 }
 IMMUTABLE = "public, max-age=31536000, immutable"
