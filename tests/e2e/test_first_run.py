@@ -63,6 +63,9 @@ class Launcher:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            # Its own process group: a launcher that must be killed takes its services along,
+            # not leaving them running past the test (seen on a loaded machine).
+            start_new_session=True,
         )
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -83,7 +86,7 @@ class Launcher:
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=10)
 
     def codes(self) -> list[str]:
