@@ -1,5 +1,6 @@
-"""Test support for identity's API tests: a clock the test moves, and the type of the
-`service` fixture (conftest.py) that opens the service in-process on a memory store."""
+"""Test support for identity's API tests: a clock the test moves, the type of the `service`
+fixture (conftest.py) that opens the service in-process on a memory store, and the service on a
+store that runs every effect twice."""
 
 from __future__ import annotations
 
@@ -8,6 +9,14 @@ from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 
 import httpx
+from fastapi import FastAPI
+
+from sipokat.events.store import Database
+from sipokat.events.store.memory import MemoryDatabase
+from sipokat.events.testing import RerunEffectsDatabase
+from sipokat.identity.bootstrap import create_app
+from sipokat.identity.settings import IdentitySettings
+from sipokat.runtime.testing import in_memory, runtime_of_app
 
 
 class Clock:
@@ -22,3 +31,17 @@ class Clock:
 
 
 Service = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+
+
+def rerun_effects_app(settings: IdentitySettings, clock: Callable[[], datetime]) -> FastAPI:
+    """Identity on a memory store whose every effect first runs in a transaction thrown away,
+    then for real, as MongoDB may do after an aborted transaction."""
+    app = create_app(settings, clock=clock)
+    memory = MemoryDatabase()
+    in_memory(app, memory)
+
+    async def opens() -> Database:
+        return RerunEffectsDatabase(memory.handle())
+
+    runtime_of_app(app).opens_database = opens
+    return app

@@ -14,13 +14,10 @@ import httpx
 import jwt
 import pytest
 import structlog
-from identity_support import Clock, Service
+from identity_support import Clock, Service, rerun_effects_app
 
-from sipokat.events.store import Database
-from sipokat.events.store.memory import MemoryDatabase
-from sipokat.events.testing import RerunEffects, RerunEffectsDatabase
+from sipokat.events.testing import RerunEffects
 from sipokat.identity import handlers
-from sipokat.identity.bootstrap import create_app
 from sipokat.identity.handlers import accounts as handler_accounts
 from sipokat.identity.handlers import keys as handler_keys
 from sipokat.identity.handlers import sessions as handler_sessions
@@ -28,7 +25,7 @@ from sipokat.identity.queries import ACCOUNTS, FAMILIES, PHONES, REFRESH_TOKENS,
 from sipokat.identity.settings import IdentitySettings
 from sipokat.runtime.auth import mint_token
 from sipokat.runtime.settings import ServiceSettings
-from sipokat.runtime.testing import bearer, in_memory, runtime_of_app, service_client
+from sipokat.runtime.testing import bearer, runtime_of_app, service_client
 
 RT, KELURAHAN = "16.73.02.1019/007", "16.73.02.1019"
 ADMIN = bearer("admin", None)
@@ -513,15 +510,8 @@ async def test_every_write_is_safe_when_the_store_runs_its_effect_again(
 ) -> None:
     # MongoDB may abort a transaction and run its effect again: each effect here first runs
     # into a transaction that is thrown away, then for real, and the flows answer as before.
-    app = create_app(IdentitySettings(data_dir=tmp_path), clock=clock)
-    memory = MemoryDatabase()
+    app = rerun_effects_app(IdentitySettings(data_dir=tmp_path), clock)
     runtime = runtime_of_app(app)
-    in_memory(app, memory)
-
-    async def opens() -> Database:
-        return RerunEffectsDatabase(memory.handle())
-
-    runtime.opens_database = opens
     async with service_client(app) as client:
         assert isinstance(runtime.database.views, RerunEffects)
         account = await activated(client)

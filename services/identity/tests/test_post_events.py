@@ -15,18 +15,15 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from identity_support import rerun_effects_app
 
 from sipokat.events import PostEnded, PostStarted
 from sipokat.events.envelope import Envelope, Role
-from sipokat.events.store import Database
 from sipokat.events.store.base import StoreUnavailable
-from sipokat.events.store.memory import MemoryDatabase
-from sipokat.events.testing import RerunEffectsDatabase
-from sipokat.identity.bootstrap import create_app
 from sipokat.identity.handlers.post_events import send_post_events
 from sipokat.identity.queries import ENDED_POSTS, POST_EVENTS
 from sipokat.identity.settings import IdentitySettings
-from sipokat.runtime.testing import bearer, in_memory, runtime_of_app, service_client
+from sipokat.runtime.testing import bearer, runtime_of_app, service_client
 
 RT, KELURAHAN = "16.73.02.1019/007", "16.73.02.1019"
 ADMIN = bearer("admin", None)
@@ -43,15 +40,7 @@ class Clock:
 
 @pytest.fixture
 async def app(tmp_path: Path) -> AsyncIterator[FastAPI]:
-    made = create_app(IdentitySettings(data_dir=tmp_path), clock=Clock())
-    memory = MemoryDatabase()
-    in_memory(made, memory)
-
-    async def opens() -> Database:  # every effect also runs once in a transaction thrown away
-        return RerunEffectsDatabase(memory.handle())
-
-    runtime_of_app(made).opens_database = opens
-    yield made
+    yield rerun_effects_app(IdentitySettings(data_dir=tmp_path), Clock())
 
 
 async def stored_events(app: FastAPI) -> list[Envelope]:

@@ -12,18 +12,14 @@ from typing import Any
 import httpx
 import pytest
 import structlog
-from identity_support import Clock, Service
+from identity_support import Clock, Service, rerun_effects_app
 
-from sipokat.events.store import Database
-from sipokat.events.store.memory import MemoryDatabase
-from sipokat.events.testing import RerunEffectsDatabase
-from sipokat.identity.bootstrap import create_app
 from sipokat.identity.handlers import resets as handler_resets
 from sipokat.identity.queries import ACCOUNTS, RESETS
 from sipokat.identity.settings import IdentitySettings
 from sipokat.runtime.auth import mint_token
 from sipokat.runtime.settings import ServiceSettings
-from sipokat.runtime.testing import bearer, in_memory, runtime_of_app, service_client
+from sipokat.runtime.testing import bearer, runtime_of_app, service_client
 
 KELURAHAN, OTHER_KELURAHAN = "16.73.02.1019", "16.73.02.1001"  # both in kecamatan 16.73.02
 RT = f"{KELURAHAN}/007"
@@ -366,15 +362,8 @@ async def test_no_reset_code_is_logged(service: Service, monkeypatch: pytest.Mon
 async def test_a_reset_is_safe_when_the_store_runs_its_effect_again(
     tmp_path: Path, clock: Clock
 ) -> None:
-    app = create_app(IdentitySettings(data_dir=tmp_path), clock=clock)
-    memory = MemoryDatabase()
+    app = rerun_effects_app(IdentitySettings(data_dir=tmp_path), clock)
     runtime = runtime_of_app(app)
-    in_memory(app, memory)
-
-    async def opens() -> Database:
-        return RerunEffectsDatabase(memory.handle())
-
-    runtime.opens_database = opens
     async with service_client(app) as client:
         lurah = await person(client, "lurah", KELURAHAN, PASSWORD)
         rt = await person(client, "ketua_rt", RT, PIN)
