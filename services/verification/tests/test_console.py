@@ -274,6 +274,14 @@ async def test_the_list_filters_within_the_callers_jurisdiction(service: Service
         assert await listed(CAMAT, kind="usulan") == [rid(usulan)]
         assert await listed(PEMKOT, bidang="pembangunan") == [rid(usulan)]
         assert await listed(PEMKOT, status="verified") == [rid(parit)]
+        # The RT performance figure: verified reports counted for performance, or not.
+        assert await listed(PEMKOT, counts_for_performance="true") == [rid(parit)]
+        assert await listed(PEMKOT, counts_for_performance="false") == []
+        # An admin (every city) narrows to one city as the dashboard's city picker does.
+        admin = bearer("admin", None)
+        assert len(await listed(admin, kota="16.73")) == 3
+        assert await listed(admin, kota="35.71") == []
+        assert len(await listed(PEMKOT, kota="16.73")) == 3
         # q: in the title or the description, whatever the case.
         assert await listed(PEMKOT, q="parit") == [rid(elsewhere), rid(parit)]
         # A period goes by the activity date, as analytics' figures do ...
@@ -289,6 +297,7 @@ async def test_the_list_filters_within_the_callers_jurisdiction(service: Service
             (OTHER_LURAH, {"kelurahan": "16.73.02.1019"}),
             (bearer("ketua_rt", NEIGHBOUR), {"rt": RT}),
             (bearer("pemkot", "35.71"), {"kecamatan": "16.73.02"}),
+            (bearer("pemkot", "35.71"), {"kota": "16.73"}),
         ):
             refused = await client.get("/v1/reports", params=params, headers=who)
             assert refused.status_code == 403, params

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from sipokat.events.bounds import KecamatanCode, KelurahanCode, Month, RTCode
+from sipokat.events.bounds import KecamatanCode, KelurahanCode, KotaCode, Month, RTCode
 from sipokat.events.catalogue import Bidang, ReportKind
 from sipokat.events.consoleviews import ReportMap
 from sipokat.events.envelope import Role
@@ -104,6 +104,9 @@ async def list_filter(
     principal: CurrentPrincipal,
     kind: ReportKind | None = None,
     bidang: Bidang | None = None,
+    kota: Annotated[
+        KotaCode | None, Query(description="inside your area (an admin's pick of a city)")
+    ] = None,
     kecamatan: Annotated[KecamatanCode | None, Query(description="inside your area")] = None,
     kelurahan: Annotated[KelurahanCode | None, Query(description="inside your area")] = None,
     rt: Annotated[
@@ -130,7 +133,7 @@ async def list_filter(
     outside the jurisdiction)."""
     own = own_area(principal)
     areas = {own[0]: own[1]} if own else {}
-    for level, code in (("kecamatan", kecamatan), ("kelurahan", kelurahan), ("rt", rt)):
+    for level, code in (("kota", kota), ("kecamatan", kecamatan), ("kelurahan", kelurahan), ("rt", rt)):
         if code is None:
             continue
         if own is not None and not inside(code, own[1]):
@@ -165,6 +168,10 @@ async def list_reports(
     filters: Filters,
     status: ReportStatusName | None = None,
     has_location: bool | None = None,
+    counts_for_performance: Annotated[
+        bool | None,
+        Query(description="verified reports the city office counted (or not) for performance"),
+    ] = None,
     format: Annotated[
         Literal["json", "csv"] | None,
         Query(description="`csv` for the CSV export (or send `Accept: text/csv`)"),
@@ -175,7 +182,12 @@ async def list_reports(
     """An RT head's own RT, a lurah's kelurahan, a camat's kecamatan, the city office's kota;
     an admin's every report, narrowed by the filters. Newest submission first (newest activity
     first when the period goes by activity); `next_cursor` gives the next page."""
-    filters = replace(filters, status=status, has_location=has_location)
+    filters = replace(
+        filters,
+        status=status,
+        has_location=has_location,
+        counts_for_performance=counts_for_performance,
+    )
     not_rebuilding(context)
     if format == "csv" or (format is None and csvexport.wants_csv(request.headers.get("accept"))):
         return _csv(request, context, filters)

@@ -109,6 +109,7 @@ class ListFilter:
     kind: ReportKind | None = None
     bidang: Bidang | None = None
     has_location: bool | None = None
+    counts_for_performance: bool | None = None
     q: str | None = None
     period: Period = field(default_factory=Period)
     axis: Axis = SUBMITTED
@@ -118,8 +119,12 @@ class ListFilter:
         for name, value in (("status", self.status), ("kind", self.kind), ("bidang", self.bidang)):
             if value is not None:
                 where[name] = str(value)
-        if self.has_location is not None:
-            where["has_location"] = self.has_location
+        for flag, asked in (
+            ("has_location", self.has_location),
+            ("counts_for_performance", self.counts_for_performance),
+        ):
+            if asked is not None:
+                where[flag] = asked
         return where
 
     def keep(self) -> Callable[[Document], bool]:
