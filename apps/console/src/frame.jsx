@@ -8,7 +8,10 @@ import { noticeEvents } from './notice.js';
 const TABS = [
   ['worklist', 'nav.worklist'],
   ['decisions', 'nav.decisions'],
+  ['dashboard', 'nav.dashboard'],
 ];
+// An admin decides nothing: it has the dashboard only.
+const ADMIN_TABS = new Set(['dashboard']);
 
 export function Frame({ route, account, children }) {
   const [notice, setNotice] = useState(null);
@@ -36,7 +39,7 @@ export function Frame({ route, account, children }) {
       </header>
       {account ? (
         <nav class="tabs" aria-label={t('nav.label')}>
-          {TABS.map(([name, key]) => (
+          {TABS.filter(([name]) => account.post?.role !== 'admin' || ADMIN_TABS.has(name)).map(([name, key]) => (
             <a key={name} href={`#/${name}`} aria-current={route === name ? 'page' : undefined}>
               {t(key)}
             </a>

@@ -7,10 +7,14 @@ import { go, useRoute } from '../../shared/router.js';
 import { configureSession, currentAccount, restore, sessionEvents, signOut } from '../../shared/session.js';
 import { consoleApi } from './api.js';
 import { Frame } from './frame.jsx';
+import * as dashEn from './locales/dashboard.en.js';
+import * as dashId from './locales/dashboard.id.js';
 import en from './locales/en.js';
 import id from './locales/id.js';
+import { Dashboard, loadAreas, resetAreas } from './screens/Dashboard.jsx';
 import { Decisions } from './screens/Decisions.jsx';
 import { Report } from './screens/Report.jsx';
+import { Reports } from './screens/Reports.jsx';
 import { SignIn } from './screens/SignIn.jsx';
 import { Worklist } from './screens/Worklist.jsx';
 import './styles.css';
@@ -18,6 +22,11 @@ import { setConfig } from './words.js';
 
 const VERIFIERS = new Set(['lurah', 'camat', 'pemkot']);
 const SCREENS = new Set(['worklist', 'report', 'decisions']);
+// The leaders' dashboard and its report lists: the verifiers and the admin (analytics' LEADERS).
+// An admin decides nothing, so it sees only these and the report pages they link to.
+const LEADERS = new Set([...VERIFIERS, 'admin']);
+const DASHBOARD_SCREENS = new Set(['dashboard', 'reports']);
+const ADMIN_SCREENS = new Set([...DASHBOARD_SCREENS, 'report']);
 
 function App() {
   const route = useRoute();
@@ -39,23 +48,25 @@ function App() {
   // A signed-in account that decides nothing is signed out again, with the reason in words.
   const role = account?.post?.role;
   useEffect(() => {
-    if (account && !VERIFIERS.has(role)) signOut().then(() => setReason(t('app.notVerifier')));
+    if (account && !LEADERS.has(role)) signOut().then(() => setReason(t('app.notLeader')));
   }, [account, role]);
 
   // The city's words for kinds and bidang, once per sign-in.
   const wilayah = account?.post?.wilayah;
   useEffect(() => {
     setReady(false);
-    if (!wilayah) return;
-    consoleApi
-      .config(wilayah)
+    resetAreas();
+    if (!account) return;
+    // An admin has no area of its own: the words of its first city (every city's are the same).
+    (wilayah ? Promise.resolve(wilayah) : firstCity())
+      .then((code) => consoleApi.config(code))
       .then(setConfig)
       .catch(() => {}) // the codes are shown instead
       .finally(() => setReady(true));
-  }, [wilayah]);
+  }, [wilayah, account]);
 
-  const signedIn = !!account && VERIFIERS.has(role);
-  const name = !signedIn ? (route.name === 'activate' ? 'activate' : 'signin') : SCREENS.has(route.name) ? route.name : 'worklist';
+  const signedIn = !!account && LEADERS.has(role);
+  const name = !signedIn ? (route.name === 'activate' ? 'activate' : 'signin') : screenFor(role, route.name);
   useEffect(() => {
     if (route.name !== name) go(`/${name}`);
   }, [name, route.name]);
@@ -73,16 +84,30 @@ function App() {
   else if (!ready) screen = <p>{t('app.loading')}</p>;
   else if (name === 'report' && route.params[0]) screen = <Report key={route.params[0]} reportId={route.params[0]} account={account} />;
   else if (name === 'decisions') screen = <Decisions />;
+  else if (name === 'dashboard') screen = <Dashboard query={route.query} />;
+  else if (name === 'reports') screen = <Reports query={route.query} account={account} />;
   else screen = <Worklist account={account} />;
   return (
-    <Frame route={name === 'report' ? 'worklist' : name} account={signedIn ? account : null}>
+    <Frame route={name === 'report' ? 'worklist' : name === 'reports' ? 'dashboard' : name} account={signedIn ? account : null}>
       {screen}
     </Frame>
   );
 }
 
+// Verifiers land on their worklist; the admin, who has none, on the dashboard.
+function screenFor(role, asked) {
+  if (role === 'admin') return ADMIN_SCREENS.has(asked) ? asked : 'dashboard';
+  return SCREENS.has(asked) || DASHBOARD_SCREENS.has(asked) ? asked : 'worklist';
+}
+
+async function firstCity() {
+  const areas = await loadAreas();
+  return areas.cities[0]?.code || areas.wilayah;
+}
+
 async function start() {
-  initI18n({ key: 'sipokat-console-language', resources: { id, en } });
+  const resources = { id: { ...id, ...dashId }, en: { ...en, ...dashEn } };
+  initI18n({ key: 'sipokat-console-language', resources });
   configureSession({ name: 'sipokat-console' });
   await restore();
   const root = document.getElementById('app');
