@@ -99,6 +99,7 @@ def test_the_public_list_names_real_operations_that_answer_without_a_token(
                     failures.append(f"{service} {operation}: {answer.status} {answer.text[:120]}")
         for service, path in PUBLIC_UNDOCUMENTED:
             answer = send(client, "GET", secured.url(service) + path)
-            if answer.status != 200:
+            # The old dashboard's address sends a browser to the console's, token or not.
+            if answer.status != (303 if path == "/dashboard" else 200):
                 failures.append(f"{service} GET {path}: {answer.status}")
     assert not failures, "\n".join(failures)

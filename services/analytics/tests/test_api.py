@@ -208,15 +208,24 @@ async def test_only_an_admin_may_rebuild(client: httpx.AsyncClient) -> None:
     assert answer.status_code == 403
 
 
-async def test_the_dashboard_page_and_its_scripts_are_served(client: httpx.AsyncClient) -> None:
-    page = await client.get("/dashboard")
-    assert page.status_code == 200 and "Dasbor Sipokat" in page.text
-    # Which date a month is, said in both languages where the figures are read.
+async def test_the_dashboard_is_the_consoles_and_the_public_page_keeps_its_files(
+    client: httpx.AsyncClient,
+) -> None:
+    moved = await client.get("/dashboard", follow_redirects=False)
+    assert moved.status_code == 303
+    assert moved.headers["location"] == "/console/#/dashboard"
+    bookmarked = await client.get(
+        "/dashboard", params={"wilayah": "16.73.02", "from": "2026-01", "token": "x"}
+    )
+    assert bookmarked.headers["location"] == "/console/#/dashboard?wilayah=16.73.02&from=2026-01"
+    # Which date a month is, said in both languages where the public figures are read.
     public = (await client.get("/public")).text
     for note in ("tanggal kegiatan, bukan tanggal unggah", "Months are activity dates"):
-        assert note in page.text and note in public
-    for asset in ("charts.js", "dashboard.js", "sipokat.css"):
+        assert note in public
+    for asset in ("public.js", "sipokat.css"):
         assert (await client.get(f"/dashboard/static/{asset}")).status_code == 200
+    for gone in ("charts.js", "dashboard.js"):
+        assert (await client.get(f"/dashboard/static/{gone}")).status_code == 404
 
 
 # ---------------------------------------------------------------- what a period counts

@@ -1,8 +1,8 @@
-"""The pages: the leaders' dashboard (static HTML + JS on the JSON API) and the public page.
+"""The public page (rendered on the server, no token) and where the leaders' dashboard went.
 
-The dashboard needs a bearer token; the page takes it from the URL fragment (`#token=...`, never
-sent to a server or written to its logs) or from a form, keeps it in sessionStorage and calls the
-API with it. The public page needs none and is rendered on the server.
+The dashboard is a screen of the console (`/console/#/dashboard`, served by the gateway), where
+leaders sign in with their accounts; `/dashboard` sends old links and bookmarks there, its area
+and months with it. The public page's own files stay under `/dashboard/static/`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -32,9 +32,17 @@ WIDTH, ROW = 320, 38
 STATIC = StaticFiles(directory=str(resources.files("sipokat.analytics.entrypoints") / "static"))
 
 
-@router.get("/dashboard", response_class=HTMLResponse)
-async def dashboard() -> HTMLResponse:
-    return HTMLResponse(templates.get_template("dashboard.html").render())
+CONSOLE_DASHBOARD = "/console/#/dashboard"
+
+
+@router.get("/dashboard")
+async def dashboard(request: Request) -> RedirectResponse:
+    """303 to the console's dashboard; the filters a bookmark carried ride in its hash. A
+    `#token=` of the old page's links stays in the browser: a redirect's own fragment wins."""
+    kept = urlencode(
+        [(k, v) for k, v in request.query_params.multi_items() if k in ("wilayah", "from", "to")]
+    )
+    return RedirectResponse(CONSOLE_DASHBOARD + (f"?{kept}" if kept else ""), status_code=303)
 
 
 def city_of(code: str) -> str:
