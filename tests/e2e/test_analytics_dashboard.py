@@ -1,38 +1,40 @@
-"""Analytics through the gateway on the running platform: reports submitted and verified by the
-real services show up in the API, in CSV, on the public page, and drawn on the dashboard in a
-real headless Chromium (Debian's package, installed by scripts/install-chromium.sh).
+"""Analytics and the leaders' dashboard through the gateway on the running platform (issue 24).
 
-Then, driven by Playwright on phone widths (390 and 360 px): neither page scrolls sideways,
-numbers are written as Indonesian readers write them (0,375 per RT; Rp 72.100.000.000) and as
-English ones do after the switch, the fund card shows only for the city that runs a fund
-programme, a refused token and a service that is down are said in words (no raw JSON, no
-address), the public page's city selector switches the areas, and axe-core finds no serious or
-critical violation. Screenshots go to SIPOKAT_SCREENSHOTS (default: the test's temporary folder).
+Reports submitted and verified by the real services show up in analytics' API, its CSV and the
+public page. Then the dashboard, a screen of the console (apps/console) in Debian's headless
+Chromium driven by Playwright: a city office (pemkot) account made by the admin signs in, the
+dashboard shows the figures in Indonesian numbers (0,375 per RT), a ranking bar opens the list
+of exactly the reports behind it (the ids GET /v1/reports gives), whose CSV download holds
+exactly those ids with FixMyStreet's columns; an RT's performance bar lists its verified
+reports that count. English after the switch; the admin sees Kediri's fund card (a city with a
+fund programme) and Lubuklinggau none; analytics down is said in words. At 390 px no screen
+scrolls sideways; axe-core finds no serious or critical violation. The public page keeps its
+phone checks. Screenshots go to SIPOKAT_SCREENSHOTS (default: the test's temporary folder).
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
-import os
 import re
-import shutil
-from html.parser import HTMLParser
+import subprocess
+import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from browsers import ARGS, axe_script, chromium, headless
+from browsers import AXE, ROOT
 from harness import Platform, auth, report_body
 from sipokat.events.testing import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.broker]
 
-ROOT = Path(__file__).resolve().parents[2]
 PEMKOT = auth("pemkot", "16.73")
+ADMIN = auth("admin", None)
 # Two RTs of Pelita Jaya and one of Air Kuti (another kecamatan), with their lurahs.
 REPORTS = [
     ("16.73.02.1019/007", "pemerintahan"),
@@ -40,35 +42,36 @@ REPORTS = [
     ("16.73.02.1019/003", "kesehatan_lingkungan"),
     ("16.73.01.1001/002", "pemerintahan"),
 ]
+PELITA_JAYA = "16.73.02.1019"
 KEDIRI = auth("pemkot", "35.71")
-PHONES = (390, 360)
 LURAH_OF = {"16.73.02.1019": "16.73.02.1019", "16.73.01.1001": "16.73.01.1001"}
 CAMAT_OF = {"16.73.02.1019": "16.73.02", "16.73.01.1001": "16.73.01"}
+PASSWORD = "Pemkot-Lubuklinggau-2026"
+TIMEOUT = 30_000  # ms, for what waits on the platform
+# The CSV export's columns (FixMyStreet's export, per tier of Sipokat), in Indonesian.
+CSV_COLUMNS = [
+    "ID laporan",
+    "Judul",
+    "Uraian",
+    "Bidang",
+    "Jenis",
+    "Kelurahan",
+    "RT",
+    "Dikirim",
+    "Diputuskan lurah",
+    "Diputuskan camat",
+    "Diputuskan pemkot",
+    "Status",
+    "URL",
+]
 
 
-def run_chromium(url: str, *args: str) -> str:
-    return headless(url, *args)[0]
-
-
-class Bars(HTMLParser):
-    """The bars drawn in each dashboard panel: {panel id: {label: value}}."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.panel: str | None = None
-        self.bars: dict[str, dict[str, float]] = {}
-        self.body: dict[str, str | None] = {}
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        found = dict(attrs)
-        if tag == "body":
-            self.body = found
-        if tag == "article":
-            self.panel = found.get("id")
-        if tag == "rect" and self.panel and "data-label" in found:
-            self.bars.setdefault(self.panel, {})[found["data-label"] or ""] = float(
-                found["data-value"] or 0
-            )
+@pytest.fixture(scope="module")
+def built_console() -> Path:
+    """apps/console/dist as `make app` builds it (here too, for a run of this file alone)."""
+    if not (ROOT / "apps/console/dist/index.html").exists() or not AXE.exists():
+        subprocess.run(["bash", str(ROOT / "scripts/build-app.sh")], check=True, timeout=900)
+    return ROOT / "apps/console/dist"
 
 
 async def submit(gateway: httpx.AsyncClient, rt: str, bidang: str) -> str:
@@ -97,7 +100,7 @@ async def decide(
         assert answer.status_code == 200, answer.text
 
 
-async def test_dashboard_draws_what_the_api_answers(platform: Platform, tmp_path: Path) -> None:
+async def test_analytics_answers_what_the_services_did(platform: Platform) -> None:
     async with httpx.AsyncClient(base_url=platform.url(), timeout=15) as gateway:
         ids = [await submit(gateway, rt, bidang) for rt, bidang in REPORTS]
         for report_id, (rt, _) in list(zip(ids, REPORTS, strict=True))[:3]:
@@ -156,51 +159,76 @@ async def test_dashboard_draws_what_the_api_answers(platform: Platform, tmp_path
         page = await gateway.get("/public", params={"wilayah": "16.73.02"})
         assert page.status_code == 200 and "Pelita Jaya" in page.text
 
-    token = PEMKOT["Authorization"].removeprefix("Bearer ")
-    url = f"{platform.url()}/dashboard#token={token}"
-    dom = run_chromium(url, "--dump-dom")
-    bars = Bars()
-    bars.feed(dom)
-    assert bars.body.get("data-loaded") == "true", dom[-3000:]
-    assert bars.bars["bidang"]["Pemerintahan"] == 3
-    assert bars.bars["bidang"]["Kesehatan lingkungan"] == 1
-    assert bars.bars["jenis"]["Kegiatan"] == 4
-    assert bars.bars["rt-aktif"] == {"Melapor": 0.6, "Terverifikasi": 0.4}
-    assert bars.bars["verifikasi"] == {
-        "Lurah (kelurahan)": 0,
-        "Camat (kecamatan)": 0,
-        "Pemkot (kota)": 0,
-    }
-    assert bars.bars["peringkat"]["Pelita Jaya"] == 0.375  # 3 reports over its 8 RTs
-    assert re.search(r"4 laporan", dom)
 
-    screenshot = tmp_path / "dashboard.png"
-    run_chromium(url, f"--screenshot={screenshot}", "--window-size=1400,1800")
-    assert screenshot.stat().st_size > 10_000
-    if target := os.environ.get("SIPOKAT_DASHBOARD_SCREENSHOT"):
-        shutil.copy(screenshot, target)
+async def seed(gateway: httpx.AsyncClient) -> list[str]:
+    """The four reports: three verified (Pelita Jaya), Air Kuti's rejected; → their ids once
+    analytics counts them all."""
+    ids = [await submit(gateway, rt, bidang) for rt, bidang in REPORTS]
+    for report_id, (rt, _) in list(zip(ids, REPORTS, strict=True))[:3]:
+        await decide(gateway, report_id, rt, {"decision": "approve"})
+    rejection = {"decision": "reject", "reason_code": "no_evidence", "note": "Foto kurang"}
+    await decide(gateway, ids[3], REPORTS[3][0], rejection)
+
+    async def settled() -> bool:
+        answer = await gateway.get("/v1/analytics/verification", headers=PEMKOT)
+        tiers = {t["tier"]: t for t in answer.json()["tiers"]} if answer.status_code == 200 else {}
+        return (
+            bool(tiers) and tiers["kota"]["approved"] == 3 and tiers["kelurahan"]["rejected"] == 1
+        )
+
+    await eventually(settled, timeout=60, interval=0.3, message="analytics counts the four")
+    return ids
 
 
-def screenshots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("SIPOKAT_SCREENSHOTS", tmp_path / "screenshots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+async def listed(gateway: httpx.AsyncClient, **filters: str) -> set[str]:
+    """The ids the report list gives the city office for these filters (every page)."""
+    found: set[str] = set()
+    cursor = None
+    while True:
+        params = {**filters, "limit": "100", **({"cursor": cursor} if cursor else {})}
+        answer = await gateway.get("/v1/reports", params=params, headers=PEMKOT)
+        assert answer.status_code == 200, answer.text
+        found |= {item["report_id"] for item in answer.json()["items"]}
+        cursor = answer.json()["next_cursor"]
+        if cursor is None:
+            return found
 
 
-async def on_phone(browser: Browser, width: int) -> Page:
+async def new_account(gateway: httpx.AsyncClient, role: str, wilayah: str | None) -> str:
+    """An account the admin makes, activated with PASSWORD; → its phone number."""
+    phone_number = f"0813{uuid.uuid4().int % 10**8:08d}"
+    created = await gateway.post(
+        "/v1/accounts",
+        json={"name": f"Akun {role}", "phone": phone_number, "role": role, "wilayah": wilayah},
+        headers=ADMIN,
+    )
+    assert created.status_code == 201, created.text
+    activated = await gateway.post(
+        "/v1/auth/activate",
+        json={
+            "phone": phone_number,
+            "code": created.json()["activation_code"],
+            "password": PASSWORD,
+        },
+    )
+    assert activated.status_code == 200, activated.text
+    return phone_number
+
+
+async def context_for(browser: Browser, width: int, height: int) -> BrowserContext:
     context = await browser.new_context(
-        viewport={"width": width, "height": 800}, is_mobile=True, has_touch=True, locale="id-ID"
+        viewport={"width": width, "height": height},
+        locale="id-ID",
+        timezone_id="Asia/Jakarta",
+        accept_downloads=True,
     )
-    await context.add_init_script(path=str(axe_script()))
-    return await context.new_page()
+    # As an init script: the console's Content-Security-Policy (own scripts only) stays on.
+    await context.add_init_script(path=str(AXE))
+    return context
 
 
-async def fits_and_passes_axe(page: Page, shots: Path, name: str) -> None:
-    """No sideways scrolling, no serious or critical axe-core violation; a screenshot."""
-    widths = await page.evaluate(
-        "[document.documentElement.scrollWidth, window.innerWidth, document.body.scrollWidth]"
-    )
-    assert widths[0] <= widths[1] and widths[2] <= widths[1], f"{name}: {widths}"
+async def check_screen(page: Page, shots: Path, name: str) -> None:
+    """No serious or critical axe-core violation, nothing wider than the viewport; a shot."""
     violations: list[dict[str, Any]] = await page.evaluate(
         """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
             .map(v => ({id: v.id, impact: v.impact, help: v.help,
@@ -208,7 +236,32 @@ async def fits_and_passes_axe(page: Page, shots: Path, name: str) -> None:
     )
     serious = [v for v in violations if v["impact"] in ("serious", "critical")]
     assert not serious, f"{name}: {serious}"
+    widths = await page.evaluate(
+        "[document.documentElement.scrollWidth, innerWidth, document.body.scrollWidth]"
+    )
+    assert widths[0] <= widths[1] and widths[2] <= widths[1], f"{name} scrolls sideways: {widths}"
     await page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+
+
+async def sign_in(page: Page, base: str, phone_number: str) -> None:
+    await page.goto(f"{base}/console/")
+    await page.get_by_label("Nomor HP").fill(phone_number)
+    await page.get_by_label(re.compile("^Kata sandi")).fill(PASSWORD)
+    await page.get_by_role("button", name="Masuk").click()
+
+
+async def dashboard_loaded(page: Page) -> None:
+    await expect(page.locator("section.dashboard")).to_have_attribute(
+        "data-loaded", "true", timeout=TIMEOUT
+    )
+
+
+async def shown_ids(page: Page) -> set[str]:
+    await expect(page.locator("section.report-list")).to_have_attribute(
+        "data-loaded", "true", timeout=TIMEOUT
+    )
+    items = page.get_by_test_id("report-list").locator("li[data-report-id]")
+    return {value for value in await items.evaluate_all("els => els.map(e => e.dataset.reportId)")}
 
 
 def no_raw_answer(text: str) -> None:
@@ -216,103 +269,162 @@ def no_raw_answer(text: str) -> None:
         assert raw not in text, text
 
 
-async def dashboard(page: Page, base: str, headers: dict[str, str], loaded: str = "true") -> None:
-    token = headers["Authorization"].removeprefix("Bearer ")
-    # A new document each time: a change of the fragment alone would not load the page again.
-    await page.goto("about:blank")
-    await page.goto(f"{base}/dashboard#token={token}")
-    await expect(page.locator("body")).to_have_attribute("data-loaded", loaded, timeout=30_000)
-
-
-async def test_dashboard_and_public_page_on_a_phone(platform: Platform, tmp_path: Path) -> None:
+@pytest.mark.timeout(300)
+async def test_the_leaders_dashboard_in_the_console(
+    platform: Platform, browser: Browser, built_console: Path, shots: Path
+) -> None:
     base = platform.url()
-    shots = screenshots(tmp_path)
     async with httpx.AsyncClient(base_url=base, timeout=15) as gateway:
-        # Three reports of Pelita Jaya's 8 RTs: 0.375 reports per RT, a ratio with decimals.
-        ids = [await submit(gateway, rt, bidang) for rt, bidang in REPORTS[:3]]
-        for report_id, (rt, _) in zip(ids, REPORTS[:3], strict=True):
-            await decide(gateway, report_id, rt, {"decision": "approve"})
-
-        async def verified() -> bool:
-            answer = await gateway.get("/v1/public/activity", params={"kota": "16.73"})
-            return answer.json()["verified_total"] == 3
-
-        await eventually(verified, timeout=60, interval=0.3, message="three verified reports")
+        ids = await seed(gateway)
+        pemkot_phone = await new_account(gateway, "pemkot", "16.73")
+        admin_phone = await new_account(gateway, "admin", None)
+        behind_pelita_jaya = await listed(gateway, kelurahan=PELITA_JAYA)
+        assert behind_pelita_jaya == set(ids[:3])
+        counted_rt_007 = await listed(
+            gateway, rt=REPORTS[0][0], status="verified", counts_for_performance="true"
+        )
+        assert counted_rt_007 == set(ids[:2])
         kediri_funds = (await gateway.get("/v1/analytics/funds", headers=KEDIRI)).json()
     allocation = f"Rp\u00a0{kediri_funds['allocation_rupiah']:,}".replace(",", ".")
 
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=chromium(), headless=True, args=ARGS
-        )
-        try:
-            for width in PHONES:
-                page = await on_phone(browser, width)
-                await dashboard(page, base, PEMKOT)
-                peringkat = page.locator("#peringkat")
-                await expect(peringkat).to_contain_text("0,375 per RT (3 laporan)")
-                await expect(page.locator("#status")).to_contain_text("Kota Lubuk Linggau")
-                await expect(page.locator("#rt-aktif")).to_contain_text("2 dari 528 RT (0,4%)")
-                # Lubuk Linggau runs no fund programme: no fund card.
-                await expect(page.locator("#dana")).to_be_hidden()
-                await fits_and_passes_axe(page, shots, f"dashboard-{width}")
+    context = await context_for(browser, 390, 844)
+    page = await context.new_page()
+    await sign_in(page, base, pemkot_phone)
+    # The city office lands on its worklist; the dashboard is in the menu.
+    await expect(page.get_by_role("heading", name=re.compile("^Daftar kerja"))).to_be_visible()
+    await page.get_by_role("link", name="Dasbor").click()
+    await expect(page.get_by_role("heading", name=re.compile("^Dasbor"), level=1)).to_be_visible()
+    await dashboard_loaded(page)
+    ranking = page.get_by_test_id("bars-ranking")
+    pelita = ranking.locator(f"li[data-key='{PELITA_JAYA}']")
+    await expect(pelita).to_contain_text("Pelita Jaya")
+    await expect(pelita).to_contain_text("0,375 per RT (3 laporan)")  # 3 reports, 8 RTs
+    await expect(page.get_by_test_id("dash-status")).to_contain_text("Lubuk Linggau: 4 laporan")
+    await expect(page.get_by_test_id("bars-active")).to_contain_text("3 dari 528 RT")
+    await expect(
+        page.get_by_test_id("bars-bidang").locator("li[data-key='pemerintahan']")
+    ).to_contain_text("3 (75%)")
+    await expect(page.get_by_test_id("bars-kind")).to_contain_text("Kegiatan")
+    await expect(page.locator("#verifikasi table")).to_contain_text("Lurah (kelurahan)")
+    # Lubuk Linggau runs no fund programme: no fund card.
+    await expect(page.locator("#dana")).to_have_count(0)
+    await check_screen(page, shots, "dashboard-390")
 
-                await dashboard(page, base, KEDIRI)
-                await expect(page.locator("#dana")).to_be_visible()
-                await expect(page.locator("#dana h2")).to_contain_text("Prodamas")
-                await expect(page.locator("#dana .ringkas")).to_contain_text(allocation)
-                await fits_and_passes_axe(page, shots, f"dashboard-kediri-{width}")
+    # A ranking bar: exactly the reports behind it, as the API lists them.
+    await pelita.get_by_role("link").click()
+    await expect(page.get_by_role("heading", name=re.compile("^Daftar laporan"))).to_be_visible()
+    assert f"kelurahan={PELITA_JAYA}" in page.url
+    assert await shown_ids(page) == behind_pelita_jaya
+    await expect(page.get_by_test_id("list-said")).to_contain_text("Pelita Jaya")
+    await check_screen(page, shots, "reports-390")
 
-                await page.goto(f"{base}/public")
-                await fits_and_passes_axe(page, shots, f"public-{width}")
-                await page.context.close()
+    # Its CSV: the same reports, FixMyStreet's columns.
+    async with page.expect_download() as downloading:
+        await page.get_by_test_id("csv").click()
+    download = await downloading.value
+    assert download.suggested_filename.startswith(f"laporan-{PELITA_JAYA}")
+    saved = await asyncio.to_thread(Path(await download.path()).read_bytes)
+    rows = list(csv.reader(io.StringIO(saved.decode("utf-8-sig"), newline="")))
+    assert rows[0] == CSV_COLUMNS
+    assert {row[0] for row in rows[1:]} == behind_pelita_jaya
+    assert all(row[11] == "Terverifikasi" and row[10] for row in rows[1:])
+    assert all(row[12].endswith(row[0]) for row in rows[1:])
 
-            page = await on_phone(browser, 390)
-            await dashboard(page, base, PEMKOT)
-            await page.get_by_role("button", name="English").click()
-            await expect(page.locator("#peringkat")).to_contain_text("0.375 per RT (3 reports)")
-            await expect(page.get_by_role("heading", level=1)).to_have_text("Sipokat dashboard")
-            assert await page.evaluate("document.documentElement.lang") == "en"
-            await fits_and_passes_axe(page, shots, "dashboard-en-390")
-            await page.get_by_role("button", name="Bahasa Indonesia").click()
-            await expect(page.locator("#peringkat")).to_contain_text("0,375 per RT")
+    # A search narrows the list: RT 003 by its number.
+    await page.get_by_label("RT", exact=True).fill("3")
+    await page.get_by_role("button", name="Cari").click()
+    await expect(page.get_by_test_id("report-list").locator("li")).to_have_count(1)
+    assert await shown_ids(page) == {ids[2]}
 
-            # Tokens the API refuses: said in words, with what to do.
-            await dashboard(page, base, auth("ketua_rt", "16.73.02.1019/007"), "refused")
-            refused = page.get_by_role("alert").filter(has_text="tidak berhak")
-            await expect(refused).to_be_visible()
-            no_raw_answer(await refused.inner_text())
-            await fits_and_passes_axe(page, shots, "dashboard-refused-390")
-            await page.get_by_role("button", name="English").click()
-            await expect(page.get_by_role("alert").filter(has_text="may not open")).to_be_visible()
-            await page.get_by_role("button", name="Bahasa Indonesia").click()
-            await dashboard(page, base, {"Authorization": "Bearer bukan-token"}, "refused")
-            await expect(page.get_by_role("alert").filter(has_text="tidak berlaku")).to_be_visible()
+    # An RT's performance bar: its verified reports that count.
+    await page.get_by_role("link", name="Kembali ke dasbor").click()
+    await dashboard_loaded(page)
+    performance = page.get_by_test_id("bars-performance")
+    await performance.locator(f"li[data-key='{REPORTS[0][0]}'] a").click()
+    assert await shown_ids(page) == counted_rt_007
+    await page.go_back()
+    await dashboard_loaded(page)
 
-            # The public page: one city at a time, its areas only; the other city by the selector.
-            await page.goto(f"{base}/public")
-            areas = page.locator("#wilayah")
-            await expect(areas.locator("option", has_text="Kel. Pelita Jaya")).to_have_count(1)
-            await expect(page.locator("#total")).to_contain_text("3 laporan terverifikasi")
-            await page.locator("#kota").select_option(label="Kota Kediri")
-            await expect(areas.locator("option", has_text="Kec. Mojoroto")).to_have_count(1)
-            await expect(areas.locator("option", has_text="Kel. Pelita Jaya")).to_have_count(0)
-            await expect(page.locator("#total")).to_contain_text("0 laporan terverifikasi")
-            await page.get_by_role("link", name="English").click()
-            await expect(page.locator("#total")).to_contain_text("0 verified reports")
-            await expect(page.locator("#kota")).to_have_value("35.71")
-            await fits_and_passes_axe(page, shots, "public-en-390")
+    # English: the words, the numbers and <html lang> follow.
+    await page.get_by_role("button", name="Ganti bahasa ke English").click()
+    await expect(pelita).to_contain_text("0.375 per RT (3 reports)")
+    await expect(
+        page.get_by_role("heading", name=re.compile("^Dashboard"), level=1)
+    ).to_be_visible()
+    assert await page.get_attribute("html", "lang") == "en"
+    await check_screen(page, shots, "dashboard-en-390")
+    await page.get_by_role("button", name="Switch the language to Bahasa Indonesia").click()
+    await expect(pelita).to_contain_text("0,375 per RT")
 
-            # Analytics goes down under an open dashboard: the gateway's 502 problem (which names
-            # the service's address) becomes words. (The page itself then comes from analytics
-            # too, so a fresh load is the gateway's own answer.)
-            await dashboard(page, base, PEMKOT)
-            platform.kill("analytics")
-            await page.get_by_role("button", name="Terapkan").click()
-            await expect(page.locator("body")).to_have_attribute("data-loaded", "error")
-            down = page.locator("#gagal")
-            await expect(down).to_contain_text("tidak dapat dihubungi")
-            no_raw_answer(await down.inner_text())
-            await fits_and_passes_axe(page, shots, "dashboard-down-390")
-        finally:
-            await browser.close()
+    # The admin, on a desktop: the dashboard only; Kediri runs a fund programme, so its card.
+    desktop = await context_for(browser, 1280, 900)
+    wide = await desktop.new_page()
+    await sign_in(wide, base, admin_phone)
+    await dashboard_loaded(wide)
+    await expect(wide.get_by_role("link", name="Daftar kerja")).to_have_count(0)
+    await wide.get_by_label("Wilayah", exact=True).select_option(label="Kota Kediri")
+    await wide.get_by_role("button", name="Terapkan").click()
+    await expect(wide.locator("#dana")).to_contain_text("Prodamas", timeout=TIMEOUT)
+    await expect(wide.locator("#dana")).to_contain_text(allocation)
+    await dashboard_loaded(wide)
+    await check_screen(wide, shots, "dashboard-kediri-admin-desktop")
+    await wide.get_by_label("Wilayah", exact=True).select_option(label="Kota Lubuk Linggau")
+    await wide.get_by_role("button", name="Terapkan").click()
+    await expect(wide.get_by_test_id("dash-status")).to_contain_text("4 laporan")
+    await expect(wide.locator("#dana")).to_have_count(0)
+    await desktop.close()
+
+    # Analytics goes down under the open dashboard: said in words, with a retry.
+    platform.kill("analytics")
+    await page.get_by_role("button", name="Terapkan").click()
+    problem = page.get_by_test_id("dash-problem")
+    await expect(problem).to_contain_text("tidak dapat dihubungi", timeout=TIMEOUT)
+    no_raw_answer(await problem.inner_text())
+    await check_screen(page, shots, "dashboard-down-390")
+    await context.close()
+
+
+async def on_phone(browser: Browser, width: int) -> Page:
+    context = await browser.new_context(
+        viewport={"width": width, "height": 800}, is_mobile=True, has_touch=True, locale="id-ID"
+    )
+    await context.add_init_script(path=str(AXE))
+    return await context.new_page()
+
+
+async def test_the_public_page_on_a_phone(
+    platform: Platform, browser: Browser, shots: Path
+) -> None:
+    base = platform.url()
+    async with httpx.AsyncClient(base_url=base, timeout=15) as gateway:
+        await seed(gateway)
+    for width in (390, 360):
+        page = await on_phone(browser, width)
+        await page.goto(f"{base}/public")
+        await check_screen(page, shots, f"public-{width}")
+        await page.context.close()
+
+    # One city at a time, its areas only; the other city by the selector.
+    page = await on_phone(browser, 390)
+    await page.goto(f"{base}/public")
+    areas = page.locator("#wilayah")
+    await expect(areas.locator("option", has_text="Kel. Pelita Jaya")).to_have_count(1)
+    await expect(page.locator("#total")).to_contain_text("3 laporan terverifikasi")
+    await page.locator("#kota").select_option(label="Kota Kediri")
+    await expect(areas.locator("option", has_text="Kec. Mojoroto")).to_have_count(1)
+    await expect(areas.locator("option", has_text="Kel. Pelita Jaya")).to_have_count(0)
+    await expect(page.locator("#total")).to_contain_text("0 laporan terverifikasi")
+    await page.get_by_role("link", name="English").click()
+    await expect(page.locator("#total")).to_contain_text("0 verified reports")
+    await expect(page.locator("#kota")).to_have_value("35.71")
+    await check_screen(page, shots, "public-en-390")
+    await page.context.close()
+
+
+async def test_the_old_dashboard_address_sends_to_the_console(platform: Platform) -> None:
+    async with httpx.AsyncClient(base_url=platform.url(), timeout=15) as gateway:
+        moved = await gateway.get("/dashboard", params={"wilayah": "16.73.02"})
+        assert moved.status_code == 303
+        assert moved.headers["location"] == "/console/#/dashboard?wilayah=16.73.02"
+        console = await gateway.get(moved.headers["location"].split("#")[0])
+        assert console.status_code == 200 and "Sipokat Konsol" in console.text

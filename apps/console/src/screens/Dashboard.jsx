@@ -9,7 +9,7 @@ import { dashboardApi, query } from '../dashboard/api.js';
 import * as drill from '../dashboard/drill.js';
 import { hours, money, monthName, num, pct } from '../dashboard/format.js';
 import { explain } from '../dashboard/problems.js';
-import { bidangWords, kindWords } from '../words.js';
+import { bidangWords, kinds, kindWords } from '../words.js';
 import { Bars } from './Bars.jsx';
 import '../dashboard/dashboard.css';
 
@@ -79,7 +79,9 @@ export function Dashboard({ query: asked }) {
 
   function apply(event) {
     event.preventDefault();
-    go(`/dashboard${query(form)}`);
+    // The same area and months again: read the figures again (a refresh, or a retry).
+    if (query(form) === key) setAttempt(attempt + 1);
+    else go(`/dashboard${query(form)}`);
   }
   const change = (name) => (event) => setForm({ ...form, [name]: event.currentTarget.value });
   const names = areaNames(areas);
@@ -164,7 +166,7 @@ function Figures({ figures, scope, names, areas }) {
           <Bars
             testid="bars-kind"
             label={t('dash.byKind')}
-            rows={summary.by_kind.map((r) => ({ key: r.kind, label: kindWords(r.kind), value: r.reports, display: share(r.reports, r.share_percent), href: drill.link(drill.byKind(scope, r.kind)) }))}
+            rows={summary.by_kind.map((r) => ({ key: r.kind, label: kindLabel(r.kind), value: r.reports, display: share(r.reports, r.share_percent), href: drill.link(drill.byKind(scope, r.kind)) }))}
           />
         </Card>
         <Card id="peringkat" title={t('dash.ranking')}>
@@ -197,9 +199,9 @@ function Figures({ figures, scope, names, areas }) {
             label={t('dash.waitingNow')}
             rows={verification.tiers.map((tier) => ({ key: tier.tier, label: t(`dash.tier.${tier.tier}`), value: tier.waiting, display: t('dash.waiting', { n: num(tier.waiting) }), href: drill.link(drill.waiting(scope, tier.tier)) }))}
           />
+          <h3 id="decisions-caption">{t('dash.decisions')}</h3>
           <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="decisions-caption">
-            <table class="decisions-table">
-              <caption id="decisions-caption">{t('dash.decisions')}</caption>
+            <table class="decisions-table" aria-labelledby="decisions-caption">
               <thead>
                 <tr>
                   {['tier', 'approved', 'rejected', 'rate', 'median', 'p90', 'overdue'].map((h) => (
@@ -284,6 +286,10 @@ function Fund({ funds, programme, scope }) {
     </Card>
   );
 }
+
+// A kind the city's configuration leaves out (fund progress where no fund programme runs) still
+// has a count of 0 to show, in words.
+const kindLabel = (code) => (kinds().some((k) => k.code === code) ? kindWords(code) : t(`dash.kinds.${code}`, { defaultValue: kindWords(code) }));
 
 function Card({ id, title, wide, children }) {
   return (

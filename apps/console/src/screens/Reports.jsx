@@ -55,7 +55,9 @@ export function Reports({ query: asked, account }) {
 
   function search(event) {
     event.preventDefault();
-    go(`/reports${query(filtersOf(form, filters, account))}`);
+    const next = query(filtersOf(form, filters, account));
+    if (next === key) load(); // the same search again: read the list again
+    else go(`/reports${next}`);
   }
 
   async function exportCsv() {
@@ -174,7 +176,8 @@ function said(filters, names) {
     ? `RT ${filters.rt.split('/')[1]}, ${names[filters.rt.split('/')[0]] || filters.rt.split('/')[0]}`
     : names[filters.kelurahan || filters.kecamatan || filters.kota] || filters.kelurahan || filters.kecamatan || filters.kota || t('list.allAreas');
   const period = filters.from || filters.to ? ` · ${[filters.from, filters.to].filter(Boolean).join(' – ')}` : '';
-  return `${area}${period}`;
+  const counted = filters.counts_for_performance === 'true' ? ` · ${t('list.counted')}` : '';
+  return `${area}${period}${counted}`;
 }
 
 function Choice({ id, label, value, onChange, options }) {

@@ -133,7 +133,12 @@ async def list_filter(
     outside the jurisdiction)."""
     own = own_area(principal)
     areas = {own[0]: own[1]} if own else {}
-    for level, code in (("kota", kota), ("kecamatan", kecamatan), ("kelurahan", kelurahan), ("rt", rt)):
+    for level, code in (
+        ("kota", kota),
+        ("kecamatan", kecamatan),
+        ("kelurahan", kelurahan),
+        ("rt", rt),
+    ):
         if code is None:
             continue
         if own is not None and not inside(code, own[1]):
