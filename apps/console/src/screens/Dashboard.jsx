@@ -216,8 +216,8 @@ function Figures({ figures, scope, names, areas }) {
                     <td>{num(tier.approved)}</td>
                     <td>{num(tier.rejected)}</td>
                     <td>{pct(tier.approval_rate_percent)}</td>
-                    <td>{hours(tier.median_hours)}</td>
-                    <td>{hours(tier.p90_hours)}</td>
+                    <td>{tier.approved + tier.rejected ? hours(tier.median_hours) : '–'}</td>
+                    <td>{tier.approved + tier.rejected ? hours(tier.p90_hours) : '–'}</td>
                     <td>{num(tier.overdue)}</td>
                   </tr>
                 ))}
