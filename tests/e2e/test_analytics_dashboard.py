@@ -63,6 +63,10 @@ CSV_COLUMNS = [
     "Diputuskan pemkot",
     "Status",
     "URL",
+    "Kecamatan",
+    "Tanggal kegiatan",
+    "Lintang",
+    "Bujur",
 ]
 
 
@@ -328,7 +332,7 @@ async def test_the_leaders_dashboard_in_the_console(
     assert rows[0] == CSV_COLUMNS
     assert {row[0] for row in rows[1:]} == behind_pelita_jaya
     assert all(row[11] == "Terverifikasi" and row[10] for row in rows[1:])
-    assert all(row[12].endswith(row[0]) for row in rows[1:])
+    assert all(row[12].endswith(f"/console/#/report/{row[0]}") for row in rows[1:])
 
     # A search narrows the list: RT 003 by its number.
     await page.get_by_label("RT", exact=True).fill("3")

@@ -375,6 +375,7 @@ async def test_the_csv_export(service: Service) -> None:
         assert rows[0] == [
             "ID laporan", "Judul", "Uraian", "Bidang", "Jenis", "Kelurahan", "RT", "Dikirim",
             "Diputuskan lurah", "Diputuskan camat", "Diputuskan pemkot", "Status", "URL",
+            "Kecamatan", "Tanggal kegiatan", "Lintang", "Bujur",
         ]  # fmt: skip
         by_id = {row[0]: row for row in rows[1:]}
         assert set(by_id) == {rid(tricky), rid(plain)}  # the lurah's kelurahan only
@@ -385,7 +386,10 @@ async def test_the_csv_export(service: Service) -> None:
         # Each tier's decision, in WIB (the service's clock: Tuesday 09:00 WIB).
         assert row[8:11] == ["2026-03-03T09:00:00+07:00"] * 3
         assert row[11] == "Terverifikasi"
-        assert row[12] == f"https://sipokat.example.go.id/v1/reports/{rid(tricky)}"
+        # The report's page in the console, as FixMyStreet's "Report URL" is its page.
+        assert row[12] == f"https://sipokat.example.go.id/console/#/report/{rid(tricky)}"
+        assert row[13:15] == ["Lubuk Linggau Barat I", "2026-03-14"]
+        assert row[15:17] == ["", ""]  # no location
         assert by_id[rid(plain)][1] == "'-5 karung" and by_id[rid(plain)][3] == "Ekonomi"
         assert by_id[rid(plain)][8:11] == ["", "", ""]
         english = await client.get(

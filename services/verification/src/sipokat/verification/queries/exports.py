@@ -1,5 +1,7 @@
 """The report list as a spreadsheet's rows and as map features (pure: list entries in, cells or
-GeoJSON out). The CSV's columns are those of FixMyStreet's export, per tier of Sipokat."""
+GeoJSON out). The CSV's columns are those of FixMyStreet's export, per tier of Sipokat: its
+"Report URL" is the report's page in the console (a person opens it, signs in and reads it; the
+API's address would answer them 401), and latitude and longitude come last as there."""
 
 from __future__ import annotations
 
@@ -28,7 +30,13 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("pemkot", "Diputuskan pemkot", "City office's decision"),
     ("status", "Status", "Status"),
     ("url", "URL", "URL"),
+    ("kecamatan", "Kecamatan", "Kecamatan"),
+    ("activity_date", "Tanggal kegiatan", "Activity date"),
+    ("latitude", "Lintang", "Latitude"),
+    ("longitude", "Bujur", "Longitude"),
 )
+# Where the console (apps/console) shows one report, below the public base URL.
+REPORT_PAGE = "/console/#/report/"
 TIER_COLUMNS = {Tier.KELURAHAN: "lurah", Tier.KECAMATAN: "camat", Tier.KOTA: "pemkot"}
 STATUS_LABELS: dict[str, Label] = {
     "awaiting_kelurahan": Label("Menunggu lurah", "Awaiting the lurah"),
@@ -56,6 +64,7 @@ def _label(label: Label, language: Language) -> str:
 
 def row(entry: Document, language: Language, url_base: str) -> Sequence[Cell]:
     decided = entry.get("decided_at", {})
+    location = entry.get("location") or {}
     cells: dict[str, Cell] = {
         "report_id": entry["report_id"],
         "title": entry["title"],
@@ -66,7 +75,11 @@ def row(entry: Document, language: Language, url_base: str) -> Sequence[Cell]:
         "rt": entry["rt"],
         "submitted": wib(entry["submitted_at"]),
         "status": _label(STATUS_LABELS[entry["status"]], language),
-        "url": f"{url_base}/v1/reports/{entry['report_id']}",
+        "url": f"{url_base}{REPORT_PAGE}{entry['report_id']}",
+        "kecamatan": entry["wilayah"]["kecamatan_name"],
+        "activity_date": entry["activity_date"],
+        "latitude": location.get("latitude"),
+        "longitude": location.get("longitude"),
     }
     for tier, column in TIER_COLUMNS.items():
         cells[column] = wib(decided.get(str(tier)))
