@@ -288,6 +288,8 @@ async def test_the_leaders_dashboard_in_the_console(
             gateway, rt=REPORTS[0][0], status="verified", counts_for_performance="true"
         )
         assert counted_rt_007 == set(ids[:2])
+        rejected_by_lurah = await listed(gateway, event="rejected_kelurahan")
+        assert rejected_by_lurah == {ids[3]}
         kediri_funds = (await gateway.get("/v1/analytics/funds", headers=KEDIRI)).json()
     allocation = f"Rp\u00a0{kediri_funds['allocation_rupiah']:,}".replace(",", ".")
 
@@ -346,6 +348,12 @@ async def test_the_leaders_dashboard_in_the_console(
     performance = page.get_by_test_id("bars-performance")
     await performance.locator(f"li[data-key='{REPORTS[0][0]}'] a").click()
     assert await shown_ids(page) == counted_rt_007
+    await page.go_back()
+    await dashboard_loaded(page)
+    # A number of the decisions table: the reports the lurah rejected.
+    await page.get_by_role("link", name="Lurah (kelurahan), Ditolak: 1").click()
+    assert await shown_ids(page) == rejected_by_lurah
+    await expect(page.get_by_test_id("list-said")).to_contain_text("ditolak lurah")
     await page.go_back()
     await dashboard_loaded(page)
 

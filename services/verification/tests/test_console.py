@@ -10,7 +10,7 @@ import csv
 import io
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -21,7 +21,7 @@ from verification_support import MONDAY
 
 from sipokat.events.catalogue import Bidang, GeoPoint, ReportKind
 from sipokat.events.envelope import Envelope
-from sipokat.events.testing import make_content, make_submitted
+from sipokat.events.testing import make_content, make_overdue, make_submitted
 from sipokat.runtime.auth import mint_token
 from sipokat.runtime.media import MediaSigner
 from sipokat.runtime.settings import ServiceSettings
@@ -33,6 +33,8 @@ from sipokat.runtime.testing import (
     service_client,
 )
 from sipokat.verification.bootstrap import create_app
+from sipokat.verification.queries import reportlist
+from sipokat.verification.queries.partitions import Period
 from sipokat.verification.settings import VerificationSettings
 from sipokat.wilayah import load_default_directory
 
@@ -305,6 +307,61 @@ async def test_the_list_filters_within_the_callers_jurisdiction(service: Service
         bad = await client.get("/v1/reports", params={"kelurahan": "16.73"}, headers=PEMKOT)
         assert bad.status_code == 422
         assert bad.json()["errors"][0]["pointer"] == "/query/kelurahan"
+
+
+async def test_the_list_finds_what_happened_to_reports_by_the_month_it_happened(
+    service: Service,
+) -> None:
+    """The dashboard's decisions and overdue figures count events in the month they happened;
+    `event` (and `period_by=event`, its default) lists the reports behind them."""
+    async with service() as (client, record, clock):
+        parit = submitted(RT, 1, title="Kerja bakti parit")
+        jalan = submitted(NEIGHBOUR, 2, title="Perbaikan jalan")
+        for event in (parit, jalan):
+            await record(event)
+        await approve(client, rid(parit), LURAH)  # in March (WIB)
+        clock.now += timedelta(days=40)  # into April
+        rejection = {"decision": "reject", "reason_code": "no_evidence", "note": "Foto buram"}
+        answer = await client.post(
+            f"/v1/reports/{rid(jalan)}/decisions", json=rejection, headers=LURAH
+        )
+        assert answer.status_code == 200
+
+        async def listed(**params: str) -> list[str]:
+            answer = await client.get("/v1/reports", params=params, headers=PEMKOT)
+            assert answer.status_code == 200, answer.text
+            return ids(answer.json())
+
+        assert await listed(event="approved_kelurahan") == [rid(parit)]
+        assert await listed(event="rejected_kelurahan") == [rid(jalan)]
+        assert await listed(event="approved_kecamatan") == []
+        # The month of the decision, not of the activity (14 March) or the submission.
+        april = {"from": "2026-04", "to": "2026-04"}
+        assert await listed(event="approved_kelurahan", **april) == []
+        assert await listed(event="rejected_kelurahan", **april) == [rid(jalan)]
+        march = {"from": "2026-03", "to": "2026-03", "period_by": "event"}
+        assert await listed(event="approved_kelurahan", **march) == [rid(parit)]
+        assert await listed(event="rejected_kelurahan", kelurahan=KEL, **march) == []
+        assert await listed(event="overdue") == []
+        alone = await client.get("/v1/reports", params={"period_by": "event"}, headers=PEMKOT)
+        assert alone.status_code == 422
+        assert alone.json()["errors"][0]["pointer"] == "/query/period_by"
+        unknown = await client.get("/v1/reports", params={"event": "verified"}, headers=PEMKOT)
+        assert unknown.status_code == 422
+
+
+def test_what_happened_is_kept_by_tier_and_wib_month() -> None:
+    """Overdue notices come from verification's own scheduler: their part of an entry, pure."""
+    report = submitted(RT, 1)
+    late = make_overdue(report.data.report_id, stream_version=2)  # type: ignore[attr-defined]
+    detected = datetime(2026, 3, 31, 18, 0, tzinfo=UTC)
+    late = late.model_copy(update={"data": late.data.model_copy(update={"detected_at": detected})})
+    assert reportlist.happenings([report, late]) == ["overdue_kelurahan|2026-04"]  # 01:00 WIB
+    keep = reportlist.ListFilter(event="overdue", event_period=Period("2026-04", "2026-04")).keep()
+    entry = {"title": "t", "description": "d", "happened": ["overdue_kelurahan|2026-04"]}
+    assert keep(entry)
+    assert not keep({**entry, "happened": ["overdue_kelurahan|2026-03"]})
+    assert not reportlist.ListFilter(event="overdue_kota").keep()(entry)
 
 
 async def test_a_period_pages_across_months_without_a_gap(service: Service) -> None:

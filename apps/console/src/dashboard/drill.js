@@ -4,9 +4,9 @@
 //   month of its activity date: period_by=activity;
 // - "reports" are every submitted report whatever its status; "verified" only verified ones;
 // - RT performance counts verified reports the city office counted for performance;
-// - "waiting" per tier is a gauge of now, whatever the period.
-// Figures analytics counts by when something happened to a report (decisions, overdue
-// notices) have no list filter to match them and are shown without a link.
+// - "waiting" per tier is a gauge of now, whatever the period;
+// - decisions and overdue notices count in the WIB month they happened: event=… with
+//   period_by=event (a report rejected twice in the months is one report of the list).
 
 // The list's filter for a dashboard area code: kota 16.73, kecamatan 16.73.02, kelurahan
 // 16.73.02.1019, RT 16.73.02.1019/007.
@@ -31,6 +31,11 @@ export const month = (scope, m, extra = {}) => ({ ...work({ wilayah: scope.wilay
 export const rtPerformance = (scope, rt) => ({ ...work(scope, { status: 'verified', counts_for_performance: 'true' }), ...areaFilter(rt) });
 export const fundWork = (scope) => work(scope, { kind: 'progres_dana', status: 'verified' });
 export const waiting = (scope, tier) => ({ ...areaFilter(scope.wilayah), status: `awaiting_${tier}` });
+// event: approved_<tier>, rejected_<tier>, overdue_<tier>, or overdue (any tier).
+export function happened(scope, event, area = '') {
+  const period = scope.from || scope.to ? { from: scope.from, to: scope.to, period_by: 'event' } : {};
+  return { ...areaFilter(scope.wilayah), ...areaFilter(area), ...period, event };
+}
 
 export const link = (filters) => {
   const found = Object.entries(filters).filter(([, value]) => value !== '' && value != null);

@@ -213,12 +213,18 @@ function Figures({ figures, scope, names, areas }) {
                 {verification.tiers.map((tier) => (
                   <tr key={tier.tier}>
                     <th scope="row">{t(`dash.tier.${tier.tier}`)}</th>
-                    <td>{num(tier.approved)}</td>
-                    <td>{num(tier.rejected)}</td>
+                    <td>
+                      <Count n={tier.approved} href={drill.link(drill.happened(scope, `approved_${tier.tier}`))} label={`${t(`dash.tier.${tier.tier}`)}, ${t('dash.head.approved')}`} />
+                    </td>
+                    <td>
+                      <Count n={tier.rejected} href={drill.link(drill.happened(scope, `rejected_${tier.tier}`))} label={`${t(`dash.tier.${tier.tier}`)}, ${t('dash.head.rejected')}`} />
+                    </td>
                     <td>{pct(tier.approval_rate_percent)}</td>
                     <td>{tier.approved + tier.rejected ? hours(tier.median_hours) : '–'}</td>
                     <td>{tier.approved + tier.rejected ? hours(tier.p90_hours) : '–'}</td>
-                    <td>{num(tier.overdue)}</td>
+                    <td>
+                      <Count n={tier.overdue} href={drill.link(drill.happened(scope, `overdue_${tier.tier}`))} label={`${t(`dash.tier.${tier.tier}`)}, ${t('dash.head.overdue')}`} />
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -230,7 +236,7 @@ function Figures({ figures, scope, names, areas }) {
           <Bars
             testid="bars-overdue"
             label={t('dash.overdue')}
-            rows={verification.overdue_by_kelurahan.slice(0, 10).map((r) => ({ key: r.code, label: r.name, value: r.overdue, display: num(r.overdue), tone: 'alt' }))}
+            rows={verification.overdue_by_kelurahan.slice(0, 10).map((r) => ({ key: r.code, label: r.name, value: r.overdue, display: num(r.overdue), tone: 'alt', href: drill.link(drill.happened(scope, 'overdue', r.code)) }))}
           />
         </Card>
         {figures.programme ? <Fund funds={figures.funds} programme={figures.programme} scope={scope} /> : null}
@@ -290,6 +296,15 @@ function Fund({ funds, programme, scope }) {
 // A kind the city's configuration leaves out (fund progress where no fund programme runs) still
 // has a count of 0 to show, in words.
 const kindLabel = (code) => (kinds().some((k) => k.code === code) ? kindWords(code) : t(`dash.kinds.${code}`, { defaultValue: kindWords(code) }));
+
+// A count in the table, a link to the reports behind it; its name says which row and column.
+function Count({ n, href, label }) {
+  return (
+    <a href={href} aria-label={`${label}: ${num(n)}`}>
+      {num(n)}
+    </a>
+  );
+}
 
 function Card({ id, title, wide, children }) {
   return (

@@ -14,7 +14,7 @@ import { areaNames, loadAreas } from './Dashboard.jsx';
 import '../dashboard/dashboard.css';
 
 // Every filter the list takes (docs/client-app-api.md), in the order a link writes them.
-const FILTERS = ['kota', 'kecamatan', 'kelurahan', 'rt', 'kind', 'bidang', 'status', 'counts_for_performance', 'from', 'to', 'period_by', 'q'];
+const FILTERS = ['kota', 'kecamatan', 'kelurahan', 'rt', 'kind', 'bidang', 'status', 'counts_for_performance', 'event', 'from', 'to', 'period_by', 'q'];
 const STATUSES = ['awaiting_kelurahan', 'awaiting_kecamatan', 'awaiting_kota', 'awaiting_revision', 'verified'];
 
 const read = (asked) => Object.fromEntries(FILTERS.map((name) => [name, asked.get(name) || '']));
@@ -110,6 +110,7 @@ export function Reports({ query: asked, account }) {
           <select id="l-by" value={form.period_by} onChange={change('period_by')}>
             <option value="activity">{t('list.byActivity')}</option>
             <option value="submitted">{t('list.bySubmitted')}</option>
+            {filters.event ? <option value="event">{t('list.byEvent')}</option> : null}
           </select>
         </div>
         <div class="field apply">
@@ -155,7 +156,8 @@ export function Reports({ query: asked, account }) {
 
 // The form shows an RT by its number (007); the list takes its full code.
 function formOf(filters) {
-  return { ...filters, rt: filters.rt ? filters.rt.split('/')[1] || filters.rt : '', period_by: filters.period_by || 'activity' };
+  const by = filters.period_by || (filters.event ? 'event' : 'activity');
+  return { ...filters, rt: filters.rt ? filters.rt.split('/')[1] || filters.rt : '', period_by: by };
 }
 
 function filtersOf(form, before, account) {
@@ -177,7 +179,13 @@ function said(filters, names) {
     : names[filters.kelurahan || filters.kecamatan || filters.kota] || filters.kelurahan || filters.kecamatan || filters.kota || t('list.allAreas');
   const period = filters.from || filters.to ? ` · ${[filters.from, filters.to].filter(Boolean).join(' – ')}` : '';
   const counted = filters.counts_for_performance === 'true' ? ` · ${t('list.counted')}` : '';
-  return `${area}${period}${counted}`;
+  return `${area}${period}${counted}${filters.event ? ` · ${eventWords(filters.event)}` : ''}`;
+}
+
+// approved_kelurahan → "approved by the lurah"; overdue → "overdue at any tier".
+function eventWords(event) {
+  const [what, tier] = event.split('_');
+  return tier ? t(`list.event.${what}`, { tier: t(`tier.${tier}`) }) : t('list.event.overdueAny');
 }
 
 function Choice({ id, label, value, onChange, options }) {

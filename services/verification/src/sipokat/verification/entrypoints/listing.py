@@ -117,11 +117,19 @@ async def list_filter(
     ] = None,
     last: Annotated[Month | None, Query(alias="to", description="the last month, YYYY-MM")] = None,
     period_by: Annotated[
-        Literal["activity", "submitted"] | None,
+        Literal["activity", "submitted", "event"] | None,
         Query(
             description="which date `from`/`to` (and the order) go by: `activity` (as "
-            "analytics' figures count; the default with a period) or `submitted` (the default "
-            "without one)"
+            "analytics' figures of the work count; the default with a period), `submitted` "
+            "(the default without one), or `event`: the WIB month the `event` happened in, as "
+            "analytics counts decisions and overdue notices (the default with an `event`)"
+        ),
+    ] = None,
+    event: Annotated[
+        reportlist.EventName | None,
+        Query(
+            description="reports that had this happen: `approved_<tier>`, `rejected_<tier>`, "
+            "`overdue_<tier>` (tier kelurahan, kecamatan or kota) or `overdue` at any tier"
         ),
     ] = None,
     q: Annotated[
@@ -145,9 +153,31 @@ async def list_filter(
             raise outside(code)
         areas[level] = code
     period = period_of(first, last)
-    by = period_by or ("activity" if first or last else "submitted")
+    by = period_by or ("event" if event else "activity" if first or last else "submitted")
+    if by == "event":
+        if event is None:
+            raise bad_query(
+                "period_by",
+                Text("`period_by=event` needs an `event`", "`period_by=event` perlu `event`"),
+            )
+        # Submitted before anything happened to it: no later than the period's last month.
+        return ListFilter(
+            areas=areas,
+            kind=kind,
+            bidang=bidang,
+            q=q,
+            period=Period(None, period.last),
+            event=event,
+            event_period=period,
+        )
     return ListFilter(
-        areas=areas, kind=kind, bidang=bidang, q=q, period=period, axis=reportlist.AXES[by]
+        areas=areas,
+        kind=kind,
+        bidang=bidang,
+        q=q,
+        period=period,
+        axis=reportlist.AXES[by],
+        event=event,
     )
 
 

@@ -37,7 +37,8 @@ META = "verification_meta"  # the fold version
 # 2: the status document carries the report's summary and content; the report list.
 # 3: the list month by month (by submission and by activity), a verifier's decisions, worklist
 #    entries with the report's content and photos, summaries with the wilayah path.
-FOLD_VERSION = 3
+# 4: list entries say what happened to the report at which tier in which month (`event`).
+FOLD_VERSION = 4
 FOLDED = FoldedViews("verification", META, FOLD_VERSION)
 
 

@@ -4,19 +4,30 @@ submission first) and by the month of its activity date (what analytics' figures
 by: a leader's "reports behind this bar"), each per kota.
 
 An entry is the report's summary (`reportviews.ReportSummary`), the fields a filter or an export
-needs (area codes, description, location, each tier's latest decision time), and its key.
+needs (area codes, description, location, each tier's latest decision time, what happened to it
+at which tier in which WIB month), and its key.
+
+What happened (`happened`, the `event` filter): each approval, rejection and overdue notice as
+`approved_<tier>|<month>`, `rejected_<tier>|<month>`, `overdue_<tier>|<month>`, the WIB month it
+happened in; the dashboard's decisions and overdue figures count those events by that month.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-from sipokat.events.catalogue import Bidang, ReportApproved, ReportKind, ReportRejected
+from sipokat.events.catalogue import (
+    Bidang,
+    ReportApproved,
+    ReportKind,
+    ReportRejected,
+    VerificationOverdue,
+)
 from sipokat.events.envelope import Envelope, Role
 from sipokat.events.store.base import Document, ViewStore, ViewTransaction
-from sipokat.verification.domain import Report
+from sipokat.verification.domain import WIB, Report
 from sipokat.verification.queries import partitions
 from sipokat.verification.queries.partitions import ACTIVITY, SUBMITTED, Axis, Period, Scan
 
@@ -37,7 +48,22 @@ HIDDEN = (
     "location",
     "has_location",
     "decided_at",
+    "happened",
 )
+# What the `event` filter names: a decision or an overdue notice at one tier, or overdue at any.
+EventName = Literal[
+    "approved_kelurahan",
+    "approved_kecamatan",
+    "approved_kota",
+    "rejected_kelurahan",
+    "rejected_kecamatan",
+    "rejected_kota",
+    "overdue_kelurahan",
+    "overdue_kecamatan",
+    "overdue_kota",
+    "overdue",
+]
+ANY_OVERDUE = "overdue"
 
 
 def base(axis: Axis, kota: str) -> str:
@@ -54,6 +80,19 @@ def decision_times(events: list[Envelope]) -> dict[str, str]:
     return times
 
 
+def happenings(events: list[Envelope]) -> list[str]:
+    """`<what>_<tier>|<WIB month>` for each decision and overdue notice, in stream order."""
+    found: list[str] = []
+    for envelope in events:
+        data = envelope.data
+        if isinstance(data, ReportApproved | ReportRejected):
+            what = "approved" if isinstance(data, ReportApproved) else "rejected"
+            found.append(f"{what}_{data.tier}|{data.decided_at.astimezone(WIB):%Y-%m}")
+        elif isinstance(data, VerificationOverdue):
+            found.append(f"overdue_{data.tier}|{data.detected_at.astimezone(WIB):%Y-%m}")
+    return found
+
+
 def entry(summary: Document, state: Report, events: list[Envelope]) -> Document:
     where = state.wilayah
     location = state.content.location
@@ -67,6 +106,7 @@ def entry(summary: Document, state: Report, events: list[Envelope]) -> Document:
         "location": location.model_dump() if location else None,
         "has_location": location is not None,
         "decided_at": decision_times(events[: state.version]),
+        "happened": happenings(events[: state.version]),
     }
 
 
@@ -113,6 +153,10 @@ class ListFilter:
     q: str | None = None
     period: Period = field(default_factory=Period)
     axis: Axis = SUBMITTED
+    # A decision or overdue notice (`EVENTS`, or `ANY_OVERDUE`) the report had, and the months
+    # it happened in (then `period` is open: a report is submitted before anything happens to it).
+    event: str | None = None
+    event_period: Period = field(default_factory=Period)
 
     def where(self) -> dict[str, Any]:
         where: dict[str, Any] = dict(self.areas)
@@ -129,10 +173,25 @@ class ListFilter:
 
     def keep(self) -> Callable[[Document], bool]:
         """The in-memory part: the text, in the title or the description, ignoring case."""
-        if not self.q:
-            return lambda _entry: True
-        needle = self.q.casefold()
-        return lambda e: needle in e["title"].casefold() or needle in e["description"].casefold()
+        needle = self.q.casefold() if self.q else None
+        event, months = self.event, self.event_period
+
+        def happened(entry: Document) -> bool:
+            for item in entry.get("happened", []):
+                name, month = item.split("|")
+                if months.covers(month) and (
+                    name == event or (event == ANY_OVERDUE and name.startswith("overdue_"))
+                ):
+                    return True
+            return False
+
+        def keep(e: Document) -> bool:
+            title, description = e["title"].casefold(), e["description"].casefold()
+            if needle and needle not in title and needle not in description:
+                return False
+            return event is None or happened(e)
+
+        return keep
 
     def scan(self, views: ViewStore, *, after: str = "") -> Scan:
         kota = next((code[:5] for code in self.areas.values()), None)
