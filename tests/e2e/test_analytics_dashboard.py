@@ -47,6 +47,7 @@ KEDIRI = auth("pemkot", "35.71")
 LURAH_OF = {"16.73.02.1019": "16.73.02.1019", "16.73.01.1001": "16.73.01.1001"}
 CAMAT_OF = {"16.73.02.1019": "16.73.02", "16.73.01.1001": "16.73.01"}
 PASSWORD = "Pemkot-Lubuklinggau-2026"
+RT_PIN = "482913"
 TIMEOUT = 30_000  # ms, for what waits on the platform
 # The CSV export's columns (FixMyStreet's export, per tier of Sipokat), in Indonesian.
 CSV_COLUMNS = [
@@ -198,8 +199,10 @@ async def listed(gateway: httpx.AsyncClient, **filters: str) -> set[str]:
             return found
 
 
-async def new_account(gateway: httpx.AsyncClient, role: str, wilayah: str | None) -> str:
-    """An account the admin makes, activated with PASSWORD; → its phone number."""
+async def new_account(
+    gateway: httpx.AsyncClient, role: str, wilayah: str | None, password: str = PASSWORD
+) -> str:
+    """An account the admin makes, activated with `password`; → its phone number."""
     phone_number = f"0813{uuid.uuid4().int % 10**8:08d}"
     created = await gateway.post(
         "/v1/accounts",
@@ -212,7 +215,7 @@ async def new_account(gateway: httpx.AsyncClient, role: str, wilayah: str | None
         json={
             "phone": phone_number,
             "code": created.json()["activation_code"],
-            "password": PASSWORD,
+            "password": password,
         },
     )
     assert activated.status_code == 200, activated.text
@@ -247,10 +250,10 @@ async def check_screen(page: Page, shots: Path, name: str) -> None:
     await page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
 
 
-async def sign_in(page: Page, base: str, phone_number: str) -> None:
+async def sign_in(page: Page, base: str, phone_number: str, password: str = PASSWORD) -> None:
     await page.goto(f"{base}/console/")
     await page.get_by_label("Nomor HP").fill(phone_number)
-    await page.get_by_label(re.compile("^Kata sandi")).fill(PASSWORD)
+    await page.get_by_label(re.compile("^Kata sandi")).fill(password)
     await page.get_by_role("button", name="Masuk").click()
 
 
@@ -282,6 +285,7 @@ async def test_the_leaders_dashboard_in_the_console(
         ids = await seed(gateway)
         pemkot_phone = await new_account(gateway, "pemkot", "16.73")
         admin_phone = await new_account(gateway, "admin", None)
+        rt_phone = await new_account(gateway, "ketua_rt", REPORTS[0][0], RT_PIN)
         behind_pelita_jaya = await listed(gateway, kelurahan=PELITA_JAYA)
         assert behind_pelita_jaya == set(ids[:3])
         counted_rt_007 = await listed(
@@ -385,6 +389,15 @@ async def test_the_leaders_dashboard_in_the_console(
     await expect(wide.get_by_test_id("dash-status")).to_contain_text("4 laporan")
     await expect(wide.locator("#dana")).to_have_count(0)
     await desktop.close()
+
+    # An RT head may not see the dashboard: told so in words on the sign-in screen.
+    other = await context_for(browser, 390, 844)
+    refused = await other.new_page()
+    await sign_in(refused, base, rt_phone, RT_PIN)
+    await expect(refused.get_by_role("alert")).to_contain_text("Akun ini tidak dapat memakainya")
+    no_raw_answer(await refused.get_by_role("alert").inner_text())
+    await check_screen(refused, shots, "signed-out-rt-390")
+    await other.close()
 
     # Analytics goes down under the open dashboard: said in words, with a retry.
     platform.kill("analytics")

@@ -79,7 +79,7 @@ function App() {
   }, [where]);
 
   let screen;
-  if (name === 'signin') screen = <SignIn key="signin" reason={reason} />;
+  if (name === 'signin') screen = <SignIn key={`signin-${reason}`} reason={reason} />; // a new reason is said at once
   else if (name === 'activate') screen = <SignIn key="activate" activation />;
   else if (!ready) screen = <p>{t('app.loading')}</p>;
   else if (name === 'report' && route.params[0]) screen = <Report key={route.params[0]} reportId={route.params[0]} account={account} />;
