@@ -134,7 +134,7 @@ async def test_dashboard_draws_what_the_api_answers(platform: Platform, tmp_path
             "/v1/analytics/rt-performance", headers={**PEMKOT, "Accept": "text/csv"}
         )
         assert exported.headers["content-type"].startswith("text/csv")
-        rows = list(csv.DictReader(io.StringIO(exported.text)))
+        rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
         assert {(r["rt_code"], r["verified"], r["counts_for_performance"]) for r in rows} == {
             ("16.73.02.1019/007", "2", "2"),
             ("16.73.02.1019/003", "1", "1"),
