@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from sipokat.intake import basemap
 from sipokat.intake.domain import Bounds
 from sipokat.runtime.settings import ServiceSettings
 
@@ -41,6 +42,13 @@ class IntakeSettings(ServiceSettings):
     # The console of lurah, camat and the city office, at /console/ (its built files).
     console_dir: Path = DEFAULT_CONSOLE_DIR
 
+    # The console's base map (GET /v1/config's `map`, and the pages' img-src): a tile URL
+    # template ({z}/{x}/{y}, maybe {s} and {r}; https://… or a path on this origin) and its
+    # attribution in plain text. Unset: no tiles are asked for anywhere (basemap.py says why).
+    map_tile_url: str | None = None
+    map_attribution: str = ""
+    map_max_zoom: int = Field(default=19, ge=1, le=22)
+
     # How far back an activity may lie when it is reported.
     activity_window_days: int = 90
     city_bounds: dict[str, Bounds] = DEFAULT_CITY_BOUNDS
@@ -65,3 +73,8 @@ class IntakeSettings(ServiceSettings):
     # claim is taken to be abandoned (its process died) so a retry may run.
     idempotency_ttl_seconds: int = 24 * 3600
     idempotency_lease_seconds: int = 60
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def _tile_url(cls, value: str | None) -> str | None:
+        return basemap.check_tile_url(value)
