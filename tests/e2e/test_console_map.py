@@ -25,9 +25,9 @@ from typing import Any
 
 import httpx
 import pytest
+from e2e.test_console import PASSWORD, built_console, check_screen, context_for, new_lurah
 from PIL import Image
 from playwright.async_api import Browser, Page, expect
-from e2e.test_console import PASSWORD, built_console, check_screen, context_for, new_lurah
 
 from harness import KELURAHAN, RT, SERVICES, Platform, auth, report_body
 from sipokat.events.broker.topology import Topology
@@ -47,7 +47,7 @@ class Tiles(BaseHTTPRequestHandler):
     served: list[str] = []
     png = b""
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         if not re.fullmatch(r"/tiles/\d+/\d+/\d+\.png", self.path):
             self.send_error(404)
             return
