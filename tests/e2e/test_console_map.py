@@ -251,6 +251,11 @@ async def test_a_lurah_sees_reports_on_the_map_with_and_without_tiles(
         assert await markers(page) == set(shown)
         await expect(page.locator(".leaflet-control-scale")).to_be_visible()
         await check_screen(page, shots, "map-4-no-tiles", screenshot=True)
+        # By keyboard: a marker is a button; Enter opens its popup.
+        await marker(page, shown[0]).focus()
+        await page.keyboard.press("Enter")
+        await expect(page.locator(".leaflet-popup")).to_contain_text(f"Kerja bakti 1 {tag}")
+        await expect(page.locator(".leaflet-popup")).to_contain_text("Pelita Jaya")
         await page.goto(f"{base}/console/#/report/{waiting}")
         await expect(marker(page, waiting)).to_be_visible(timeout=TIMEOUT)
         await expect(page.get_by_test_id("map-note")).to_contain_text("Peta dasar tidak tersedia")
