@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from sipokat.intake.basemap import image_sources
-from sipokat.intake.settings import IntakeSettings
+from sipokat.intake.settings import IntakeSettings, image_sources
 
 
 @pytest.mark.parametrize("unset", [None, ""])

@@ -19,8 +19,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
-from sipokat.intake import basemap
-from sipokat.intake.settings import IntakeSettings
+from sipokat.intake.settings import IntakeSettings, image_sources
 from sipokat.runtime.pagesecurity import page_headers
 
 PREFIX = "/app"
@@ -32,7 +31,7 @@ ASSETS = "assets/"
 
 def security_headers(settings: IntakeSettings) -> dict[str, str]:
     """The apps' headers; images also from the configured tile server's origins, nothing more."""
-    tiles = basemap.image_sources(settings.map_tile_url)
+    tiles = image_sources(settings.map_tile_url)
     return {
         **page_headers(
             # photos shrunk on the phone are shown from blob: URLs; the maps' tiles
