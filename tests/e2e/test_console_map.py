@@ -208,7 +208,7 @@ async def test_a_lurah_sees_reports_on_the_map_with_and_without_tiles(
         await expect(listed).to_have_count(2)
         await expect(listed.first).to_contain_text("RT 007, Pelita Jaya")
         await expect(page.locator(".leaflet-tile-loaded").first).to_be_visible(timeout=TIMEOUT)
-        await check_screen(page, shots, "map-2-map", screenshot=True)
+        await check_screen(page, shots, "map-2-map")
         # A filter that none of them matches empties it; back to all.
         await page.get_by_label("Bidang").select_option("keagamaan")
         await expect(page.get_by_test_id("map-count")).to_contain_text("0 laporan")
@@ -259,7 +259,7 @@ async def test_a_lurah_sees_reports_on_the_map_with_and_without_tiles(
         await page.goto(f"{base}/console/#/report/{waiting}")
         await expect(marker(page, waiting)).to_be_visible(timeout=TIMEOUT)
         await expect(page.get_by_test_id("map-note")).to_contain_text("Peta dasar tidak tersedia")
-        await check_screen(page, shots, "map-5-report-no-tiles", screenshot=True)
+        await check_screen(page, shots, "map-5-report-no-tiles")
         assert len(Tiles.served) == asked
         await page.context.close()
 

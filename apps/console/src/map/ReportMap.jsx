@@ -3,7 +3,7 @@
 // with a scale and a note saying so. Leaflet loads on first use. The same points are listed
 // below the map on the map screen: the way through for a screen reader or a keyboard.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { t } from '../../../shared/i18n.js';
+import { language, t } from '../../../shared/i18n.js';
 import { baseMap } from '../words.js';
 import './map.css';
 
@@ -27,7 +27,7 @@ export function ReportMap({ points, single = false, label }) {
       gone = true;
       remove?.();
     };
-  }, [key, base?.tile_url]);
+  }, [key, base?.tile_url, language()]); // the popups' words are made when the map is
 
   const note = loadProblem ? t('map.notLoaded') : !base?.tile_url ? t('map.noTiles') : failed ? t('map.tilesFailed') : '';
   return (
