@@ -8,6 +8,7 @@ import { noticeEvents } from './notice.js';
 const TABS = [
   ['worklist', 'nav.worklist'],
   ['decisions', 'nav.decisions'],
+  ['map', 'nav.map'],
 ];
 
 export function Frame({ route, account, children }) {

@@ -10,6 +10,7 @@ import { Frame } from './frame.jsx';
 import en from './locales/en.js';
 import id from './locales/id.js';
 import { Decisions } from './screens/Decisions.jsx';
+import { MapScreen } from './screens/MapScreen.jsx';
 import { Report } from './screens/Report.jsx';
 import { SignIn } from './screens/SignIn.jsx';
 import { Worklist } from './screens/Worklist.jsx';
@@ -17,7 +18,7 @@ import './styles.css';
 import { setConfig } from './words.js';
 
 const VERIFIERS = new Set(['lurah', 'camat', 'pemkot']);
-const SCREENS = new Set(['worklist', 'report', 'decisions']);
+const SCREENS = new Set(['worklist', 'report', 'decisions', 'map']);
 
 function App() {
   const route = useRoute();
@@ -73,6 +74,7 @@ function App() {
   else if (!ready) screen = <p>{t('app.loading')}</p>;
   else if (name === 'report' && route.params[0]) screen = <Report key={route.params[0]} reportId={route.params[0]} account={account} />;
   else if (name === 'decisions') screen = <Decisions />;
+  else if (name === 'map') screen = <MapScreen />;
   else screen = <Worklist account={account} />;
   return (
     <Frame route={name === 'report' ? 'worklist' : name} account={signedIn ? account : null}>
