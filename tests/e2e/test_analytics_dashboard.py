@@ -142,7 +142,7 @@ async def test_analytics_answers_what_the_services_did(platform: Platform) -> No
             "/v1/analytics/rt-performance", headers={**PEMKOT, "Accept": "text/csv"}
         )
         assert exported.headers["content-type"].startswith("text/csv")
-        rows = list(csv.DictReader(io.StringIO(exported.text)))
+        rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
         assert {(r["rt_code"], r["verified"], r["counts_for_performance"]) for r in rows} == {
             ("16.73.02.1019/007", "2", "2"),
             ("16.73.02.1019/003", "1", "1"),

@@ -16,6 +16,8 @@ export const consoleApi = {
   recent: (rt) => api(`/v1/reports${query({ rt, limit: 10 })}`),
   decide: (reportId, body) => api(`/v1/reports/${id(reportId)}/decisions`, { method: 'POST', json: body }),
   decisions: (q, cursor = null) => api(`/v1/verification/decisions${query({ q, limit: 50, cursor })}`),
+  // GeoJSON: the verified reports with a location, filtered by kind, bidang, from, to.
+  map: (filters = {}) => api(`/v1/reports/map${query(filters)}`),
   // Kinds and bidang with their words; public, and the same for every area of one city.
   config: (wilayah) => call(`/v1/config${query({ wilayah })}`),
 };

@@ -9,6 +9,7 @@ const TABS = [
   ['worklist', 'nav.worklist'],
   ['decisions', 'nav.decisions'],
   ['dashboard', 'nav.dashboard'],
+  ['map', 'nav.map'],
 ];
 // An admin decides nothing: it has the dashboard only.
 const ADMIN_TABS = new Set(['dashboard']);

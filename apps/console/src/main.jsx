@@ -13,6 +13,7 @@ import en from './locales/en.js';
 import id from './locales/id.js';
 import { Dashboard, loadAreas, resetAreas } from './screens/Dashboard.jsx';
 import { Decisions } from './screens/Decisions.jsx';
+import { MapScreen } from './screens/MapScreen.jsx';
 import { Report } from './screens/Report.jsx';
 import { Reports } from './screens/Reports.jsx';
 import { SignIn } from './screens/SignIn.jsx';
@@ -21,7 +22,7 @@ import './styles.css';
 import { setConfig } from './words.js';
 
 const VERIFIERS = new Set(['lurah', 'camat', 'pemkot']);
-const SCREENS = new Set(['worklist', 'report', 'decisions']);
+const SCREENS = new Set(['worklist', 'report', 'decisions', 'map']);
 // The leaders' dashboard and its report lists: the verifiers and the admin (analytics' LEADERS).
 // An admin decides nothing, so it sees only these and the report pages they link to.
 const LEADERS = new Set([...VERIFIERS, 'admin']);
@@ -86,6 +87,7 @@ function App() {
   else if (name === 'decisions') screen = <Decisions />;
   else if (name === 'dashboard') screen = <Dashboard query={route.query} />;
   else if (name === 'reports') screen = <Reports query={route.query} account={account} />;
+  else if (name === 'map') screen = <MapScreen />;
   else screen = <Worklist account={account} />;
   return (
     <Frame route={name === 'report' ? 'worklist' : name === 'reports' ? 'dashboard' : name} account={signedIn ? account : null}>

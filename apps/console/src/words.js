@@ -8,6 +8,7 @@ export const setConfig = (answer) => {
 };
 export const kinds = () => config?.kinds || [];
 export const bidangs = () => config?.bidang || [];
+export const baseMap = () => config?.map || null; // {tile_url, attribution, max_zoom}
 
 const find = (list, code) => list.find((entry) => entry.code === code)?.label;
 export const kindWords = (code) => label(find(kinds(), code), code);

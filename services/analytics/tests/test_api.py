@@ -155,7 +155,8 @@ async def test_csv_has_the_same_rows_as_json(client: httpx.AsyncClient) -> None:
     assert exported.status_code == 200
     assert exported.headers["content-type"] == "text/csv; charset=utf-8"
     assert "attachment" in exported.headers["content-disposition"]
-    parsed = list(csv.DictReader(io.StringIO(exported.text)))
+    assert exported.content.startswith(b"\xef\xbb\xbf"), "a BOM, so Excel reads UTF-8"
+    parsed = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
     assert rows["rows"] and len(parsed) == len(rows["rows"])
     assert [(r["rt_code"], r["month"], int(r["verified"])) for r in parsed] == [
         (r["rt_code"], r["month"], r["verified"]) for r in rows["rows"]
@@ -326,7 +327,7 @@ async def test_a_period_counts_the_work_by_its_activity_date(service: Service) -
         params={"wilayah": KEDIRI_RT},
         headers={**ADMIN, "Accept": "text/csv"},
     )
-    parsed = list(csv.DictReader(io.StringIO(exported.text)))
+    parsed = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
     assert {r["month_by"] for r in parsed} == {"activity_date"}
     assert {r["month"]: (r["reports"], r["reports_submitted"]) for r in parsed} == {
         "2025-12": ("1", "0"),

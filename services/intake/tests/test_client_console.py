@@ -96,3 +96,23 @@ async def test_a_console_not_built_says_so_while_the_rt_app_works(
         assert "Konsol verifikasi belum dibangun" in answer.text
         assert "The console is not built" in answer.text
         assert (await client.get("/app/")).status_code == 200
+
+
+def policy_of(answer: httpx.Response) -> dict[str, str]:
+    return dict(p.split(" ", 1) for p in answer.headers["content-security-policy"].split("; "))
+
+
+async def test_the_pages_may_load_tiles_from_the_configured_server_and_no_other(
+    memory_settings: IntakeSettings, tmp_path: Path
+) -> None:
+    build(tmp_path / "rt" / "dist")
+    build_console(tmp_path / "console" / "dist")
+    folders = {"app_dir": tmp_path / "rt" / "dist", "console_dir": tmp_path / "console" / "dist"}
+    async for client in client_for(memory_settings.model_copy(update=folders)):
+        assert policy_of(await client.get("/console/"))["img-src"] == "'self' blob: data:"
+    tiles = {"map_tile_url": "https://tiles.example.org:8443/osm/{z}/{x}/{y}.png"}
+    async for client in client_for(memory_settings.model_copy(update={**folders, **tiles})):
+        for page in ("/console/", "/console/map", "/app/"):
+            policy = policy_of(await client.get(page))
+            assert policy["img-src"] == "'self' blob: data: https://tiles.example.org:8443"
+            assert policy["connect-src"] == "'self'" and policy["default-src"] == "'self'"

@@ -8,9 +8,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from sipokat.intake.bootstrap import create_app
 from sipokat.intake.entrypoints.common import today_in_wib
 from sipokat.intake.settings import IntakeSettings
-from sipokat.runtime.testing import service_client
+from sipokat.runtime.testing import in_memory, service_client
 
 LUBUK_LINGGAU_RT = "16.73.02.1019/007"
 KEDIRI_KELURAHAN = "35.71.01.1001"
@@ -72,9 +73,6 @@ async def test_kediri_runs_prodamas_so_its_rts_report_fund_progress(
 async def test_settings_change_the_window_and_photo_limit(
     memory_settings: IntakeSettings,
 ) -> None:
-    from sipokat.intake.bootstrap import create_app
-    from sipokat.runtime.testing import in_memory
-
     settings = memory_settings.model_copy(
         update={"activity_window_days": 30, "max_photo_bytes": 2_000_000}
     )
@@ -100,3 +98,29 @@ async def test_an_unknown_area_is_a_bilingual_404(client: httpx.AsyncClient, cod
 async def test_a_malformed_or_missing_code_is_a_422(client: httpx.AsyncClient) -> None:
     assert (await client.get("/v1/config", params={"wilayah": "kediri"})).status_code == 422
     assert (await client.get("/v1/config")).status_code == 422
+
+
+async def test_no_tile_server_is_configured_by_default(client: httpx.AsyncClient) -> None:
+    body = (await client.get("/v1/config", params={"wilayah": LUBUK_LINGGAU_RT})).json()
+    assert body["map"] == {"tile_url": None, "attribution": "", "max_zoom": 19}
+
+
+async def test_the_configured_tile_server_is_given_to_the_apps(
+    memory_settings: IntakeSettings,
+) -> None:
+    settings = memory_settings.model_copy(
+        update={
+            "map_tile_url": "https://{s}.tiles.example.org/{z}/{x}/{y}{r}.png",
+            "map_attribution": "© Kontributor OpenStreetMap",
+            "map_max_zoom": 18,
+        }
+    )
+    app = create_app(settings)
+    in_memory(app)
+    async with service_client(app) as client:
+        body = (await client.get("/v1/config", params={"wilayah": KEDIRI_KELURAHAN})).json()
+    assert body["map"] == {
+        "tile_url": "https://{s}.tiles.example.org/{z}/{x}/{y}{r}.png",
+        "attribution": "© Kontributor OpenStreetMap",
+        "max_zoom": 18,
+    }

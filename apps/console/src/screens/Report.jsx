@@ -10,6 +10,7 @@ import { go } from '../../../shared/router.js';
 import { consoleApi } from '../api.js';
 import { decide } from '../decide.js';
 import { nextReport } from '../filters.js';
+import { ReportMap } from '../map/ReportMap.jsx';
 import { announce } from '../notice.js';
 import { bidangWords, kindWords, statusWords } from '../words.js';
 import { DecisionForms } from './DecisionForms.jsx';
@@ -110,6 +111,7 @@ export function Report({ reportId, account }) {
               </>
             ) : null}
           </dl>
+          {report.location ? <ReportMap single label={t('map.reportLabel')} points={[locationPoint(report)]} /> : null}
           <h2>{t('report.description')}</h2>
           <p class="description">{report.description}</p>
           <h2>{t('report.photos')}</h2>
@@ -153,4 +155,11 @@ export function Report({ reportId, account }) {
       </div>
     </article>
   );
+}
+
+// The report's location as the one point of its map; the popup says where in words.
+function locationPoint(report) {
+  const { latitude, longitude } = report.location;
+  const rt = report.wilayah.rt_code.split('/')[1];
+  return { id: report.report_id, lat: latitude, lon: longitude, title: report.title, lines: [`${rt ? `RT ${rt}` : report.wilayah.rt_code}, ${report.wilayah.kelurahan_name}`] };
 }

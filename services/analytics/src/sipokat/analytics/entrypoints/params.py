@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -25,6 +23,7 @@ from sipokat.analytics.queries import Reader, Result
 from sipokat.events.bounds import AreaCode, Month
 from sipokat.events.envelope import Role
 from sipokat.events.logrebuild import RUNNING
+from sipokat.runtime import csvexport
 from sipokat.runtime.auth import Principal, require_roles
 from sipokat.runtime.foldversion import rebuilding
 from sipokat.runtime.messages import Text, text
@@ -146,28 +145,21 @@ LeaderScope = Annotated[Scope, Depends(leader_scope)]
 PublicScope = Annotated[Scope, Depends(public_scope)]
 
 
-def wants_csv(request: Request) -> bool:
-    accept = request.headers.get("accept", "")
-    return any(part.split(";")[0].strip() == "text/csv" for part in accept.split(","))
-
-
 def to_csv(rows: Sequence[dict[str, Any]]) -> str:
+    """The table as a spreadsheet-safe CSV document (BOM, formula guard: `csvexport`); the
+    columns are every key in the order the rows first name them."""
     columns: list[str] = []
     for row in rows:
         columns += [name for name in row if name not in columns]
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
+    return csvexport.csv_document(columns, ([row.get(c) for c in columns] for row in rows))
 
 
 def respond(request: Request, result: Result, name: str) -> Response:
     """JSON by default; the result's table as CSV for `Accept: text/csv`."""
-    if wants_csv(request):
+    if csvexport.wants_csv(request.headers.get("accept")):
         return Response(
             to_csv(result.table),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+            media_type=csvexport.MEDIA_TYPE,
+            headers={"Content-Disposition": csvexport.attachment(f"{name}.csv")},
         )
     return JSONResponse(result.body)

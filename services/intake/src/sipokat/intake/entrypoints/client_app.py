@@ -8,7 +8,7 @@ a year; the rest (the page, the service worker, the manifest) is revalidated on 
 when the client takes that encoding. A path that is no file is a client-side route: the page
 answers it (but not under `assets/`, where a missing file is an old build's and must not come back
 as HTML). Every answer carries the app's Content-Security-Policy: its own scripts only, API calls
-to this origin only.
+to this origin only, images from here and from the map's tile server (SIPOKAT_MAP_TILE_URL).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
-from sipokat.intake.settings import IntakeSettings
+from sipokat.intake.settings import IntakeSettings, image_sources
 from sipokat.runtime.pagesecurity import page_headers
 
 PREFIX = "/app"
@@ -28,13 +28,20 @@ PREFIXES = (PREFIX, CONSOLE_PREFIX)
 INDEX = "index.html"
 ASSETS = "assets/"
 
-SECURITY_HEADERS = {
-    **page_headers(
-        img_src="'self' blob: data:",  # photos shrunk on the phone are shown from blob: URLs
-        manifest_src="'self'",
-    ),
-    "Permissions-Policy": "geolocation=(self), camera=(self), microphone=()",
-}
+
+def security_headers(settings: IntakeSettings) -> dict[str, str]:
+    """The apps' headers; images also from the configured tile server's origins, nothing more."""
+    tiles = image_sources(settings.map_tile_url)
+    return {
+        **page_headers(
+            # photos shrunk on the phone are shown from blob: URLs; the maps' tiles
+            img_src=" ".join(["'self' blob: data:", *tiles]),
+            manifest_src="'self'",
+        ),
+        "Permissions-Policy": "geolocation=(self), camera=(self), microphone=()",
+    }
+
+
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 
@@ -99,13 +106,27 @@ def within(root: Path, relative: str) -> Path | None:
 
 def router_for(settings: IntakeSettings) -> APIRouter:
     router = APIRouter(include_in_schema=False)
-    serve_app(router, PREFIX, settings.app_dir, ("Aplikasi RT", "The RT app"))
-    serve_app(router, CONSOLE_PREFIX, settings.console_dir, ("Konsol verifikasi", "The console"))
+    headers = security_headers(settings)
+    serve_app(router, PREFIX, settings.app_dir, ("Aplikasi RT", "The RT app"), headers)
+    serve_app(
+        router,
+        CONSOLE_PREFIX,
+        settings.console_dir,
+        ("Konsol verifikasi", "The console"),
+        headers,
+    )
     return router
 
 
-def serve_app(router: APIRouter, prefix: str, directory: Path, names: tuple[str, str]) -> None:
-    """The built app in `directory` at `prefix`/ (`names`: what it is called, id and en)."""
+def serve_app(
+    router: APIRouter,
+    prefix: str,
+    directory: Path,
+    names: tuple[str, str],
+    security: dict[str, str],
+) -> None:
+    """The built app in `directory` at `prefix`/ (`names`: what it is called, id and en;
+    `security`: the headers every answer carries)."""
     not_built = NOT_BUILT.format(name_id=names[0], name_en=names[1])
     # Resolved once: the folder's name does not change, and a build made later is still found
     # (each request looks for its index.html).
@@ -123,7 +144,7 @@ def serve_app(router: APIRouter, prefix: str, directory: Path, names: tuple[str,
             return HTMLResponse(
                 not_built,
                 status_code=503,
-                headers={**SECURITY_HEADERS, "Cache-Control": "no-store", "Retry-After": "60"},
+                headers={**security, "Cache-Control": "no-store", "Retry-After": "60"},
             )
         found = within(root, rest) if rest else index
         if found is None and rest.startswith(ASSETS):
@@ -131,12 +152,12 @@ def serve_app(router: APIRouter, prefix: str, directory: Path, names: tuple[str,
                 "not found",
                 status_code=404,
                 media_type="text/plain",
-                headers={**SECURITY_HEADERS, "Cache-Control": "no-store"},
+                headers={**security, "Cache-Control": "no-store"},
             )
         path = found or index
         hashed = path.is_relative_to(root / ASSETS)
         headers = {
-            **SECURITY_HEADERS,
+            **security,
             "Cache-Control": IMMUTABLE if hashed else REVALIDATE,
             "Vary": "Accept-Encoding",
         }

@@ -2,8 +2,8 @@
 
 Public and cacheable: the kinds and bidang with their words, the city's fund programme (only a
 city that runs one takes `progres_dana`), the activity-date window with its rule in words, and
-the limits of photos and texts. Each is read from where it is defined (the catalogue, the
-directory, intake's settings), never restated here.
+the limits of photos and texts, and the console's base map (`SIPOKAT_MAP_TILE_URL`). Each is read
+from where it is defined (the catalogue, the directory, intake's settings), never restated here.
 """
 
 from __future__ import annotations
@@ -73,6 +73,15 @@ class Photos(BaseModel):
     types: list[str]
 
 
+class BaseMap(BaseModel):
+    """Where a map's tiles come from: a Leaflet URL template, or None when no tile server is
+    configured (the reports are shown over a plain background)."""
+
+    tile_url: str | None
+    attribution: str
+    max_zoom: int
+
+
 class ClientConfig(BaseModel):
     city: Named
     kinds: list[Labelled]
@@ -83,6 +92,7 @@ class ClientConfig(BaseModel):
     activity_date: ActivityDate
     photos: Photos
     text_limits: dict[str, int]
+    map: BaseMap
 
 
 @router.get(
@@ -155,6 +165,11 @@ async def config(
             types=PHOTO_TYPES,
         ),
         text_limits=TEXT_LIMITS,
+        map=BaseMap(
+            tile_url=settings.map_tile_url,
+            attribution=settings.map_attribution,
+            max_zoom=settings.map_max_zoom,
+        ),
     )
     return JSONResponse(
         body.model_dump(mode="json"),
