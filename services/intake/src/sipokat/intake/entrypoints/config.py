@@ -1,6 +1,7 @@
 """GET /v1/config?wilayah=: what a client's compose screen needs for the city of an area.
 
-Public and cacheable: the kinds and bidang with their words, the city's fund programme (only a
+Public and cacheable: the kinds and bidang with their words, the report statuses and rejection
+reasons with theirs (what the RT app and the console show for the codes), the city's fund programme (only a
 city that runs one takes `progres_dana`), the activity-date window with its rule in words, and
 the limits of photos and texts. Each is read from where it is defined (the catalogue, the
 directory, intake's settings), never restated here.
@@ -19,7 +20,14 @@ from pydantic import BaseModel
 
 from sipokat.events.bounds import AREA_CODE, Description, Title, anchored
 from sipokat.events.catalogue import FundProgress, PhotoRef, ReportContent, ReportKind
-from sipokat.events.labels import BIDANG_DANA_LABELS, BIDANG_LABELS, KIND_LABELS, labelled
+from sipokat.events.labels import (
+    BIDANG_DANA_LABELS,
+    BIDANG_LABELS,
+    KIND_LABELS,
+    REASON_LABELS,
+    STATUS_LABELS,
+    labelled,
+)
 from sipokat.intake.domain import ACTIVITY_DATE_RULE
 from sipokat.intake.entrypoints.common import PROBLEM, Intake, today_in_wib
 from sipokat.runtime.messages import text
@@ -55,6 +63,11 @@ class Labelled(BaseModel):
     label: dict[str, str]
 
 
+# The same for every city: made once.
+STATUSES = [Labelled.model_validate(s) for s in labelled(STATUS_LABELS)]
+REASONS = [Labelled.model_validate(r) for r in labelled(REASON_LABELS)]
+
+
 class Named(BaseModel):
     code: str
     name: str
@@ -79,6 +92,8 @@ class ClientConfig(BaseModel):
     bidang: list[Labelled]
     fund_programme: Named | None
     bidang_dana: list[Labelled]
+    statuses: list[Labelled]
+    rejection_reasons: list[Labelled]
     progress_percent: list[int]
     activity_date: ActivityDate
     photos: Photos
@@ -139,6 +154,8 @@ async def config(
         bidang_dana=[Labelled.model_validate(b) for b in labelled(BIDANG_DANA_LABELS)]
         if programme
         else [],
+        statuses=STATUSES,
+        rejection_reasons=REASONS,
         progress_percent=PROGRESS_PERCENT,
         activity_date=ActivityDate(
             max_age_days=window,
