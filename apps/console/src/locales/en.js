@@ -105,21 +105,6 @@ export default {
     statusNow: 'Status now: {{status}}',
     list: 'Decisions',
   },
-  status: {
-    awaiting_kelurahan: 'Waiting for the lurah',
-    awaiting_kecamatan: 'Waiting for the camat',
-    awaiting_kota: 'Waiting for the city office',
-    awaiting_revision: 'To be revised by the RT',
-    verified: 'Verified',
-  },
-  reason: {
-    incomplete: 'Incomplete',
-    not_rt_work: 'Not RT work',
-    duplicate: 'Duplicate report',
-    no_evidence: 'No evidence',
-    wrong_field: 'Wrong bidang',
-    other: 'Other reason',
-  },
   tier: { kelurahan: 'the lurah', kecamatan: 'the camat', kota: 'the city office' },
   timeline: {
     submitted: 'Report submitted',

@@ -105,21 +105,6 @@ export default {
     statusNow: 'Status sekarang: {{status}}',
     list: 'Daftar keputusan',
   },
-  status: {
-    awaiting_kelurahan: 'Menunggu lurah',
-    awaiting_kecamatan: 'Menunggu camat',
-    awaiting_kota: 'Menunggu pemkot',
-    awaiting_revision: 'Perlu diperbaiki RT',
-    verified: 'Terverifikasi',
-  },
-  reason: {
-    incomplete: 'Kurang lengkap',
-    not_rt_work: 'Bukan kegiatan RT',
-    duplicate: 'Laporan ganda',
-    no_evidence: 'Tidak ada bukti',
-    wrong_field: 'Bidang salah',
-    other: 'Alasan lain',
-  },
   tier: { kelurahan: 'lurah', kecamatan: 'camat', kota: 'pemkot' },
   timeline: {
     submitted: 'Laporan dikirim',

@@ -4,7 +4,7 @@
 import { useState } from 'preact/hooks';
 import { Field } from '../../../shared/fields.jsx';
 import { t } from '../../../shared/i18n.js';
-import { REASONS, reasonWords } from '../words.js';
+import { reasonCodes, reasonWords } from '../words.js';
 
 export function DecisionForms({ onDecide }) {
   const [counts, setCounts] = useState(true);
@@ -65,7 +65,7 @@ export function DecisionForms({ onDecide }) {
           {(a) => (
             <select {...a} value={reason} onChange={(event) => setReason(event.currentTarget.value)}>
               <option value="">{t('decide.reasonPick')}</option>
-              {REASONS.map((code) => (
+              {reasonCodes().map((code) => (
                 <option key={code} value={code}>
                   {reasonWords(code)}
                 </option>

@@ -12,14 +12,14 @@ from typing import Any
 
 from sipokat.events.envelope import Envelope
 from sipokat.events.store import Document, ViewStore
-from sipokat.notification.domain import facts, inbox_message, notices
+from sipokat.notification.domain import INBOX_FACTS, facts, inbox_message, notices
 
 INBOX = "inbox"
 WAITING = "waiting"  # report id → the tier and office it waits at (for the daily digest)
 META = "notification_meta"  # the rebuild's marker and the fold version
 # The version of this fold (`sipokat.events.foldversion`): bump it with any change to what the
 # fold writes (inbox items, waiting), and every deployment's views are rebuilt when it starts.
-FOLD_VERSION = 1
+FOLD_VERSION = 2  # 2: items keep their `facts`, said in the reader's language
 
 MAX_INBOX = 100_000  # items read per request to sort and count; see docs/notification.md
 
@@ -41,6 +41,7 @@ def inbox_items(envelope: Envelope) -> list[dict[str, Any]]:
             "event_type": envelope.type,
             "report_id": found["report_id"],
             "message": inbox_message(notice.kind, found),
+            "facts": {name: found.get(name) for name in INBOX_FACTS},
             "created_at": envelope.occurred_at.isoformat(),
         }
         for notice in notices(envelope.data)
