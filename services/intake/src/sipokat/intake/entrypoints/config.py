@@ -1,9 +1,9 @@
 """GET /v1/config?wilayah=: what a client's compose screen needs for the city of an area.
 
 Public and cacheable: the kinds and bidang with their words, the report statuses and rejection
-reasons with theirs (what the RT app and the console show for the codes), the city's fund programme (only a
-city that runs one takes `progres_dana`), the activity-date window with its rule in words, and
-the limits of photos and texts. Each is read from where it is defined (the catalogue, the
+reasons with theirs (what the RT app and the console show for the codes), the city's fund
+programme (only a city that runs one takes `progres_dana`), the activity-date window with its
+rule in words, and the limits of photos and texts. Each is read from where it is defined (the catalogue, the
 directory, intake's settings), never restated here.
 """
 
