@@ -1,6 +1,7 @@
 // The page frame: header (name, who is signed in, language, sign out), the navigation, and one
 // polite live region that says what the last decision did.
 import { useEffect, useState } from 'preact/hooks';
+import { UnreadBadge } from '../../shared/Inbox.jsx';
 import { language, setLanguage, t } from '../../shared/i18n.js';
 import { signOut } from '../../shared/session.js';
 import { noticeEvents } from './notice.js';
@@ -8,6 +9,7 @@ import { noticeEvents } from './notice.js';
 const TABS = [
   ['worklist', 'nav.worklist'],
   ['decisions', 'nav.decisions'],
+  ['inbox', 'nav.inbox'],
 ];
 
 export function Frame({ route, account, children }) {
@@ -39,6 +41,7 @@ export function Frame({ route, account, children }) {
           {TABS.map(([name, key]) => (
             <a key={name} href={`#/${name}`} aria-current={route === name ? 'page' : undefined}>
               {t(key)}
+              {name === 'inbox' ? <UnreadBadge /> : null}
             </a>
           ))}
         </nav>

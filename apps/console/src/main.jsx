@@ -10,6 +10,7 @@ import { Frame } from './frame.jsx';
 import en from './locales/en.js';
 import id from './locales/id.js';
 import { Decisions } from './screens/Decisions.jsx';
+import { Inbox } from '../../shared/Inbox.jsx';
 import { Report } from './screens/Report.jsx';
 import { SignIn } from './screens/SignIn.jsx';
 import { Worklist } from './screens/Worklist.jsx';
@@ -17,7 +18,8 @@ import './styles.css';
 import { setConfig } from './words.js';
 
 const VERIFIERS = new Set(['lurah', 'camat', 'pemkot']);
-const SCREENS = new Set(['worklist', 'report', 'decisions']);
+const SCREENS = new Set(['worklist', 'report', 'decisions', 'inbox']);
+const reportPath = (reportId) => `/report/${encodeURIComponent(reportId)}`;
 
 function App() {
   const route = useRoute();
@@ -73,6 +75,7 @@ function App() {
   else if (!ready) screen = <p>{t('app.loading')}</p>;
   else if (name === 'report' && route.params[0]) screen = <Report key={route.params[0]} reportId={route.params[0]} account={account} />;
   else if (name === 'decisions') screen = <Decisions />;
+  else if (name === 'inbox') screen = <Inbox reportPath={reportPath} />;
   else screen = <Worklist account={account} />;
   return (
     <Frame route={name === 'report' ? 'worklist' : name} account={signedIn ? account : null}>

@@ -120,7 +120,16 @@ export default {
     verified: 'Verified',
     overdue: 'Verification by {{tier}} is overdue',
   },
-  inbox: { title: 'Messages', empty: 'No messages yet.', unread: 'Unread' },
+  inbox: {
+    title: 'Messages',
+    empty: 'No messages yet.',
+    unread: 'Unread',
+    unreadCount: '{{count}} unread',
+    markAll: 'Mark all as read',
+    more: 'Load more',
+    list: 'Messages',
+    badge: '{{count}} unread',
+  },
   notice: {
     awaiting_verification: 'Waiting for verification',
     rejected: 'Rejected',

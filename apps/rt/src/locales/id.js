@@ -116,7 +116,16 @@ export default {
     verified: 'Terverifikasi',
     overdue: 'Verifikasi {{tier}} melewati batas waktu',
   },
-  inbox: { title: 'Pesan', empty: 'Belum ada pesan.', unread: 'Belum dibaca' },
+  inbox: {
+    title: 'Pesan',
+    empty: 'Belum ada pesan.',
+    unread: 'Belum dibaca',
+    unreadCount: '{{count}} belum dibaca',
+    markAll: 'Tandai semua sudah dibaca',
+    more: 'Muat lagi',
+    list: 'Pesan',
+    badge: '{{count}} belum dibaca',
+  },
   notice: {
     awaiting_verification: 'Menunggu verifikasi',
     rejected: 'Ditolak',
