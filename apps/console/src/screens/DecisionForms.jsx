@@ -55,7 +55,7 @@ export function DecisionForms({ onDecide }) {
         <Field id="approve-note" label={t('decide.approveNote')}>
           {(a) => <input {...a} type="text" value={approveNote} onInput={(event) => setApproveNote(event.currentTarget.value)} />}
         </Field>
-        <button type="submit" class="primary" disabled={busy}>
+        <button type="submit" id="approve-button" class="primary" disabled={busy} aria-keyshortcuts="a">
           {busy ? t('app.wait') : t('decide.approve')}
         </button>
       </form>
@@ -63,7 +63,7 @@ export function DecisionForms({ onDecide }) {
         <h3 id="reject-title">{t('decide.rejectTitle')}</h3>
         <Field id="reason" label={t('decide.reason')} error={errors.reason_code} required>
           {(a) => (
-            <select {...a} value={reason} onChange={(event) => setReason(event.currentTarget.value)}>
+            <select {...a} aria-keyshortcuts="r" value={reason} onChange={(event) => setReason(event.currentTarget.value)}>
               <option value="">{t('decide.reasonPick')}</option>
               {reasonCodes().map((code) => (
                 <option key={code} value={code}>

@@ -13,6 +13,7 @@ import { nextReport } from '../filters.js';
 import { announce } from '../notice.js';
 import { bidangWords, kindWords, statusWords } from '../words.js';
 import { DecisionForms } from './DecisionForms.jsx';
+import { Shortcuts } from './Shortcuts.jsx';
 import { Timeline } from './Timeline.jsx';
 
 const TIER_OF = { lurah: 'kelurahan', camat: 'kecamatan', pemkot: 'kota' };
@@ -70,6 +71,7 @@ export function Report({ reportId, account }) {
       <p class="back">
         <a href="#/worklist">{t('report.back')}</a>
       </p>
+      <Shortcuts reportId={reportId} />
       <h1 id="screen-title" tabIndex={-1}>{report.title}</h1>
       <ProblemBox message={problem} />
       <div class="columns">
