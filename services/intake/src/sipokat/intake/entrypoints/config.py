@@ -3,8 +3,8 @@
 Public and cacheable: the kinds and bidang with their words, the report statuses and rejection
 reasons with theirs (what the RT app and the console show for the codes), the city's fund
 programme (only a city that runs one takes `progres_dana`), the activity-date window with its
-rule in words, and the limits of photos and texts. Each is read from where it is defined (the catalogue, the
-directory, intake's settings), never restated here.
+rule in words, and the limits of photos and texts. Each is read from where it is defined (the
+catalogue, the directory, intake's settings), never restated here.
 """
 
 from __future__ import annotations
