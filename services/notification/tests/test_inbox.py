@@ -247,3 +247,15 @@ async def test_items_are_said_in_the_readers_language(service: Service) -> None:
     assert "ditolak di tingkat kelurahan" in indonesian["items"][0]["message"]
     assert plain["items"][0]["message"] == indonesian["items"][0]["message"]
     assert "facts" not in english["items"][0]
+
+
+async def test_a_decisions_notice_names_the_report_by_its_title(service: Service) -> None:
+    """ReportApproved carries no content: the camat's notice takes the title the views kept."""
+    handle = notifier(service.context).handle
+    rid = uuid4()
+    submitted = make_submitted(rid)
+    await handle(submitted)
+    await handle(make_approved(rid, stream_version=2, tier=Tier.KELURAHAN))
+    (item,) = (await inbox(service, {**CAMAT, "Accept-Language": "en"}))["items"]
+    assert submitted.data.content.title in item["message"]  # type: ignore[union-attr]
+    assert "approved at the kelurahan tier" in item["message"]

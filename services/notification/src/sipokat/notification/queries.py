@@ -28,10 +28,13 @@ def delivery_key(event_id: str, recipient: str, channel: str) -> str:
     return f"{event_id}|{recipient}|{channel}"
 
 
-def inbox_items(envelope: Envelope) -> list[dict[str, Any]]:
+def inbox_items(envelope: Envelope, title: str | None = None) -> list[dict[str, Any]]:
+    """The event's items, one per office that hears of it; `title` names the report when the
+    event carries no content (a decision, a missed deadline)."""
     if not notices(envelope.data):
         return []
     found = facts(envelope)
+    found["title"] = found["title"] or title
     return [
         {
             "key": delivery_key(str(envelope.event_id), notice.recipient, "inbox"),
