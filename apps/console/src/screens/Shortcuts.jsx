@@ -15,9 +15,11 @@ const link = (item) => (item ? `#/report/${encodeURIComponent(item.report_id)}` 
 export function Shortcuts({ reportId }) {
   const [around, setAround] = useState({ previous: null, next: null });
   const help = useRef(null);
+  const found = useRef(null); // the neighbours' promise: a key pressed before they came waits
 
   useEffect(() => {
-    neighbours(consoleApi.queue, reportId).then(setAround, () => {});
+    found.current = neighbours(consoleApi.queue, reportId).catch(() => ({ previous: null, next: null }));
+    found.current.then(setAround);
   }, [reportId]);
 
   useEffect(() => {
@@ -49,16 +51,20 @@ export function Shortcuts({ reportId }) {
           reason.scrollIntoView({ block: 'center' });
           return true;
         },
-        next: () => around.next && (go(`/report/${encodeURIComponent(around.next.report_id)}`), true),
-        previous: () => around.previous && (go(`/report/${encodeURIComponent(around.previous.report_id)}`), true),
+        next: () => open('next'),
+        previous: () => open('previous'),
         worklist: () => (go('/worklist'), true),
         help: () => (help.current?.showModal(), true),
       }[action];
       if (run && run()) event.preventDefault();
     };
+    const open = (which) => {
+      found.current?.then((answer) => answer[which] && go(`/report/${encodeURIComponent(answer[which].report_id)}`));
+      return true;
+    };
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
-  }, [around]);
+  }, []);
 
   return (
     <>
