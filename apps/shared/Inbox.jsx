@@ -5,7 +5,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ProblemBox } from './fields.jsx';
 import { Offline } from './http.js';
-import { formatDate, language, t } from './i18n.js';
+import { formatWib, language, t } from './i18n.js';
 import { inboxApi, refreshUnread, setUnread, unreadCount, unreadEvents } from './inbox.js';
 import { go } from './router.js';
 
@@ -110,7 +110,7 @@ function Item({ item, href, onOpen }) {
         {t(`notice.${item.kind}`, { defaultValue: item.kind })}
       </span>
       <span class="message">{item.message}</span>
-      <span class="when">{formatDate(item.created_at, true)}</span>
+      <span class="when">{formatWib(item.created_at)}</span>
     </>
   );
   if (href) {
