@@ -362,6 +362,15 @@ async def test_a_lurah_at_a_desk_follows_the_inbox_and_decides_by_keyboard(
         decided = await gateway.get(f"/v1/reports/{ids[1]}", headers=LURAH)
         assert decided.json()["status"] == "awaiting_revision"
 
+        # In English the inbox says its notices in English too (the API's words).
+        await page.get_by_role("button", name="Ganti bahasa ke English").click()
+        await page.get_by_role("link", name=re.compile("^Inbox")).click()
+        await expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
+        read = page.get_by_test_id("inbox").get_by_role("listitem").filter(has_text=titles[1])
+        await expect(read).to_contain_text("New report from RT")
+        await expect(read).not_to_contain_text("Unread")
+        await check_screen(page, shots, "7-inbox-desktop-en")
+
 
 async def _all_waiting(gateway: httpx.AsyncClient, ids: list[str]) -> bool:
     waiting = {item["report_id"] for item in await worklist(gateway)}
