@@ -134,7 +134,7 @@ function unreadFirst(items) {
 
 // The unread count beside the inbox's name in the navigation: asked when the app opens, on
 // every change of screen and each minute; nothing shown at zero. Screen readers hear it as
-// part of the link's name ("Kotak masuk, 2 belum dibaca").
+// part of the link's name ("Kotak masuk (2 belum dibaca)").
 export function UnreadBadge() {
   const [count, setCount] = useState(unreadCount());
   useEffect(() => {
@@ -153,7 +153,7 @@ export function UnreadBadge() {
   return (
     <span class="unread-badge" data-testid="unread-badge">
       <span aria-hidden="true">{count > 99 ? '99+' : count}</span>
-      <span class="visually-hidden">, {t('inbox.badge', { count })}</span>
+      <span class="visually-hidden"> {t('inbox.badge', { count })}</span>
     </span>
   );
 }

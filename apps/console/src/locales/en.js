@@ -111,7 +111,7 @@ export default {
     empty: 'No notifications yet.',
     unread: 'Unread',
     unreadCount: '{{count}} unread',
-    badge: '{{count}} unread',
+    badge: '({{count}} unread)',
     markAll: 'Mark all as read',
     more: 'Load more',
   },

@@ -111,7 +111,7 @@ export default {
     empty: 'Belum ada pemberitahuan.',
     unread: 'Belum dibaca',
     unreadCount: '{{count}} belum dibaca',
-    badge: '{{count}} belum dibaca',
+    badge: '({{count}} belum dibaca)',
     markAll: 'Tandai semua sudah dibaca',
     more: 'Muat lebih banyak',
   },

@@ -128,7 +128,7 @@ export default {
     markAll: 'Mark all as read',
     more: 'Load more',
     list: 'Messages',
-    badge: '{{count}} unread',
+    badge: '({{count}} unread)',
   },
   notice: {
     awaiting_verification: 'Waiting for verification',

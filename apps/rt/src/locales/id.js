@@ -124,7 +124,7 @@ export default {
     markAll: 'Tandai semua sudah dibaca',
     more: 'Muat lagi',
     list: 'Pesan',
-    badge: '{{count}} belum dibaca',
+    badge: '({{count}} belum dibaca)',
   },
   notice: {
     awaiting_verification: 'Menunggu verifikasi',
