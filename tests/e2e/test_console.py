@@ -370,6 +370,13 @@ async def test_a_lurah_at_a_desk_follows_the_inbox_and_decides_by_keyboard(
         await expect(read).to_contain_text("New report from RT")
         await expect(read).not_to_contain_text("Unread")
         await check_screen(page, shots, "7-inbox-desktop-en")
+        # The other notice is still unread (its report was reached by keys): all read at once.
+        await expect(page.get_by_test_id("inbox-unread")).to_contain_text("1 unread")
+        await page.get_by_role("button", name="Mark all as read").click()
+        await expect(page.get_by_test_id("inbox-unread")).to_contain_text("0 unread")
+        await expect(page.get_by_test_id("unread-badge")).to_be_hidden()
+        answer = await gateway.get("/v1/notifications/inbox/unread", headers=LURAH)
+        assert answer.json()["unread"] == 0
 
 
 async def _all_waiting(gateway: httpx.AsyncClient, ids: list[str]) -> bool:

@@ -4,7 +4,7 @@
 // to leave a field so the keys work again. The hint under the links shows on a wide screen with
 // a pointer; a phone shows only the links.
 import { Fragment } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { t } from '../../../shared/i18n.js';
 import { go } from '../../../shared/router.js';
 import { consoleApi } from '../api.js';
@@ -17,12 +17,13 @@ export function Shortcuts({ reportId }) {
   const help = useRef(null);
   const found = useRef(null); // the neighbours' promise: a key pressed before they came waits
 
-  useEffect(() => {
+  // Layout effects: the keys work from the moment the report shows, not a frame later.
+  useLayoutEffect(() => {
     found.current = neighbours(consoleApi.queue, reportId).catch(() => ({ previous: null, next: null }));
     found.current.then(setAround);
   }, [reportId]);
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     const onKey = (event) => {
       const action = actionOf(event);
       if (!action) return;
