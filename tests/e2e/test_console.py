@@ -278,6 +278,9 @@ async def test_a_lurah_clears_the_worklist_in_the_console(
 
         # The approved report goes up: the camat, then the city office, each in the console.
         for role, area, name in (("camat", KECAMATAN, "Pak Camat"), ("pemkot", KOTA, "Bu Kota")):
+            # The badge is read when the console opens: the notice is there first.
+            office = auth(role, area)
+            await eventually(lambda: _notices(gateway, office, 1), timeout=30, interval=0.5)  # noqa: B023
             phone_number, code = await new_account(gateway, name, role, area)
             tier_context = await context_for(browser, 390, 844)
             tier_page = await tier_context.new_page()
@@ -304,6 +307,7 @@ async def test_a_lurah_at_a_desk_follows_the_inbox_and_decides_by_keyboard(
         phone_number, code = await new_lurah(gateway, "Bu Lurah Meja")
         ids = [await submit(gateway, title) for title in titles]
         await eventually(lambda: _all_waiting(gateway, ids), timeout=30, interval=0.5)
+        await eventually(lambda: _notices(gateway, LURAH, 2), timeout=30, interval=0.5)
         context = await context_for(browser, 1280, 800)
         page = await context.new_page()
         await activate(page, base, phone_number, code)
@@ -382,4 +386,11 @@ async def test_a_lurah_at_a_desk_follows_the_inbox_and_decides_by_keyboard(
 async def _all_waiting(gateway: httpx.AsyncClient, ids: list[str]) -> bool:
     waiting = {item["report_id"] for item in await worklist(gateway)}
     assert set(ids) <= waiting, waiting
+    return True
+
+
+async def _notices(gateway: httpx.AsyncClient, headers: dict[str, str], at_least: int) -> bool:
+    answer = await gateway.get("/v1/notifications/inbox/unread", headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["unread"] >= at_least, answer.json()
     return True
