@@ -6,7 +6,10 @@ A lurah made by the admin activates in the console and clears a worklist of thre
 an RT of the kelurahan: approves one, rejects one with a reason and a note, and for the third a
 second lurah decides first (through the API), so the console's approval loses the race: it says
 who decided and moves on. The worklist ends empty; "Keputusan saya" lists the two decisions and
-finds one by its title. axe-core finds no serious or critical violation on any screen, and no
+finds one by its title. The approved report goes on: a camat and then the city office, each made
+by the admin and activated in the console, follow the inbox's notice to it and approve it, and
+the API then has it verified. A second lurah at a desk follows the inbox to a report and works
+two by keyboard alone. axe-core finds no serious or critical violation on any screen, and no
 screen scrolls sideways at 390 px.
 
 Screenshots go to SIPOKAT_SCREENSHOTS (default: the test's temporary folder;
@@ -34,6 +37,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.broker]
 CONSOLE = ROOT / "apps/console"
 PASSWORD = "Kelurahan-Pelita-2026"
 LURAH = auth("lurah", KELURAHAN)
+KECAMATAN, KOTA = KELURAHAN[:8], KELURAHAN[:5]
 TIMEOUT = 30_000  # ms, for what waits on the platform
 
 
@@ -46,14 +50,54 @@ def built_console() -> Path:
 
 
 async def new_lurah(gateway: httpx.AsyncClient, name: str) -> tuple[str, str]:
+    return await new_account(gateway, name, "lurah", KELURAHAN)
+
+
+async def new_account(
+    gateway: httpx.AsyncClient, name: str, role: str, wilayah: str
+) -> tuple[str, str]:
+    """An account made by the admin: its phone number and one-time activation code."""
     phone_number = f"0812{uuid.uuid4().int % 10**8:08d}"
     created = await gateway.post(
         "/v1/accounts",
-        json={"name": name, "phone": phone_number, "role": "lurah", "wilayah": KELURAHAN},
+        json={"name": name, "phone": phone_number, "role": role, "wilayah": wilayah},
         headers=auth("admin", None),
     )
     assert created.status_code == 201, created.text
     return phone_number, created.json()["activation_code"]
+
+
+async def activate(page: Page, base: str, phone_number: str, code: str) -> None:
+    """The first sign-in in the console, with the admin's code and a new password."""
+    await page.goto(f"{base}/console/#/activate")
+    await expect(page.get_by_role("heading", name="Aktifkan akun")).to_be_visible()
+    await page.get_by_label("Nomor HP").fill(phone_number)
+    await page.get_by_label("Kode aktivasi atau reset").fill(code)
+    await page.get_by_label(re.compile(r"^Kata sandi baru")).fill(PASSWORD)
+    await page.get_by_label(re.compile(r"^Ulangi kata sandi baru")).fill(PASSWORD)
+    await page.get_by_role("button", name="Aktifkan dan masuk").click()
+    await expect(page.get_by_role("heading", name=re.compile("^Daftar kerja"))).to_be_visible()
+
+
+async def approve_from_the_inbox(page: Page, shots: Path, title: str, name: str) -> None:
+    """A higher tier's verifier: the nav's badge counts the notice that the report awaits them;
+    the inbox lists it unread; opening it marks it read and opens the report, approved there."""
+    inbox_link = page.get_by_role("navigation").get_by_role("link", name=re.compile("^Kotak masuk"))
+    await expect(inbox_link.get_by_test_id("unread-badge")).to_be_visible(timeout=TIMEOUT)
+    await inbox_link.click()
+    await expect(page.get_by_role("heading", name="Kotak masuk")).to_be_visible()
+    notice = page.get_by_test_id("inbox").get_by_role("link").filter(has_text=title)
+    await expect(notice).to_contain_text("Belum dibaca", timeout=TIMEOUT)
+    await expect(notice).to_contain_text("Menunggu keputusan Anda")
+    await check_screen(page, shots, f"{name}-inbox", screenshot=True)
+    await notice.click()
+    await expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
+    await check_screen(page, shots, f"{name}-report")
+    await page.get_by_role("button", name="Setujui").click()
+    await expect(page.get_by_role("status")).to_contain_text(f"“{title}” disetujui")
+    await page.get_by_role("link", name=re.compile("^Kotak masuk")).click()
+    await expect(notice).to_be_visible()
+    await expect(notice).not_to_contain_text("Belum dibaca")  # marked read when opened
 
 
 async def submit(gateway: httpx.AsyncClient, title: str) -> str:
@@ -230,10 +274,123 @@ async def test_a_lurah_clears_the_worklist_in_the_console(
         assert await wide.get_attribute("html", "lang") == "en"
         await expect(wide.get_by_text("No evidence")).to_be_visible()
         await check_screen(wide, shots, "4-decisions-desktop-en", screenshot=True)
+        await desktop.close()
+
+        # The approved report goes up: the camat, then the city office, each in the console.
+        for role, area, name in (("camat", KECAMATAN, "Pak Camat"), ("pemkot", KOTA, "Bu Kota")):
+            # The badge is read when the console opens: the notice is there first.
+            office = auth(role, area)
+            await eventually(lambda: _notices(gateway, office, 1), timeout=30, interval=0.5)  # noqa: B023
+            phone_number, code = await new_account(gateway, name, role, area)
+            tier_context = await context_for(browser, 390, 844)
+            tier_page = await tier_context.new_page()
+            await activate(tier_page, base, phone_number, code)
+            await approve_from_the_inbox(tier_page, shots, titles[0], role)
+            await tier_context.close()
+        verified = await gateway.get(f"/v1/reports/{ids[0]}", headers=auth("ketua_rt", RT))
+        assert verified.status_code == 200, verified.text
+        assert verified.json()["status"] == "verified"
         assert refused == [], refused
+
+
+@pytest.mark.timeout(240)
+async def test_a_lurah_at_a_desk_follows_the_inbox_and_decides_by_keyboard(
+    platform: Platform,
+    browser: Browser,
+    built_console: Path,
+    shots: Path,
+) -> None:
+    base = platform.url()
+    tag = uuid.uuid4().hex[:4]
+    titles = [f"Gotong royong masjid {tag}", f"Senam lansia {tag}"]
+    async with httpx.AsyncClient(base_url=base, timeout=15) as gateway:
+        phone_number, code = await new_lurah(gateway, "Bu Lurah Meja")
+        ids = [await submit(gateway, title) for title in titles]
+        await eventually(lambda: _all_waiting(gateway, ids), timeout=30, interval=0.5)
+        await eventually(lambda: _notices(gateway, LURAH, 2), timeout=30, interval=0.5)
+        context = await context_for(browser, 1280, 800)
+        page = await context.new_page()
+        await activate(page, base, phone_number, code)
+
+        # The inbox: a notice per report that awaits the lurah; one opens its report.
+        inbox_link = page.get_by_role("link", name=re.compile("^Kotak masuk"))
+        await expect(inbox_link.get_by_test_id("unread-badge")).to_contain_text(
+            "2", timeout=TIMEOUT
+        )
+        await inbox_link.click()
+        notices = page.get_by_test_id("inbox").get_by_role("listitem")
+        await expect(notices).to_have_count(2, timeout=TIMEOUT)
+        await expect(page.get_by_test_id("inbox-unread")).to_contain_text("2 belum dibaca")
+        await expect(notices.filter(has_text=titles[1])).to_contain_text("menunggu verifikasi")
+        await check_screen(page, shots, "5-inbox-desktop", screenshot=True)
+        await notices.filter(has_text=titles[1]).get_by_role("link").click()
+        await expect(page.get_by_role("heading", name=titles[1], level=1)).to_be_visible()
+        await expect(inbox_link.get_by_test_id("unread-badge")).to_contain_text("1")
+
+        # The keys: the hint shows on a desk; ? lists them, Esc closes.
+        await expect(page.get_by_test_id("keys-hint")).to_be_visible()
+        await page.keyboard.press("?")
+        help_dialog = page.get_by_role("dialog", name="Pintasan papan ketik")
+        await expect(help_dialog).to_be_visible()
+        await check_screen(page, shots, "6-keys-help", screenshot=True)
+        await page.keyboard.press("Escape")
+        await expect(help_dialog).to_be_hidden()
+        # K and J: the previous and next report in the worklist's order.
+        await page.keyboard.press("k")
+        await expect(page.get_by_role("heading", name=titles[0], level=1)).to_be_visible()
+        await page.keyboard.press("j")
+        await expect(page.get_by_role("heading", name=titles[1], level=1)).to_be_visible()
+        await page.keyboard.press("k")
+        await expect(page.get_by_role("heading", name=titles[0], level=1)).to_be_visible()
+        # A reaches the approve button, A again approves; the next report opens.
+        await page.keyboard.press("a")
+        await expect(page.get_by_role("button", name="Setujui")).to_be_focused()
+        await page.keyboard.press("a")
+        await expect(page.get_by_role("heading", name=titles[1], level=1)).to_be_visible()
+        await expect(page.get_by_role("status")).to_contain_text(f"“{titles[0]}” disetujui")
+        # R reaches the reason; typing in the note is not taken for shortcuts.
+        await page.keyboard.press("r")
+        reason = page.get_by_label(re.compile("^Alasan penolakan"))
+        await expect(reason).to_be_focused()
+        await page.keyboard.press("ArrowDown")
+        await page.keyboard.press("ArrowDown")
+        await expect(reason).to_have_value("not_rt_work")
+        await page.keyboard.press("Tab")
+        await page.keyboard.type("Ini kegiatan kelurahan, bukan RT")
+        await expect(page.get_by_role("heading", name=titles[1], level=1)).to_be_visible()
+        await page.keyboard.press("Tab")
+        await expect(page.get_by_role("button", name="Tolak")).to_be_focused()
+        await page.keyboard.press("Enter")
+        await expect(page.get_by_test_id("worklist-empty")).to_be_visible(timeout=TIMEOUT)
+        assert await worklist(gateway) == []
+        decided = await gateway.get(f"/v1/reports/{ids[1]}", headers=LURAH)
+        assert decided.json()["status"] == "awaiting_revision"
+
+        # In English the inbox says its notices in English too (the API's words).
+        await page.get_by_role("button", name="Ganti bahasa ke English").click()
+        await page.get_by_role("link", name=re.compile("^Inbox")).click()
+        await expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
+        read = page.get_by_test_id("inbox").get_by_role("listitem").filter(has_text=titles[1])
+        await expect(read).to_contain_text("New report from RT")
+        await expect(read).not_to_contain_text("Unread")
+        await check_screen(page, shots, "7-inbox-desktop-en")
+        # The other notice is still unread (its report was reached by keys): all read at once.
+        await expect(page.get_by_test_id("inbox-unread")).to_contain_text("1 unread")
+        await page.get_by_role("button", name="Mark all as read").click()
+        await expect(page.get_by_test_id("inbox-unread")).to_contain_text("0 unread")
+        await expect(page.get_by_test_id("unread-badge")).to_be_hidden()
+        answer = await gateway.get("/v1/notifications/inbox/unread", headers=LURAH)
+        assert answer.json()["unread"] == 0
 
 
 async def _all_waiting(gateway: httpx.AsyncClient, ids: list[str]) -> bool:
     waiting = {item["report_id"] for item in await worklist(gateway)}
     assert set(ids) <= waiting, waiting
+    return True
+
+
+async def _notices(gateway: httpx.AsyncClient, headers: dict[str, str], at_least: int) -> bool:
+    answer = await gateway.get("/v1/notifications/inbox/unread", headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["unread"] >= at_least, answer.json()
     return True

@@ -230,7 +230,7 @@ async def test_an_rt_head_reports_offline_and_fixes_a_rejection_in_the_app(
         await page.goto(f"{base}/app/#/inbox")
         await page.reload()
         await expect(page.get_by_role("heading", name="Pesan")).to_be_visible()
-        unread = page.get_by_test_id("inbox").get_by_role("button").filter(has_text="Belum dibaca")
+        unread = page.get_by_test_id("inbox").get_by_role("link").filter(has_text="Belum dibaca")
         await expect(unread.filter(has_text=note)).to_be_visible(timeout=TIMEOUT)
         await check_screen(page, shots, "6-inbox")
         await unread.filter(has_text=note).first.click()
@@ -243,7 +243,7 @@ async def test_an_rt_head_reports_offline_and_fixes_a_rejection_in_the_app(
         await check_screen(page, shots, "7-report-rejected")
 
         await page.goto(f"{base}/app/#/inbox")
-        await expect(page.get_by_test_id("inbox").get_by_role("button").first).to_be_visible()
+        await expect(page.get_by_test_id("inbox").get_by_role("link").first).to_be_visible()
         assert await unread.filter(has_text=note).count() == 0  # marked read when opened
 
         await page.goto(f"{base}/app/#/reports")

@@ -1,6 +1,7 @@
 // The page frame: header (name, who is signed in, language, sign out), the navigation, and one
 // polite live region that says what the last decision did.
 import { useEffect, useState } from 'preact/hooks';
+import { UnreadBadge } from '../../shared/Inbox.jsx';
 import { language, setLanguage, t } from '../../shared/i18n.js';
 import { signOut } from '../../shared/session.js';
 import { noticeEvents } from './notice.js';
@@ -8,11 +9,12 @@ import { noticeEvents } from './notice.js';
 const TABS = [
   ['worklist', 'nav.worklist'],
   ['decisions', 'nav.decisions'],
+  ['inbox', 'nav.inbox'],
   ['dashboard', 'nav.dashboard'],
   ['map', 'nav.map'],
 ];
-// An admin decides nothing: it has the dashboard only.
-const ADMIN_TABS = new Set(['dashboard']);
+// An admin decides nothing and has no inbox: it has the dashboard and the map.
+const ADMIN_TABS = new Set(['dashboard', 'map']);
 
 export function Frame({ route, account, children }) {
   const [notice, setNotice] = useState(null);
@@ -43,6 +45,7 @@ export function Frame({ route, account, children }) {
           {TABS.filter(([name]) => account.post?.role !== 'admin' || ADMIN_TABS.has(name)).map(([name, key]) => (
             <a key={name} href={`#/${name}`} aria-current={route === name ? 'page' : undefined}>
               {t(key)}
+              {name === 'inbox' ? <UnreadBadge /> : null}
             </a>
           ))}
         </nav>

@@ -2,6 +2,7 @@
 // decide reports; any other account is told so and not let in.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { Inbox } from '../../shared/Inbox.jsx';
 import { initI18n, onLanguageChange, t } from '../../shared/i18n.js';
 import { go, useRoute } from '../../shared/router.js';
 import { configureSession, currentAccount, restore, sessionEvents, signOut } from '../../shared/session.js';
@@ -22,12 +23,13 @@ import './styles.css';
 import { setConfig } from './words.js';
 
 const VERIFIERS = new Set(['lurah', 'camat', 'pemkot']);
-const SCREENS = new Set(['worklist', 'report', 'decisions', 'map']);
+const SCREENS = new Set(['worklist', 'report', 'decisions', 'map', 'inbox']);
 // The leaders' dashboard and its report lists: the verifiers and the admin (analytics' LEADERS).
 // An admin decides nothing, so it sees only these and the report pages they link to.
 const LEADERS = new Set([...VERIFIERS, 'admin']);
 const DASHBOARD_SCREENS = new Set(['dashboard', 'reports']);
-const ADMIN_SCREENS = new Set([...DASHBOARD_SCREENS, 'report']);
+const ADMIN_SCREENS = new Set([...DASHBOARD_SCREENS, 'report', 'map']);
+const reportPath = (reportId) => `/report/${encodeURIComponent(reportId)}`;
 
 function App() {
   const route = useRoute();
@@ -88,6 +90,7 @@ function App() {
   else if (name === 'dashboard') screen = <Dashboard query={route.query} />;
   else if (name === 'reports') screen = <Reports query={route.query} account={account} />;
   else if (name === 'map') screen = <MapScreen />;
+  else if (name === 'inbox') screen = <Inbox reportPath={reportPath} />;
   else screen = <Worklist account={account} />;
   return (
     <Frame route={name === 'report' ? 'worklist' : name === 'reports' ? 'dashboard' : name} account={signedIn ? account : null}>

@@ -1,18 +1,13 @@
-// The catalogue's codes in words: kinds and bidang from GET /v1/config (the API's own labels);
-// statuses, rejection reasons and tiers from the console's locales (the API has no labels for them).
-import { label, t } from '../../shared/i18n.js';
+// The catalogue's codes in words: kinds, bidang, statuses and rejection reasons all come from
+// GET /v1/config (shared/labels.js); only the tiers' names are the console's own (locales).
+// The same answer carries the base map's settings, kept here for the maps.
+import { setLabels } from '../../shared/labels.js';
 
-let config = null;
+export { bidangWords, bidangs, kindWords, kinds, reasonCodes, reasonWords, statusWords } from '../../shared/labels.js';
+
+let map = null;
 export const setConfig = (answer) => {
-  config = answer;
+  map = answer?.map || null;
+  setLabels(answer);
 };
-export const kinds = () => config?.kinds || [];
-export const bidangs = () => config?.bidang || [];
-export const baseMap = () => config?.map || null; // {tile_url, attribution, max_zoom}
-
-const find = (list, code) => list.find((entry) => entry.code === code)?.label;
-export const kindWords = (code) => label(find(kinds(), code), code);
-export const bidangWords = (code) => label(find(bidangs(), code), code);
-export const statusWords = (code) => t(`status.${code}`, { defaultValue: code });
-export const reasonWords = (code) => t(`reason.${code}`, { defaultValue: code });
-export const REASONS = ['incomplete', 'not_rt_work', 'duplicate', 'no_evidence', 'wrong_field', 'other'];
+export const baseMap = () => map; // {tile_url, attribution, max_zoom}

@@ -3,6 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 
 export { Choice, Field, ProblemBox } from '../../shared/fields.jsx';
+import { UnreadBadge } from '../../shared/Inbox.jsx';
 import { t } from './i18n.js';
 import { isSending, listOutbox, outboxEvents } from './outbox.js';
 
@@ -77,6 +78,7 @@ export function Frame({ route, signedIn, children }) {
           {TABS.map(([name, key]) => (
             <a key={name} href={`#/${name}`} aria-current={route.name === name ? 'page' : undefined}>
               {t(key)}
+              {name === 'inbox' ? <UnreadBadge /> : null}
             </a>
           ))}
         </nav>

@@ -3,6 +3,8 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { Frame } from './components.jsx';
+import { loadConfig } from './config.js';
+import { onLabels, setLabels } from '../../shared/labels.js';
 import { initI18n, onLanguageChange } from './i18n.js';
 import { flush, startSender } from './outbox.js';
 import { go, useRoute } from '../../shared/router.js';
@@ -22,6 +24,7 @@ function App() {
   const [account, setAccount] = useState(currentAccount());
   const [reason, setReason] = useState(''); // why the session ended, in the API's words
   const [, setLanguage] = useState('');
+  const [, setLabelled] = useState(0);
 
   useEffect(() => {
     const onSession = (event) => {
@@ -31,8 +34,19 @@ function App() {
     };
     sessionEvents.addEventListener('change', onSession);
     onLanguageChange((lng) => setLanguage(lng));
-    return () => sessionEvents.removeEventListener('change', onSession);
+    const offLabels = onLabels(() => setLabelled((n) => n + 1));
+    return () => {
+      sessionEvents.removeEventListener('change', onSession);
+      offLabels();
+    };
   }, []);
+
+  // The words for statuses, reasons, kinds and bidang (GET /v1/config, kept on the phone for
+  // offline): the screens show the codes until they come.
+  const wilayah = account?.post?.wilayah;
+  useEffect(() => {
+    if (wilayah) loadConfig(wilayah).then(setLabels, () => {});
+  }, [wilayah]);
 
   const signedIn = !!account;
   const name = !signedIn ? (route.name === 'activate' ? 'activate' : 'signin') : PUBLIC.has(route.name) || !route.name ? 'compose' : route.name;

@@ -59,6 +59,33 @@ async def test_a_city_without_a_fund_programme_offers_no_fund_progress(
     assert body["progress_percent"] == [0, 50, 100]
 
 
+async def test_statuses_and_rejection_reasons_come_with_words_in_both_languages(
+    client: httpx.AsyncClient,
+) -> None:
+    """The apps show these instead of the codes; every city has the same."""
+    for code in (LUBUK_LINGGAU_RT, KEDIRI_KELURAHAN):
+        body = (await client.get("/v1/config", params={"wilayah": code})).json()
+        assert [s["code"] for s in body["statuses"]] == [
+            "awaiting_kelurahan",
+            "awaiting_kecamatan",
+            "awaiting_kota",
+            "awaiting_revision",
+            "verified",
+        ]
+        assert body["statuses"][-1]["label"] == {"id": "Terverifikasi", "en": "Verified"}
+        assert [r["code"] for r in body["rejection_reasons"]] == [
+            "incomplete",
+            "not_rt_work",
+            "duplicate",
+            "no_evidence",
+            "wrong_field",
+            "other",
+        ]
+        reasons = {r["code"]: r["label"] for r in body["rejection_reasons"]}
+        assert reasons["no_evidence"] == {"id": "Tidak ada bukti", "en": "No evidence"}
+        assert all(s["label"]["id"] and s["label"]["en"] for s in body["statuses"])
+
+
 async def test_kediri_runs_prodamas_so_its_rts_report_fund_progress(
     client: httpx.AsyncClient,
 ) -> None:

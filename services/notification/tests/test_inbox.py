@@ -232,3 +232,30 @@ async def test_an_rt_head_marks_one_item_read_though_its_id_holds_the_rts_slash(
     # Still only the owner's: the same id from the lurah is not found.
     stolen = await service.client.post(path, headers=LURAH)
     assert stolen.status_code == 404, stolen.text
+
+
+async def test_items_are_said_in_the_readers_language(service: Service) -> None:
+    """The apps ask in the reader's language; without Accept-Language the words stay
+    Indonesian, as they were before items kept their facts."""
+    rid = uuid4()
+    await notifier(service.context).handle(make_rejected(rid, stream_version=2))
+    english = await inbox(service, {**RT_HEAD, "Accept-Language": "en"})
+    indonesian = await inbox(service, {**RT_HEAD, "Accept-Language": "id"})
+    plain = await inbox(service, RT_HEAD)
+    assert english["items"][0]["message"].startswith("Report RT 16.73.02.1019/007")
+    assert "rejected at the kelurahan tier" in english["items"][0]["message"]
+    assert "ditolak di tingkat kelurahan" in indonesian["items"][0]["message"]
+    assert plain["items"][0]["message"] == indonesian["items"][0]["message"]
+    assert "facts" not in english["items"][0]
+
+
+async def test_a_decisions_notice_names_the_report_by_its_title(service: Service) -> None:
+    """ReportApproved carries no content: the camat's notice takes the title the views kept."""
+    handle = notifier(service.context).handle
+    rid = uuid4()
+    submitted = make_submitted(rid)
+    await handle(submitted)
+    await handle(make_approved(rid, stream_version=2, tier=Tier.KELURAHAN))
+    (item,) = (await inbox(service, {**CAMAT, "Accept-Language": "en"}))["items"]
+    assert submitted.data.content.title in item["message"]  # type: ignore[union-attr]
+    assert "approved at the kelurahan tier" in item["message"]

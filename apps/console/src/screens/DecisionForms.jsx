@@ -4,7 +4,7 @@
 import { useState } from 'preact/hooks';
 import { Field } from '../../../shared/fields.jsx';
 import { t } from '../../../shared/i18n.js';
-import { REASONS, reasonWords } from '../words.js';
+import { reasonCodes, reasonWords } from '../words.js';
 
 export function DecisionForms({ onDecide }) {
   const [counts, setCounts] = useState(true);
@@ -55,7 +55,7 @@ export function DecisionForms({ onDecide }) {
         <Field id="approve-note" label={t('decide.approveNote')}>
           {(a) => <input {...a} type="text" value={approveNote} onInput={(event) => setApproveNote(event.currentTarget.value)} />}
         </Field>
-        <button type="submit" class="primary" disabled={busy}>
+        <button type="submit" id="approve-button" class="primary" disabled={busy} aria-keyshortcuts="a">
           {busy ? t('app.wait') : t('decide.approve')}
         </button>
       </form>
@@ -63,9 +63,9 @@ export function DecisionForms({ onDecide }) {
         <h3 id="reject-title">{t('decide.rejectTitle')}</h3>
         <Field id="reason" label={t('decide.reason')} error={errors.reason_code} required>
           {(a) => (
-            <select {...a} value={reason} onChange={(event) => setReason(event.currentTarget.value)}>
+            <select {...a} aria-keyshortcuts="r" value={reason} onChange={(event) => setReason(event.currentTarget.value)}>
               <option value="">{t('decide.reasonPick')}</option>
-              {REASONS.map((code) => (
+              {reasonCodes().map((code) => (
                 <option key={code} value={code}>
                   {reasonWords(code)}
                 </option>

@@ -14,6 +14,7 @@ import { ReportMap } from '../map/ReportMap.jsx';
 import { announce } from '../notice.js';
 import { bidangWords, kindWords, statusWords } from '../words.js';
 import { DecisionForms } from './DecisionForms.jsx';
+import { Shortcuts } from './Shortcuts.jsx';
 import { Timeline } from './Timeline.jsx';
 
 const TIER_OF = { lurah: 'kelurahan', camat: 'kecamatan', pemkot: 'kota' };
@@ -71,6 +72,7 @@ export function Report({ reportId, account }) {
       <p class="back">
         <a href="#/worklist">{t('report.back')}</a>
       </p>
+      <Shortcuts reportId={reportId} />
       <h1 id="screen-title" tabIndex={-1}>{report.title}</h1>
       <ProblemBox message={problem} />
       <div class="columns">

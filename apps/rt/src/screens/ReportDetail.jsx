@@ -5,7 +5,7 @@ import { reportsApi } from '../api.js';
 import { ProblemBox } from '../components.jsx';
 import { Offline } from '../../../shared/http.js';
 import { formatDate, t } from '../i18n.js';
-import { statusWords } from './Reports.jsx';
+import { bidangWords, kindWords, reasonWords, statusWords } from '../../../shared/labels.js';
 
 export function ReportDetail({ reportId }) {
   const [report, setReport] = useState(null);
@@ -33,7 +33,7 @@ export function ReportDetail({ reportId }) {
     <section aria-labelledby="screen-title">
       <h1 id="screen-title" tabIndex={-1}>{content.title}</h1>
       <p class="status">
-        <strong>{statusWords(report)}</strong>
+        <strong>{statusWords(report.status)}</strong>
         {report.status === 'verified' && report.counts_for_performance != null ? (
           <> · {t(report.counts_for_performance ? 'status.counts' : 'status.doesNotCount')}</>
         ) : null}
@@ -41,7 +41,7 @@ export function ReportDetail({ reportId }) {
       {rejected && lastRejection ? (
         <div class="reason-box">
           <p>
-            <strong>{t(`reason.${lastRejection.reason_code}`, { defaultValue: lastRejection.reason_code })}</strong>
+            <strong>{reasonWords(lastRejection.reason_code)}</strong>
           </p>
           <p>{lastRejection.note}</p>
           <a class="button primary" href={`#/compose/${report.report_id}`}>{t('reports.revise')}</a>
@@ -49,9 +49,9 @@ export function ReportDetail({ reportId }) {
       ) : null}
       <dl class="facts">
         <dt>{t('compose.kind')}</dt>
-        <dd>{t(`kind.${content.kind}`, { defaultValue: content.kind })}</dd>
+        <dd>{kindWords(content.kind)}</dd>
         <dt>{t('compose.bidang')}</dt>
-        <dd>{t(`bidang.${content.bidang}`, { defaultValue: content.bidang })}</dd>
+        <dd>{bidangWords(content.bidang)}</dd>
         <dt>{t('compose.date')}</dt>
         <dd>{formatDate(content.activity_date)}</dd>
         {content.fund ? (
@@ -102,7 +102,7 @@ function timelineWords(entry) {
     case 'ReportRejected':
       return t('timeline.rejected', {
         tier,
-        reason: t(`reason.${entry.reason_code}`, { defaultValue: entry.reason_code }),
+        reason: reasonWords(entry.reason_code),
         note: entry.note,
       });
     case 'ReportVerified':

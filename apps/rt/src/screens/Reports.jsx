@@ -7,6 +7,7 @@ import { ProblemBox } from '../components.jsx';
 import { draftKey, draftOf, loadDraft, saveDraft } from '../drafts.js';
 import { Offline } from '../../../shared/http.js';
 import { formatDate, t } from '../i18n.js';
+import { kindWords, reasonWords, statusWords } from '../../../shared/labels.js';
 import { listOutbox, outboxEvents, removeEntry } from '../outbox.js';
 import { go } from '../../../shared/router.js';
 import { cacheStore } from '../store.js';
@@ -124,10 +125,6 @@ function OutboxEntry({ entry }) {
   );
 }
 
-export function statusWords(report) {
-  return t(`status.${report.status}`, { defaultValue: report.status });
-}
-
 function ReportCard({ report, revising }) {
   const rejected = report.status === 'awaiting_revision';
   const decision = report.last_decision;
@@ -137,17 +134,17 @@ function ReportCard({ report, revising }) {
         <a href={`#/reports/${report.report_id}`}>{report.title}</a>
       </h3>
       <p class="meta">
-        {t(`kind.${report.kind}`, { defaultValue: report.kind })} · {formatDate(report.activity_date)}
+        {kindWords(report.kind)} · {formatDate(report.activity_date)}
       </p>
       <p class="status">
-        <strong>{statusWords(report)}</strong>
+        <strong>{statusWords(report.status)}</strong>
         {report.status === 'verified' && report.counts_for_performance !== null ? (
           <> · {t(report.counts_for_performance ? 'status.counts' : 'status.doesNotCount')}</>
         ) : null}
       </p>
       {rejected && decision ? (
         <p class="reason">
-          {t(`reason.${decision.reason_code}`, { defaultValue: decision.reason_code })}
+          {reasonWords(decision.reason_code)}
           {decision.note ? `: ${decision.note}` : ''}
         </p>
       ) : null}

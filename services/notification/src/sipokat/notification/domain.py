@@ -25,6 +25,7 @@ from sipokat.events.catalogue import (
     WilayahPath,
 )
 from sipokat.events.envelope import Envelope, EventData, Role
+from sipokat.runtime.messages import Text, text
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -107,25 +108,80 @@ def facts(envelope: Envelope) -> dict[str, Any]:
     return found
 
 
-def inbox_message(kind: NoticeKind, f: dict[str, Any]) -> str:
-    """The one-line inbox text, in Indonesian (the language of the apps). What it quotes (the
-    RT's code, the report's title, the verifier's note) keeps its case: only our own words are
-    written to start a sentence."""
+# What an inbox item keeps of the event's facts, to say it in the reader's language later.
+INBOX_FACTS = ("event_type", "rt_code", "title", "tier", "note")
+
+
+def inbox_text(kind: NoticeKind, f: dict[str, Any]) -> Text:
+    """The one-line inbox text in Indonesian and English. What it quotes (the RT's code, the
+    report's title, the verifier's note) keeps its case: only our own words are written to
+    start a sentence."""
     quoted = f"RT {f['rt_code']}" + (f": {f['title']}" if f.get("title") else "")
-    what, opening = f"laporan {quoted}", f"Laporan {quoted}"
+    said = {"quoted": quoted, "tier": f.get("tier"), "note": f.get("note"), "title": f.get("title")}
+    said["rt"] = f["rt_code"]
     if kind is NoticeKind.AWAITING:
         if f["event_type"] == "ReportRevised":
-            return f"Revisi {what} menunggu verifikasi"
+            return text(
+                "Revised report {quoted} awaits verification",
+                "Revisi laporan {quoted} menunggu verifikasi",
+                **said,
+            )
         if f["event_type"] == "ReportApproved":
-            return f"{opening} disetujui tingkat {f['tier']}, menunggu verifikasi Anda"
-        return f"Laporan baru dari RT {f['rt_code']} menunggu verifikasi: {f.get('title')}"
+            return text(
+                "Report {quoted} approved at the {tier} tier, awaiting your verification",
+                "Laporan {quoted} disetujui tingkat {tier}, menunggu verifikasi Anda",
+                **said,
+            )
+        return text(
+            "New report from RT {rt} awaits verification: {title}",
+            "Laporan baru dari RT {rt} menunggu verifikasi: {title}",
+            **said,
+        )
     if kind is NoticeKind.REJECTED:
-        return f"{opening} ditolak di tingkat {f['tier']}: {f.get('note')}"
+        return text(
+            "Report {quoted} rejected at the {tier} tier: {note}",
+            "Laporan {quoted} ditolak di tingkat {tier}: {note}",
+            **said,
+        )
     if kind is NoticeKind.VERIFIED:
-        return f"{opening} telah terverifikasi"
+        return text("Report {quoted} is verified", "Laporan {quoted} telah terverifikasi", **said)
     if kind is NoticeKind.REMINDER:
-        return f"Pengingat: verifikasi {what} di tingkat {f['tier']} melewati batas waktu"
-    return f"Eskalasi: verifikasi {what} di tingkat {f['tier']} terlambat"
+        return text(
+            "Reminder: verifying report {quoted} at the {tier} tier is past its due time",
+            "Pengingat: verifikasi laporan {quoted} di tingkat {tier} melewati batas waktu",
+            **said,
+        )
+    return text(
+        "Escalation: verifying report {quoted} at the {tier} tier is late",
+        "Eskalasi: verifikasi laporan {quoted} di tingkat {tier} terlambat",
+        **said,
+    )
+
+
+def digest_text(day: str, waiting: int, overdue: int) -> Text:
+    return text(
+        "Daily digest {day}: {waiting} waiting, {overdue} overdue",
+        "Ringkasan harian {day}: {waiting} menunggu, {overdue} terlambat",
+        day=day,
+        waiting=waiting,
+        overdue=overdue,
+    )
+
+
+def item_text(item: dict[str, Any]) -> Text | None:
+    """An inbox item's words in both languages, from what it kept; None for an item folded
+    before items kept their facts (it has its Indonesian `message` only)."""
+    if item.get("kind") == "digest":
+        return digest_text(item["day"], item["waiting"], item["overdue"])
+    if item.get("facts"):
+        return inbox_text(NoticeKind(item["kind"]), item["facts"])
+    return None
+
+
+def inbox_message(kind: NoticeKind, f: dict[str, Any]) -> str:
+    """The inbox text in Indonesian, the apps' language: what an item says when the reader's
+    language is not asked for."""
+    return inbox_text(kind, f).render("id")
 
 
 # ---------------------------------------------------------------- what waits where (digest)

@@ -12,14 +12,14 @@ from typing import Any
 
 from sipokat.events.envelope import Envelope
 from sipokat.events.store import Document, ViewStore
-from sipokat.notification.domain import facts, inbox_message, notices
+from sipokat.notification.domain import INBOX_FACTS, facts, inbox_message, notices
 
 INBOX = "inbox"
 WAITING = "waiting"  # report id → the tier and office it waits at (for the daily digest)
 META = "notification_meta"  # the rebuild's marker and the fold version
 # The version of this fold (`sipokat.events.foldversion`): bump it with any change to what the
 # fold writes (inbox items, waiting), and every deployment's views are rebuilt when it starts.
-FOLD_VERSION = 1
+FOLD_VERSION = 2  # 2: items keep their `facts`, said in the reader's language
 
 MAX_INBOX = 100_000  # items read per request to sort and count; see docs/notification.md
 
@@ -28,10 +28,13 @@ def delivery_key(event_id: str, recipient: str, channel: str) -> str:
     return f"{event_id}|{recipient}|{channel}"
 
 
-def inbox_items(envelope: Envelope) -> list[dict[str, Any]]:
+def inbox_items(envelope: Envelope, title: str | None = None) -> list[dict[str, Any]]:
+    """The event's items, one per office that hears of it; `title` names the report when the
+    event carries no content (a decision, a missed deadline)."""
     if not notices(envelope.data):
         return []
     found = facts(envelope)
+    found["title"] = found["title"] or title
     return [
         {
             "key": delivery_key(str(envelope.event_id), notice.recipient, "inbox"),
@@ -41,6 +44,7 @@ def inbox_items(envelope: Envelope) -> list[dict[str, Any]]:
             "event_type": envelope.type,
             "report_id": found["report_id"],
             "message": inbox_message(notice.kind, found),
+            "facts": {name: found.get(name) for name in INBOX_FACTS},
             "created_at": envelope.occurred_at.isoformat(),
         }
         for notice in notices(envelope.data)

@@ -1,9 +1,11 @@
 """GET /v1/config?wilayah=: what a client's compose screen needs for the city of an area.
 
-Public and cacheable: the kinds and bidang with their words, the city's fund programme (only a
-city that runs one takes `progres_dana`), the activity-date window with its rule in words, and
-the limits of photos and texts, and the console's base map (`SIPOKAT_MAP_TILE_URL`). Each is read
-from where it is defined (the catalogue, the directory, intake's settings), never restated here.
+Public and cacheable: the kinds and bidang with their words, the report statuses and rejection
+reasons with theirs (what the RT app and the console show for the codes), the city's fund
+programme (only a city that runs one takes `progres_dana`), the activity-date window with its
+rule in words, the limits of photos and texts, and the console's base map
+(`SIPOKAT_MAP_TILE_URL`). Each is read from where it is defined (the catalogue, the directory,
+intake's settings), never restated here.
 """
 
 from __future__ import annotations
@@ -19,7 +21,14 @@ from pydantic import BaseModel
 
 from sipokat.events.bounds import AREA_CODE, Description, Title, anchored
 from sipokat.events.catalogue import FundProgress, PhotoRef, ReportContent, ReportKind
-from sipokat.events.labels import BIDANG_DANA_LABELS, BIDANG_LABELS, KIND_LABELS, labelled
+from sipokat.events.labels import (
+    BIDANG_DANA_LABELS,
+    BIDANG_LABELS,
+    KIND_LABELS,
+    REASON_LABELS,
+    STATUS_LABELS,
+    labelled,
+)
 from sipokat.intake.domain import ACTIVITY_DATE_RULE
 from sipokat.intake.entrypoints.common import PROBLEM, Intake, today_in_wib
 from sipokat.runtime.messages import text
@@ -55,6 +64,11 @@ class Labelled(BaseModel):
     label: dict[str, str]
 
 
+# The same for every city: made once.
+STATUSES = [Labelled.model_validate(s) for s in labelled(STATUS_LABELS)]
+REASONS = [Labelled.model_validate(r) for r in labelled(REASON_LABELS)]
+
+
 class Named(BaseModel):
     code: str
     name: str
@@ -88,6 +102,8 @@ class ClientConfig(BaseModel):
     bidang: list[Labelled]
     fund_programme: Named | None
     bidang_dana: list[Labelled]
+    statuses: list[Labelled]
+    rejection_reasons: list[Labelled]
     progress_percent: list[int]
     activity_date: ActivityDate
     photos: Photos
@@ -149,6 +165,8 @@ async def config(
         bidang_dana=[Labelled.model_validate(b) for b in labelled(BIDANG_DANA_LABELS)]
         if programme
         else [],
+        statuses=STATUSES,
+        rejection_reasons=REASONS,
         progress_percent=PROGRESS_PERCENT,
         activity_date=ActivityDate(
             max_age_days=window,

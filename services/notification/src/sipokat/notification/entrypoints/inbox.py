@@ -10,19 +10,24 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from sipokat.events.envelope import Role, utc_now
 from sipokat.events.store import Document
-from sipokat.notification.domain import DIGEST_CATCH_UP, DIGEST_REFUSALS, digest_moment_refused
+from sipokat.notification.domain import (
+    DIGEST_CATCH_UP,
+    DIGEST_REFUSALS,
+    digest_moment_refused,
+    item_text,
+)
 from sipokat.notification.entrypoints.common import Notification, inbox_of
 from sipokat.notification.handlers import NotificationContext, send_digests
 from sipokat.notification.handlers import inbox as handlers
 from sipokat.runtime.auth import CurrentPrincipal, Principal, require_roles
 from sipokat.runtime.foldversion import rebuilding
-from sipokat.runtime.messages import text
+from sipokat.runtime.messages import Language, negotiate, text
 from sipokat.runtime.problems import AUTHENTICATED, Problem, problem_responses
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"], responses=AUTHENTICATED)
@@ -67,15 +72,26 @@ def _after(cursor: str) -> tuple[str, str]:
         ) from exc
 
 
+def _said(item: Document, language: Language | None) -> Document:
+    """The item with its `message` in the reader's language: as kept (Indonesian) when none is
+    asked for, or for an item that kept no facts to say it again."""
+    found = item_text(item) if language else None
+    shown = item | {"message": found.render(language)} if found and language else dict(item)
+    shown.pop("facts", None)
+    return shown
+
+
 @router.get("/inbox", responses=problem_responses({400: "A cursor not from a previous page"}))
 async def inbox(
     context: Notification,
     principal: CurrentPrincipal,
+    request: Request,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     unread_only: bool = False,
 ) -> dict[str, Any]:
-    """Newest first. `next_cursor` fetches the next page; `unread` counts the whole inbox."""
+    """Newest first. `next_cursor` fetches the next page; `unread` counts the whole inbox. Each
+    item's `message` is in the language of `Accept-Language` (Indonesian without one)."""
     owner = inbox_of(principal)
     items = await _items(context, owner)
     unread = sum(1 for item in items if not item["read"])
@@ -85,11 +101,13 @@ async def inbox(
         page = [item for item in page if (item["created_at"], item["key"]) < boundary]
     more = len(page) > limit
     page = page[:limit]
+    asked = request.headers.get("accept-language")
+    language = negotiate(asked) if asked else None
     return {
         "recipient": owner,
         "unread": unread,
         "total": len(items),
-        "items": page,
+        "items": [_said(item, language) for item in page],
         "next_cursor": _cursor_of(page[-1]) if more else None,
     }
 

@@ -16,7 +16,7 @@ from sipokat.events.envelope import utc_now
 from sipokat.events.store import Document, ViewTransaction
 from sipokat.notification.adapters import ledger as L
 from sipokat.notification.adapters.ledger import Ledger
-from sipokat.notification.domain import Digest, digest_day, digests
+from sipokat.notification.domain import Digest, digest_day, digest_text, digests
 from sipokat.notification.handlers.context import NotificationContext
 from sipokat.notification.handlers.planning import email_delivery
 from sipokat.notification.queries import delivery_key, waiting
@@ -40,7 +40,7 @@ def digest_item(digest: Digest, now: datetime) -> Document:
         "waiting": waiting,
         "overdue": overdue,
         "overdue_report_ids": [i["report_id"] for i in digest.overdue[:_LISTED]],
-        "message": f"Ringkasan harian {digest.day}: {waiting} menunggu, {overdue} terlambat",
+        "message": digest_text(digest.day.isoformat(), waiting, overdue).render("id"),
         "created_at": now.isoformat(),
     }
 

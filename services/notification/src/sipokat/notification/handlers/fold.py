@@ -18,12 +18,13 @@ from sipokat.notification.queries import FOLD_VERSION, INBOX, META, WAITING, inb
 
 
 async def project(envelope: Envelope, tx: ViewTransaction) -> None:
-    for item in inbox_items(envelope):
-        await tx.put(INBOX, item["key"], item)
     report_id = getattr(envelope.data, "report_id", None)
+    current = await tx.get(WAITING, str(report_id)) if report_id is not None else None
+    # A decision's event carries no content: its items name the report by the title kept.
+    for item in inbox_items(envelope, (current or {}).get("title")):
+        await tx.put(INBOX, item["key"], item)
     if report_id is None:
         return
-    current = await tx.get(WAITING, str(report_id))
     folded = waiting_after(current, envelope)
     if folded is not None:
         await tx.put(WAITING, str(report_id), folded)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sipokat.events.catalogue import Bidang, ReportKind, Tier
-from sipokat.events.labels import BIDANG_LABELS, KIND_LABELS, Label
+from sipokat.events.labels import BIDANG_LABELS, KIND_LABELS, STATUS_LABELS, Label
 from sipokat.events.store.base import Document
 from sipokat.runtime.csvexport import Cell
 from sipokat.runtime.messages import Language
@@ -38,13 +38,6 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
 # Where the console (apps/console) shows one report, below the public base URL.
 REPORT_PAGE = "/console/#/report/"
 TIER_COLUMNS = {Tier.KELURAHAN: "lurah", Tier.KECAMATAN: "camat", Tier.KOTA: "pemkot"}
-STATUS_LABELS: dict[str, Label] = {
-    "awaiting_kelurahan": Label("Menunggu lurah", "Awaiting the lurah"),
-    "awaiting_kecamatan": Label("Menunggu camat", "Awaiting the camat"),
-    "awaiting_kota": Label("Menunggu pemkot", "Awaiting the city office"),
-    "awaiting_revision": Label("Perlu perbaikan", "Awaiting revision"),
-    "verified": Label("Terverifikasi", "Verified"),
-}
 
 
 def header(language: Language) -> list[str]:
