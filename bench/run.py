@@ -42,6 +42,8 @@ BENCHMARKS: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
     "signin": ("signin", {"seconds": 20}, {"seconds": 5, "accounts": 24}),
     # Issue 23: Lighthouse's mobile profile on the RT app's sign-in, compose and my reports.
     "rt-app-lighthouse": ("lighthouse", {"runs": 3}, {"runs": 1, "reports": 2}),
+    # Issue 24: a report's submission to its link in a lurah's open console, at 10 and 100/s.
+    "console-stream": ("console_stream", {"seconds": 20}, {"seconds": 5}),
 }
 
 

@@ -51,7 +51,26 @@ export function Worklist({ account }) {
   // A re-read for the stream: as many items as are loaded, so the list does not shrink under
   // the verifier's eyes; arrivals the queue does not show yet (its view trails the notice by a
   // moment) are asked again, three times at most.
+  // One re-read at a time: notices that come meanwhile wait for the next one, so a slow read
+  // under a burst is neither overtaken (its arrivals lost) nor piled on.
+  const rereading = useRef(null); // {arrivals, again} while a re-read runs
   async function reread(arrivals, tries = 0) {
+    if (rereading.current) {
+      rereading.current.arrivals.push(...arrivals);
+      rereading.current.again = true;
+      return;
+    }
+    rereading.current = { arrivals: [], again: false };
+    try {
+      await rereadOnce(arrivals, tries);
+    } finally {
+      const next = rereading.current;
+      rereading.current = null;
+      if (next.again) reread(next.arrivals);
+    }
+  }
+
+  async function rereadOnce(arrivals, tries) {
     const before = shown.current;
     if (!before) return;
     const read = ++reads.current;
