@@ -47,6 +47,7 @@ STRAGGLERS = 60.0  # s: how long after the last submission a report may still ap
 
 # First appearance of each report's link, in wall-clock ms (installed before the app loads).
 OBSERVER = """
+performance.setResourceTimingBufferSize(100000);
 window.__seen = {};
 new MutationObserver(() => {
   const now = performance.timeOrigin + performance.now();
@@ -93,8 +94,8 @@ async def submit_at(
     client: httpx.AsyncClient, rate: float, seconds: float, tag: str
 ) -> tuple[dict[str, float], int]:
     """Reports at `rate`/s for `seconds`, round robin over the RTs: report id → 202's wall ms."""
-    rts = [rt_code(KELURAHAN, n + 1) for n in range(load_default_directory().kelurahan(KELURAHAN).rt_count)]
-    heads = [{**bearer("ketua_rt", rt)} for rt in rts]
+    kelurahan = load_default_directory().kelurahan(KELURAHAN)
+    heads = [bearer("ketua_rt", rt_code(KELURAHAN, n + 1)) for n in range(kelurahan.rt_count)]
     accepted: dict[str, float] = {}
     refused = 0
     today = datetime.now(UTC).date().isoformat()
@@ -126,6 +127,19 @@ async def submit_at(
     return accepted, refused
 
 
+async def queue_reads(page: Page) -> list[float]:
+    """How long each of the console's worklist reads took (ms) since the last call."""
+    found: list[float] = await page.evaluate(
+        """() => {
+            const reads = performance.getEntriesByType('resource')
+                .filter((e) => e.name.includes('/v1/verification/queue')).map((e) => e.duration);
+            performance.clearResourceTimings();
+            return reads;
+        }"""
+    )
+    return found
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
@@ -140,8 +154,9 @@ async def run(base: str, chromium: str, rates: list[float], seconds: float) -> l
         await context.add_init_script(OBSERVER)
         page = await context.new_page()
         streams: list[str] = []  # each opening of the inbox stream: reconnects show here
-        page.on("request", lambda r: streams.append(r.url) if "/notifications/stream" in r.url else None)
+        page.on("request", lambda r: streams.append(r.url) if "/stream" in r.url else None)
         await sign_in(page, base, phone)
+        await queue_reads(page)  # not the first load's
         for rate in rates:
             load_before = os.getloadavg()[0]
             opened = len(streams)
@@ -154,6 +169,7 @@ async def run(base: str, chromium: str, rates: list[float], seconds: float) -> l
                     break
                 await asyncio.sleep(0.5)
             delays = [seen[rid] - at for rid, at in accepted.items() if rid in seen]
+            reads = await queue_reads(page)
             results.append(
                 {
                     "rate": rate,
@@ -166,6 +182,9 @@ async def run(base: str, chromium: str, rates: list[float], seconds: float) -> l
                     "max": max(delays, default=float("nan")),
                     "load": f"{load_before:.2f} → {os.getloadavg()[0]:.2f}",
                     "reconnects": len(streams) - opened,
+                    "reads": len(reads),
+                    "read_p50": percentile(reads, 0.5),
+                    "read_p99": percentile(reads, 0.99),
                 }
             )
             print(results[-1], file=sys.stderr)
@@ -189,13 +208,14 @@ def measure(seconds: float = 20, rates: tuple[float, ...] = (10, 100)) -> list[F
         notes = (
             f"{r['appeared']}/{r['accepted']} appeared ({r['refused']} refused) in "
             f"{seconds:.0f} s at {r['rate']:.0f}/s; max {r['max']:,.0f} ms; stream reopened "
-            f"{r['reconnects']} times; "
+            f"{r['reconnects']} times; {r['reads']} worklist reads, p50 {r['read_p50']:,.0f} ms, "
+            f"p99 {r['read_p99']:,.0f} ms; "
             f"load average (1 min) {r['load']}"
         )
         for share in ("p50", "p99"):
             figures.append(
                 Figure(
-                    f"Console stream at {r['rate']:.0f} reports/s: submission to the worklist, {share}",
+                    f"Console stream at {r['rate']:.0f} reports/s: submitted to shown, {share}",
                     "ms",
                     r[share],
                     higher_is_better=False,

@@ -94,7 +94,8 @@ export function Worklist({ account }) {
     setOutside((old) => {
       const ids = new Set(past.map((a) => a.report_id));
       const kept = old.filter((a) => !listed.has(a.report_id) && !ids.has(a.report_id));
-      return [...past.reverse(), ...kept].slice(0, 100);
+      // The latest burst whole, then up to a hundred earlier ones.
+      return [...past.reverse(), ...kept].slice(0, Math.max(100, past.length));
     });
     const count = added.length + past.length;
     if (count) setSaid(t('worklist.arrived', { count }));
