@@ -145,7 +145,19 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
 
 
-async def run(base: str, chromium: str, rates: list[float], seconds: float) -> list[dict[str, Any]]:
+def cpu_seconds(platform: Platform) -> dict[str, float]:
+    """Each service's CPU time so far (user + system)."""
+    found: dict[str, float] = {}
+    for service in platform.services:
+        times = platform.process(service).cpu_times()
+        found[service] = times.user + times.system
+    return found
+
+
+async def run(
+    platform: Platform, chromium: str, rates: list[float], seconds: float
+) -> list[dict[str, Any]]:
+    base = platform.url("intake")
     results: list[dict[str, Any]] = []
     async with httpx.AsyncClient(base_url=base, timeout=60) as client, async_playwright() as pw:
         phone = await lurah(client)
@@ -160,6 +172,7 @@ async def run(base: str, chromium: str, rates: list[float], seconds: float) -> l
         for rate in rates:
             load_before = os.getloadavg()[0]
             opened = len(streams)
+            cpu_before, started = cpu_seconds(platform), time.monotonic()
             accepted, refused = await submit_at(client, rate, seconds, uuid.uuid4().hex[:4])
             deadline = time.monotonic() + STRAGGLERS
             seen: dict[str, float] = {}
@@ -170,6 +183,8 @@ async def run(base: str, chromium: str, rates: list[float], seconds: float) -> l
                 await asyncio.sleep(0.5)
             delays = [seen[rid] - at for rid, at in accepted.items() if rid in seen]
             reads = await queue_reads(page)
+            spent = time.monotonic() - started
+            cores = {k: (v - cpu_before[k]) / spent for k, v in cpu_seconds(platform).items()}
             results.append(
                 {
                     "rate": rate,
@@ -183,6 +198,7 @@ async def run(base: str, chromium: str, rates: list[float], seconds: float) -> l
                     "load": f"{load_before:.2f} → {os.getloadavg()[0]:.2f}",
                     "reconnects": len(streams) - opened,
                     "reads": len(reads),
+                    "cores": ", ".join(f"{k} {v:.2f}" for k, v in cores.items()),
                     "read_p50": percentile(reads, 0.5),
                     "read_p99": percentile(reads, 0.99),
                 }
@@ -197,7 +213,7 @@ def measure(seconds: float = 20, rates: tuple[float, ...] = (10, 100)) -> list[F
     platform = Platform(services=(*SERVICES, "identity"))
     try:
         platform.start()
-        results = asyncio.run(run(platform.url("intake"), chromium, list(rates), seconds))
+        results = asyncio.run(run(platform, chromium, list(rates), seconds))
         platform.check_running()
     except BaseException:
         platform.close(keep_logs=True)
@@ -209,7 +225,8 @@ def measure(seconds: float = 20, rates: tuple[float, ...] = (10, 100)) -> list[F
             f"{r['appeared']}/{r['accepted']} appeared ({r['refused']} refused) in "
             f"{seconds:.0f} s at {r['rate']:.0f}/s; max {r['max']:,.0f} ms; stream reopened "
             f"{r['reconnects']} times; {r['reads']} worklist reads, p50 {r['read_p50']:,.0f} ms, "
-            f"p99 {r['read_p99']:,.0f} ms; "
+            f"p99 {r['read_p99']:,.0f} ms; cores used from the first submission until all were "
+            f"shown: {r['cores']}; "
             f"load average (1 min) {r['load']}"
         )
         for share in ("p50", "p99"):

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, expect
-
 from e2e.test_console import PASSWORD, built_console, check_screen, context_for, new_lurah, submit
+from playwright.async_api import Browser, Page, Request, expect
+
 from harness import SERVICES, Platform
 from sipokat.events.broker.topology import Topology
 from sipokat.events.testing import delete_topology
@@ -48,6 +48,10 @@ async def platform(rabbitmq_url: str, tmp_path: Path) -> AsyncIterator[Platform]
         await delete_topology(rabbitmq_url, Topology(running.prefix), SERVICES)
 
 
+def is_stream(request: Request) -> bool:
+    return request.url.endswith("/v1/notifications/stream")
+
+
 async def appears(page: Page, report_id: str) -> None:
     link = page.locator(f'[data-testid="worklist"] a[href="#/report/{report_id}"]')
     await expect(link).to_be_visible(timeout=TIMEOUT)
@@ -71,9 +75,7 @@ async def test_reports_appear_in_the_open_worklist(
         streams: list[str] = []
         page.on(
             "request",
-            lambda r: streams.append(r.headers.get("authorization", ""))
-            if r.url.endswith("/v1/notifications/stream")
-            else None,
+            lambda r: streams.append(r.headers.get("authorization", "")) if is_stream(r) else None,
         )
         await page.goto(f"{base}/console/")
         await page.get_by_label("Nomor HP").fill(phone)
@@ -103,11 +105,10 @@ async def test_reports_appear_in_the_open_worklist(
 
         # The access token (one minute; renewed 30 s before) runs out: the stream is reopened
         # with a new one, and a report sent after that still appears.
-        opened = len(streams)
-        async with asyncio.timeout(60):
-            while len(streams) == opened:
-                await asyncio.sleep(0.5)
-        assert streams[-1] != streams[opened - 1], "the stream reopened with the same token"
+        before = streams[-1]
+        async with page.expect_request(is_stream, timeout=60_000) as reopened:
+            pass
+        assert (await reopened.value).headers["authorization"] != before, "the same token"
         await expect(live).to_have_class(re.compile(r"\blive\b"), timeout=TIMEOUT)
         later = await submit(gateway, f"Ronda malam {tag}")
         await appears(page, later)

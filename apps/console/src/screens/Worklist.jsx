@@ -115,7 +115,8 @@ export function Worklist({ account }) {
       <p class={`live ${live}`} data-testid="live-state">
         {t(`worklist.live.${live === 'live' ? 'on' : live === 'retrying' ? 'off' : 'connecting'}`)}
       </p>
-      <p class="visually-hidden" role="status" aria-live="polite" data-testid="arrived">
+      {/* Its own polite region: arrivals do not overwrite what the last decision did (the frame's status). */}
+      <p class="visually-hidden" aria-live="polite" aria-atomic="true" data-testid="arrived">
         {said}
       </p>
       <ProblemBox message={problem} />
