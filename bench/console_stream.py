@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import re
 import shutil
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 from figures import Figure, table
 from playwright.async_api import Page, async_playwright
 from processes import SERVICES, Platform, clean_up_on_sigterm
@@ -151,6 +153,13 @@ def cpu_seconds(platform: Platform) -> dict[str, float]:
     for service in platform.services:
         times = platform.process(service).cpu_times()
         found[service] = times.user + times.system
+    # Chromium (Playwright's driver starts it, below this process): the console's own share.
+    browser = [p for p in psutil.Process().children(recursive=True) if "chrom" in p.name()]
+    found["chromium"] = 0.0
+    for process in browser:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = process.cpu_times()
+            found["chromium"] += times.user + times.system
     return found
 
 
@@ -184,7 +193,9 @@ async def run(
             delays = [seen[rid] - at for rid, at in accepted.items() if rid in seen]
             reads = await queue_reads(page)
             spent = time.monotonic() - started
-            cores = {k: (v - cpu_before[k]) / spent for k, v in cpu_seconds(platform).items()}
+            cores = {
+                k: (v - cpu_before.get(k, 0.0)) / spent for k, v in cpu_seconds(platform).items()
+            }
             results.append(
                 {
                     "rate": rate,
