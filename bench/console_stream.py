@@ -13,8 +13,8 @@ the report is in the page (a MutationObserver in the page, `performance.timeOrig
 the same wall clock). The path between is the whole pipeline: intake's outbox relay,
 RabbitMQ, the notification service's inbox fold and its SSE stream through the gateway, the
 console's 300 ms coalescing, its re-read of the verification queue (whose view must have the
-report too), and Preact's render. Past the loaded list (100 items) an arrival is shown from
-its notice in "Baru masuk", which counts as appearing.
+report too), and Preact's render. Past the loaded list (100 items) an arrival is listed from
+its notice under "Baru masuk" (a disclosure the lurah opens), which counts as appearing.
 """
 
 from __future__ import annotations
@@ -215,6 +215,12 @@ async def run(
                 }
             )
             print(results[-1], file=sys.stderr)
+        # What the lurah saw at the end (the list, "Baru masuk"): var/bench/console-stream.png.
+        shot = ROOT / "var" / "bench" / "console-stream.png"
+        shot.parent.mkdir(parents=True, exist_ok=True)
+        if await page.get_by_test_id("arrivals").count():
+            await page.get_by_test_id("arrivals").locator("summary").click()
+        await page.screenshot(path=str(shot), full_page=False)
         await browser.close()
     return results
 

@@ -110,8 +110,12 @@ async def test_reports_appear_in_the_open_worklist(
             pass
         assert (await reopened.value).headers["authorization"] != before, "the same token"
         await expect(live).to_have_class(re.compile(r"\blive\b"), timeout=TIMEOUT)
+        # The verifier's place is kept: the focused card stays focused as the list grows.
+        focused = page.locator(f'[data-testid="worklist"] a[href="#/report/{first}"]')
+        await focused.focus()
         later = await submit(gateway, f"Ronda malam {tag}")
         await appears(page, later)
+        await expect(focused).to_be_focused()
 
         # The stream is cut (the notification service dies): said, retried, and once the
         # service is back, reports appear again.

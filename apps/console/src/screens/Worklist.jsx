@@ -94,8 +94,9 @@ export function Worklist({ account }) {
     setOutside((old) => {
       const ids = new Set(past.map((a) => a.report_id));
       const kept = old.filter((a) => !listed.has(a.report_id) && !ids.has(a.report_id));
-      // The latest burst whole, then up to a hundred earlier ones.
-      return [...past.reverse(), ...kept].slice(0, Math.max(100, past.length));
+      // Newest first; the latest burst whole, then up to a hundred earlier ones.
+      const newest = [...past].sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
+      return [...newest, ...kept].slice(0, Math.max(100, past.length));
     });
     const count = added.length + past.length;
     if (count) setSaid(t('worklist.arrived', { count }));
@@ -138,8 +139,9 @@ export function Worklist({ account }) {
         <Select id="f-rt" label={t('worklist.rt')} value={filters.rt} onChange={change('rt')} options={[...areas.rt]} />
       </fieldset>
       {outside.length ? (
-        <section class="arrivals" aria-labelledby="arrivals-title" data-testid="arrivals">
-          <h2 id="arrivals-title">{t('worklist.arrivals', { count: outside.length })}</h2>
+        // Closed until opened: a hundred arrivals would push the worklist off the screen.
+        <details class="arrivals" data-testid="arrivals">
+          <summary>{t('worklist.arrivals', { count: outside.length })}</summary>
           <ul>
             {outside.map((a) => (
               <li key={a.report_id}>
@@ -149,7 +151,7 @@ export function Worklist({ account }) {
               </li>
             ))}
           </ul>
-        </section>
+        </details>
       ) : null}
       {page && !page.items.length ? <p class="empty" data-testid="worklist-empty">{t('worklist.empty')}</p> : null}
       {page && page.items.length ? (
