@@ -9,7 +9,7 @@ const CONCERNS_WORKLIST = new Set(['awaiting_verification', 'reminder', 'escalat
 const QUIET = 300; // ms: notices closer together than this are one re-read
 
 // `reread(arrivals)`: arrivals are the inbox items (report_id, message, kind) since the last
-// call; an empty list after a reconnect, when notices may have been missed. Returns the
+// call; an empty list when the stream (re)starts, as notices may have been missed. Returns the
 // connection state: 'connecting', 'live' or 'retrying'.
 export function useLiveQueue(reread) {
   const [state, setState] = useState('connecting');
@@ -19,7 +19,6 @@ export function useLiveQueue(reread) {
   useEffect(() => {
     let pending = [];
     let timer = null;
-    let connected = false;
     const flush = () => {
       timer = null;
       const arrivals = pending;
@@ -35,10 +34,11 @@ export function useLiveQueue(reread) {
         if (event === 'notification' && CONCERNS_WORKLIST.has(data?.kind)) {
           pending.push(data);
           soon();
-        } else if (event === 'resync' || (event === 'ready' && connected)) {
-          soon(); // missed notices: the queue itself says what changed
+        } else if (event === 'resync' || event === 'ready') {
+          // Notices may have been missed (while reconnecting, or between the screen's first
+          // read and the stream's start): the queue itself says what changed.
+          soon();
         }
-        if (event === 'ready') connected = true;
       },
     });
     return () => {
