@@ -5,7 +5,8 @@ reload, through the inbox stream (GET /v1/notifications/stream via the gateway).
 Access tokens live one minute here, so the console reopens its stream with a refreshed token
 within the test (it does so before its token runs out); a report sent after that still appears.
 Then the notification service is killed: the console says it lost the connection, and once the
-service is back the stream reconnects (with backoff) and the next report appears.
+service is back the stream reconnects (with backoff) and the next report appears. Last, a burst
+of fifty: those past the loaded list are listed apart from their notices.
 """
 
 from __future__ import annotations
@@ -127,4 +128,17 @@ async def test_reports_appear_in_the_open_worklist(
         last = await submit(gateway, f"Kerja bakti {tag}")
         await appears(page, last)
         await expect(page.get_by_test_id("counts")).to_contain_text("6 laporan menunggu")
+
+        # A burst past the loaded list (50 items): the newest are listed from their notices,
+        # behind a disclosure, linked to their reports.
+        more = await asyncio.gather(*(submit(gateway, f"Siskamling {tag} {n}") for n in range(50)))
+        await expect(page.get_by_test_id("counts")).to_contain_text(
+            "56 laporan menunggu", timeout=TIMEOUT
+        )
+        arrivals = page.get_by_test_id("arrivals")
+        await arrivals.locator("summary").click()
+        await expect(arrivals.locator("a")).not_to_have_count(0)
+        for report_id in more:  # each one linked, in the list or among the arrivals
+            await expect(page.locator(f'main a[href="#/report/{report_id}"]')).to_have_count(1)
+        await check_screen(page, shots, "live-3-arrivals", screenshot=True)
         await context.close()
