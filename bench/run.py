@@ -44,6 +44,8 @@ BENCHMARKS: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
     "rt-app-lighthouse": ("lighthouse", {"runs": 3}, {"runs": 1, "reports": 2}),
     # Issue 24: Lighthouse's desktop profile on the leaders' dashboard's first load.
     "dashboard-lighthouse": ("dashboard_lighthouse", {"runs": 3}, {"runs": 1, "reports": 6}),
+    # Issue 24: a report's submission to its link in a lurah's open console, at 10 and 100/s.
+    "console-stream": ("console_stream", {"seconds": 20}, {"seconds": 5}),
 }
 
 

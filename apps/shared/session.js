@@ -30,6 +30,10 @@ export async function restore() {
 
 export const currentAccount = () => account;
 
+// When the access token in memory runs out (ms since the epoch), or null: a long-lived request
+// (the notification stream) reopens before then with a fresh one.
+export const accessExpiresAt = () => access?.expiresAt ?? null;
+
 export async function signIn(phone, password) {
   return begin(await call('/v1/auth/signin', { method: 'POST', json: { phone, password } }));
 }

@@ -11,7 +11,7 @@ const id = (reportId) => encodeURIComponent(reportId);
 
 export const consoleApi = {
   // {tier, wilayah, items, counts: {total, overdue, matching, matching_overdue}, next_cursor}
-  queue: (filters = {}, cursor = null) => api(`/v1/verification/queue${query({ ...filters, limit: 50, cursor })}`),
+  queue: (filters = {}, cursor = null, limit = 50) => api(`/v1/verification/queue${query({ ...filters, limit, cursor })}`),
   report: (reportId) => api(`/v1/reports/${id(reportId)}`),
   recent: (rt) => api(`/v1/reports${query({ rt, limit: 10 })}`),
   decide: (reportId, body) => api(`/v1/reports/${id(reportId)}/decisions`, { method: 'POST', json: body }),

@@ -51,6 +51,11 @@ export default {
     overdue: 'Overdue',
     more: 'Load more',
     list: 'Reports waiting for a decision',
+    arrived_one: '{{count}} new report',
+    arrived_other: '{{count}} new reports',
+    arrivals: 'Just arrived, past the loaded list ({{count}})',
+    new: 'New',
+    live: { on: 'Live: new reports appear by themselves', off: 'Disconnected, retrying…', connecting: 'Connecting…' },
   },
   report: {
     back: 'Back to the worklist',

@@ -51,6 +51,10 @@ export default {
     overdue: 'Lewat batas waktu',
     more: 'Muat lebih banyak',
     list: 'Laporan menunggu keputusan',
+    arrived: '{{count}} laporan baru',
+    arrivals: 'Baru masuk, di luar daftar yang dimuat ({{count}})',
+    new: 'Baru',
+    live: { on: 'Langsung: laporan baru muncul sendiri', off: 'Terputus, mencoba lagi…', connecting: 'Menyambung…' },
   },
   report: {
     back: 'Kembali ke daftar kerja',

@@ -1,0 +1,144 @@
+"""The console's worklist updates itself (issue 24): a lurah's console is open on the worklist in
+headless Chromium, an RT head submits reports through the API, and each appears without a
+reload, through the inbox stream (GET /v1/notifications/stream via the gateway).
+
+Access tokens live one minute here, so the console reopens its stream with a refreshed token
+within the test (it does so before its token runs out); a report sent after that still appears.
+Then the notification service is killed: the console says it lost the connection, and once the
+service is back the stream reconnects (with backoff) and the next report appears. Last, a burst
+of fifty: those past the loaded list are listed apart from their notices.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from e2e.test_console import PASSWORD, built_console, check_screen, context_for, new_lurah, submit
+from playwright.async_api import Browser, Page, Request, expect
+
+from harness import SERVICES, Platform
+from sipokat.events.broker.topology import Topology
+from sipokat.events.testing import delete_topology
+
+pytestmark = [pytest.mark.e2e, pytest.mark.broker]
+
+__all__ = ["built_console"]  # the fixture, used by name
+TIMEOUT = 30_000  # ms
+
+
+@pytest.fixture
+async def platform(rabbitmq_url: str, tmp_path: Path) -> AsyncIterator[Platform]:
+    """The platform with one-minute access tokens (identity's shortest)."""
+    running = Platform(
+        rabbitmq_url,
+        prefix=f"e2e-{uuid.uuid4().hex[:8]}",
+        data_dir=tmp_path,
+        settings={"SIPOKAT_ACCESS_TOKEN_MINUTES": "1"},
+    )
+    try:
+        await asyncio.to_thread(running.start)
+        yield running
+    finally:
+        await asyncio.to_thread(running.stop)
+        await delete_topology(rabbitmq_url, Topology(running.prefix), SERVICES)
+
+
+def is_stream(request: Request) -> bool:
+    return request.url.endswith("/v1/notifications/stream")
+
+
+async def appears(page: Page, report_id: str) -> None:
+    link = page.locator(f'[data-testid="worklist"] a[href="#/report/{report_id}"]')
+    await expect(link).to_be_visible(timeout=TIMEOUT)
+
+
+@pytest.mark.timeout(300)
+async def test_reports_appear_in_the_open_worklist(
+    platform: Platform, browser: Browser, built_console: Path, shots: Path
+) -> None:
+    base = platform.url()
+    tag = uuid.uuid4().hex[:4]
+    async with httpx.AsyncClient(base_url=base, timeout=15) as gateway:
+        phone, code = await new_lurah(gateway, "Bu Lurah Langsung")
+        activated = await gateway.post(
+            "/v1/auth/activate", json={"phone": phone, "code": code, "password": PASSWORD}
+        )
+        assert activated.status_code == 200, activated.text
+
+        context = await context_for(browser, 390, 844)
+        page = await context.new_page()
+        streams: list[str] = []
+        page.on(
+            "request",
+            lambda r: streams.append(r.headers.get("authorization", "")) if is_stream(r) else None,
+        )
+        await page.goto(f"{base}/console/")
+        await page.get_by_label("Nomor HP").fill(phone)
+        await page.get_by_label(re.compile("^Kata sandi")).fill(PASSWORD)
+        await page.get_by_role("button", name="Masuk", exact=True).click()
+        await expect(page.get_by_test_id("worklist-empty")).to_be_visible(timeout=TIMEOUT)
+        live = page.get_by_test_id("live-state")
+        await expect(live).to_have_class(re.compile(r"\blive\b"), timeout=TIMEOUT)
+        await expect(live).to_contain_text("Langsung")
+
+        # A report arrives: in the list, marked new, said in the live region, counted.
+        first = await submit(gateway, f"Gotong royong {tag}")
+        await appears(page, first)
+        await expect(page.get_by_test_id("arrived")).to_have_text("1 laporan baru")
+        await expect(page.get_by_test_id("counts")).to_contain_text("1 laporan menunggu")
+        await expect(page.locator(".badge.new")).to_have_count(1)
+        await check_screen(page, shots, "live-1-arrived", screenshot=True)
+
+        # A burst: three more, one re-read (or a few), all shown; the filters are kept.
+        await page.get_by_label("RT").select_option(index=1)
+        chosen = await page.get_by_label("RT").input_value()
+        burst = [await submit(gateway, f"Posyandu {tag} {n}") for n in range(3)]
+        for report_id in burst:
+            await appears(page, report_id)
+        assert await page.get_by_label("RT").input_value() == chosen
+        await page.get_by_label("RT").select_option("")
+
+        # The access token (one minute; renewed 30 s before) runs out: the stream is reopened
+        # with a new one, and a report sent after that still appears.
+        before = streams[-1]
+        async with page.expect_request(is_stream, timeout=60_000) as reopened:
+            pass
+        assert (await reopened.value).headers["authorization"] != before, "the same token"
+        await expect(live).to_have_class(re.compile(r"\blive\b"), timeout=TIMEOUT)
+        # The verifier's place is kept: the focused card stays focused as the list grows.
+        focused = page.locator(f'[data-testid="worklist"] a[href="#/report/{first}"]')
+        await focused.focus()
+        later = await submit(gateway, f"Ronda malam {tag}")
+        await appears(page, later)
+        await expect(focused).to_be_focused()
+
+        # The stream is cut (the notification service dies): said, retried, and once the
+        # service is back, reports appear again.
+        await asyncio.to_thread(platform.kill, "notification")
+        await expect(live).to_contain_text("Terputus", timeout=TIMEOUT)
+        await check_screen(page, shots, "live-2-disconnected", screenshot=True)
+        await asyncio.to_thread(platform.start, "notification")
+        await expect(live).to_have_class(re.compile(r"\blive\b"), timeout=60_000)
+        last = await submit(gateway, f"Kerja bakti {tag}")
+        await appears(page, last)
+        await expect(page.get_by_test_id("counts")).to_contain_text("6 laporan menunggu")
+
+        # A burst past the loaded list (50 items): the newest are listed from their notices,
+        # behind a disclosure, linked to their reports.
+        more = await asyncio.gather(*(submit(gateway, f"Siskamling {tag} {n}") for n in range(50)))
+        await expect(page.get_by_test_id("counts")).to_contain_text(
+            "56 laporan menunggu", timeout=TIMEOUT
+        )
+        arrivals = page.get_by_test_id("arrivals")
+        await arrivals.locator("summary").click()
+        await expect(arrivals.locator("a")).not_to_have_count(0)
+        for report_id in more:  # each one linked, in the list or among the arrivals
+            await expect(page.locator(f'main a[href="#/report/{report_id}"]')).to_have_count(1)
+        await check_screen(page, shots, "live-3-arrivals", screenshot=True)
+        await context.close()
