@@ -30,6 +30,10 @@ const LEADERS = new Set([...VERIFIERS, 'admin']);
 const DASHBOARD_SCREENS = new Set(['dashboard', 'reports']);
 const ADMIN_SCREENS = new Set([...DASHBOARD_SCREENS, 'report', 'map']);
 const reportPath = (reportId) => `/report/${encodeURIComponent(reportId)}`;
+// The screens a report is opened from; the report page's "back" returns to the last one, with
+// its filters (a dashboard list, the map, the inbox), not always to the worklist.
+const LISTS = new Set(['worklist', 'decisions', 'inbox', 'dashboard', 'reports', 'map']);
+let cameFrom = null;
 
 function App() {
   const route = useRoute();
@@ -81,11 +85,14 @@ function App() {
     scrollTo(0, 0);
   }, [where]);
 
+  if (LISTS.has(name)) cameFrom = { name, hash: location.hash };
+  const back = cameFrom || { name: role === 'admin' ? 'dashboard' : 'worklist', hash: `#/${role === 'admin' ? 'dashboard' : 'worklist'}` };
+
   let screen;
   if (name === 'signin') screen = <SignIn key={`signin-${reason}`} reason={reason} />; // a new reason is said at once
   else if (name === 'activate') screen = <SignIn key="activate" activation />;
   else if (!ready) screen = <p>{t('app.loading')}</p>;
-  else if (name === 'report' && route.params[0]) screen = <Report key={route.params[0]} reportId={route.params[0]} account={account} />;
+  else if (name === 'report' && route.params[0]) screen = <Report key={route.params[0]} reportId={route.params[0]} account={account} back={back} />;
   else if (name === 'decisions') screen = <Decisions />;
   else if (name === 'dashboard') screen = <Dashboard query={route.query} />;
   else if (name === 'reports') screen = <Reports query={route.query} account={account} />;
@@ -93,11 +100,13 @@ function App() {
   else if (name === 'inbox') screen = <Inbox reportPath={reportPath} />;
   else screen = <Worklist account={account} />;
   return (
-    <Frame route={name === 'report' ? 'worklist' : name === 'reports' ? 'dashboard' : name} account={signedIn ? account : null}>
+    <Frame route={tabOf(name === 'report' ? back.name : name)} account={signedIn ? account : null}>
       {screen}
     </Frame>
   );
 }
+
+const tabOf = (name) => (name === 'reports' ? 'dashboard' : name);
 
 // Verifiers land on their worklist; the admin, who has none, on the dashboard.
 function screenFor(role, asked) {

@@ -38,8 +38,8 @@ export default {
   worklist: {
     title: 'Worklist',
     tier: { kelurahan: 'Kelurahan verification', kecamatan: 'Kecamatan verification', kota: 'City verification' },
-    counts: '{{total}} reports waiting, {{overdue}} overdue',
-    matching: 'Matching the filters: {{matching}} ({{overdue}} overdue)',
+    counts: '{{total, number}} reports waiting, {{overdue, number}} overdue',
+    matching: 'Matching the filters: {{matching, number}} ({{overdue, number}} overdue)',
     filters: 'Filter',
     kind: 'Kind',
     bidang: 'Bidang',
@@ -58,7 +58,7 @@ export default {
     live: { on: 'Live: new reports appear by themselves', off: 'Disconnected, retrying…', connecting: 'Connecting…' },
   },
   report: {
-    back: 'Back to the worklist',
+    backTo: { worklist: 'Back to the worklist', decisions: 'Back to my decisions', inbox: 'Back to the inbox', dashboard: 'Back to the dashboard', reports: 'Back to the list of reports', map: 'Back to the map' },
     rt: 'RT',
     kelurahan: 'Kelurahan',
     kind: 'Kind',

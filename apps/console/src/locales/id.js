@@ -38,8 +38,8 @@ export default {
   worklist: {
     title: 'Daftar kerja',
     tier: { kelurahan: 'Verifikasi kelurahan', kecamatan: 'Verifikasi kecamatan', kota: 'Verifikasi kota' },
-    counts: '{{total}} laporan menunggu, {{overdue}} lewat batas waktu',
-    matching: 'Sesuai saringan: {{matching}} ({{overdue}} lewat batas waktu)',
+    counts: '{{total, number}} laporan menunggu, {{overdue, number}} lewat batas waktu',
+    matching: 'Sesuai saringan: {{matching, number}} ({{overdue, number}} lewat batas waktu)',
     filters: 'Saring',
     kind: 'Jenis',
     bidang: 'Bidang',
@@ -57,7 +57,7 @@ export default {
     live: { on: 'Langsung: laporan baru muncul sendiri', off: 'Terputus, mencoba lagi…', connecting: 'Menyambung…' },
   },
   report: {
-    back: 'Kembali ke daftar kerja',
+    backTo: { worklist: 'Kembali ke daftar kerja', decisions: 'Kembali ke keputusan saya', inbox: 'Kembali ke kotak masuk', dashboard: 'Kembali ke dasbor', reports: 'Kembali ke daftar laporan', map: 'Kembali ke peta' },
     rt: 'RT',
     kelurahan: 'Kelurahan',
     kind: 'Jenis',

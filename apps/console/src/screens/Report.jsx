@@ -19,7 +19,7 @@ import { Timeline } from './Timeline.jsx';
 
 const TIER_OF = { lurah: 'kelurahan', camat: 'kecamatan', pemkot: 'kota' };
 
-export function Report({ reportId, account }) {
+export function Report({ reportId, account, back }) {
   const [report, setReport] = useState(null);
   const [recent, setRecent] = useState([]);
   const [problem, setProblem] = useState('');
@@ -70,7 +70,7 @@ export function Report({ reportId, account }) {
   return (
     <article aria-labelledby="screen-title" class="report">
       <p class="back">
-        <a href="#/worklist">{t('report.back')}</a>
+        <a href={back.hash}>{t(`report.backTo.${back.name}`)}</a>
       </p>
       <Shortcuts reportId={reportId} />
       <h1 id="screen-title" tabIndex={-1}>{report.title}</h1>
