@@ -16,6 +16,7 @@ from sipokat.runtime.testing import in_memory, service_client
 
 INDEX = b"<!doctype html><title>RT</title><script type=module src=./assets/app-1a2b.js></script>"
 SCRIPT = b"console.log('app');" * 50
+LATE = b"console.log('late');" * 100
 
 
 def build(dist: Path) -> None:
@@ -28,6 +29,7 @@ def build(dist: Path) -> None:
     (dist / "assets" / "app-1a2b.js.gz").write_bytes(gzip.compress(SCRIPT))
     (dist / "assets" / "app-1a2b.js.br").write_bytes(b"brotli bytes stand-in")
     (dist / "assets" / "icon-9f8e.png").write_bytes(b"\x89PNG fake")
+    (dist / "assets" / "late-3c4d.js").write_bytes(LATE)  # no .gz beside it
     (dist.parent / "secret.txt").write_bytes(b"outside the app")
 
 
@@ -154,3 +156,38 @@ async def test_an_app_not_built_is_a_bilingual_503_page(
         assert answer.headers["content-type"].startswith("text/html")
         assert "make run" in answer.text
         assert "belum dibangun" in answer.text and "not built" in answer.text
+
+
+async def raw(client: httpx.AsyncClient, path: str, headers: dict[str, str]) -> httpx.Response:
+    """The answer with its bytes as sent, not undone by httpx."""
+    async with client.stream("GET", path, headers=headers) as answer:
+        answer._content = b"".join([chunk async for chunk in answer.aiter_raw()])
+    return answer
+
+
+async def test_a_precompressed_file_is_not_gzipped_again(client: httpx.AsyncClient) -> None:
+    answer = await raw(client, "/app/assets/app-1a2b.js", {"Accept-Encoding": "gzip"})
+    assert answer.headers["content-encoding"] == "gzip"
+    assert gzip.decompress(answer.content) == SCRIPT  # once: the .gz file's bytes
+    assert not answer.headers["etag"].startswith("W/")  # the file's own, exactly these bytes
+
+
+async def test_a_file_built_without_a_gz_is_gzipped_with_a_weak_etag(
+    client: httpx.AsyncClient,
+) -> None:
+    path = "/app/assets/late-3c4d.js"
+    answer = await raw(client, path, {"Accept-Encoding": "gzip"})
+    assert answer.headers["content-encoding"] == "gzip"
+    assert answer.headers["vary"] == "Accept-Encoding"
+    assert gzip.decompress(answer.content) == LATE
+    plain = await client.get(path, headers={"Accept-Encoding": "identity"})
+    assert plain.content == LATE and "content-encoding" not in plain.headers
+    # The gzip bytes are the gateway's, not the file's: the same tag, but weak; and it still
+    # saves the download.
+    assert answer.headers["etag"] == "W/" + plain.headers["etag"]
+    again = await client.get(
+        path, headers={"Accept-Encoding": "gzip", "If-None-Match": answer.headers["etag"]}
+    )
+    assert again.status_code == 304
+    refused = await client.get(path, headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "content-encoding" not in refused.headers and refused.content == LATE

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
+import json
 import socket
+import zlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -47,10 +50,22 @@ async def serving(app: FastAPI) -> AsyncIterator[str]:
         await asyncio.wait_for(task, timeout=30)
 
 
+# What a dashboard's analytics answer looks like: kelurahan by kelurahan, a few kilobytes.
+DASHBOARD = {
+    "areas": [
+        {"kode": f"16.73.02.{1000 + i}", "name": f"Kelurahan {i}", "open": i * 3, "closed": i}
+        for i in range(80)
+    ]
+}
+# A CSV export, chunk by chunk as the upstream writes it.
+ROWS = [f"0193b6a4-{i:04d},verified\n".encode() * 200 for i in range(20)]
+
+
 class Upstream:
     def __init__(self) -> None:
         self.app = FastAPI()
         self.release_second_event = asyncio.Event()
+        self.release_rest_of_export = asyncio.Event()
         app = self.app
 
         @app.get("/v1/analytics/slow")
@@ -66,6 +81,24 @@ class Upstream:
                 yield b"event: notification\ndata: second\n\n"
 
             return StreamingResponse(events(), media_type="text/event-stream")
+
+        @app.get("/v1/analytics/dashboard")
+        async def dashboard() -> dict[str, Any]:
+            return DASHBOARD
+
+        @app.get("/v1/analytics/tiny")
+        async def tiny() -> dict[str, str]:
+            return {"small": "yes"}
+
+        @app.get("/v1/verification/export")
+        async def export() -> StreamingResponse:
+            async def rows() -> AsyncIterator[bytes]:
+                yield b"id,status\n" + ROWS[0]
+                await self.release_rest_of_export.wait()
+                for row in ROWS[1:]:
+                    yield row
+
+            return StreamingResponse(rows(), media_type="text/csv; charset=utf-8")
 
         @app.get("/v1/analytics/areas")
         async def areas() -> dict[str, str]:
@@ -243,9 +276,11 @@ async def test_server_sent_events_pass_through_unbuffered(
 ) -> None:
     stand_in, _ = upstream
     headers = {**bearer("ketua_rt", "16.73.02.1019/007"), "Accept": "text/event-stream"}
+    headers["Accept-Encoding"] = "gzip, deflate, br"  # never for an event stream
     async with gateway.stream("GET", "/v1/notifications/stream", headers=headers) as answer:
         assert answer.status_code == 200
         assert answer.headers["content-type"].startswith("text/event-stream")
+        assert "content-encoding" not in answer.headers
         lines = answer.aiter_lines()
         # The first event arrives while the upstream still holds the stream open; and the
         # stream outlives the 1 s upstream timeout, which does not apply to event streams.
@@ -255,3 +290,55 @@ async def test_server_sent_events_pass_through_unbuffered(
         stand_in.release_second_event.set()
         rest = [await asyncio.wait_for(anext(lines), 10) for _ in range(3)]
         assert rest == ["", "event: notification", "data: second"]
+
+
+async def raw_get(
+    client: httpx.AsyncClient, path: str, headers: dict[str, str]
+) -> tuple[httpx.Response, bytes]:
+    """The answer and its bytes as sent, not undone by httpx."""
+    async with client.stream("GET", path, headers=headers) as answer:
+        return answer, b"".join([chunk async for chunk in answer.aiter_raw()])
+
+
+async def test_a_large_json_answer_comes_gzipped_a_small_one_plain(
+    gateway: httpx.AsyncClient,
+) -> None:
+    headers = {**LURAH, "Accept-Encoding": "gzip, deflate, br"}
+    answer, sent = await raw_get(gateway, "/v1/analytics/dashboard", headers)
+    assert answer.status_code == 200
+    assert answer.headers["content-encoding"] == "gzip"
+    assert answer.headers["vary"] == "Accept-Encoding"
+    assert json.loads(gzip.decompress(sent)) == DASHBOARD
+    plain, plain_sent = await raw_get(gateway, "/v1/analytics/dashboard", LURAH | IDENTITY)
+    assert "content-encoding" not in plain.headers and json.loads(plain_sent) == DASHBOARD
+    assert len(sent) < len(plain_sent) / 4
+    tiny, tiny_sent = await raw_get(gateway, "/v1/analytics/tiny", headers)
+    assert "content-encoding" not in tiny.headers
+    assert tiny.headers["content-length"] == str(len(tiny_sent))
+    assert json.loads(tiny_sent) == {"small": "yes"}
+    # A problem of the gateway's own is small too.
+    unknown, _ = await raw_get(gateway, "/v1/nowhere", headers)
+    assert unknown.status_code == 404 and "content-encoding" not in unknown.headers
+
+
+IDENTITY = {"Accept-Encoding": "identity"}
+
+
+async def test_a_csv_export_comes_gzipped_as_it_is_written_and_complete(
+    gateway: httpx.AsyncClient, upstream: tuple[Upstream, str]
+) -> None:
+    stand_in, _ = upstream
+    headers = {**LURAH, "Accept-Encoding": "gzip"}
+    async with gateway.stream("GET", "/v1/verification/export", headers=headers) as answer:
+        assert answer.headers["content-encoding"] == "gzip"
+        assert "content-length" not in answer.headers
+        decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        chunks = answer.aiter_raw()
+        # The first rows arrive, decodable, while the upstream still holds the rest back.
+        first = b""
+        while not first.endswith(ROWS[0]):
+            first += decoder.decompress(await asyncio.wait_for(anext(chunks), 10))
+        assert first == b"id,status\n" + ROWS[0]
+        stand_in.release_rest_of_export.set()
+        rest = b"".join([decoder.decompress(chunk) async for chunk in chunks])
+    assert decoder.eof and first + rest == b"id,status\n" + b"".join(ROWS)

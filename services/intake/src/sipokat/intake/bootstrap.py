@@ -17,6 +17,7 @@ from sipokat.intake.entrypoints import (
     apidocs,
     attachments,
     client_app,
+    compression,
     config,
     contracts,
     errors,
@@ -149,6 +150,8 @@ def create_app(
         rate_limit_exempt=[prefix + "/" for prefix in client_app.PREFIXES],
     )
     errors.install(app)
+    # Outermost: every answer, the gateway's own and those it forwards, problems included.
+    app.add_middleware(compression.CompressionMiddleware)
     # The directory tokens are checked against (create_service_app's): the routes' too.
     directory = app.state.directory
     return app

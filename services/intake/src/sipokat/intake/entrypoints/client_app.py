@@ -172,6 +172,9 @@ def serve_app(
         stat = sent.stat()
         etag = f'"{stat.st_size:x}-{stat.st_mtime_ns:x}-{sent.suffix.lstrip(".")}"'
         headers["ETag"] = etag
-        if etag in {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}:
+        # Weak comparison, as If-None-Match asks (RFC 9110 13.1.2): the gateway weakens the ETag
+        # of a file it gzips itself (entrypoints/compression.py).
+        tags = request.headers.get("if-none-match", "").split(",")
+        if etag in {tag.strip().removeprefix("W/") for tag in tags}:
             return Response(status_code=304, headers=headers)
         return FileResponse(sent, media_type=content_type(path), headers=headers, stat_result=stat)

@@ -1,7 +1,8 @@
 """The gateway routes the rest of the public API to the service that owns it.
 
 Each upstream verifies the bearer token itself; the gateway forwards it with the correlation id.
-Answers stream through as they come (server-sent events included, unbuffered); an upstream that
+Answers stream through as they come (server-sent events included, unbuffered; gzipped on the way
+when the client takes it, entrypoints/compression.py); an upstream that
 cannot be reached is a 502, one that does not answer in time a 504, both as problem details
 naming the service, never its address; a browser opening a page gets them as a short page.
 A known path asked with a method it does not take is a 405 with `Allow`, in the client's
@@ -17,6 +18,7 @@ from starlette.background import BackgroundTask
 from starlette.responses import HTMLResponse, StreamingResponse
 
 from sipokat.intake.entrypoints.common import Intake
+from sipokat.intake.entrypoints.compression import MINIMUM_SIZE
 from sipokat.intake.handlers import IntakeContext
 from sipokat.intake.settings import IntakeSettings
 from sipokat.runtime.messages import text
@@ -121,6 +123,12 @@ def unavailable_page(service: str, timed_out: bool) -> HTMLResponse:
 
 def is_event_stream(request: Request) -> bool:
     return "text/event-stream" in request.headers.get("accept", "")
+
+
+def is_small(answer: httpx.Response, request: Request) -> bool:
+    """An answer of a known length under what is worth compressing (a HEAD's has no body)."""
+    length = answer.headers.get("content-length", "")
+    return request.method != "HEAD" and length.isdigit() and int(length) < MINIMUM_SIZE
 
 
 def check_page_size(request: Request, settings: IntakeSettings) -> None:
@@ -235,6 +243,13 @@ async def pass_on(request: Request, context: IntakeContext) -> Response:
     returned = {k: v for k, v in answer.headers.items() if k in _RETURNED}
     if is_event_stream(request):
         returned["x-accel-buffering"] = "no"  # tell proxies in front not to buffer either
+    elif is_small(answer, request):
+        # Whole, so that the compression around the app sees it is too small to be worth it.
+        try:
+            body = b"".join([chunk async for chunk in answer.aiter_raw()])
+        finally:
+            await answer.aclose()
+        return Response(body, status_code=answer.status_code, headers=returned)
     return StreamingResponse(
         answer.aiter_raw(),
         status_code=answer.status_code,
