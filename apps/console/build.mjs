@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import * as esbuild from 'esbuild';
-import { checkBudget, compressAll, firstScreen, freshDist, indexHtml } from '../shared/build-tools.mjs';
+import { APP_BUILD, checkBudget, compressAll, firstScreen, freshDist, indexHtml } from '../shared/build-tools.mjs';
 
 const BASE = '/console/'; // where the gateway serves dist/
 const DIST = 'dist';
@@ -30,22 +30,10 @@ const leafletCss = await esbuild.build({
 const leafletCssFile = Object.keys(leafletCss.metafile.outputs).find((file) => file.endsWith('.css'));
 
 const app = await esbuild.build({
+  ...APP_BUILD, // splitting: a map's Leaflet comes in a chunk of its own, when a map first shows
   entryPoints: { console: 'src/main.jsx' },
   outdir: DIST,
-  bundle: true,
-  format: 'esm',
-  minify: true,
-  target: ['es2020'],
-  jsx: 'automatic',
-  jsxImportSource: 'preact',
-  entryNames: 'assets/[name]-[hash]',
-  assetNames: 'assets/[name]-[hash]',
-  chunkNames: 'assets/[name]-[hash]',
-  splitting: true, // a map's Leaflet comes in a chunk of its own, when a map first shows
   define: { 'process.env.NODE_ENV': '"production"', __LEAFLET_CSS__: JSON.stringify(BASE + relative(DIST, leafletCssFile)) },
-  metafile: true,
-  legalComments: 'none',
-  logLevel: 'warning',
 });
 
 const { entry, css, chunks } = firstScreen(app.metafile.outputs, 'src/main.jsx');

@@ -6,7 +6,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import * as esbuild from 'esbuild';
 import { injectManifest } from 'workbox-build';
-import { checkBudget, compressAll, firstScreen, freshDist, indexHtml, kb, sum } from '../shared/build-tools.mjs';
+import { APP_BUILD, checkBudget, compressAll, firstScreen, freshDist, indexHtml, kb, sum } from '../shared/build-tools.mjs';
 
 const BASE = '/app/'; // where the gateway serves dist/ (RT-APP-CONTRACT.md)
 const DIST = 'dist';
@@ -32,26 +32,14 @@ const shrinker = await esbuild.build({
 const shrinkerFile = Object.keys(shrinker.metafile.outputs)[0];
 
 const app = await esbuild.build({
+  ...APP_BUILD,
   entryPoints: { app: 'src/main.jsx' },
   outdir: DIST,
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  minify: true,
-  target: ['es2020'],
-  jsx: 'automatic',
-  jsxImportSource: 'preact',
-  entryNames: 'assets/[name]-[hash]',
-  chunkNames: 'assets/[name]-[hash]',
-  assetNames: 'assets/[name]-[hash]',
   define: {
     'process.env.NODE_ENV': '"production"',
     __BASE__: JSON.stringify(BASE),
     __SHRINK_WORKER_URL__: JSON.stringify(BASE + relative(DIST, shrinkerFile)),
   },
-  metafile: true,
-  legalComments: 'none',
-  logLevel: 'warning',
 });
 
 // What the first screen loads: the entry, every chunk it imports statically, and its CSS.

@@ -5,6 +5,24 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statS
 import { join, relative } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
+// esbuild's options for an app's entry (src/main.jsx): Preact's JSX, ES modules split into
+// chunks, hashed names under assets/, and a metafile to find the first screen's files in.
+export const APP_BUILD = {
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  minify: true,
+  target: ['es2020'],
+  jsx: 'automatic',
+  jsxImportSource: 'preact',
+  entryNames: 'assets/[name]-[hash]',
+  chunkNames: 'assets/[name]-[hash]',
+  assetNames: 'assets/[name]-[hash]',
+  metafile: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+};
+
 const TEXT = /\.(html|js|css|webmanifest|json|svg)$/;
 
 // Writes <file>.gz and <file>.br beside every text file; returns their sizes by file.
