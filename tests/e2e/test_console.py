@@ -75,10 +75,7 @@ async def worklist(gateway: httpx.AsyncClient) -> list[dict[str, Any]]:
 
 @pytest.mark.timeout(300)
 async def test_a_lurah_clears_the_worklist_in_the_console(
-    platform: Platform,
-    browser: Browser,
-    built_console: Path,
-    shots: Path,
+    platform: Platform, browser: Browser, built_console: Path, shots: Path
 ) -> None:
     base = platform.url()
     tag = uuid.uuid4().hex[:4]
@@ -225,10 +222,7 @@ async def test_a_lurah_clears_the_worklist_in_the_console(
 
 @pytest.mark.timeout(240)
 async def test_a_lurah_at_a_desk_follows_the_inbox_and_decides_by_keyboard(
-    platform: Platform,
-    browser: Browser,
-    built_console: Path,
-    shots: Path,
+    platform: Platform, browser: Browser, built_console: Path, shots: Path
 ) -> None:
     base = platform.url()
     tag = uuid.uuid4().hex[:4]
