@@ -24,25 +24,22 @@ import asyncio
 import contextlib
 import os
 import re
-import shutil
-import subprocess
 import sys
 import time
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 import psutil
 from figures import Figure, table
 from playwright.async_api import Page, async_playwright
-from processes import SERVICES, Platform, clean_up_on_sigterm
+from processes import Platform, clean_up_on_sigterm
+from support import ROOT, activated_account, chromium_and_apps, new_phone, on_platform
 
 from sipokat.runtime.testing import bearer
 from sipokat.wilayah import load_default_directory, rt_code
 
-ROOT = Path(__file__).resolve().parent.parent
 KELURAHAN = "16.73.02.1019"  # Pelita Jaya, Lubuk Linggau Barat I
 PASSWORD = "Kelurahan-Pelita-2026"
 STRAGGLERS = 60.0  # s: how long after the last submission a report may still appear
@@ -61,27 +58,15 @@ new MutationObserver(() => {
 """
 
 
-def prepare() -> str:
-    if shutil.which("chromium") is None:
-        subprocess.run(["bash", str(ROOT / "scripts/install-chromium.sh")], check=True)
-    subprocess.run(["bash", str(ROOT / "scripts/build-app.sh")], check=True, timeout=900)
-    return shutil.which("chromium") or sys.exit("chromium is not installed")
-
-
 async def lurah(client: httpx.AsyncClient) -> str:
-    phone = f"0812{uuid.uuid4().int % 10**8:08d}"
-    created = await client.post(
-        "/v1/accounts",
-        json={"name": "Bu Lurah Pelita", "phone": phone, "role": "lurah", "wilayah": KELURAHAN},
-        headers=bearer("admin", None),
+    return await activated_account(
+        client,
+        new_phone("0812"),
+        PASSWORD,
+        name="Bu Lurah Pelita",
+        role="lurah",
+        wilayah=KELURAHAN,
     )
-    created.raise_for_status()
-    activated = await client.post(
-        "/v1/auth/activate",
-        json={"phone": phone, "code": created.json()["activation_code"], "password": PASSWORD},
-    )
-    activated.raise_for_status()
-    return phone
 
 
 async def sign_in(page: Page, base: str, phone: str) -> None:
@@ -226,16 +211,10 @@ async def run(
 
 
 def measure(seconds: float = 20, rates: tuple[float, ...] = (10, 100)) -> list[Figure]:
-    chromium = prepare()
-    platform = Platform(services=(*SERVICES, "identity"))
-    try:
-        platform.start()
-        results = asyncio.run(run(platform, chromium, list(rates), seconds))
-        platform.check_running()
-    except BaseException:
-        platform.close(keep_logs=True)
-        raise
-    platform.close()
+    chromium = chromium_and_apps()
+    results = on_platform(
+        lambda platform: asyncio.run(run(platform, chromium, list(rates), seconds))
+    )
     figures: list[Figure] = []
     for r in results:
         notes = (

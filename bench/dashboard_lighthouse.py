@@ -12,16 +12,13 @@ desktop profile (`--preset=desktop`: 1350x940, simulated wired throttling, no CP
 
 Each run's report (flow.html) and result (flow.json) go to `--out` (default
 var/bench/dashboard-lighthouse/<time>/run-<n>/); the run with the median performance score is
-reported, with the spread. Lighthouse and Chromium come as bench/lighthouse.py gets them.
+reported, with the spread. Lighthouse and Chromium come as bench/lighthouse_runner.py gets them.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
-import subprocess
 import sys
 import time
 import uuid
@@ -31,13 +28,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from figures import Figure, table
-from lighthouse import TOOL, median_run, prepare, summary
-from processes import SERVICES, Platform, clean_up_on_sigterm
+from figures import Figure, print_figures
+from lighthouse_runner import about, median_run, prepare, run_flows, summary, timings
+from processes import Platform, clean_up_on_sigterm
+from support import ROOT, activated_account, load_average, new_phone, on_platform
 
 from sipokat.runtime.testing import bearer
 
-ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "var" / "bench" / "dashboard-lighthouse"
 PASSWORD = "Pemkot-Lubuklinggau-2026"
 RTS = [f"16.73.02.1019/00{n}" for n in (1, 3, 7)] + [f"16.73.01.1001/00{n}" for n in (2, 4)]
@@ -46,20 +43,11 @@ PERFORMANCE, ACCESSIBILITY = 90, 95  # issue 24's target; accessibility as the R
 
 async def seed(url: str, reports: int) -> str:
     """The city office's account (activated) and the reports; its phone number."""
-    phone = f"0813{uuid.uuid4().int % 10**8:08d}"
     today = datetime.now(UTC).date().isoformat()
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-        created = await client.post(
-            "/v1/accounts",
-            json={"name": "Kantor Pemkot", "phone": phone, "role": "pemkot", "wilayah": "16.73"},
-            headers=bearer("admin", None),
+        phone = await activated_account(
+            client, new_phone(), PASSWORD, name="Kantor Pemkot", role="pemkot", wilayah="16.73"
         )
-        created.raise_for_status()
-        activated = await client.post(
-            "/v1/auth/activate",
-            json={"phone": phone, "code": created.json()["activation_code"], "password": PASSWORD},
-        )
-        activated.raise_for_status()
         sent: list[tuple[str, str]] = []
         for n in range(reports):
             rt = RTS[n % len(RTS)]
@@ -105,12 +93,7 @@ async def seed(url: str, reports: int) -> str:
     return phone
 
 
-def figures_for(s: dict[str, Any], console_bytes: float, load: str) -> list[Figure]:
-    tti = f"TTI {s['tti_ms']:,.0f} ms" if s["tti_ms"] is not None else "TTI unavailable"
-    timings = (
-        f"{tti}, FCP {s['fcp_ms']:,.0f} ms, LCP {s['lcp_ms']:,.0f} ms, "
-        f"TBT {s['tbt_ms']:,.0f} ms, CLS {s['cls']:.3f}"
-    )
+def figures_for(s: dict[str, Any], load: str) -> list[Figure]:
     return [
         Figure(
             "Lighthouse dashboard first load (desktop): performance score",
@@ -118,7 +101,7 @@ def figures_for(s: dict[str, Any], console_bytes: float, load: str) -> list[Figu
             s["performance"],
             target=PERFORMANCE,
             target_is_value=True,
-            notes=f"{timings}; {s['spread']}",
+            notes=f"{timings(s)}; {s['spread']}",
             extra={
                 "speed_index_ms": s["si_ms"],
                 "best_practices": s["best_practices"],
@@ -140,7 +123,7 @@ def figures_for(s: dict[str, Any], console_bytes: float, load: str) -> list[Figu
             s["bytes"] / 1024,
             higher_is_better=False,
             notes=(
-                f"the console's files {console_bytes / 1024:.1f} KB, API "
+                f"the console's files {s['own_bytes'] / 1024:.1f} KB, API "
                 f"{s['api_bytes'] / 1024:.1f} KB; {s['requests']} requests; "
                 f"{len(s['foreign'])} to other hosts"
             ),
@@ -151,59 +134,22 @@ def figures_for(s: dict[str, Any], console_bytes: float, load: str) -> list[Figu
 def measure(reports: int = 24, runs: int = 3, out: Path = OUT) -> list[Figure]:
     chromium = prepare()
     folder = out / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    platform = Platform(services=(*SERVICES, "identity"))
-    load_before = " ".join(f"{n:.2f}" for n in os.getloadavg())
-    try:
-        platform.start()
+    load_before = load_average()
+
+    def flows(platform: Platform) -> tuple[str, list[dict[str, Any]]]:
         base = platform.url("intake")
         phone = asyncio.run(seed(base, reports))
-        for n in range(runs):
-            subprocess.run(
-                [
-                    "node",
-                    str(TOOL / "dashboard.mjs"),
-                    base,
-                    phone,
-                    PASSWORD,
-                    str(folder / f"run-{n + 1}"),
-                ],
-                cwd=TOOL,
-                env={**os.environ, "CHROME_PATH": chromium},
-                check=True,
-                timeout=900,
-            )
-        platform.check_running()
-    except BaseException:
-        platform.close(keep_logs=True)
-        raise
-    platform.close()
-    load = f"{load_before} → {' '.join(f'{n:.2f}' for n in os.getloadavg())}"
+        return base, run_flows("dashboard.mjs", base, phone, PASSWORD, folder, runs, chromium)
+
+    base, flows_run = on_platform(flows)
+    load = f"{load_before} → {load_average()}"
     host = urlsplit(base).netloc
-    results = []
-    console_bytes = []
-    for n in range(runs):
-        flow = json.loads((folder / f"run-{n + 1}" / "flow.json").read_text())
-        lhr = flow["steps"][0]["lhr"]
-        results.append(summary(lhr, host))
-        requests = lhr["audits"]["network-requests"]["details"]["items"]
-        console_bytes.append(
-            sum(r.get("transferSize", 0) for r in requests if "/console/" in r["url"])
-        )
-    middle = median_run(results)
-    first = results[0]
+    results = [summary(flow["steps"][0]["lhr"], host, own="/console/") for flow in flows_run]
     print(
-        f"Lighthouse {first['lighthouse']}, {first['form_factor']}, throttling "
-        f"{first['throttling']}, {first['user_agent']}; {runs} runs; load average {load}; "
-        f"reports in {folder}",
+        f"{about(results[0])}; {runs} runs; load average {load}; reports in {folder}",
         file=sys.stderr,
     )
-    return figures_for(
-        middle,
-        console_bytes[
-            results.index(min(results, key=lambda r: abs(r["performance"] - middle["performance"])))
-        ],
-        load,
-    )
+    return figures_for(median_run(results), load)
 
 
 def main() -> None:
@@ -213,11 +159,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     clean_up_on_sigterm()
-    figures = measure(args.reports, args.runs, args.out)
-    print(table(figures))
-    for figure in figures:
-        for name, value in figure.extra.items():
-            print(f"  {figure.name}: {name} {value}")
+    print_figures(measure(args.reports, args.runs, args.out))
 
 
 if __name__ == "__main__":

@@ -113,3 +113,12 @@ def save(figures: list[Figure], path: Path) -> None:
         "figures": [{**asdict(f), "ratio": f.ratio, "met": f.met} for f in figures],
     }
     path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+
+
+def print_figures(figures: list[Figure]) -> None:
+    """A benchmark's own command line: its table, then each figure's extras (run.py keeps them in
+    the JSON only)."""
+    print(table(figures))
+    for figure in figures:
+        for name, value in figure.extra.items():
+            print(f"  {figure.name}: {name} {value}")

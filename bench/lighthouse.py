@@ -31,11 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import json
-import os
-import shutil
-import subprocess
 import sys
 import time
 import uuid
@@ -45,14 +41,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from figures import Figure, table
-from processes import SERVICES, Platform, clean_up_on_sigterm
+from figures import Figure, print_figures
+from lighthouse_runner import about, median_run, prepare, run_flows, summary, timings
+from processes import Platform, clean_up_on_sigterm
+from support import ROOT, activated_account, load_average, new_phone, on_platform
 
-from sipokat.runtime.testing import bearer
-
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-TOOL = HERE / "lighthouse"
 OUT = ROOT / "var" / "bench" / "lighthouse"
 RT = "16.73.02.1019/007"  # an RT of Pelita Jaya, Lubuk Linggau Barat I
 PIN = "482913"
@@ -61,44 +54,12 @@ PERFORMANCE, ACCESSIBILITY, FIRST_LOAD_KB = 90, 95, 150
 COLD_STEPS = 3  # sign-in, compose, my reports; the warm ones follow
 
 
-def run(command: list[str], cwd: Path, timeout: float) -> None:
-    subprocess.run(command, cwd=cwd, check=True, timeout=timeout)
-
-
-def prepare() -> str:
-    """Chromium, the app's build and Lighthouse's packages; the Chromium's path."""
-    if shutil.which("chromium") is None:
-        run(["bash", str(ROOT / "scripts/install-chromium.sh")], ROOT, 900)
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        sys.exit("chromium is not installed and scripts/install-chromium.sh could not install it")
-    run(["bash", str(ROOT / "scripts/build-app.sh")], ROOT, 900)
-    stamp = TOOL / "node_modules" / ".sipokat-lock.sha256"
-    wanted = hashlib.sha256((TOOL / "package-lock.json").read_bytes()).hexdigest()
-    if not stamp.exists() or stamp.read_text().strip() != wanted:
-        print("installing Lighthouse (npm ci in bench/lighthouse)", file=sys.stderr)
-        # No install scripts: puppeteer-core downloads no browser, Lighthouse needs none.
-        npm_ci = ["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"]
-        run(npm_ci, TOOL, 900)
-        stamp.write_text(wanted)
-    return chromium
-
-
 async def rt_head(url: str, reports: int) -> str:
     """An activated RT head with `reports` reports of its own; its phone number."""
-    phone = f"0813{uuid.uuid4().int % 10**8:08d}"
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-        created = await client.post(
-            "/v1/accounts",
-            json={"name": "Pak RT Tujuh", "phone": phone, "role": "ketua_rt", "wilayah": RT},
-            headers=bearer("admin", None),
+        phone = await activated_account(
+            client, new_phone(), PIN, name="Pak RT Tujuh", role="ketua_rt", wilayah=RT
         )
-        created.raise_for_status()
-        code = created.json()["activation_code"]
-        activated = await client.post(
-            "/v1/auth/activate", json={"phone": phone, "code": code, "password": PIN}
-        )
-        activated.raise_for_status()
         signed_in = await client.post("/v1/auth/signin", json={"phone": phone, "password": PIN})
         signed_in.raise_for_status()
         token = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
@@ -128,64 +89,10 @@ async def rt_head(url: str, reports: int) -> str:
     return phone
 
 
-def summary(lhr: dict[str, Any], platform_host: str) -> dict[str, Any]:
-    audits = lhr["audits"]
-    requests = audits["network-requests"]["details"]["items"]
-    app_bytes = sum(r.get("transferSize", 0) for r in requests if "/app/" in r["url"])
-    api_bytes = sum(r.get("transferSize", 0) for r in requests if "/v1/" in r["url"])
-    foreign = sorted(
-        {
-            r["url"]
-            for r in requests
-            if urlsplit(r["url"]).scheme in ("http", "https")
-            and urlsplit(r["url"]).netloc != platform_host
-        }
-    )
-    failing_a11y = [
-        f"{ref['id']} ({audits[ref['id']]['score']})"
-        for ref in lhr["categories"]["accessibility"]["auditRefs"]
-        if ref["weight"] > 0 and audits[ref["id"]]["score"] not in (None, 1)
-    ]
-    interactive = audits.get("interactive", {}).get("numericValue")
-    return {
-        "performance": 100 * (lhr["categories"]["performance"]["score"] or 0),
-        "accessibility": 100 * (lhr["categories"]["accessibility"]["score"] or 0),
-        "best_practices": 100 * (lhr["categories"]["best-practices"]["score"] or 0),
-        "bytes": audits["total-byte-weight"]["numericValue"],
-        "app_bytes": app_bytes,
-        "api_bytes": api_bytes,
-        "requests": len(requests),
-        "foreign": foreign,
-        "tti_ms": interactive,
-        "fcp_ms": audits["first-contentful-paint"]["numericValue"],
-        "lcp_ms": audits["largest-contentful-paint"]["numericValue"],
-        "tbt_ms": audits["total-blocking-time"]["numericValue"],
-        "si_ms": audits["speed-index"]["numericValue"],
-        "cls": audits["cumulative-layout-shift"]["numericValue"],
-        "failing_a11y": failing_a11y,
-        "opportunities": [
-            f"{a['id']} ({a['details'].get('overallSavingsMs', 0):.0f} ms)"
-            for a in audits.values()
-            if a.get("details", {}).get("type") == "opportunity"
-            and a.get("score") is not None
-            and a["score"] < 1
-        ],
-        "throttling": lhr["configSettings"]["throttlingMethod"],
-        "form_factor": lhr["configSettings"]["formFactor"],
-        "lighthouse": lhr["lighthouseVersion"],
-        "user_agent": lhr["environment"]["hostUserAgent"],
-    }
-
-
 def figures_for(steps: list[tuple[str, dict[str, Any]]], load: str) -> list[Figure]:
     found: list[Figure] = []
     for index, (name, s) in enumerate(steps):
         cold = index < COLD_STEPS
-        tti = f"TTI {s['tti_ms']:,.0f} ms" if s["tti_ms"] is not None else "TTI unavailable"
-        timings = (
-            f"{tti}, FCP {s['fcp_ms']:,.0f} ms, LCP {s['lcp_ms']:,.0f} ms, "
-            f"TBT {s['tbt_ms']:,.0f} ms, CLS {s['cls']:.3f}"
-        )
         found += [
             Figure(
                 f"Lighthouse {name}: performance score",
@@ -193,7 +100,7 @@ def figures_for(steps: list[tuple[str, dict[str, Any]]], load: str) -> list[Figu
                 s["performance"],
                 target=PERFORMANCE,
                 target_is_value=True,
-                notes=f"{timings}; {s['spread']}",
+                notes=f"{timings(s)}; {s['spread']}",
                 extra={
                     "tti_ms": s["tti_ms"] if s["tti_ms"] is not None else "unavailable",
                     "fcp_ms": s["fcp_ms"],
@@ -221,7 +128,7 @@ def figures_for(steps: list[tuple[str, dict[str, Any]]], load: str) -> list[Figu
                 target_is_value=True,
                 higher_is_better=False,
                 notes=(
-                    f"the app's files {s['app_bytes'] / 1024:.1f} KB, API "
+                    f"the app's files {s['own_bytes'] / 1024:.1f} KB, API "
                     f"{s['api_bytes'] / 1024:.1f} KB; {s['requests']} requests"
                 ),
             ),
@@ -246,22 +153,6 @@ def figures_for(steps: list[tuple[str, dict[str, Any]]], load: str) -> list[Figu
         )
     )
     return found
-
-
-def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The middle run by performance score (ties: by time to interactive), its figures kept
-    together, as Lighthouse's own advice on variability picks one run rather than mixing."""
-    ordered = sorted(runs, key=lambda s: (s["performance"], -(s["tti_ms"] or 0)))
-    middle = dict(ordered[len(ordered) // 2])
-    scores = sorted(s["performance"] for s in runs)
-    tbts = sorted(s["tbt_ms"] for s in runs)
-    middle["spread"] = (
-        f"{len(runs)} runs: performance {scores[0]:.0f} to {scores[-1]:.0f}, "
-        f"TBT {tbts[0]:,.0f} to {tbts[-1]:,.0f} ms"
-        if len(runs) > 1
-        else "1 run"
-    )
-    return middle
 
 
 def worker_figure(workers: list[list[dict[str, Any]]], first_load: float) -> Figure:
@@ -296,43 +187,29 @@ def worker_figure(workers: list[list[dict[str, Any]]], first_load: float) -> Fig
 def measure(reports: int = 5, runs: int = 3, out: Path = OUT) -> list[Figure]:
     chromium = prepare()
     folder = out / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    platform = Platform(services=(*SERVICES, "identity"))
-    load_before = " ".join(f"{n:.2f}" for n in os.getloadavg())
-    try:
-        platform.start()
+    load_before = load_average()
+
+    def run_all(platform: Platform) -> tuple[str, list[dict[str, Any]], float]:
         base = platform.url("intake")
         phone = asyncio.run(rt_head(base, reports))
         started = time.monotonic()
-        for n in range(runs):
-            subprocess.run(
-                ["node", str(TOOL / "flow.mjs"), base, phone, PIN, str(folder / f"run-{n + 1}")],
-                cwd=TOOL,
-                env={**os.environ, "CHROME_PATH": chromium},
-                check=True,
-                timeout=900,
-            )
-        took = time.monotonic() - started
-        platform.check_running()
-    except BaseException:
-        platform.close(keep_logs=True)
-        raise
-    platform.close()
-    load = f"{load_before} → {' '.join(f'{n:.2f}' for n in os.getloadavg())}"
+        found = run_flows("flow.mjs", base, phone, PIN, folder, runs, chromium)
+        return base, found, time.monotonic() - started
+
+    base, flows, took = on_platform(run_all)
+    load = f"{load_before} → {load_average()}"
     host = urlsplit(base).netloc
-    results: list[list[tuple[str, dict[str, Any]]]] = []
-    workers: list[list[dict[str, Any]]] = []
-    for n in range(runs):
-        flow = json.loads((folder / f"run-{n + 1}" / "flow.json").read_text())
-        results.append([(step["name"], summary(step["lhr"], host)) for step in flow["steps"]])
-        workers.append(json.loads((folder / f"run-{n + 1}" / "worker.json").read_text()))
+    results = [[(step["name"], summary(step["lhr"], host)) for step in f["steps"]] for f in flows]
+    workers: list[list[dict[str, Any]]] = [
+        json.loads((folder / f"run-{n + 1}" / "worker.json").read_text()) for n in range(runs)
+    ]
     steps = [
         (name, median_run([run[index][1] for run in results]))
         for index, (name, _) in enumerate(results[0])
     ]
     first = steps[0][1]
     print(
-        f"Lighthouse {first['lighthouse']}, {first['form_factor']}, throttling "
-        f"{first['throttling']}, {first['user_agent']}; {runs} x {len(steps)} loads in "
+        f"{about(first)}; {runs} x {len(steps)} loads in "
         f"{took:.0f} s; load average {load}; reports in {folder}",
         file=sys.stderr,
     )
@@ -346,11 +223,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     clean_up_on_sigterm()
-    figures = measure(args.reports, args.runs, args.out)
-    print(table(figures))
-    for figure in figures:
-        for name, value in figure.extra.items():
-            print(f"  {figure.name}: {name} {value}")
+    print_figures(measure(args.reports, args.runs, args.out))
 
 
 if __name__ == "__main__":

@@ -33,8 +33,9 @@ from typing import Any
 
 import httpx
 import psutil
-from figures import Figure, table
+from figures import Figure, print_figures
 from pwdlib.hashers.argon2 import Argon2Hasher
+from support import activated_account
 
 from sipokat.events.broker.topology import Topology
 from sipokat.events.envelope import Role
@@ -139,23 +140,15 @@ async def make_accounts(url: str, count: int) -> list[Account]:
 
         async def make(account: Account, rt: str) -> None:
             async with gate:
-                created = await client.post(
-                    "/v1/accounts",
-                    json={
-                        "name": "Bench RT",
-                        "phone": account.phone,
-                        "role": "ketua_rt",
-                        "wilayah": rt,
-                    },
-                    headers={"Authorization": f"Bearer {admin}"},
+                await activated_account(
+                    client,
+                    account.phone,
+                    account.pin,
+                    name="Bench RT",
+                    role="ketua_rt",
+                    wilayah=rt,
+                    admin={"Authorization": f"Bearer {admin}"},
                 )
-                created.raise_for_status()
-                code = created.json()["activation_code"]
-                activated = await client.post(
-                    "/v1/auth/activate",
-                    json={"phone": account.phone, "code": code, "password": account.pin},
-                )
-                activated.raise_for_status()
 
         await asyncio.gather(*(make(a, rt) for a, rt in zip(accounts, rts, strict=True)))
     return accounts
@@ -355,11 +348,7 @@ def main() -> None:
     parser.add_argument("--concurrency", default="8,32", help="comma-separated")
     args = parser.parse_args()
     levels = tuple(int(n) for n in args.concurrency.split(","))
-    figures = measure(args.seconds, args.accounts, levels)
-    print(table(figures))
-    for figure in figures:
-        for name, value in figure.extra.items():
-            print(f"  {figure.name}: {name} {value}")
+    print_figures(measure(args.seconds, args.accounts, levels))
 
 
 if __name__ == "__main__":

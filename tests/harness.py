@@ -15,7 +15,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -24,7 +25,8 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from sipokat.events.testing import eventually
+from sipokat.events.broker.topology import Topology
+from sipokat.events.testing import delete_topology, eventually
 from sipokat.runtime.settings import installed_services
 from sipokat.runtime.testing import bearer, free_port, log_tail, stop_processes
 
@@ -171,6 +173,26 @@ class Platform:
         )
 
 
+@contextlib.asynccontextmanager
+async def running_platform(
+    rabbitmq_url: str,
+    data_dir: Path,
+    start: Callable[[Platform], None] = Platform.start,
+    **options: Any,
+) -> AsyncIterator[Platform]:
+    """A `Platform` (`options` as its fields: settings, replicas) on a prefix of its own, started
+    by `start`; stopped afterwards and its broker topology deleted, whatever the test did."""
+    running = Platform(
+        rabbitmq_url, prefix=f"e2e-{uuid.uuid4().hex[:8]}", data_dir=data_dir, **options
+    )
+    try:
+        await asyncio.to_thread(start, running)
+        yield running
+    finally:
+        await asyncio.to_thread(running.stop)
+        await delete_topology(rabbitmq_url, Topology(running.prefix), SERVICES)
+
+
 RT = "16.73.02.1019/007"  # an RT of Pelita Jaya, Lubuk Linggau Barat I
 KELURAHAN = "16.73.02.1019"
 
@@ -188,6 +210,38 @@ def report_body(title: str = "Kerja bakti membersihkan saluran air") -> dict[str
         "description": "Warga RT 007 bergotong royong membersihkan saluran air.",
         "activity_date": date.today().isoformat(),
     }
+
+
+async def new_account(
+    gateway: httpx.AsyncClient, name: str, role: str, wilayah: str | None, phone: str | None = None
+) -> tuple[str, str]:
+    """An account made by the admin (a development token): its phone number and one-time
+    activation code."""
+    phone = phone or f"0812{uuid.uuid4().int % 10**8:08d}"
+    created = await gateway.post(
+        "/v1/accounts",
+        json={"name": name, "phone": phone, "role": role, "wilayah": wilayah},
+        headers=auth("admin", None),
+    )
+    assert created.status_code == 201, created.text
+    return phone, created.json()["activation_code"]
+
+
+async def activated_account(
+    gateway: httpx.AsyncClient,
+    name: str,
+    role: str,
+    wilayah: str | None,
+    password: str,
+    phone: str | None = None,
+) -> str:
+    """An account made by the admin and activated through the API with `password`; its phone."""
+    phone, code = await new_account(gateway, name, role, wilayah, phone)
+    activated = await gateway.post(
+        "/v1/auth/activate", json={"phone": phone, "code": code, "password": password}
+    )
+    assert activated.status_code == 200, activated.text
+    return phone
 
 
 @contextlib.asynccontextmanager

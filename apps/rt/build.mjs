@@ -2,11 +2,11 @@
 // service worker with its precache list (Workbox), .gz and .br beside every text file (Node's
 // zlib, so the gateway serves them precompressed), and the size of the first screen, checked
 // against the 150 KB budget of issue 23.
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import * as esbuild from 'esbuild';
 import { injectManifest } from 'workbox-build';
-import { compressAll, kb, sum } from '../shared/build-tools.mjs';
+import { APP_BUILD, checkBudget, compressAll, firstScreen, freshDist, indexHtml, kb, sum } from '../shared/build-tools.mjs';
 
 const BASE = '/app/'; // where the gateway serves dist/ (RT-APP-CONTRACT.md)
 const DIST = 'dist';
@@ -14,9 +14,7 @@ const BUDGET_BYTES = 150 * 1024;
 const quiet = process.argv.includes('--quiet');
 const say = (line) => quiet || console.log(line);
 
-rmSync(DIST, { recursive: true, force: true });
-mkdirSync(join(DIST, 'assets'), { recursive: true });
-cpSync('public', DIST, { recursive: true });
+freshDist(DIST);
 
 // The photo-shrinking worker first: the app needs its hashed name.
 const shrinker = await esbuild.build({
@@ -34,43 +32,33 @@ const shrinker = await esbuild.build({
 const shrinkerFile = Object.keys(shrinker.metafile.outputs)[0];
 
 const app = await esbuild.build({
+  ...APP_BUILD,
   entryPoints: { app: 'src/main.jsx' },
   outdir: DIST,
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  minify: true,
-  target: ['es2020'],
-  jsx: 'automatic',
-  jsxImportSource: 'preact',
-  entryNames: 'assets/[name]-[hash]',
-  chunkNames: 'assets/[name]-[hash]',
-  assetNames: 'assets/[name]-[hash]',
   define: {
     'process.env.NODE_ENV': '"production"',
     __BASE__: JSON.stringify(BASE),
     __SHRINK_WORKER_URL__: JSON.stringify(BASE + relative(DIST, shrinkerFile)),
   },
-  metafile: true,
-  legalComments: 'none',
-  logLevel: 'warning',
 });
 
 // What the first screen loads: the entry, every chunk it imports statically, and its CSS.
-const outputs = app.metafile.outputs;
-const entry = Object.keys(outputs).find((file) => outputs[file].entryPoint === 'src/main.jsx');
-const firstScreen = new Set();
-const visit = (file) => {
-  if (firstScreen.has(file)) return;
-  firstScreen.add(file);
-  for (const imported of outputs[file].imports) if (imported.kind === 'import-statement') visit(imported.path);
-};
-visit(entry);
-const css = outputs[entry].cssBundle;
-const url = (file) => BASE + relative(DIST, file);
-const preloads = [...firstScreen].filter((file) => file !== entry);
+const { entry, css, chunks } = firstScreen(app.metafile.outputs, 'src/main.jsx');
 
-writeFileSync(join(DIST, 'index.html'), indexHtml());
+writeFileSync(
+  join(DIST, 'index.html'),
+  indexHtml({
+    base: BASE,
+    dist: DIST,
+    title: 'Sipokat RT',
+    description: 'Sipokat: laporan kegiatan RT',
+    noscript: 'Aplikasi ini memerlukan JavaScript. / This app needs JavaScript.',
+    css,
+    entry,
+    preloads: chunks,
+    installable: true,
+  }),
+);
 writeFileSync(join(DIST, 'manifest.webmanifest'), JSON.stringify(manifest(), null, 2));
 
 // The service worker: our source bundled, then Workbox writes the precache list into it.
@@ -99,43 +87,9 @@ rmSync(join(DIST, 'sw.src.js'));
 
 const written = compressAll(DIST);
 // The manifest is fetched with the first page too; the worker and its precache come after it.
-const firstFiles = [join(DIST, 'index.html'), join(DIST, 'manifest.webmanifest'), ...firstScreen, css].filter(Boolean);
-const everything = [...written.values()];
-const brotli = sum(firstFiles.map((file) => written.get(file).br));
-const gzip = sum(firstFiles.map((file) => written.get(file).gz));
-say(`RT app built in ${DIST}/: ${precache.count} files precached (${kb(precache.size)} raw, ${kb(sum(everything.map((s) => s.br)))} brotli for its text files)`);
-say(`first screen: ${kb(brotli)} brotli, ${kb(gzip)} gzip (budget ${kb(BUDGET_BYTES)}):`);
-for (const file of firstFiles) say(`  ${relative(DIST, file)}  ${kb(written.get(file).br)} br`);
-if (Math.max(brotli, gzip) > BUDGET_BYTES) {
-  console.error(`the first screen is over its budget of ${kb(BUDGET_BYTES)}`);
-  process.exit(1);
-}
-console.log(`RT app: first screen ${kb(brotli)} brotli / ${kb(gzip)} gzip, budget ${kb(BUDGET_BYTES)}`);
-
-function indexHtml() {
-  const links = preloads.map((file) => `<link rel="modulepreload" href="${url(file)}">`).join('\n');
-  return `<!doctype html>
-<html lang="id">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="theme-color" content="#0b3d91">
-<meta name="description" content="Sipokat: laporan kegiatan RT">
-<title>Sipokat RT</title>
-<link rel="manifest" href="${BASE}manifest.webmanifest">
-<link rel="icon" href="${BASE}icon-192.png" type="image/png">
-<link rel="apple-touch-icon" href="${BASE}icon-192.png">
-<link rel="stylesheet" href="${url(css)}">
-${links}
-<script type="module" src="${url(entry)}"></script>
-</head>
-<body>
-<div id="app"><p class="loading">Memuat… / Loading…</p></div>
-<noscript>Aplikasi ini memerlukan JavaScript. / This app needs JavaScript.</noscript>
-</body>
-</html>
-`;
-}
+const files = [join(DIST, 'index.html'), join(DIST, 'manifest.webmanifest'), entry, ...chunks, css].filter(Boolean);
+say(`RT app built in ${DIST}/: ${precache.count} files precached (${kb(precache.size)} raw, ${kb(sum([...written.values()].map((s) => s.br)))} brotli for its text files)`);
+checkBudget({ name: 'RT app', dist: DIST, files, written, budget: BUDGET_BYTES, quiet });
 
 function manifest() {
   return {

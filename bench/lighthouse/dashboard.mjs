@@ -12,35 +12,12 @@
 // figures, until the page is quiet.
 //
 // Writes flow.json and flow.html into <out dir>. Chromium resolves no host but 127.0.0.1.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { startFlow } from 'lighthouse';
 import desktopConfig from 'lighthouse/core/config/desktop-config.js';
-import puppeteer from 'puppeteer-core';
+import { flowArguments, launchChromium, onlyCategories, writeFlow } from './shared.mjs';
 
-const [base, phone, password, out] = process.argv.slice(2);
-if (!out) {
-  console.error('usage: node dashboard.mjs <base URL> <phone> <password> <out dir>');
-  process.exit(2);
-}
-mkdirSync(out, { recursive: true });
-
-const browser = await puppeteer.launch({
-  executablePath: process.env.CHROME_PATH || '/usr/bin/chromium',
-  headless: true,
-  defaultViewport: null, // Lighthouse sets the desktop screen itself
-  args: [
-    '--headless=new',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-    '--disable-dev-shm-usage',
-    '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-  ],
-});
+const { base, phone, password, out } = flowArguments('dashboard.mjs', 'password');
+const browser = await launchChromium();
 
 try {
   const page = await browser.newPage();
@@ -63,7 +40,7 @@ try {
     name: 'Sipokat dashboard (issue 24)',
     config: {
       ...desktopConfig,
-      settings: { ...desktopConfig.settings, onlyCategories: ['performance', 'accessibility', 'best-practices'] },
+      settings: { ...desktopConfig.settings, onlyCategories },
     },
   });
   // A real load (through about:blank: the console's screens are hash routes of one page), the
@@ -76,8 +53,7 @@ try {
   const loaded = await page.$('section.dashboard[data-loaded="true"]');
   if (!loaded) throw new Error('the dashboard did not show its figures under Lighthouse');
 
-  writeFileSync(join(out, 'flow.json'), JSON.stringify(await flow.createFlowResult()));
-  writeFileSync(join(out, 'flow.html'), await flow.generateReport());
+  await writeFlow(flow, out);
 } finally {
   await browser.close();
 }

@@ -22,35 +22,13 @@
 // and worker.json (the worker's requests: phase, URL, bytes, from the HTTP cache) into
 // <out dir>. Nothing leaves the machine: Chromium resolves no host but
 // 127.0.0.1, and the Python side checks every request Lighthouse saw.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFlow } from 'lighthouse';
-import puppeteer from 'puppeteer-core';
+import { flowArguments, launchChromium, onlyCategories, writeFlow } from './shared.mjs';
 
-const [base, phone, pin, out] = process.argv.slice(2);
-if (!out) {
-  console.error('usage: node flow.mjs <base URL> <phone> <PIN> <out dir>');
-  process.exit(2);
-}
-mkdirSync(out, { recursive: true });
-
-const browser = await puppeteer.launch({
-  executablePath: process.env.CHROME_PATH || '/usr/bin/chromium',
-  headless: true, // the new headless mode
-  defaultViewport: null, // Lighthouse sets the phone's screen itself
-  args: [
-    '--headless=new',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-    '--disable-dev-shm-usage',
-    // Nothing but the platform on this machine: any other host fails to resolve.
-    '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-  ],
-});
+const { base, phone, password: pin, out } = flowArguments('flow.mjs', 'PIN');
+const browser = await launchChromium();
 
 // What the service worker fetches, under the phase the flow is in.
 let phase = 'sign-in';
@@ -72,7 +50,7 @@ try {
     name: 'Sipokat RT app (issue 23)',
     config: {
       extends: 'lighthouse:default',
-      settings: { onlyCategories: ['performance', 'accessibility', 'best-practices'] },
+      settings: { onlyCategories },
     },
   });
   const app = `${base}/app/`;
@@ -102,8 +80,7 @@ try {
   await flow.navigate(`${app}#/compose`, { name: 'compose (signed in, warm)', ...load });
   await flow.navigate(`${app}#/reports`, { name: 'my reports (signed in, warm)', ...load });
 
-  writeFileSync(join(out, 'flow.json'), JSON.stringify(await flow.createFlowResult()));
-  writeFileSync(join(out, 'flow.html'), await flow.generateReport());
+  await writeFlow(flow, out);
   writeFileSync(join(out, 'worker.json'), JSON.stringify(worker, null, 1));
 } finally {
   await browser.close();

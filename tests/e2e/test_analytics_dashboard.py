@@ -18,23 +18,21 @@ import asyncio
 import csv
 import io
 import re
-import subprocess
-import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from e2e import console_support
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from browsers import AXE, ROOT
-from harness import Platform, auth, report_body
+from browsers import AXE
+from harness import Platform, activated_account, auth, report_body
 from sipokat.events.testing import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.broker]
 
 PEMKOT = auth("pemkot", "16.73")
-ADMIN = auth("admin", None)
 # Two RTs of Pelita Jaya and one of Air Kuti (another kecamatan), with their lurahs.
 REPORTS = [
     ("16.73.02.1019/007", "pemerintahan"),
@@ -69,14 +67,6 @@ CSV_COLUMNS = [
     "Lintang",
     "Bujur",
 ]
-
-
-@pytest.fixture(scope="module")
-def built_console() -> Path:
-    """apps/console/dist as `make app` builds it (here too, for a run of this file alone)."""
-    if not (ROOT / "apps/console/dist/index.html").exists() or not AXE.exists():
-        subprocess.run(["bash", str(ROOT / "scripts/build-app.sh")], check=True, timeout=900)
-    return ROOT / "apps/console/dist"
 
 
 async def submit(gateway: httpx.AsyncClient, rt: str, bidang: str) -> str:
@@ -203,58 +193,26 @@ async def new_account(
     gateway: httpx.AsyncClient, role: str, wilayah: str | None, password: str = PASSWORD
 ) -> str:
     """An account the admin makes, activated with `password`; → its phone number."""
-    phone_number = f"0813{uuid.uuid4().int % 10**8:08d}"
-    created = await gateway.post(
-        "/v1/accounts",
-        json={"name": f"Akun {role}", "phone": phone_number, "role": role, "wilayah": wilayah},
-        headers=ADMIN,
-    )
-    assert created.status_code == 201, created.text
-    activated = await gateway.post(
-        "/v1/auth/activate",
-        json={
-            "phone": phone_number,
-            "code": created.json()["activation_code"],
-            "password": password,
-        },
-    )
-    assert activated.status_code == 200, activated.text
-    return phone_number
+    return await activated_account(gateway, f"Akun {role}", role, wilayah, password)
 
 
 async def context_for(browser: Browser, width: int, height: int) -> BrowserContext:
-    context = await browser.new_context(
-        viewport={"width": width, "height": height},
-        locale="id-ID",
-        timezone_id="Asia/Jakarta",
-        accept_downloads=True,
+    """The city's time zone, and downloads kept (the CSV export)."""
+    return await console_support.context_for(
+        browser, width, height, timezone_id="Asia/Jakarta", accept_downloads=True
     )
-    # As an init script: the console's Content-Security-Policy (own scripts only) stays on.
-    await context.add_init_script(path=str(AXE))
-    return context
 
 
 async def check_screen(page: Page, shots: Path, name: str) -> None:
-    """No serious or critical axe-core violation, nothing wider than the viewport; a shot."""
-    violations: list[dict[str, Any]] = await page.evaluate(
-        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
-            .map(v => ({id: v.id, impact: v.impact, help: v.help,
-                        nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))"""
-    )
-    serious = [v for v in violations if v["impact"] in ("serious", "critical")]
-    assert not serious, f"{name}: {serious}"
-    widths = await page.evaluate(
-        "[document.documentElement.scrollWidth, innerWidth, document.body.scrollWidth]"
-    )
-    assert widths[0] <= widths[1] and widths[2] <= widths[1], f"{name} scrolls sideways: {widths}"
+    """The console's checks, the body no wider than the viewport either; a full-page shot."""
+    await console_support.check_screen(page, shots, name)
+    widths = await page.evaluate("[document.body.scrollWidth, innerWidth]")
+    assert widths[0] <= widths[1], f"{name} scrolls sideways: {widths}"
     await page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
 
 
 async def sign_in(page: Page, base: str, phone_number: str, password: str = PASSWORD) -> None:
-    await page.goto(f"{base}/console/")
-    await page.get_by_label("Nomor HP").fill(phone_number)
-    await page.get_by_label(re.compile("^Kata sandi")).fill(password)
-    await page.get_by_role("button", name="Masuk").click()
+    await console_support.sign_in(page, base, phone_number, password)
 
 
 async def dashboard_loaded(page: Page) -> None:

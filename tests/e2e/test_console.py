@@ -19,64 +19,31 @@ Screenshots go to SIPOKAT_SCREENSHOTS (default: the test's temporary folder;
 from __future__ import annotations
 
 import re
-import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from e2e.console_support import (
+    LURAH,
+    PASSWORD,
+    TIMEOUT,
+    activate,
+    check_screen,
+    context_for,
+    new_lurah,
+    sign_in,
+    submit,
+)
+from playwright.async_api import Browser, Page, expect
 
-from browsers import AXE, ROOT
-from harness import KELURAHAN, RT, Platform, auth, report_body
+from harness import KELURAHAN, RT, Platform, auth, new_account
 from sipokat.events.testing import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.broker]
 
-CONSOLE = ROOT / "apps/console"
-PASSWORD = "Kelurahan-Pelita-2026"
-LURAH = auth("lurah", KELURAHAN)
 KECAMATAN, KOTA = KELURAHAN[:8], KELURAHAN[:5]
-TIMEOUT = 30_000  # ms, for what waits on the platform
-
-
-@pytest.fixture(scope="module")
-def built_console() -> Path:
-    """apps/console/dist as `make app` builds it (here too, for a run of this file alone)."""
-    if not (CONSOLE / "dist/index.html").exists() or not AXE.exists():
-        subprocess.run(["bash", str(ROOT / "scripts/build-app.sh")], check=True, timeout=900)
-    return CONSOLE / "dist"
-
-
-async def new_lurah(gateway: httpx.AsyncClient, name: str) -> tuple[str, str]:
-    return await new_account(gateway, name, "lurah", KELURAHAN)
-
-
-async def new_account(
-    gateway: httpx.AsyncClient, name: str, role: str, wilayah: str
-) -> tuple[str, str]:
-    """An account made by the admin: its phone number and one-time activation code."""
-    phone_number = f"0812{uuid.uuid4().int % 10**8:08d}"
-    created = await gateway.post(
-        "/v1/accounts",
-        json={"name": name, "phone": phone_number, "role": role, "wilayah": wilayah},
-        headers=auth("admin", None),
-    )
-    assert created.status_code == 201, created.text
-    return phone_number, created.json()["activation_code"]
-
-
-async def activate(page: Page, base: str, phone_number: str, code: str) -> None:
-    """The first sign-in in the console, with the admin's code and a new password."""
-    await page.goto(f"{base}/console/#/activate")
-    await expect(page.get_by_role("heading", name="Aktifkan akun")).to_be_visible()
-    await page.get_by_label("Nomor HP").fill(phone_number)
-    await page.get_by_label("Kode aktivasi atau reset").fill(code)
-    await page.get_by_label(re.compile(r"^Kata sandi baru")).fill(PASSWORD)
-    await page.get_by_label(re.compile(r"^Ulangi kata sandi baru")).fill(PASSWORD)
-    await page.get_by_role("button", name="Aktifkan dan masuk").click()
-    await expect(page.get_by_role("heading", name=re.compile("^Daftar kerja"))).to_be_visible()
 
 
 async def approve_from_the_inbox(page: Page, shots: Path, title: str, name: str) -> None:
@@ -100,52 +67,15 @@ async def approve_from_the_inbox(page: Page, shots: Path, title: str, name: str)
     await expect(notice).not_to_contain_text("Belum dibaca")  # marked read when opened
 
 
-async def submit(gateway: httpx.AsyncClient, title: str) -> str:
-    sent = await gateway.post(
-        "/v1/reports",
-        json=report_body(title),
-        headers={**auth("ketua_rt", RT), "Idempotency-Key": str(uuid.uuid4())},
-    )
-    assert sent.status_code == 202, sent.text
-    return str(sent.json()["report_id"])
-
-
 async def worklist(gateway: httpx.AsyncClient) -> list[dict[str, Any]]:
     answer = await gateway.get("/v1/verification/queue?limit=100", headers=LURAH)
     assert answer.status_code == 200, answer.text
     return list(answer.json()["items"])
 
 
-async def context_for(browser: Browser, width: int, height: int) -> BrowserContext:
-    context = await browser.new_context(
-        viewport={"width": width, "height": height}, locale="id-ID", timezone_id="UTC"
-    )
-    # As an init script: the console's Content-Security-Policy (own scripts only) stays on.
-    await context.add_init_script(path=str(AXE))
-    return context
-
-
-async def check_screen(page: Page, shots: Path, name: str, screenshot: bool = False) -> None:
-    """No serious or critical axe-core violation, and nothing wider than the viewport."""
-    violations: list[dict[str, Any]] = await page.evaluate(
-        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
-            .map(v => ({id: v.id, impact: v.impact, help: v.help,
-                        nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))"""
-    )
-    serious = [v for v in violations if v["impact"] in ("serious", "critical")]
-    assert not serious, f"{name}: {serious}"
-    wide = await page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
-    assert wide[0] <= wide[1], f"{name} scrolls sideways: {wide}"
-    if screenshot:
-        await page.screenshot(path=str(shots / f"{name}.png"))
-
-
 @pytest.mark.timeout(300)
 async def test_a_lurah_clears_the_worklist_in_the_console(
-    platform: Platform,
-    browser: Browser,
-    built_console: Path,
-    shots: Path,
+    platform: Platform, browser: Browser, built_console: Path, shots: Path
 ) -> None:
     base = platform.url()
     tag = uuid.uuid4().hex[:4]
@@ -263,10 +193,7 @@ async def test_a_lurah_clears_the_worklist_in_the_console(
         # English, on a desktop: the words and <html lang> follow.
         desktop = await context_for(browser, 1280, 800)
         wide = await desktop.new_page()
-        await wide.goto(f"{base}/console/")
-        await wide.get_by_label("Nomor HP").fill(phone_number)
-        await wide.get_by_label(re.compile("^Kata sandi")).fill(PASSWORD)
-        await wide.get_by_role("button", name="Masuk").click()
+        await sign_in(wide, base, phone_number)
         await wide.get_by_role("link", name="Keputusan saya").click()
         await expect(wide.get_by_test_id("decisions").get_by_role("listitem")).to_have_count(2)
         await wide.get_by_role("button", name="Ganti bahasa ke English").click()
@@ -295,10 +222,7 @@ async def test_a_lurah_clears_the_worklist_in_the_console(
 
 @pytest.mark.timeout(240)
 async def test_a_lurah_at_a_desk_follows_the_inbox_and_decides_by_keyboard(
-    platform: Platform,
-    browser: Browser,
-    built_console: Path,
-    shots: Path,
+    platform: Platform, browser: Browser, built_console: Path, shots: Path
 ) -> None:
     base = platform.url()
     tag = uuid.uuid4().hex[:4]

@@ -6,34 +6,19 @@ on the map; a lurah of another kelurahan may not ask for it."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import uuid
-from collections.abc import AsyncIterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from harness import KELURAHAN, RT, SERVICES, Platform, auth, report_body
-from sipokat.events.broker.topology import Topology
-from sipokat.events.testing import delete_topology, eventually
+from harness import KELURAHAN, RT, Platform, auth, report_body
+from sipokat.events.testing import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.broker]
-
-
-@pytest.fixture
-async def platform(rabbitmq_url: str, tmp_path: Path) -> AsyncIterator[Platform]:
-    running = Platform(rabbitmq_url, prefix=f"e2e-{uuid.uuid4().hex[:8]}", data_dir=tmp_path)
-    try:
-        await asyncio.to_thread(running.start)
-        yield running
-    finally:
-        await asyncio.to_thread(running.stop)
-        await delete_topology(rabbitmq_url, Topology(running.prefix), SERVICES)
 
 
 async def test_a_report_through_the_console_and_the_dashboards_drill_down(

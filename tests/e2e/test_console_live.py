@@ -19,34 +19,27 @@ from pathlib import Path
 
 import httpx
 import pytest
-from e2e.test_console import PASSWORD, built_console, check_screen, context_for, new_lurah, submit
+from e2e.console_support import (
+    TIMEOUT,
+    activated_lurah,
+    check_screen,
+    context_for,
+    sign_in,
+    submit,
+)
 from playwright.async_api import Browser, Page, Request, expect
 
-from harness import SERVICES, Platform
-from sipokat.events.broker.topology import Topology
-from sipokat.events.testing import delete_topology
+from harness import Platform, running_platform
 
 pytestmark = [pytest.mark.e2e, pytest.mark.broker]
-
-__all__ = ["built_console"]  # the fixture, used by name
-TIMEOUT = 30_000  # ms
 
 
 @pytest.fixture
 async def platform(rabbitmq_url: str, tmp_path: Path) -> AsyncIterator[Platform]:
     """The platform with one-minute access tokens (identity's shortest)."""
-    running = Platform(
-        rabbitmq_url,
-        prefix=f"e2e-{uuid.uuid4().hex[:8]}",
-        data_dir=tmp_path,
-        settings={"SIPOKAT_ACCESS_TOKEN_MINUTES": "1"},
-    )
-    try:
-        await asyncio.to_thread(running.start)
+    settings = {"SIPOKAT_ACCESS_TOKEN_MINUTES": "1"}
+    async with running_platform(rabbitmq_url, tmp_path, settings=settings) as running:
         yield running
-    finally:
-        await asyncio.to_thread(running.stop)
-        await delete_topology(rabbitmq_url, Topology(running.prefix), SERVICES)
 
 
 def is_stream(request: Request) -> bool:
@@ -65,11 +58,7 @@ async def test_reports_appear_in_the_open_worklist(
     base = platform.url()
     tag = uuid.uuid4().hex[:4]
     async with httpx.AsyncClient(base_url=base, timeout=15) as gateway:
-        phone, code = await new_lurah(gateway, "Bu Lurah Langsung")
-        activated = await gateway.post(
-            "/v1/auth/activate", json={"phone": phone, "code": code, "password": PASSWORD}
-        )
-        assert activated.status_code == 200, activated.text
+        phone = await activated_lurah(gateway, "Bu Lurah Langsung")
 
         context = await context_for(browser, 390, 844)
         page = await context.new_page()
@@ -78,10 +67,7 @@ async def test_reports_appear_in_the_open_worklist(
             "request",
             lambda r: streams.append(r.headers.get("authorization", "")) if is_stream(r) else None,
         )
-        await page.goto(f"{base}/console/")
-        await page.get_by_label("Nomor HP").fill(phone)
-        await page.get_by_label(re.compile("^Kata sandi")).fill(PASSWORD)
-        await page.get_by_role("button", name="Masuk", exact=True).click()
+        await sign_in(page, base, phone)
         await expect(page.get_by_test_id("worklist-empty")).to_be_visible(timeout=TIMEOUT)
         live = page.get_by_test_id("live-state")
         await expect(live).to_have_class(re.compile(r"\blive\b"), timeout=TIMEOUT)

@@ -25,20 +25,18 @@ from typing import Any
 
 import httpx
 import pytest
-from e2e.test_console import PASSWORD, built_console, check_screen, context_for, new_lurah
+from e2e import console_support
+from e2e.console_support import TIMEOUT, activated_lurah, check_screen, context_for
 from PIL import Image
 from playwright.async_api import Browser, Page, expect
 
-from harness import KELURAHAN, RT, SERVICES, Platform, auth, report_body
-from sipokat.events.broker.topology import Topology
-from sipokat.events.testing import delete_topology, eventually
+from harness import KELURAHAN, RT, Platform, auth, report_body, running_platform
+from sipokat.events.testing import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.broker]
-__all__ = ["built_console"]  # a fixture, from the console's own test
 
 OTHER_RT = "16.73.02.1001/001"  # another kelurahan of the same kecamatan
 HERE = {"latitude": -3.2950, "longitude": 102.8610}
-TIMEOUT = 30_000  # ms
 
 
 class Tiles(BaseHTTPRequestHandler):
@@ -82,15 +80,12 @@ def tile_server() -> Iterator[str]:
 @pytest.fixture
 async def mapped(rabbitmq_url: str, tmp_path: Path, tile_server: str) -> AsyncIterator[Platform]:
     """The services, the gateway's base map at the test's tile server."""
-    running = Platform(rabbitmq_url, prefix=f"e2e-{uuid.uuid4().hex[:8]}", data_dir=tmp_path)
-    running.settings["SIPOKAT_MAP_TILE_URL"] = tile_server
-    running.settings["SIPOKAT_MAP_ATTRIBUTION"] = "Peta uji Sipokat"
-    try:
-        await asyncio.to_thread(running.start)
+    settings = {
+        "SIPOKAT_MAP_TILE_URL": tile_server,
+        "SIPOKAT_MAP_ATTRIBUTION": "Peta uji Sipokat",
+    }
+    async with running_platform(rabbitmq_url, tmp_path, settings=settings) as running:
         yield running
-    finally:
-        await asyncio.to_thread(running.stop)
-        await delete_topology(rabbitmq_url, Topology(running.prefix), SERVICES)
 
 
 async def submit(gateway: httpx.AsyncClient, title: str, rt: str, located: bool) -> str:
@@ -140,10 +135,7 @@ async def sign_in(
         "console",
         lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
     )
-    await page.goto(f"{base}/console/")
-    await page.get_by_label("Nomor HP").fill(phone)
-    await page.get_by_label(re.compile("^Kata sandi")).fill(PASSWORD)
-    await page.get_by_role("button", name="Masuk").click()
+    await console_support.sign_in(page, base, phone)
     await expect(page.get_by_role("heading", name=re.compile("^Daftar kerja"))).to_be_visible()
     return page
 
@@ -166,11 +158,7 @@ async def test_a_lurah_sees_reports_on_the_map_with_and_without_tiles(
     base = mapped.url()
     tag = uuid.uuid4().hex[:4]
     async with httpx.AsyncClient(base_url=base, timeout=15) as gateway:
-        phone, code = await new_lurah(gateway, "Pak Lurah Peta")
-        activated = await gateway.post(
-            "/v1/auth/activate", json={"phone": phone, "code": code, "password": PASSWORD}
-        )
-        assert activated.status_code == 200, activated.text
+        phone = await activated_lurah(gateway, "Pak Lurah Peta")
         shown = [await submit(gateway, f"Kerja bakti {n} {tag}", RT, True) for n in ("1", "dua")]
         waiting = await submit(gateway, f"Posyandu {tag}", RT, True)
         nowhere = await submit(gateway, f"Rapat warga {tag}", RT, False)

@@ -4,10 +4,8 @@ tokens off, so a request of the demo with anything but identity's tokens would f
 
 from __future__ import annotations
 
-import asyncio
 import json
 import stat
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -17,10 +15,9 @@ import httpx
 import jwt
 import pytest
 
-from harness import SERVICES, Platform
-from sipokat.events.broker.topology import Topology
+from harness import SERVICES, Platform, running_platform
 from sipokat.events.catalogue import Tier
-from sipokat.events.testing import delete_topology, eventually
+from sipokat.events.testing import eventually
 from sipokat.ops.demo import DecisionPolicy, DemoConfig, run_demo
 from sipokat.ops.demo.people import CREDENTIALS_FILE, Person
 
@@ -35,18 +32,9 @@ REPORTS = 16
 
 @pytest.fixture
 async def platform(rabbitmq_url: str, tmp_path: Path) -> AsyncIterator[Platform]:
-    running = Platform(
-        rabbitmq_url,
-        prefix=f"e2e-{uuid.uuid4().hex[:8]}",
-        data_dir=tmp_path,
-        settings={"SIPOKAT_JWT_DEV_TOKENS": "false"},  # identity's tokens only
-    )
-    try:
-        await asyncio.to_thread(running.start)
+    settings = {"SIPOKAT_JWT_DEV_TOKENS": "false"}  # identity's tokens only
+    async with running_platform(rabbitmq_url, tmp_path, settings=settings) as running:
         yield running
-    finally:
-        await asyncio.to_thread(running.stop)
-        await delete_topology(rabbitmq_url, Topology(running.prefix), SERVICES)
 
 
 async def signed_in_as(gateway: httpx.AsyncClient, data_dir: Path, person: Person) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness import RT, Platform, auth, report_body
+from harness import RT, Platform, activated_account, auth, report_body
 from sipokat.ops.cli import main as sipokat
 
 pytestmark = [pytest.mark.e2e, pytest.mark.broker]
@@ -26,21 +26,7 @@ PIN = "480913"
 async def an_admin(gateway: httpx.AsyncClient) -> None:
     """An admin account with a password (the development token makes it, as the first run's
     admin would)."""
-    created = await gateway.post(
-        "/v1/accounts",
-        json={"name": "Admin Kota", "phone": ADMIN_PHONE, "role": "admin"},
-        headers=auth("admin", None),
-    )
-    assert created.status_code == 201, created.text
-    activated = await gateway.post(
-        "/v1/auth/activate",
-        json={
-            "phone": ADMIN_PHONE,
-            "code": created.json()["activation_code"],
-            "password": ADMIN_PASSWORD,
-        },
-    )
-    assert activated.status_code == 200, activated.text
+    await activated_account(gateway, "Admin Kota", "admin", None, ADMIN_PASSWORD, ADMIN_PHONE)
 
 
 async def test_an_admin_imports_the_roster_and_an_rt_head_of_it_reports(

@@ -4,7 +4,6 @@ photos an `<img>` can load by a signed link, and a rejection's reason shown to t
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,9 +13,8 @@ import httpx
 import pytest
 from intake_support import jpeg_with_gps
 
-from harness import KELURAHAN, RT, SERVICES, Platform, auth, report_body
-from sipokat.events.broker.topology import Topology
-from sipokat.events.testing import delete_topology, eventually
+from harness import KELURAHAN, RT, Platform, auth, report_body, running_platform
+from sipokat.events.testing import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.broker]
 
@@ -31,18 +29,9 @@ async def platform(rabbitmq_url: str, tmp_path: Path) -> AsyncIterator[Platform]
     (dist / "index.html").write_bytes(PAGE)
     (dist / "sw.js").write_bytes(b"self.addEventListener('fetch', () => {});")
     (dist / "assets" / "app-1a2b.js").write_bytes(b"console.log('rt');")
-    running = Platform(
-        rabbitmq_url,
-        prefix=f"e2e-{uuid.uuid4().hex[:8]}",
-        data_dir=tmp_path,
-        settings={"SIPOKAT_APP_DIR": str(dist)},
-    )
-    try:
-        await asyncio.to_thread(running.start)
+    settings = {"SIPOKAT_APP_DIR": str(dist)}
+    async with running_platform(rabbitmq_url, tmp_path, settings=settings) as running:
         yield running
-    finally:
-        await asyncio.to_thread(running.stop)
-        await delete_topology(rabbitmq_url, Topology(running.prefix), SERVICES)
 
 
 async def test_the_rt_app_lists_its_reports_with_photos_and_the_lurahs_reason(

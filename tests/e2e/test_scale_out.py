@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -37,11 +36,11 @@ from harness import (
     auth,
     instance,
     report_body,
+    running_platform,
     service_of,
     sse,
 )
-from sipokat.events.broker.topology import Topology
-from sipokat.events.testing import delete_topology, eventually
+from sipokat.events.testing import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.broker]
 
@@ -62,25 +61,21 @@ RELAY_LEASE_SECONDS = 5
 
 @pytest.fixture
 async def platform(rabbitmq_url: str, tmp_path: Path) -> AsyncIterator[Platform]:
-    running = Platform(
-        rabbitmq_url,
-        prefix=f"e2e-{uuid.uuid4().hex[:8]}",
-        data_dir=tmp_path,
-        replicas=2,
-        # A standby relay takes over within 5 s of its leader's death, not the default 10.
-        settings={"SIPOKAT_RELAY_LEASE_SECONDS": str(RELAY_LEASE_SECONDS)},
-    )
-    try:
-        # The first replicas start, and are ready, first: they take the relay leases and become
-        # the queues' active consumers. The second ones start behind them, as standbys; the test
-        # waits for them while the load already runs.
-        await asyncio.to_thread(running.start, *running.instances(0))
-        for name in running.instances(1):
-            running.spawn(name)
+    # A standby relay takes over within 5 s of its leader's death, not the default 10.
+    settings = {"SIPOKAT_RELAY_LEASE_SECONDS": str(RELAY_LEASE_SECONDS)}
+    async with running_platform(
+        rabbitmq_url, tmp_path, start=standbys_behind, replicas=2, settings=settings
+    ) as running:
         yield running
-    finally:
-        await asyncio.to_thread(running.stop)
-        await delete_topology(rabbitmq_url, Topology(running.prefix), CONSUMERS)
+
+
+def standbys_behind(running: Platform) -> None:
+    """The first replicas start, and are ready, first: they take the relay leases and become the
+    queues' active consumers. The second ones start behind them, as standbys; the test waits for
+    them while the load already runs."""
+    running.start(*running.instances(0))
+    for name in running.instances(1):
+        running.spawn(name)
 
 
 class Rotation:
