@@ -16,7 +16,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from sipokat.ops.demo.model import DemoConfig, DemoSummary, Tally
+from sipokat.ops.demo.model import ConsoleHint, DemoConfig, DemoSummary, Tally
 
 
 class ProgressBar:
@@ -95,5 +95,39 @@ def format_summary(summary: DemoSummary) -> str:
         f"  answers     409 races {summary.races}; 429 waited {summary.throttled}; "
         f"errors {sum(summary.errors.values())} {summary.errors or ''}",
     ]
+    left = f" (left to the lurah of {summary.leave})" if summary.leave else ""
+    lines.insert(4, f"  waiting     {len(summary.left)} for a person{left}")
     lines += [f"    {sample}" for sample in summary.error_samples]
+    if summary.console is not None:
+        lines += ["", format_hint(summary.console, summary.leave)]
+    return "\n".join(lines)
+
+
+def format_hint(hint: ConsoleHint, leave: str | None) -> str:
+    """Where to sign in and as whom: the demo's lurah left to a person (or the one with most
+    waiting) and the city office."""
+    lines = [
+        f"Try the console: {hint.url}",
+        f"  made-up demo accounts, also in {hint.credentials_file}:",
+    ]
+    if hint.lurah is not None:
+        waiting = "?" if hint.lurah_waiting is None else str(hint.lurah_waiting)
+        lines.append(
+            f"  lurah of {hint.lurah.name} ({hint.lurah.wilayah}): phone {hint.lurah.phone}, "
+            f"password {hint.lurah.password}; {waiting} reports waiting in the worklist"
+        )
+        if leave is not None:
+            lines.append("    the demo's lurah there decides nothing: those reports are yours")
+        else:
+            lines.append(
+                f"    to keep a kelurahan's reports for you: --leave {hint.lurah.wilayah} "
+                f'(a code or a name, e.g. --leave "{hint.lurah.name}")'
+            )
+    if hint.pemkot is not None:
+        lines.append(
+            f"  city office (pemkot) of {hint.pemkot.name}: phone {hint.pemkot.phone}, "
+            f"password {hint.pemkot.password}"
+        )
+    if hint.lurah is None and hint.pemkot is None:
+        lines.append("  (the demo could not sign its people in: see the errors above)")
     return "\n".join(lines)
