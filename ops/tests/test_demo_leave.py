@@ -123,3 +123,8 @@ def test_left_reports_are_settled_not_in_review() -> None:
     left = f"waiting     1 for a person (left to the lurah of Pelita Jaya, {PELITA_JAYA})"
     assert left in printed
     assert printed.endswith(format_hint(HINT, PELITA_JAYA))
+
+
+def test_the_cli_points_to_the_city_a_kelurahan_is_in() -> None:
+    with pytest.raises(SystemExit, match=r"Pelita Jaya \(16\.73\.02\.1019\) .* --kota 16\.73$"):
+        cli.demo_leave("35.71", "Pelita Jaya")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import signal
 import sys
@@ -156,12 +157,21 @@ async def _demo_until_interrupted(config: DemoConfig, quiet: bool, as_json: bool
 def demo_leave(kota: str, leave: str | None) -> str | None:
     """`--leave`'s kelurahan code: by default the city's busiest kelurahan, so a plain
     `sipokat demo` leaves a worklist for a person; `none` for none."""
-    city = load_default_directory().city(kota)
+    directory = load_default_directory()
+    city = directory.city(kota)
     if leave is None:
         return busiest(city).code
     try:
         kelurahan = resolve(city, leave)
     except UnknownKelurahan as exc:
+        elsewhere = [other for other in directory.cities if other.code != kota]
+        for other in elsewhere:  # the right kelurahan, the wrong --kota?
+            with contextlib.suppress(UnknownKelurahan):
+                if found := resolve(other, leave):
+                    raise SystemExit(
+                        f"--leave: {found.name} ({found.code}) is in {other.name}: add "
+                        f"--kota {other.code}"
+                    ) from None
         raise SystemExit(f"--leave: {exc}") from None
     return kelurahan.code if kelurahan else None
 
