@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import signal
 import sys
@@ -31,7 +32,9 @@ from sipokat.ops.deadletters import (
     run,
 )
 from sipokat.ops.demo import DemoConfig, DemoSummary, run_demo
-from sipokat.ops.demo.console import ProgressBar, format_summary
+from sipokat.ops.demo.console import ProgressBar, format_hint, format_summary
+from sipokat.ops.demo.leave import UnknownKelurahan, busiest, resolve
+from sipokat.ops.demo.model import ConsoleHint
 from sipokat.ops.firstrun import print_first_admin_code
 from sipokat.ops.launcher import SERVICES, run_platform
 from sipokat.ops.rebuild import REBUILD_PATHS, rebuild
@@ -40,6 +43,7 @@ from sipokat.ops.setaside import list_set_aside, retry_set_aside
 from sipokat.ops.status import print_status
 from sipokat.runtime.auth import mint_token
 from sipokat.runtime.settings import ServiceSettings
+from sipokat.wilayah import load_default_directory
 
 
 def _token(args: argparse.Namespace) -> int:
@@ -129,9 +133,12 @@ def _rebuild(args: argparse.Namespace) -> int:
     return rebuild(args.service, ServiceSettings(), args.gateway)
 
 
-async def _demo_until_interrupted(config: DemoConfig, quiet: bool) -> DemoSummary:
+async def _demo_until_interrupted(config: DemoConfig, quiet: bool, as_json: bool) -> DemoSummary:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def announce(hint: ConsoleHint) -> None:  # stdout stays the summary's with --json
+        print(format_hint(hint, config.leave) + "\n", file=sys.stderr if as_json else sys.stdout)
 
     def interrupted() -> None:  # the first Ctrl-C ends the demo with its summary; a second aborts
         stop.set()
@@ -140,11 +147,33 @@ async def _demo_until_interrupted(config: DemoConfig, quiet: bool) -> DemoSummar
     loop.add_signal_handler(signal.SIGINT, interrupted)
     try:
         if quiet:
-            return await run_demo(config, stop=stop)
+            return await run_demo(config, stop=stop, announce=announce)
         with ProgressBar(config) as bar:
-            return await run_demo(config, observer=bar, stop=stop)
+            return await run_demo(config, observer=bar, stop=stop, announce=announce)
     finally:
         loop.remove_signal_handler(signal.SIGINT)
+
+
+def demo_leave(kota: str, leave: str | None) -> str | None:
+    """`--leave`'s kelurahan code: by default the city's busiest kelurahan, so a plain
+    `sipokat demo` leaves a worklist for a person; `none` for none."""
+    directory = load_default_directory()
+    city = directory.city(kota)
+    if leave is None:
+        return busiest(city).code
+    try:
+        kelurahan = resolve(city, leave)
+    except UnknownKelurahan as exc:
+        elsewhere = [other for other in directory.cities if other.code != kota]
+        for other in elsewhere:  # the right kelurahan, the wrong --kota?
+            with contextlib.suppress(UnknownKelurahan):
+                if found := resolve(other, leave):
+                    raise SystemExit(
+                        f"--leave: {found.name} ({found.code}) is in {other.name}: add "
+                        f"--kota {other.code}"
+                    ) from None
+        raise SystemExit(f"--leave: {exc}") from None
+    return kelurahan.code if kelurahan else None
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -153,6 +182,7 @@ def _demo(args: argparse.Namespace) -> int:
         if value is not None and value <= 0:
             raise SystemExit(f"--{name} must be positive")
     config = DemoConfig(
+        leave=demo_leave(args.kota, args.leave),
         gateway=args.gateway,
         kota=args.kota,
         rate=args.rate,
@@ -164,7 +194,7 @@ def _demo(args: argparse.Namespace) -> int:
         drain=args.drain,
         data_dir=ServiceSettings().data_dir,
     )
-    summary = asyncio.run(_demo_until_interrupted(config, args.quiet))
+    summary = asyncio.run(_demo_until_interrupted(config, args.quiet, args.json))
     if args.json:
         print(json.dumps({**asdict(summary), "rate_achieved": summary.rate_achieved}, indent=2))
     else:
@@ -282,6 +312,12 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=120.0,
         help="seconds to go on verifying after the last submission (default 120)",
+    )
+    demo.add_argument(
+        "--leave",
+        metavar="KELURAHAN",
+        help="a kelurahan (code or name) whose lurah the demo does not play, so its reports "
+        "wait for you in the console (default: the busiest; 'none' to play every lurah)",
     )
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
     demo.add_argument("--json", action="store_true", help="print the summary as JSON")

@@ -16,7 +16,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from sipokat.ops.demo.model import DemoConfig, DemoSummary, Tally
+from sipokat.ops.demo.model import Account, ConsoleHint, DemoConfig, DemoSummary, Tally
 
 
 class ProgressBar:
@@ -95,5 +95,38 @@ def format_summary(summary: DemoSummary) -> str:
         f"  answers     409 races {summary.races}; 429 waited {summary.throttled}; "
         f"errors {sum(summary.errors.values())} {summary.errors or ''}",
     ]
+    lurah = summary.console.lurah if summary.console else None
+    named = f"{lurah.name}, " if lurah and lurah.wilayah == summary.leave else ""
+    left = f" (left to the lurah of {named}{summary.leave})" if summary.leave else ""
+    lines.insert(4, f"  waiting     {len(summary.left)} for a person{left}")
     lines += [f"    {sample}" for sample in summary.error_samples]
+    if summary.console is not None:
+        lines += ["", format_hint(summary.console, summary.leave)]
     return "\n".join(lines)
+
+
+def format_hint(hint: ConsoleHint, leave: str | None) -> str:
+    """Where to sign in and as whom: the demo's lurah left to a person (or the one with most
+    waiting) and the city office."""
+    lines = [f"Try the console: {hint.url}"]
+    if (lurah := hint.lurah) is not None:
+        waiting = "?" if hint.lurah_waiting is None else str(hint.lurah_waiting)
+        lines += [
+            f"  lurah of {lurah.name} ({lurah.wilayah}): {waiting} reports in the worklist",
+            _credentials(lurah),
+            "    the demo's lurah there decides nothing: those reports are yours"
+            if leave is not None
+            else f"    to keep a kelurahan's reports for you: --leave {lurah.wilayah} "
+            f'(or --leave "{lurah.name}")',
+        ]
+    if (pemkot := hint.pemkot) is not None:
+        lines += [f"  city office (pemkot) of {pemkot.name}:", _credentials(pemkot)]
+    if lurah is None and pemkot is None:
+        lines.append("  (the demo could not sign its people in: see the errors above)")
+    else:
+        lines.append(f"  (made-up demo accounts, also in {hint.credentials_file})")
+    return "\n".join(lines)
+
+
+def _credentials(account: Account) -> str:
+    return f"    phone {account.phone}  password {account.password}"

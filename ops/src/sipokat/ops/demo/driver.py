@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import math
 import random
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,8 +19,10 @@ import httpx
 
 from sipokat.events.catalogue import PhotoRef, RejectionReason, ReportContent, Tier
 from sipokat.ops.demo.gateway import Gateway, retry_after_seconds
+from sipokat.ops.demo.hint import console_hint
+from sipokat.ops.demo.leave import busiest
 from sipokat.ops.demo.mix import CityMix, PlannedReport
-from sipokat.ops.demo.model import DemoConfig, DemoSummary, Tally
+from sipokat.ops.demo.model import ConsoleHint, DemoConfig, DemoSummary, Tally
 from sipokat.ops.demo.offices import Office, area_of
 from sipokat.ops.demo.people import People, SignInError
 from sipokat.ops.demo.photo import scene_jpeg
@@ -32,6 +35,7 @@ WIB = ZoneInfo("Asia/Jakarta")  # activity dates are judged in WIB
 REVISION_TRIES = 15
 
 Observer = Callable[[Tally, str], None]
+Announcer = Callable[[ConsoleHint], None]
 
 
 @dataclass
@@ -48,6 +52,11 @@ class Demo:
         directory = load_default_directory()
         self.mix = CityMix(directory, config.kota, random.Random(seed), datetime.now(WIB).date())
         city = directory.city(config.kota)
+        self.city = city
+        if config.leave is not None and not any(
+            kel.code == config.leave for kec in city.kecamatan for kel in kec.kelurahan
+        ):
+            raise ValueError(f"leave: {config.leave} is no kelurahan of {city.name}")
         staff = max(1, math.ceil(config.rate / 5))  # one pemkot bucket (20/s) for the city
         self.offices: dict[tuple[Tier, str], Office] = {
             (Tier.KOTA, city.code): Office(Tier.KOTA, city.code, self, gateway, config, seed, staff)
@@ -62,7 +71,10 @@ class Demo:
     def _office(self, tier: Tier, area: str) -> Office:
         key = (tier, area)
         if key not in self.offices:
-            self.offices[key] = Office(tier, area, self, self.gateway, self.config, self.seed)
+            left = tier is Tier.KELURAHAN and area == self.config.leave
+            self.offices[key] = Office(
+                tier, area, self, self.gateway, self.config, self.seed, hands_off=left
+            )
         return self.offices[key]
 
     def _spawn(self, coro: Any) -> asyncio.Task[None]:
@@ -107,8 +119,7 @@ class Demo:
         self.tally.submitted += 1
         report_id = answer.json()["report_id"]
         self.reports[report_id] = _Report(number, plan.rt_code, content)
-        self.tally.reports[report_id] = "awaiting_kelurahan"
-        self._office(Tier.KELURAHAN, plan.rt_code.split("/")[0]).expect(report_id)
+        self._awaits_lurah(report_id, plan.rt_code)
 
     async def _revise(self, report_id: str, reason: RejectionReason, round: int) -> None:
         rng = random.Random(f"{self.seed}/{self.key_of(report_id)}/{round}/revise")
@@ -139,14 +150,35 @@ class Demo:
             return
         self.tally.revised += 1
         self.reports[report_id] = _Report(report.number, report.rt_code, content)
+        self._awaits_lurah(report_id, report.rt_code)
+
+    def _awaits_lurah(self, report_id: str, rt_code: str) -> None:
         self.tally.reports[report_id] = "awaiting_kelurahan"
-        self._office(Tier.KELURAHAN, report.rt_code.split("/")[0]).expect(report_id)
+        kelurahan = rt_code.split("/")[0]
+        if kelurahan == self.config.leave:
+            self.tally.held.add(report_id)  # for a person: the drain does not wait for it
+        self._office(Tier.KELURAHAN, kelurahan).expect(report_id)
 
     # ------------------------------------------------------------------ the offices' desk
 
     def content_of(self, report_id: str) -> ReportContent | None:
         report = self.reports.get(report_id)
         return report.content if report else None
+
+    def lurah_to_show(self) -> str:
+        """The kelurahan whose lurah a person should sign in as: the one left to them, else
+        the one with most of this run's reports still waiting (then most sent at all)."""
+        if self.config.leave is not None:
+            return self.config.leave
+        waiting: Counter[str] = Counter()
+        sent: Counter[str] = Counter()
+        for report_id, report in self.reports.items():
+            kelurahan = report.rt_code.split("/")[0]
+            sent[kelurahan] += 1
+            waiting[kelurahan] += self.tally.reports.get(report_id) == "awaiting_kelurahan"
+        if not sent:
+            return busiest(self.city).code
+        return max(sent, key=lambda kel: (waiting[kel], sent[kel]))
 
     def key_of(self, report_id: str) -> str:
         report = self.reports.get(report_id)
@@ -156,6 +188,7 @@ class Demo:
         report_id, status = answer["report_id"], answer["status"]
         if report_id in self.reports:
             self.tally.reports[report_id] = status
+            self.tally.held.discard(report_id)  # a person decided it meanwhile
         if not decision.approve:
             self.tally.rejected[tier] += 1
             if report_id in self.reports and decision.reason_code is not None:
@@ -235,10 +268,16 @@ async def _tick(observer: Observer, tally: Tally, phase: list[str]) -> None:
 
 
 async def run_demo(
-    config: DemoConfig, observer: Observer | None = None, stop: asyncio.Event | None = None
+    config: DemoConfig,
+    observer: Observer | None = None,
+    stop: asyncio.Event | None = None,
+    announce: Announcer | None = None,
 ) -> DemoSummary:
     """Simulate the city against a running platform until the reports are submitted (and
-    verified, up to `config.drain` seconds more) or `stop` is set."""
+    verified or left to a person, up to `config.drain` seconds more) or `stop` is set.
+
+    With `config.leave`, `announce` is told at the start how to try the console as that
+    kelurahan's lurah (its account is made first); the summary always says how."""
     stop = stop or asyncio.Event()
     seed = config.seed if config.seed is not None else random.SystemRandom().randrange(2**31)
     loop = asyncio.get_running_loop()
@@ -248,7 +287,10 @@ async def run_demo(
     limits = httpx.Limits(max_connections=config.concurrency)
     async with httpx.AsyncClient(base_url=config.gateway, timeout=30, limits=limits) as client:
         people = People(client, config.data_dir, demo_admin_code(config.data_dir))
-        demo = Demo(config, Gateway(client, tally, config.concurrency, people), seed)
+        gateway = Gateway(client, tally, config.concurrency, people)
+        demo = Demo(config, gateway, seed)
+        if config.leave is not None and announce is not None:
+            announce(await console_hint(config, gateway, demo.city, demo.lurah_to_show()))
         workers = [asyncio.create_task(office.work()) for office in demo.offices.values()]
         ticker = asyncio.create_task(_tick(observer, tally, phase)) if observer else None
         try:
@@ -261,8 +303,15 @@ async def run_demo(
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
             await demo.close()
+        hint = await console_hint(config, gateway, demo.city, demo.lurah_to_show())
     if observer:
         observer(tally, "done")
     return DemoSummary.of(
-        tally, seed=seed, kota=config.kota, elapsed=loop.time() - started, submit=submit_seconds
+        tally,
+        seed=seed,
+        kota=config.kota,
+        elapsed=loop.time() - started,
+        submit=submit_seconds,
+        leave=config.leave,
+        console=hint,
     )

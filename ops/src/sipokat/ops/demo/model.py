@@ -27,6 +27,9 @@ class DemoConfig:
     # The platform's data folder: identity's store (the demo's admin comes from it) and the
     # demo's own `demo-accounts.json`.
     data_dir: Path = Path("var")
+    # A kelurahan code whose lurah the demo plays but never lets decide: its reports wait in
+    # the console's worklist for a person (the CLI leaves the busiest one unless told).
+    leave: str | None = None
 
 
 @dataclass
@@ -47,6 +50,7 @@ class Tally:
     submit_latencies: list[float] = field(default_factory=list)
     offered: int = 0  # submissions the scheduler started
     reports: dict[str, str] = field(default_factory=dict)  # report id -> status last answered
+    held: set[str] = field(default_factory=set)  # sent to the left lurah, who decides nothing
 
     @property
     def decided(self) -> int:
@@ -55,12 +59,39 @@ class Tally:
     @property
     def settled(self) -> int:
         verified = sum(1 for status in self.reports.values() if status == "verified")
-        return verified + len(self.abandoned)
+        return verified + len(self.abandoned) + len(self.left)
+
+    @property
+    def left(self) -> list[str]:
+        """Reports waiting for the left lurah: settled as far as the demo goes."""
+        return sorted(i for i in self.held if self.reports.get(i) == "awaiting_kelurahan")
 
     def error(self, kind: str, sample: str) -> None:
         self.errors[kind] += 1
         if len(self.error_samples) < 10:
             self.error_samples.append(sample)
+
+
+@dataclass(frozen=True)
+class Account:
+    """A made-up demo account to sign in to the console with."""
+
+    role: str
+    wilayah: str
+    name: str  # the area's name
+    phone: str
+    password: str
+
+
+@dataclass(frozen=True)
+class ConsoleHint:
+    """How a person tries the console after (or while) the demo runs."""
+
+    url: str
+    lurah: Account | None
+    lurah_waiting: int | None  # in that lurah's worklist (the platform's count)
+    pemkot: Account | None
+    credentials_file: str
 
 
 @dataclass(frozen=True)
@@ -76,6 +107,8 @@ class DemoSummary:
     verified: int
     revised: int
     abandoned: list[str]  # report ids left awaiting_revision by their RT
+    leave: str | None  # the kelurahan whose lurah the demo left to a person
+    left: list[str]  # report ids waiting for that lurah
     races: int
     throttled: int
     errors: dict[str, int]
@@ -83,10 +116,19 @@ class DemoSummary:
     reports: dict[str, str]  # report id -> the status the platform last answered
     submit_p50_ms: float | None
     submit_p95_ms: float | None
+    console: ConsoleHint | None = None
 
     @classmethod
     def of(
-        cls, tally: Tally, *, seed: int, kota: str, elapsed: float, submit: float
+        cls,
+        tally: Tally,
+        *,
+        seed: int,
+        kota: str,
+        elapsed: float,
+        submit: float,
+        leave: str | None = None,
+        console: ConsoleHint | None = None,
     ) -> DemoSummary:
         latencies = sorted(tally.submit_latencies)
         quantiles = statistics.quantiles(latencies, n=20) if len(latencies) > 1 else latencies
@@ -102,6 +144,8 @@ class DemoSummary:
             verified=tally.verified,
             revised=tally.revised,
             abandoned=sorted(tally.abandoned),
+            leave=leave,
+            left=tally.left,
             races=tally.races,
             throttled=tally.throttled,
             errors=dict(tally.errors),
@@ -109,6 +153,7 @@ class DemoSummary:
             reports=dict(tally.reports),
             submit_p50_ms=round(statistics.median(latencies) * 1000, 1) if latencies else None,
             submit_p95_ms=round(quantiles[-1] * 1000, 1) if quantiles else None,
+            console=console,
         )
 
     @property
@@ -117,10 +162,11 @@ class DemoSummary:
 
     @property
     def pending(self) -> int:
+        settled = {*self.abandoned, *self.left}
         return sum(
             1
             for report_id, status in self.reports.items()
-            if status != "verified" and report_id not in self.abandoned
+            if status != "verified" and report_id not in settled
         )
 
     @property

@@ -53,10 +53,12 @@ class Office:
         config: DemoConfig,
         seed: int,
         staff: int = 1,
+        hands_off: bool = False,
     ) -> None:
         self.tier, self.area, self.desk, self.gateway = tier, area, desk, gateway
         self.config, self.seed = config, seed
         self.role = ROLE_OF_TIER[tier]
+        self.hands_off = hands_off  # left to a person (`--leave`): never looks nor decides
         # Several staff (own accounts, own rate buckets) when one person could not keep up.
         self._staff = itertools.cycle(range(1, staff + 1))
         self._looks: dict[str, tuple[float, int]] = {}  # report id -> (look for it at, tries)
@@ -72,6 +74,8 @@ class Office:
         self._wake.set()
 
     async def work(self) -> None:
+        if self.hands_off:
+            return
         loop = asyncio.get_running_loop()
         sweep = self.config.sweep_seconds
         next_sweep = loop.time() + Random(f"{self.seed}/{self.area}").uniform(0, sweep)
