@@ -11,9 +11,10 @@ const GATHER = 1_000; // ms: notices this close together are said as one
 export function LiveNotices({ quiet }) {
   const [said, setSaid] = useState('');
   useLiveBurst(
-    ({ event, data }) => (event === 'notification' ? data : null),
+    // A notice that comes while the worklist is open is the worklist's to say.
+    ({ event, data }) => (event === 'notification' && !quiet ? data : null),
     (heard) => {
-      if (quiet || !heard.length) return;
+      if (!heard.length) return;
       const title = heard[0].report?.title;
       setSaid(heard.length === 1 && title ? t('live.one', { title }) : t('live.many', { count: heard.length }));
     },
