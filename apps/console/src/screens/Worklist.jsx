@@ -187,7 +187,8 @@ function Arrival({ arrival }) {
   if (!report?.title) return <a href={href}>{arrival.message}</a>;
   return (
     <a href={href}>
-      <span class="title">{report.title}</span>{' '}
+      <span class="title">{report.title}</span>
+      {' · '}
       <span class="meta">{t('worklist.arrivalPlace', { rt: report.rt_number, kelurahan: report.kelurahan_name })}</span>
     </a>
   );
