@@ -339,6 +339,11 @@ async def test_the_leaders_dashboard_in_the_console(
     # The admin, on a desktop: the dashboard only; Kediri runs a fund programme, so its card.
     desktop = await context_for(browser, 1280, 900)
     wide = await desktop.new_page()
+    # The admin has no inbox: the console opens no notification stream for it.
+    streams: list[str] = []
+    wide.on(
+        "request", lambda r: streams.append(r.url) if "/notifications/stream" in r.url else None
+    )
     await sign_in(wide, base, admin_phone)
     await dashboard_loaded(wide)
     await expect(wide.get_by_role("link", name="Daftar kerja")).to_have_count(0)
@@ -352,6 +357,7 @@ async def test_the_leaders_dashboard_in_the_console(
     await wide.get_by_role("button", name="Terapkan").click()
     await expect(wide.get_by_test_id("dash-status")).to_contain_text("4 laporan")
     await expect(wide.locator("#dana")).to_have_count(0)
+    assert streams == [], "a notification stream for the admin"
     await desktop.close()
 
     # An RT head may not see the dashboard: told so in words on the sign-in screen.

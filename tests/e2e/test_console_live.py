@@ -81,6 +81,27 @@ async def test_reports_appear_in_the_open_worklist(
         await expect(page.locator(".badge.new")).to_have_count(1)
         await check_screen(page, shots, "live-1-arrived", screenshot=True)
 
+        # On a report page the same stream keeps the badge live: a notice is counted and said
+        # politely, and nothing else moves (the same report stays open).
+        badge = page.get_by_test_id("unread-badge").locator('[aria-hidden="true"]')
+        await expect(badge).to_have_text("1", timeout=TIMEOUT)
+        await page.locator(f'[data-testid="worklist"] a[href="#/report/{first}"]').click()
+        heading = page.locator("#screen-title")
+        await expect(heading).to_contain_text(f"Gotong royong {tag}", timeout=TIMEOUT)
+        opened = len(streams)
+        elsewhere = await submit(gateway, f"Bank sampah {tag}")
+        await expect(badge).to_have_text("2", timeout=TIMEOUT)
+        await expect(page.get_by_test_id("live-notices")).to_have_text(
+            f"Pemberitahuan baru: Bank sampah {tag}"
+        )
+        await expect(page).to_have_url(re.compile(f"#/report/{first}$"))
+        await expect(heading).to_contain_text(f"Gotong royong {tag}")
+        assert len(streams) == opened, "the badge's stream is the worklist's, not a second one"
+        await check_screen(page, shots, "live-1b-badge", screenshot=True)
+        nav = page.get_by_role("navigation")
+        await nav.get_by_role("link", name=re.compile("^Daftar kerja")).click()
+        await appears(page, elsewhere)
+
         # A burst: three more, one re-read (or a few), all shown; the filters are kept.
         await page.get_by_label("RT").select_option(index=1)
         chosen = await page.get_by_label("RT").input_value()
@@ -113,17 +134,21 @@ async def test_reports_appear_in_the_open_worklist(
         await expect(live).to_have_class(re.compile(r"\blive\b"), timeout=60_000)
         last = await submit(gateway, f"Kerja bakti {tag}")
         await appears(page, last)
-        await expect(page.get_by_test_id("counts")).to_contain_text("6 laporan menunggu")
+        await expect(page.get_by_test_id("counts")).to_contain_text("7 laporan menunggu")
 
         # A burst past the loaded list (50 items): the newest are listed from their notices,
         # behind a disclosure, linked to their reports.
         more = await asyncio.gather(*(submit(gateway, f"Siskamling {tag} {n}") for n in range(50)))
         await expect(page.get_by_test_id("counts")).to_contain_text(
-            "56 laporan menunggu", timeout=TIMEOUT
+            "57 laporan menunggu", timeout=TIMEOUT
         )
         arrivals = page.get_by_test_id("arrivals")
         await arrivals.locator("summary").click()
         await expect(arrivals.locator("a")).not_to_have_count(0)
+        # Named as the worklist names a report (title, RT, kelurahan), not by the notice's words.
+        await expect(arrivals.locator("a").first).to_contain_text(f"Siskamling {tag}")
+        await expect(arrivals.locator("a").first).to_contain_text(re.compile(r"RT \d{3}, \w"))
+        await expect(arrivals).not_to_contain_text("menunggu verifikasi")
         for report_id in more:  # each one linked, in the list or among the arrivals
             await expect(page.locator(f'main a[href="#/report/{report_id}"]')).to_have_count(1)
         await check_screen(page, shots, "live-3-arrivals", screenshot=True)

@@ -7,9 +7,11 @@ import { initI18n, onLanguageChange, t } from '../../shared/i18n.js';
 import { go, useRoute } from '../../shared/router.js';
 import { configureSession, currentAccount, restore, sessionEvents, signOut } from '../../shared/session.js';
 import { consoleApi } from './api.js';
+import { LiveNotices } from './components/LiveNotices.jsx';
 import { Frame } from './frame.jsx';
 import * as dashEn from './locales/dashboard.en.js';
 import * as dashId from './locales/dashboard.id.js';
+import { startLive, stopLive } from './live.js';
 import en from './locales/en.js';
 import id from './locales/id.js';
 import { Dashboard, loadAreas, resetAreas } from './screens/Dashboard.jsx';
@@ -73,6 +75,14 @@ function App() {
   }, [wilayah, account]);
 
   const signedIn = !!account && LEADERS.has(role);
+  // One inbox stream for the console while a verifier is signed in (live.js); none for the
+  // admin, who has no inbox. It also stops by itself on sign-out.
+  const hears = signedIn && role !== 'admin';
+  useEffect(() => {
+    if (!hears) return undefined;
+    startLive();
+    return stopLive;
+  }, [hears, account?.id]);
   const name = !signedIn ? (route.name === 'activate' ? 'activate' : 'signin') : screenFor(role, route.name);
   useEffect(() => {
     if (route.name !== name) go(`/${name}`);
@@ -101,6 +111,7 @@ function App() {
   else screen = <Worklist account={account} />;
   return (
     <Frame route={tabOf(name === 'report' ? back.name : name)} account={signedIn ? account : null}>
+      {hears ? <LiveNotices quiet={name === 'worklist'} /> : null}
       {screen}
     </Frame>
   );

@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 from uuid import uuid4
 
-from notification_support import started
+from notification_support import Service, started
 
 from sipokat.events.broker.broadcast import Broadcast
-from sipokat.events.testing import eventually, make_submitted
+from sipokat.events.catalogue import Tier
+from sipokat.events.testing import KELURAHAN, RT_CODE, eventually, make_approved, make_submitted
 from sipokat.notification.bootstrap import create_app
 from sipokat.notification.handlers import notifier
 from sipokat.notification.settings import NotificationSettings
-from sipokat.runtime.testing import runtime_of_app, service_client
+from sipokat.runtime.testing import bearer, runtime_of_app, service_client
 
 LURAH = "lurah:16.73.02.1019"
 
@@ -84,3 +85,33 @@ async def test_readiness_passes_once_the_broadcast_listens(
         await eventually(lambda: service.context.broadcast.listening.is_set())
         ready = await service.client.get("/health/ready")
         assert ready.json()["checks"]["broker:connection"][0]["status"] == "pass"
+
+
+async def test_a_pushed_item_names_its_report_as_people_do(service: Service) -> None:
+    """An open console lists a new report from its notice alone: title, RT and kelurahan by
+    name; a decision's notice (no content in its event) takes the title the views kept."""
+    camat = "camat:16.73.02"
+    handle = notifier(service.context).handle
+    rid = uuid4()
+    submitted = make_submitted(rid)
+    title = submitted.data.content.title  # type: ignore[union-attr]
+    with service.context.hub.listen(LURAH) as lurah, service.context.hub.listen(camat) as above:
+        await handle(submitted)
+        pushed = await asyncio.wait_for(lurah.get(), timeout=10)
+        assert pushed is not None
+        assert pushed["report"] == {
+            "title": title,
+            "rt_code": RT_CODE,
+            "rt_number": RT_CODE.rsplit("/", 1)[-1],
+            "kelurahan_name": KELURAHAN[1],
+            "kecamatan_name": pushed["report"]["kecamatan_name"],
+        }
+        assert pushed["report"]["kecamatan_name"]
+        await handle(make_approved(rid, stream_version=2, tier=Tier.KELURAHAN))
+        decided = await asyncio.wait_for(above.get(), timeout=10)
+        assert decided is not None and decided["report"]["title"] == title
+    # The inbox's stored items are as they were: the names travel on the stream only.
+    stored = await service.client.get(
+        "/v1/notifications/inbox", headers=bearer("lurah", "16.73.02.1019")
+    )
+    assert "report" not in stored.json()["items"][0]

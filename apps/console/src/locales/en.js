@@ -54,6 +54,7 @@ export default {
     arrived_one: '{{count}} new report',
     arrived_other: '{{count}} new reports',
     arrivals: 'Just arrived, past the loaded list ({{count}})',
+    arrivalPlace: 'RT {{rt}}, {{kelurahan}}',
     new: 'New',
     live: { on: 'Live: new reports appear by themselves', off: 'Disconnected, retrying…', connecting: 'Connecting…' },
   },
@@ -140,6 +141,7 @@ export default {
     markAll: 'Mark all as read',
     more: 'Load more',
   },
+  live: { one: 'New notification: {{title}}', many_one: '{{count}} new notification', many_other: '{{count}} new notifications' },
   notice: {
     awaiting_verification: 'Waiting for your decision',
     reminder: 'Reminder',

@@ -53,6 +53,7 @@ export default {
     list: 'Laporan menunggu keputusan',
     arrived: '{{count}} laporan baru',
     arrivals: 'Baru masuk, di luar daftar yang dimuat ({{count}})',
+    arrivalPlace: 'RT {{rt}}, {{kelurahan}}',
     new: 'Baru',
     live: { on: 'Langsung: laporan baru muncul sendiri', off: 'Terputus, mencoba lagi…', connecting: 'Menyambung…' },
   },
@@ -138,6 +139,7 @@ export default {
     markAll: 'Tandai semua sudah dibaca',
     more: 'Muat lebih banyak',
   },
+  live: { one: 'Pemberitahuan baru: {{title}}', many: '{{count}} pemberitahuan baru' },
   notice: {
     awaiting_verification: 'Menunggu keputusan Anda',
     reminder: 'Pengingat',

@@ -5,6 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ProblemBox } from '../../../shared/fields.jsx';
 import { t } from '../../../shared/i18n.js';
 import { go } from '../../../shared/router.js';
+import { MonthField } from '../components/filters.jsx';
 import { dashboardApi, query } from '../dashboard/api.js';
 import * as drill from '../dashboard/drill.js';
 import { hours, money, monthName, num, pct } from '../dashboard/format.js';
@@ -108,14 +109,8 @@ export function Dashboard({ query: asked }) {
                 ))}
             </select>
           </div>
-          <div class="field">
-            <label for="d-from">{t('dash.from')}</label>
-            <input id="d-from" type="month" value={form.from} onInput={change('from')} />
-          </div>
-          <div class="field">
-            <label for="d-to">{t('dash.to')}</label>
-            <input id="d-to" type="month" value={form.to} onInput={change('to')} />
-          </div>
+          <MonthField id="d-from" label={t('dash.from')} value={form.from} onInput={change('from')} />
+          <MonthField id="d-to" label={t('dash.to')} value={form.to} onInput={change('to')} />
           <div class="field apply">
             <button type="submit" class="secondary">{t('dash.apply')}</button>
           </div>
@@ -155,44 +150,28 @@ function Figures({ figures, scope, names, areas }) {
         <a href={drill.link(drill.work(scope))}>{t('dash.status', { area: where, n: num(summary.total_reports) })}</a>
       </p>
       <div class="dash-grid">
-        <Card id="bidang" title={t('dash.byBidang')}>
-          <Bars
-            testid="bars-bidang"
-            label={t('dash.byBidang')}
-            rows={summary.by_bidang.map((r) => ({ key: r.bidang, label: bidangWords(r.bidang), value: r.reports, display: share(r.reports, r.share_percent), href: drill.link(drill.byBidang(scope, r.bidang)) }))}
-          />
-        </Card>
-        <Card id="jenis" title={t('dash.byKind')}>
-          <Bars
-            testid="bars-kind"
-            label={t('dash.byKind')}
-            rows={summary.by_kind.map((r) => ({ key: r.kind, label: kindLabel(r.kind), value: r.reports, display: share(r.reports, r.share_percent), href: drill.link(drill.byKind(scope, r.kind)) }))}
-          />
-        </Card>
-        <Card id="peringkat" title={t('dash.ranking')}>
-          <Bars
-            testid="bars-ranking"
-            label={t('dash.ranking')}
-            rows={ranking.slice(0, 15).map((r) => ({
-              key: r.code,
-              label: r.name,
-              value: r.reports_per_rt,
-              display: t('dash.perRt', { ratio: num(r.reports_per_rt), n: num(r.reports) }),
-              href: drill.link(drill.inKelurahan(scope, r.code)),
-            }))}
-          />
-        </Card>
-        <Card id="rt-aktif" title={t('dash.active')}>
-          <Bars
-            testid="bars-active"
-            label={t('dash.active')}
-            max={100}
-            rows={[
-              { key: 'reporting', label: t('dash.reporting'), value: active.active_rate_percent, display: t('dash.ofRts', { n: num(active.rts_reporting), total: num(active.rt_total), pct: pct(active.active_rate_percent) }), href: drill.link(drill.work(scope)) },
-              { key: 'verified', label: t('dash.verified'), value: active.verified_rate_percent, tone: 'alt', display: t('dash.rts', { n: num(active.rts_with_verified), pct: pct(active.verified_rate_percent) }), href: drill.link(drill.verified(scope)) },
-            ]}
-          />
-        </Card>
+        <BarCard id="bidang" title={t('dash.byBidang')} testid="bars-bidang"
+          rows={summary.by_bidang.map((r) => ({ key: r.bidang, label: bidangWords(r.bidang), value: r.reports, display: share(r.reports, r.share_percent), href: drill.link(drill.byBidang(scope, r.bidang)) }))}
+        />
+        <BarCard id="jenis" title={t('dash.byKind')} testid="bars-kind"
+          rows={summary.by_kind.map((r) => ({ key: r.kind, label: kindLabel(r.kind), value: r.reports, display: share(r.reports, r.share_percent), href: drill.link(drill.byKind(scope, r.kind)) }))}
+        />
+        <BarCard id="peringkat" title={t('dash.ranking')} testid="bars-ranking"
+          rows={ranking.slice(0, 15).map((r) => ({
+            key: r.code,
+            label: r.name,
+            value: r.reports_per_rt,
+            display: t('dash.perRt', { ratio: num(r.reports_per_rt), n: num(r.reports) }),
+            href: drill.link(drill.inKelurahan(scope, r.code)),
+          }))}
+        />
+        <BarCard id="rt-aktif" title={t('dash.active')} testid="bars-active"
+          max={100}
+          rows={[
+            { key: 'reporting', label: t('dash.reporting'), value: active.active_rate_percent, display: t('dash.ofRts', { n: num(active.rts_reporting), total: num(active.rt_total), pct: pct(active.active_rate_percent) }), href: drill.link(drill.work(scope)) },
+            { key: 'verified', label: t('dash.verified'), value: active.verified_rate_percent, tone: 'alt', display: t('dash.rts', { n: num(active.rts_with_verified), pct: pct(active.verified_rate_percent) }), href: drill.link(drill.verified(scope)) },
+          ]}
+        />
         <Card id="verifikasi" title={t('dash.verification')} wide>
           <Bars
             testid="bars-waiting"
@@ -213,18 +192,12 @@ function Figures({ figures, scope, names, areas }) {
                 {verification.tiers.map((tier) => (
                   <tr key={tier.tier}>
                     <th scope="row">{t(`dash.tier.${tier.tier}`)}</th>
-                    <td>
-                      <Count n={tier.approved} href={drill.link(drill.happened(scope, `approved_${tier.tier}`))} label={`${t(`dash.tier.${tier.tier}`)}, ${t('dash.head.approved')}`} />
-                    </td>
-                    <td>
-                      <Count n={tier.rejected} href={drill.link(drill.happened(scope, `rejected_${tier.tier}`))} label={`${t(`dash.tier.${tier.tier}`)}, ${t('dash.head.rejected')}`} />
-                    </td>
+                    <TierCount tier={tier} what="approved" scope={scope} />
+                    <TierCount tier={tier} what="rejected" scope={scope} />
                     <td>{pct(tier.approval_rate_percent)}</td>
                     <td>{tier.approved + tier.rejected ? hours(tier.median_hours) : '–'}</td>
                     <td>{tier.approved + tier.rejected ? hours(tier.p90_hours) : '–'}</td>
-                    <td>
-                      <Count n={tier.overdue} href={drill.link(drill.happened(scope, `overdue_${tier.tier}`))} label={`${t(`dash.tier.${tier.tier}`)}, ${t('dash.head.overdue')}`} />
-                    </td>
+                    <TierCount tier={tier} what="overdue" scope={scope} />
                   </tr>
                 ))}
               </tbody>
@@ -232,38 +205,26 @@ function Figures({ figures, scope, names, areas }) {
           </div>
           <p class="hint">{t('dash.decisionsNote')}</p>
         </Card>
-        <Card id="terlambat" title={t('dash.overdue')}>
-          <Bars
-            testid="bars-overdue"
-            label={t('dash.overdue')}
-            rows={verification.overdue_by_kelurahan.slice(0, 10).map((r) => ({ key: r.code, label: r.name, value: r.overdue, display: num(r.overdue), tone: 'alt', href: drill.link(drill.happened(scope, 'overdue', r.code)) }))}
-          />
-        </Card>
+        <BarCard id="terlambat" title={t('dash.overdue')} testid="bars-overdue"
+          rows={verification.overdue_by_kelurahan.slice(0, 10).map((r) => ({ key: r.code, label: r.name, value: r.overdue, display: num(r.overdue), tone: 'alt', href: drill.link(drill.happened(scope, 'overdue', r.code)) }))}
+        />
         {figures.programme ? <Fund funds={figures.funds} programme={figures.programme} scope={scope} /> : null}
-        <Card id="bulanan" title={t('dash.monthly')} wide>
-          <Bars
-            testid="bars-monthly"
-            label={t('dash.monthly')}
-            rows={figures.timeseries.months.map((m) => ({
-              key: m.month,
-              label: monthName(m.month),
-              value: m.reports,
-              display: t('dash.monthRow', { n: num(m.reports), v: num(m.verified) }),
-              href: drill.link(drill.month(scope, m.month)),
-            }))}
-          />
-        </Card>
-        <Card id="kinerja" title={t('dash.performance')}>
-          <Bars
-            testid="bars-performance"
-            label={t('dash.performance')}
-            rows={[...perRt]
-              .filter(([, row]) => row.n > 0)
-              .sort((a, b) => b[1].n - a[1].n || a[0].localeCompare(b[0]))
-              .slice(0, 15)
-              .map(([code, row]) => ({ key: code, label: row.name, value: row.n, display: num(row.n), href: drill.link(drill.rtPerformance(scope, code)) }))}
-          />
-        </Card>
+        <BarCard id="bulanan" title={t('dash.monthly')} testid="bars-monthly" wide
+          rows={figures.timeseries.months.map((m) => ({
+            key: m.month,
+            label: monthName(m.month),
+            value: m.reports,
+            display: t('dash.monthRow', { n: num(m.reports), v: num(m.verified) }),
+            href: drill.link(drill.month(scope, m.month)),
+          }))}
+        />
+        <BarCard id="kinerja" title={t('dash.performance')} testid="bars-performance"
+          rows={[...perRt]
+            .filter(([, row]) => row.n > 0)
+            .sort((a, b) => b[1].n - a[1].n || a[0].localeCompare(b[0]))
+            .slice(0, 15)
+            .map(([code, row]) => ({ key: code, label: row.name, value: row.n, display: num(row.n), href: drill.link(drill.rtPerformance(scope, code)) }))}
+        />
       </div>
     </>
   );
@@ -303,6 +264,25 @@ function Count({ n, href, label }) {
     <a href={href} aria-label={`${label}: ${num(n)}`}>
       {num(n)}
     </a>
+  );
+}
+
+// A tier's count of one kind of decision (approved, rejected, overdue) in the decisions table,
+// linked to the reports of those events.
+function TierCount({ tier, what, scope }) {
+  return (
+    <td>
+      <Count n={tier[what]} href={drill.link(drill.happened(scope, `${what}_${tier.tier}`))} label={`${t(`dash.tier.${tier.tier}`)}, ${t(`dash.head.${what}`)}`} />
+    </td>
+  );
+}
+
+// A card that is one bar chart, named by the card's title.
+function BarCard({ id, title, testid, wide, rows, max }) {
+  return (
+    <Card id={id} title={title} wide={wide}>
+      <Bars testid={testid} label={title} rows={rows} max={max} />
+    </Card>
   );
 }
 

@@ -2,9 +2,9 @@
 // status now; the search looks in titles and RT codes (the API's `q`).
 import { useEffect, useState } from 'preact/hooks';
 import { ProblemBox } from '../../../shared/fields.jsx';
-import { Offline } from '../../../shared/http.js';
 import { formatWib, t } from '../../../shared/i18n.js';
 import { consoleApi } from '../api.js';
+import { problemText } from '../components/filters.jsx';
 import { reasonWords, statusWords } from '../words.js';
 
 export function Decisions() {
@@ -20,7 +20,7 @@ export function Decisions() {
         setPage(answer);
         setProblem('');
       })
-      .catch((error) => setProblem(error instanceof Offline ? t('app.needsNetwork') : error.detail || String(error)));
+      .catch((error) => setProblem(problemText(error)));
   }, [q]);
 
   function search(event) {

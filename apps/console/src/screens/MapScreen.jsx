@@ -3,11 +3,11 @@
 // popup opens its report. The same reports are listed below the map.
 import { useEffect, useState } from 'preact/hooks';
 import { ProblemBox } from '../../../shared/fields.jsx';
-import { Offline } from '../../../shared/http.js';
 import { formatDate, t } from '../../../shared/i18n.js';
 import { consoleApi } from '../api.js';
+import { FilterSelect, MonthField, bidangOptions, kindOptions, problemText } from '../components/filters.jsx';
 import { ReportMap } from '../map/ReportMap.jsx';
-import { bidangWords, bidangs, kindWords, kinds } from '../words.js';
+import { bidangWords, kindWords } from '../words.js';
 
 const EMPTY = { kind: '', bidang: '', from: '', to: '' };
 let kept = EMPTY; // the filters, while the console stays open (back from a report keeps them)
@@ -40,7 +40,7 @@ export function MapScreen() {
         setAnswer(found);
         setProblem('');
       })
-      .catch((error) => setProblem(error instanceof Offline ? t('app.needsNetwork') : error.detail || String(error)));
+      .catch((error) => setProblem(problemText(error)));
   }, [filters]);
 
   const change = (name) => (event) => setFilters({ ...filters, [name]: event.currentTarget.value });
@@ -53,16 +53,10 @@ export function MapScreen() {
       </h1>
       <fieldset class="filters map-filters">
         <legend>{t('worklist.filters')}</legend>
-        <Choice id="m-kind" label={t('worklist.kind')} value={filters.kind} onChange={change('kind')} options={kinds().map((k) => [k.code, kindWords(k.code)])} />
-        <Choice id="m-bidang" label={t('worklist.bidang')} value={filters.bidang} onChange={change('bidang')} options={bidangs().map((b) => [b.code, bidangWords(b.code)])} />
-        <div class="field">
-          <label for="m-from">{t('map.from')}</label>
-          <input id="m-from" type="month" value={filters.from} onChange={change('from')} />
-        </div>
-        <div class="field">
-          <label for="m-to">{t('map.to')}</label>
-          <input id="m-to" type="month" value={filters.to} onChange={change('to')} />
-        </div>
+        <FilterSelect id="m-kind" label={t('worklist.kind')} value={filters.kind} onChange={change('kind')} options={kindOptions()} />
+        <FilterSelect id="m-bidang" label={t('worklist.bidang')} value={filters.bidang} onChange={change('bidang')} options={bidangOptions()} />
+        <MonthField id="m-from" label={t('map.from')} value={filters.from} onChange={change('from')} />
+        <MonthField id="m-to" label={t('map.to')} value={filters.to} onChange={change('to')} />
       </fieldset>
       <ProblemBox message={backwards ? t('map.backwards') : problem} />
       {answer ? (
@@ -88,21 +82,5 @@ export function MapScreen() {
         </>
       ) : null}
     </section>
-  );
-}
-
-function Choice({ id, label, value, onChange, options }) {
-  return (
-    <div class="field">
-      <label for={id}>{label}</label>
-      <select id={id} value={value} onChange={onChange}>
-        <option value="">{t('worklist.all')}</option>
-        {options.map(([code, words]) => (
-          <option key={code} value={code}>
-            {words}
-          </option>
-        ))}
-      </select>
-    </div>
   );
 }

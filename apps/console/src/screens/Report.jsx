@@ -40,7 +40,10 @@ export function Report({ reportId, account, back }) {
     try {
       const outcome = await decide(report, body);
       announce(outcome.text, outcome.raced ? 'warn' : 'ok');
+      const here = location.hash;
       const next = await nextReport(consoleApi.queue, reportId);
+      // The verifier went elsewhere (the inbox, the menu) while the next one was looked up: stay there.
+      if (location.hash !== here) return null;
       if (next) go(`/report/${encodeURIComponent(next.report_id)}`);
       else {
         announce(`${outcome.text} ${t('decide.done')}`, outcome.raced ? 'warn' : 'ok');

@@ -5,11 +5,12 @@ import { useEffect, useState } from 'preact/hooks';
 import { ProblemBox } from '../../../shared/fields.jsx';
 import { formatDate, t } from '../../../shared/i18n.js';
 import { go } from '../../../shared/router.js';
+import { FilterSelect, MonthField, MoreButton, bidangOptions, kindOptions } from '../components/filters.jsx';
 import { dashboardApi, downloadCsv, query } from '../dashboard/api.js';
 import { num } from '../dashboard/format.js';
 import { explain } from '../dashboard/problems.js';
 import { announce } from '../notice.js';
-import { bidangWords, bidangs, kindWords, kinds, statusWords } from '../words.js';
+import { bidangWords, kindWords, statusWords } from '../words.js';
 import { areaNames, loadAreas } from './Dashboard.jsx';
 import '../dashboard/dashboard.css';
 
@@ -87,24 +88,18 @@ export function Reports({ query: asked, account }) {
           <input id="l-q" type="search" value={form.q} onInput={change('q')} />
         </div>
         {kelurahanChoices.length ? (
-          <Choice id="l-kelurahan" label={t('worklist.kelurahan')} value={form.kelurahan} onChange={change('kelurahan')} options={kelurahanChoices.map((k) => [k.code, k.name])} />
+          <FilterSelect id="l-kelurahan" label={t('worklist.kelurahan')} value={form.kelurahan} onChange={change('kelurahan')} options={kelurahanChoices.map((k) => [k.code, k.name])} />
         ) : null}
         <div class="field">
           <label for="l-rt">{t('list.rt')}</label>
           <input id="l-rt" type="text" inputMode="numeric" value={form.rt} onInput={change('rt')} aria-describedby="l-rt-hint" />
           <p class="hint" id="l-rt-hint">{t('list.rtHint')}</p>
         </div>
-        <Choice id="l-bidang" label={t('worklist.bidang')} value={form.bidang} onChange={change('bidang')} options={bidangs().map((b) => [b.code, bidangWords(b.code)])} />
-        <Choice id="l-kind" label={t('worklist.kind')} value={form.kind} onChange={change('kind')} options={kinds().map((k) => [k.code, kindWords(k.code)])} />
-        <Choice id="l-status" label={t('list.status')} value={form.status} onChange={change('status')} options={STATUSES.map((s) => [s, statusWords(s)])} />
-        <div class="field">
-          <label for="l-from">{t('dash.from')}</label>
-          <input id="l-from" type="month" value={form.from} onInput={change('from')} />
-        </div>
-        <div class="field">
-          <label for="l-to">{t('dash.to')}</label>
-          <input id="l-to" type="month" value={form.to} onInput={change('to')} />
-        </div>
+        <FilterSelect id="l-bidang" label={t('worklist.bidang')} value={form.bidang} onChange={change('bidang')} options={bidangOptions()} />
+        <FilterSelect id="l-kind" label={t('worklist.kind')} value={form.kind} onChange={change('kind')} options={kindOptions()} />
+        <FilterSelect id="l-status" label={t('list.status')} value={form.status} onChange={change('status')} options={STATUSES.map((s) => [s, statusWords(s)])} />
+        <MonthField id="l-from" label={t('dash.from')} value={form.from} onInput={change('from')} />
+        <MonthField id="l-to" label={t('dash.to')} value={form.to} onInput={change('to')} />
         <div class="field">
           <label for="l-by">{t('list.periodBy')}</label>
           <select id="l-by" value={form.period_by} onChange={change('period_by')}>
@@ -145,11 +140,7 @@ export function Reports({ query: asked, account }) {
         </>
       ) : null}
       {page && !page.complete ? <p class="warning">{t('list.incomplete')}</p> : null}
-      {page?.next_cursor ? (
-        <button type="button" class="secondary" disabled={busy} onClick={() => load(page.next_cursor)}>
-          {t('list.more')}
-        </button>
-      ) : null}
+      <MoreButton cursor={page?.next_cursor} busy={busy} label={t('list.more')} onMore={load} />
     </section>
   );
 }
@@ -186,20 +177,4 @@ function said(filters, names) {
 function eventWords(event) {
   const [what, tier] = event.split('_');
   return tier ? t(`list.event.${what}`, { tier: t(`tier.${tier}`) }) : t('list.event.overdueAny');
-}
-
-function Choice({ id, label, value, onChange, options }) {
-  return (
-    <div class="field">
-      <label for={id}>{label}</label>
-      <select id={id} value={value} onChange={onChange}>
-        <option value="">{t('worklist.all')}</option>
-        {options.map(([code, words]) => (
-          <option key={code} value={code}>
-            {words}
-          </option>
-        ))}
-      </select>
-    </div>
-  );
 }

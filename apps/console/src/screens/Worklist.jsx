@@ -4,12 +4,12 @@
 // inbox stream, live.js): the same filters re-read, new items marked and said in a live region.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ProblemBox } from '../../../shared/fields.jsx';
-import { Offline } from '../../../shared/http.js';
 import { formatWib, t } from '../../../shared/i18n.js';
 import { consoleApi } from '../api.js';
+import { FilterSelect, MoreButton, bidangOptions, kindOptions, problemText } from '../components/filters.jsx';
 import { areaFilters, currentFilters, setFilters } from '../filters.js';
 import { useLiveQueue } from '../live.js';
-import { bidangWords, bidangs, kindWords, kinds } from '../words.js';
+import { bidangWords, kindWords } from '../words.js';
 
 // Kelurahan and RT seen in the unfiltered worklist: the choices the area filters offer.
 let areas = { kelurahan: new Map(), rt: new Map() };
@@ -20,7 +20,7 @@ export function Worklist({ account }) {
   const [problem, setProblem] = useState('');
   const [busy, setBusy] = useState(false);
   const [fresh, setFresh] = useState(() => new Set()); // report ids that arrived while open
-  const [outside, setOutside] = useState([]); // arrivals past the loaded items: {report_id, message}
+  const [outside, setOutside] = useState([]); // arrivals past the loaded items: their notices
   const [said, setSaid] = useState('');
   const reads = useRef(0); // only the latest read's answer is shown
   const shown = useRef(null);
@@ -36,7 +36,7 @@ export function Worklist({ account }) {
       setPage(cursor && page ? { ...answer, items: [...page.items, ...answer.items] } : answer);
       setProblem('');
     } catch (error) {
-      setProblem(error instanceof Offline ? t('app.needsNetwork') : error.detail || String(error));
+      setProblem(problemText(error));
     } finally {
       setBusy(false);
     }
@@ -72,7 +72,11 @@ export function Worklist({ account }) {
 
   async function rereadOnce(arrivals, tries) {
     const before = shown.current;
-    if (!before) return;
+    if (!before) {
+      // The first read is still under way and may have missed this notice: asked again soon.
+      if (tries < 3) setTimeout(() => reread(arrivals, tries + 1), 500 * 2 ** tries);
+      return;
+    }
     const read = ++reads.current;
     let answer;
     try {
@@ -131,12 +135,12 @@ export function Worklist({ account }) {
       ) : null}
       <fieldset class="filters">
         <legend>{t('worklist.filters')}</legend>
-        <Select id="f-kind" label={t('worklist.kind')} value={filters.kind} onChange={change('kind')} options={kinds().map((k) => [k.code, kindWords(k.code)])} />
-        <Select id="f-bidang" label={t('worklist.bidang')} value={filters.bidang} onChange={change('bidang')} options={bidangs().map((b) => [b.code, bidangWords(b.code)])} />
+        <FilterSelect id="f-kind" label={t('worklist.kind')} value={filters.kind} onChange={change('kind')} options={kindOptions()} />
+        <FilterSelect id="f-bidang" label={t('worklist.bidang')} value={filters.bidang} onChange={change('bidang')} options={bidangOptions()} />
         {allowed.includes('kelurahan') ? (
-          <Select id="f-kelurahan" label={t('worklist.kelurahan')} value={filters.kelurahan} onChange={change('kelurahan')} options={[...areas.kelurahan]} />
+          <FilterSelect id="f-kelurahan" label={t('worklist.kelurahan')} value={filters.kelurahan} onChange={change('kelurahan')} options={[...areas.kelurahan]} />
         ) : null}
-        <Select id="f-rt" label={t('worklist.rt')} value={filters.rt} onChange={change('rt')} options={[...areas.rt]} />
+        <FilterSelect id="f-rt" label={t('worklist.rt')} value={filters.rt} onChange={change('rt')} options={[...areas.rt]} />
       </fieldset>
       {outside.length ? (
         // Closed until opened: a hundred arrivals would push the worklist off the screen.
@@ -145,9 +149,7 @@ export function Worklist({ account }) {
           <ul>
             {outside.map((a) => (
               <li key={a.report_id}>
-                <a href={`#/report/${encodeURIComponent(a.report_id)}`} lang="id">
-                  {a.message}
-                </a>
+                <Arrival arrival={a} />
               </li>
             ))}
           </ul>
@@ -172,28 +174,23 @@ export function Worklist({ account }) {
           ))}
         </ul>
       ) : null}
-      {page?.next_cursor ? (
-        <button type="button" class="secondary" disabled={busy} onClick={() => load(page.next_cursor)}>
-          {t('worklist.more')}
-        </button>
-      ) : null}
+      <MoreButton cursor={page?.next_cursor} busy={busy} label={t('worklist.more')} onMore={load} />
     </section>
   );
 }
 
-function Select({ id, label, value, onChange, options }) {
+// An arrival past the loaded list, named as the worklist names a report: its title, the RT and
+// kelurahan (the stream's `report`); a notice without it says its own words.
+function Arrival({ arrival }) {
+  const href = `#/report/${encodeURIComponent(arrival.report_id)}`;
+  const report = arrival.report;
+  if (!report?.title) return <a href={href}>{arrival.message}</a>;
   return (
-    <div class="field">
-      <label for={id}>{label}</label>
-      <select id={id} value={value} onChange={onChange}>
-        <option value="">{t('worklist.all')}</option>
-        {options.map(([code, words]) => (
-          <option key={code} value={code}>
-            {words}
-          </option>
-        ))}
-      </select>
-    </div>
+    <a href={href}>
+      <span class="title">{report.title}</span>
+      {' · '}
+      <span class="meta">{t('worklist.arrivalPlace', { rt: report.rt_number, kelurahan: report.kelurahan_name })}</span>
+    </a>
   );
 }
 

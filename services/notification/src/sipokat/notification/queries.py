@@ -51,6 +51,24 @@ def inbox_items(envelope: Envelope, title: str | None = None) -> list[dict[str, 
     ]
 
 
+def live_item(stored: Document, envelope: Envelope) -> dict[str, Any]:
+    """An item as an open app's stream gets it: unread, with the report named as people name it
+    (its title, the RT and kelurahan), so the app can list it without reading the report. Taken
+    from the event at hand, so the inbox's stored items (and the fold) stay as they are."""
+    found = facts(envelope)
+    rt_code = found["rt_code"]
+    return stored | {
+        "read": False,
+        "report": {
+            "title": (stored.get("facts") or {}).get("title") or found["title"],
+            "rt_code": rt_code,
+            "rt_number": rt_code.rsplit("/", 1)[-1],
+            "kelurahan_name": found["kelurahan"],
+            "kecamatan_name": found["kecamatan"],
+        },
+    }
+
+
 async def inbox_events(views: ViewStore, owner: str) -> list[Document]:
     """The inbox items folded from events for an office (the digests are in the ledger)."""
     return await views.find(INBOX, {"recipient": owner}, limit=MAX_INBOX)

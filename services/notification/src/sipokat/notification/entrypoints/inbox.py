@@ -165,11 +165,17 @@ SSE_EVENT = {
     response_class=EventSourceResponse,
     responses={200: {"content": {"text/event-stream": {"schema": SSE_EVENT}}}},
 )
-async def stream(context: Notification, principal: CurrentPrincipal) -> EventSourceResponse:
+async def stream(
+    context: Notification, principal: CurrentPrincipal, request: Request
+) -> EventSourceResponse:
     """Server-sent events for the caller's inbox: `ready` with the unread count, then one
-    `notification` per new item. A client that falls behind gets `resync` and the stream ends:
-    it should re-read the inbox and reconnect."""
+    `notification` per new item, its `message` in the language of `Accept-Language` (as the
+    inbox says it) and, for an item about a report, `report` naming it (title, RT, kelurahan).
+    A client that falls behind gets `resync` and the stream ends: it should re-read the inbox
+    and reconnect. An admin's inbox stays empty: its stream only ever says `ready`."""
     owner = inbox_of(principal)
+    asked = request.headers.get("accept-language")
+    language = negotiate(asked) if asked else None
 
     async def events() -> AsyncIterator[ServerSentEvent]:
         with context.hub.listen(owner) as queue:
@@ -182,7 +188,8 @@ async def stream(context: Notification, principal: CurrentPrincipal) -> EventSou
                 if item is None:
                     yield ServerSentEvent("{}", event="resync")
                     return
-                yield ServerSentEvent(json.dumps(item), event="notification", id=item["key"])
+                said = _said(item, language)
+                yield ServerSentEvent(json.dumps(said), event="notification", id=item["key"])
 
     return EventSourceResponse(events(), ping=15, send_timeout=30)
 

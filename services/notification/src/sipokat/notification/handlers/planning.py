@@ -22,7 +22,7 @@ from sipokat.notification.adapters.live import Hub
 from sipokat.notification.domain import Notice, facts, notices, topic_matches
 from sipokat.notification.handlers.context import NotificationContext
 from sipokat.notification.handlers.fold import VIEW
-from sipokat.notification.queries import delivery_key, inbox_event, inbox_items
+from sipokat.notification.queries import delivery_key, inbox_event, inbox_items, live_item
 from sipokat.notification.settings import NotificationSettings
 
 
@@ -62,7 +62,7 @@ class Notifier:
                 for item in inbox_items(envelope):
                     # As folded, with the title the view knew for a decision's event.
                     stored = await inbox_event(self.views, item["key"]) or item
-                    self.hub.publish(item["recipient"], stored | {"read": False})
+                    self.hub.publish(item["recipient"], live_item(stored, envelope))
         if planned and self._on_planned is not None:
             self._on_planned()
 
