@@ -291,6 +291,9 @@ async def sign_in(page: Page, phone_number: str) -> None:
     await page.get_by_label(re.compile(r"^PIN\b")).fill(PIN)
     await page.get_by_role("button", name="Masuk", exact=True).click()
     await expect(page.get_by_role("heading", name="Buat laporan")).to_be_visible()
+    # The form, not only its heading: the city's kinds and bidang have come (and are kept on
+    # the phone), so the test may go offline now.
+    await expect(page.get_by_label("Judul")).to_be_visible()
 
 
 async def write_report(page: Page, title: str) -> None:

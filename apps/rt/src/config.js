@@ -5,7 +5,15 @@ import { get, set } from 'idb-keyval';
 import { call } from '../../shared/http.js';
 import { cacheStore } from './store.js';
 
-export async function loadConfig(wilayah) {
+// The app's frame (for the words) and the compose screen ask at the same moment after a
+// sign-in: one request serves both.
+const asked = new Map();
+export function loadConfig(wilayah) {
+  if (!asked.has(wilayah)) asked.set(wilayah, fetchConfig(wilayah).finally(() => asked.delete(wilayah)));
+  return asked.get(wilayah);
+}
+
+async function fetchConfig(wilayah) {
   const key = `config:${wilayah}`;
   try {
     const config = await call(`/v1/config?wilayah=${encodeURIComponent(wilayah)}`);
